@@ -1,0 +1,190 @@
+"""Command line: `craft-tui` opens the app; subcommands serve scripts and shell users.
+
+Exit codes: 0 success, 1 a provider or user error (one clear line on stderr), 2 a usage error.
+Imports are lazy so `craft-tui --help` and the app start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from craft_tui import __version__
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as one line, exit code 1."""
+
+
+def _add_connection_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from craft_tui.config.presets import preset_ids
+
+    connection = subparsers.add_parser(
+        "connection",
+        help="add, list, test or remove connections",
+        description="Manage connections: the endpoints craft-tui talks to. Keys never go in config.toml.",
+    )
+    actions = connection.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    add = actions.add_parser(
+        "add",
+        help="add a connection",
+        description=(
+            "Add a connection from a preset, or any OpenAI-/Anthropic-compatible endpoint. "
+            "Without a key option, a preset's usual environment variable is used "
+            "(e.g. OPENROUTER_API_KEY)."
+        ),
+        epilog=(
+            "examples:\n"
+            "  craft-tui connection add OpenRouter --preset openrouter --api-key-stdin <key.txt\n"
+            "  craft-tui connection add Ollama --preset ollama --model llama3.2\n"
+            "  craft-tui connection add Proxy --protocol anthropic --base-url https://llm.corp/v1 "
+            "--api-key-env CORP_KEY\n"
+            f"\npresets: {', '.join(preset_ids())}"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add.add_argument("name", help="display name; the slug is derived from it and fixed")
+    source = add.add_argument_group("endpoint (a preset, or a protocol and a base URL)")
+    source.add_argument("--preset", choices=preset_ids(), metavar="PRESET", help="a known provider")
+    source.add_argument("--protocol", choices=["openai", "anthropic"], help="wire protocol")
+    source.add_argument("--base-url", help="server URL; overrides the preset's (remote Ollama, proxy)")
+    auth = add.add_mutually_exclusive_group()
+    auth.add_argument("--api-key-env", metavar="VAR", help="read the key from this env variable")
+    auth.add_argument(
+        "--api-key-stdin", action="store_true", help="read the key from stdin (prompted on a tty)"
+    )
+    auth.add_argument("--no-auth", action="store_true", help="send no key (local servers)")
+    add.add_argument(
+        "--bearer",
+        action="store_true",
+        help="send the key as 'Authorization: Bearer' (Anthropic-compatible gateways)",
+    )
+    add.add_argument("--model", action="append", default=[], metavar="ID", help="a model id (repeat)")
+    add.add_argument("--default-model", metavar="ID", help="the model used by default")
+    add.add_argument(
+        "--header", action="append", default=[], metavar="NAME=VALUE", help="extra header (repeat)"
+    )
+    add.add_argument("--ca-bundle", metavar="PATH", help="PEM file of CAs to trust (company proxy)")
+    add.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
+    add.add_argument("--default", action="store_true", help="make it the default connection")
+
+    listing = actions.add_parser("list", help="list connections (keys masked)")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+
+    remove = actions.add_parser("remove", help="remove a connection and its stored key")
+    remove.add_argument("name", help="slug or name")
+
+    test = actions.add_parser(
+        "test", help="check a connection over the network (model list, then a 1-token answer)"
+    )
+    test.add_argument("name", help="slug or name")
+
+    key = actions.add_parser("key", help="store or replace a connection's key")
+    key.add_argument("name", help="slug or name")
+    key.add_argument("--api-key-stdin", action="store_true", help="read the key from stdin")
+
+    default = actions.add_parser("default", help="make a connection the default")
+    default.add_argument("name", help="slug or name")
+
+
+def _add_ask_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    ask = subparsers.add_parser(
+        "ask",
+        help="stream one answer to stdout (for scripts)",
+        description="Stream an answer as plain text. The prompt comes from the argument, stdin, or both.",
+    )
+    ask.add_argument("prompt", nargs="?", help="the prompt (stdin is appended when piped)")
+    ask.add_argument("-c", "--connection", help="connection slug or name (default: the default)")
+    ask.add_argument("-m", "--model", help="model id (default: the connection's default)")
+    ask.add_argument("-s", "--system", help="system prompt")
+    ask.add_argument("--max-tokens", type=int, help="maximum tokens to generate")
+    ask.add_argument("--temperature", type=float, help="sampling temperature")
+    ask.add_argument("--usage", action="store_true", help="print token usage and cost on stderr")
+
+
+def _add_models_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    models = subparsers.add_parser(
+        "models", help="list models with context size and price", description="List models."
+    )
+    models.add_argument("query", nargs="?", help="fuzzy filter, e.g. 'sonnet' or 'llama 70b'")
+    models.add_argument("-c", "--connection", help="only this connection")
+    models.add_argument("--refresh", action="store_true", help="fetch the lists again now")
+    models.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="craft-tui",
+        description="A terminal chat client for any OpenAI- or Anthropic-compatible LLM endpoint.",
+        epilog="Run without a command to open the app. Files: see `craft-tui paths`.",
+    )
+    parser.add_argument("--version", action="version", version=f"craft-tui {__version__}")
+    parser.add_argument("--new", action="store_true", help="start with a new conversation")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_connection_parsers(subparsers)
+    _add_ask_parser(subparsers)
+    _add_models_parser(subparsers)
+    subparsers.add_parser("paths", help="show where config, keys, history and cache live")
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command is None:
+        from craft_tui.commands.app import run_app
+
+        return run_app(new_conversation=args.new)
+    if args.command == "connection":
+        from craft_tui.commands import connection
+
+        return connection.run(args)
+    if args.command == "ask":
+        from craft_tui.commands import ask
+
+        return ask.run(args)
+    if args.command == "models":
+        from craft_tui.commands import models
+
+        return models.run(args)
+    if args.command == "paths":
+        from craft_tui.commands.connection import show_paths
+
+        return show_paths()
+    raise AssertionError(args.command)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `craft-tui` script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    from craft_tui.config.secrets import MissingKeyError
+    from craft_tui.config.store import ConfigError
+    from craft_tui.providers.errors import ProviderError
+
+    try:
+        return _run(args)
+    except (UserError, ConfigError, MissingKeyError) as error:
+        print(f"craft-tui: {error}", file=sys.stderr)
+        return 1
+    except ProviderError as error:
+        print(f"craft-tui: {error.message}", file=sys.stderr)
+        if error.hint:
+            print(f"  fix: {error.hint}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("craft-tui: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as error:  # last resort: one line, never a traceback
+        from craft_tui.logging_setup import log_exception
+
+        where = log_exception(error)
+        print(
+            f"craft-tui: unexpected error: {type(error).__name__}. Details: {where}", file=sys.stderr
+        )
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,282 @@
+"""`craft-tui connection …`: edit the same config.toml and secret store the app uses."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from craft_tui.cli import UserError
+from craft_tui.config import paths
+from craft_tui.config.presets import Preset, get_preset
+from craft_tui.config.schema import (
+    AuthKind,
+    Config,
+    Connection,
+    ModelEntry,
+    NoAuth,
+    make_auth,
+    slugify,
+)
+from craft_tui.config.secrets import SecretStore, mask_secret
+from craft_tui.config.store import load_config, update_config
+from craft_tui.config.urls import InvalidURLError, Protocol, chat_url, normalize_base_url
+
+
+def run(args: argparse.Namespace) -> int:
+    handlers = {
+        "add": add,
+        "list": list_connections,
+        "remove": remove,
+        "test": test,
+        "key": set_key,
+        "default": make_default,
+    }
+    return handlers[args.action](args)
+
+
+def _read_key_from_stdin(prompt: str) -> str:
+    if sys.stdin.isatty():
+        key = getpass.getpass(prompt)
+    else:
+        key = sys.stdin.read()
+    key = key.strip()
+    if not key:
+        raise UserError("No key was given on stdin.")
+    if any(ch.isspace() for ch in key):
+        raise UserError("The key contains spaces or line breaks; paste only the key.")
+    return key
+
+
+def _parse_headers(items: list[str]) -> dict[str, str]:
+    headers = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UserError(f"--header {item!r}: write it as NAME=VALUE.")
+        headers[name.strip()] = value.strip()
+    return headers
+
+
+def _resolve_endpoint(args: argparse.Namespace) -> tuple[Preset | None, Protocol, str]:
+    preset = get_preset(args.preset) if args.preset else None
+    protocol: Protocol | None = args.protocol or (preset.protocol if preset else None)
+    if protocol is None:
+        raise UserError("Give --preset, or --protocol {openai,anthropic} with --base-url.")
+    raw_url = args.base_url or (preset.resolved_base_url() if preset else "")
+    if not raw_url:
+        raise UserError(f"--base-url is required for {args.preset or 'a custom connection'}.")
+    try:
+        base = normalize_base_url(protocol, raw_url)
+    except InvalidURLError as error:
+        raise UserError(str(error)) from None
+    return preset, protocol, base
+
+
+def add(args: argparse.Namespace) -> int:
+    """Create a connection; the key goes to the secret store, never to config.toml."""
+    preset, protocol, base = _resolve_endpoint(args)
+    slug = slugify(args.name)
+    if not slug:
+        raise UserError(f"{args.name!r} has no letters or digits to make a slug from.")
+    existing = load_config()
+    if existing.find(slug) is not None:
+        raise UserError(
+            f"A connection {slug!r} exists already; remove it first or choose another name."
+        )
+
+    key: str | None = None
+    key_env: str | None = args.api_key_env
+    kind: AuthKind
+    if args.no_auth:
+        kind = "none"
+    elif args.bearer:
+        kind = "bearer"
+    elif preset is not None:
+        kind = preset.auth
+    else:
+        kind = "api_key"
+    if args.api_key_stdin:
+        key = _read_key_from_stdin(f"API key for {args.name}: ")
+        if kind == "none":
+            kind = "api_key"  # a key was given for a usually keyless server (vLLM --api-key)
+    elif key_env is not None:
+        if kind == "none":
+            kind = "api_key"
+    elif kind != "none":
+        key_env = preset.key_env if preset else None
+        if key_env is None:
+            raise UserError(
+                "This connection needs a key: give --api-key-stdin, --api-key-env VAR, or --no-auth."
+            )
+
+    models = [ModelEntry(id=model_id) for model_id in args.model]
+    connection = Connection(
+        slug=slug,
+        name=args.name.strip(),
+        protocol=protocol,
+        preset=preset.id if preset else None,
+        base_url=base,
+        auth=make_auth(kind, key_env),
+        models=models,
+        default_model=args.default_model,
+        headers={**(preset.headers if preset else {}), **_parse_headers(args.header)},
+        ca_bundle=Path(args.ca_bundle).expanduser().resolve() if args.ca_bundle else None,
+        verify_tls=not args.insecure,
+    )
+    if connection.ca_bundle is not None and not connection.ca_bundle.is_file():
+        raise UserError(f"--ca-bundle {connection.ca_bundle}: no such file.")
+
+    store = SecretStore.open()
+    if key is not None:
+        store.set(slug, key)
+
+    def change(config: Config) -> None:
+        config.connections.append(connection)
+        if args.default or len(config.connections) == 1:
+            config.settings.default_connection = slug
+
+    try:
+        config = update_config(change)
+    except Exception:
+        if key is not None:
+            store.delete(slug)  # no orphaned secret when the config could not be saved
+        raise
+    print(f"Added connection {slug!r} ({protocol}) → {chat_url(protocol, base)}")
+    if key is not None:
+        print(f"Key {mask_secret(key)} stored in the {store.description}.")
+    elif key_env:
+        print(f"Key read from ${key_env} at request time.")
+    else:
+        print("No authentication.")
+    if config.settings.default_connection == slug:
+        print("This is the default connection.")
+    return 0
+
+
+def _describe(connection: Connection, config: Config, store: SecretStore) -> dict[str, Any]:
+    auth = connection.auth
+    key_display = ""
+    if not isinstance(auth, NoAuth):
+        if auth.api_key_env:
+            key_display = f"${auth.api_key_env}"
+        else:
+            try:
+                key_display = mask_secret(store.get(connection.slug)) or "(no key stored)"
+            except Exception as error:  # a damaged credentials file must not stop the listing
+                key_display = f"(unreadable: {error})"
+    return {
+        "slug": connection.slug,
+        "name": connection.name,
+        "protocol": connection.protocol,
+        "preset": connection.preset,
+        "base_url": connection.base_url,
+        "auth": auth.type,
+        "key": key_display,
+        "models": connection.model_ids,
+        "default_model": connection.effective_default_model,
+        "default": config.settings.default_connection == connection.slug,
+        "last_used": _iso(connection.last_used_at),
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def list_connections(args: argparse.Namespace) -> int:
+    config = load_config()
+    store = SecretStore.open()
+    rows = [_describe(connection, config, store) for connection in config.connections]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print("No connections yet. Add one: craft-tui connection add --help")
+        return 0
+    for row in rows:
+        marker = "*" if row["default"] else " "
+        models = f"{len(row['models'])} model(s)" + (
+            f", default {row['default_model']}" if row["default_model"] else ""
+        )
+        auth = row["auth"] + (f" {row['key']}" if row["key"] else "")
+        print(f"{marker} {row['slug']:<20} {row['protocol']:<9} {row['base_url']}")
+        print(f"    {row['name']} · {auth} · {models}")
+    print(f"\nKeys: {store.description}")
+    return 0
+
+
+def _find(config: Config, name: str) -> Connection:
+    connection = config.find(name)
+    if connection is None:
+        known = ", ".join(c.slug for c in config.connections) or "none yet"
+        raise UserError(f"No connection named {name!r}. Known: {known}.")
+    return connection
+
+
+def remove(args: argparse.Namespace) -> int:
+    slug = _find(load_config(), args.name).slug
+
+    def change(config: Config) -> None:
+        config.connections = [c for c in config.connections if c.slug != slug]
+        if config.settings.default_connection == slug:
+            config.settings.default_connection = (
+                config.connections[0].slug if config.connections else None
+            )
+
+    update_config(change)
+    SecretStore.open().delete(slug)
+    print(f"Removed connection {slug!r} and its stored key.")
+    return 0
+
+
+def set_key(args: argparse.Namespace) -> int:
+    connection = _find(load_config(), args.name)
+    if not args.api_key_stdin and not sys.stdin.isatty():
+        raise UserError("Pass --api-key-stdin to read the key from stdin.")
+    key = _read_key_from_stdin(f"API key for {connection.name}: ")
+    store = SecretStore.open()
+    store.set(connection.slug, key)
+    if isinstance(connection.auth, NoAuth) or connection.auth.api_key_env:
+        kind: AuthKind = "bearer" if connection.auth.type == "bearer" else "api_key"
+
+        def change(config: Config) -> None:
+            target = _find(config, connection.slug)
+            target.auth = make_auth(kind)
+
+        update_config(change)
+    print(f"Key {mask_secret(key)} stored for {connection.slug!r} in the {store.description}.")
+    return 0
+
+
+def make_default(args: argparse.Namespace) -> int:
+    slug = _find(load_config(), args.name).slug
+
+    def change(config: Config) -> None:
+        config.settings.default_connection = slug
+
+    update_config(change)
+    print(f"{slug!r} is now the default connection.")
+    return 0
+
+
+def test(args: argparse.Namespace) -> int:
+    """Real network check; implemented by the driver layer."""
+    from craft_tui.providers.check import run_check_cli
+
+    connection = _find(load_config(), args.name)
+    return run_check_cli(connection)
+
+
+def show_paths() -> int:
+    store = SecretStore.open()
+    print(f"config:  {paths.config_file()}")
+    print(f"keys:    {store.description}")
+    print(f"history: {paths.history_file()}")
+    print(f"cache:   {paths.cache_dir()}")
+    print(f"log:     {paths.log_file()}")
+    return 0

@@ -1,0 +1,1 @@
+"""Configuration: schema, presets, URL normalisation, the TOML store, secrets and paths."""

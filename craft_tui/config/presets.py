@@ -1,0 +1,121 @@
+"""The table of known providers a connection can start from.
+
+A preset fills protocol, base URL, auth style and the environment variable its key usually lives in.
+Ids are stable: the CLI (`--preset`) and `config.toml` (`preset = "..."`) use them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Literal
+
+from craft_tui.config.urls import Protocol, is_local_host
+
+AuthStyle = Literal["api_key", "bearer", "none"]
+
+
+@dataclass(frozen=True)
+class Preset:
+    """One provider's connection defaults."""
+
+    id: str
+    label: str
+    protocol: Protocol
+    base_url: str
+    auth: AuthStyle
+    key_env: str | None = None
+    docs: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    key_prefix: str | None = None  # what a real key starts with, for a gentle warning
+
+    @property
+    def local(self) -> bool:
+        """True for servers that usually run on this machine (no key, plain http)."""
+        from urllib.parse import urlsplit
+
+        return is_local_host(urlsplit(self.base_url).hostname or "")
+
+    def resolved_base_url(self) -> str:
+        """The base URL with environment overrides applied (`OLLAMA_HOST` for Ollama)."""
+        if self.id == "ollama":
+            host = os.environ.get("OLLAMA_HOST", "").strip()
+            if host:
+                return ollama_base_from_host(host)
+        return self.base_url
+
+
+def ollama_base_from_host(host: str) -> str:
+    """Turn an `OLLAMA_HOST` value (`0.0.0.0`, `myhost:11434`, `http://x`) into an OpenAI base URL."""
+    from urllib.parse import urlsplit
+
+    from craft_tui.config.urls import normalize_openai_base
+
+    value = host.strip()
+    if "://" not in value:
+        value = "http://" + value
+    parts = urlsplit(value)
+    if parts.port is None and parts.hostname:
+        value = f"{parts.scheme}://{parts.hostname}:11434{parts.path}"
+    return normalize_openai_base(value)
+
+
+_OPENROUTER_HEADERS = {"HTTP-Referer": "https://github.com/craft-tui/craft-tui", "X-Title": "craft-tui"}
+
+PRESETS: tuple[Preset, ...] = (
+    Preset("anthropic", "Anthropic", "anthropic", "https://api.anthropic.com", "api_key",
+           "ANTHROPIC_API_KEY", "Keys: console.anthropic.com/settings/keys", key_prefix="sk-ant-"),
+    Preset("openai", "OpenAI", "openai", "https://api.openai.com/v1", "api_key",
+           "OPENAI_API_KEY", "Keys: platform.openai.com/api-keys", key_prefix="sk-"),
+    Preset("openrouter", "OpenRouter", "openai", "https://openrouter.ai/api/v1", "api_key",
+           "OPENROUTER_API_KEY", "Keys: openrouter.ai/keys (start with sk-or-); 300+ models, one key",
+           headers=_OPENROUTER_HEADERS, key_prefix="sk-or-"),
+    Preset("openrouter-anthropic", "OpenRouter (Anthropic protocol)", "anthropic",
+           "https://openrouter.ai/api", "bearer", "OPENROUTER_API_KEY",
+           "Keys: openrouter.ai/keys; Anthropic Messages API at /api", headers=_OPENROUTER_HEADERS,
+           key_prefix="sk-or-"),
+    Preset("vercel", "Vercel AI Gateway", "openai", "https://ai-gateway.vercel.sh/v1", "api_key",
+           "AI_GATEWAY_API_KEY", "Keys: Vercel dashboard → AI Gateway → API keys"),
+    Preset("vercel-anthropic", "Vercel AI Gateway (Anthropic protocol)", "anthropic",
+           "https://ai-gateway.vercel.sh", "bearer", "AI_GATEWAY_API_KEY",
+           "Keys: Vercel dashboard → AI Gateway → API keys"),
+    Preset("ollama", "Ollama", "openai", "http://localhost:11434/v1", "none", None,
+           "Local models: `ollama serve`, then `ollama pull llama3.2`; OLLAMA_HOST is honoured"),
+    Preset("groq", "Groq", "openai", "https://api.groq.com/openai/v1", "api_key", "GROQ_API_KEY",
+           "Keys: console.groq.com/keys", key_prefix="gsk_"),
+    Preset("deepseek", "DeepSeek", "openai", "https://api.deepseek.com", "api_key",
+           "DEEPSEEK_API_KEY", "Keys: platform.deepseek.com/api_keys", key_prefix="sk-"),
+    Preset("mistral", "Mistral", "openai", "https://api.mistral.ai/v1", "api_key",
+           "MISTRAL_API_KEY", "Keys: console.mistral.ai/api-keys"),
+    Preset("xai", "xAI", "openai", "https://api.x.ai/v1", "api_key", "XAI_API_KEY",
+           "Keys: console.x.ai", key_prefix="xai-"),
+    Preset("cerebras", "Cerebras", "openai", "https://api.cerebras.ai/v1", "api_key",
+           "CEREBRAS_API_KEY", "Keys: cloud.cerebras.ai", key_prefix="csk-"),
+    Preset("huggingface", "Hugging Face router", "openai", "https://router.huggingface.co/v1",
+           "api_key", "HF_TOKEN", "Tokens: huggingface.co/settings/tokens", key_prefix="hf_"),
+    Preset("lmstudio", "LM Studio", "openai", "http://localhost:1234/v1", "none", None,
+           "Start the server in LM Studio's Developer tab (port 1234)"),
+    Preset("vllm", "vLLM", "openai", "http://localhost:8000/v1", "none", None,
+           "`vllm serve MODEL` listens on port 8000; add a key if you started it with --api-key"),
+    Preset("llamacpp", "llama.cpp server", "openai", "http://localhost:8080/v1", "none", None,
+           "`llama-server -m model.gguf` listens on port 8080"),
+    Preset("custom-openai", "Custom OpenAI-compatible", "openai", "", "api_key", None,
+           "Any server with POST /v1/chat/completions: LiteLLM, a company proxy, …"),
+    Preset("custom-anthropic", "Custom Anthropic-compatible", "anthropic", "", "api_key", None,
+           "Any server with POST /v1/messages; choose bearer auth if your gateway wants it"),
+)
+
+_BY_ID = {preset.id: preset for preset in PRESETS}
+
+
+def get_preset(preset_id: str) -> Preset:
+    """Look a preset up by id; KeyError names the known ids."""
+    try:
+        return _BY_ID[preset_id]
+    except KeyError:
+        known = ", ".join(_BY_ID)
+        raise KeyError(f"Unknown preset {preset_id!r}. Known presets: {known}.") from None
+
+
+def preset_ids() -> list[str]:
+    return list(_BY_ID)

@@ -1,0 +1,234 @@
+"""The shape of `config.toml`, validated by pydantic.
+
+`extra="forbid"` everywhere, so a typo is an error that names the field instead of a silent default.
+No model here can hold a secret: keys live in the secret store, or in an environment variable named
+by `auth.api_key_env`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from craft_tui.config.urls import InvalidURLError, Protocol, normalize_base_url
+
+SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
+_ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+# Headers that carry credentials: they belong in the secret store, never in config.toml.
+_CREDENTIAL_HEADERS = {"authorization", "x-api-key", "api-key", "proxy-authorization", "cookie"}
+
+
+def slugify(name: str) -> str:
+    """Derive a connection slug from a display name: `My OpenRouter!` -> `my-openrouter`."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.strip().lower()).strip("-")
+    return slug[:64].strip("-")
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ApiKeyAuth(_Strict):
+    """An API key: sent as `x-api-key` to Anthropic-protocol servers, as a bearer token to OpenAI ones."""
+
+    type: Literal["api_key"] = "api_key"
+    api_key_env: Annotated[str, Field(pattern=_ENV_NAME)] | None = None
+
+
+class BearerAuth(_Strict):
+    """A token always sent as `Authorization: Bearer` (what most Anthropic-compatible gateways want)."""
+
+    type: Literal["bearer"] = "bearer"
+    api_key_env: Annotated[str, Field(pattern=_ENV_NAME)] | None = None
+
+
+class NoAuth(_Strict):
+    """Local servers (Ollama, LM Studio, llama.cpp) that need no key."""
+
+    type: Literal["none"] = "none"
+
+
+Auth = Annotated[ApiKeyAuth | BearerAuth | NoAuth, Field(discriminator="type")]
+AuthKind = Literal["api_key", "bearer", "none"]
+
+
+def make_auth(kind: AuthKind, api_key_env: str | None = None) -> ApiKeyAuth | BearerAuth | NoAuth:
+    """Build the auth record for a kind; `api_key_env` is ignored for `none`."""
+    if kind == "none":
+        return NoAuth()
+    if kind == "bearer":
+        return BearerAuth(api_key_env=api_key_env)
+    return ApiKeyAuth(api_key_env=api_key_env)
+
+
+class ModelEntry(_Strict):
+    """A model a connection offers; in TOML either a plain id string or a table."""
+
+    id: Annotated[str, Field(min_length=1, max_length=300)]
+    name: str | None = None
+    context_window: Annotated[int, Field(gt=0)] | None = None
+    max_tokens: Annotated[int, Field(gt=0)] | None = None
+    input_price: Annotated[float, Field(ge=0)] | None = Field(
+        default=None, description="USD per million input tokens; overrides the built-in table"
+    )
+    output_price: Annotated[float, Field(ge=0)] | None = Field(
+        default=None, description="USD per million output tokens; overrides the built-in table"
+    )
+
+    @field_validator("id")
+    @classmethod
+    def _no_blank_id(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("a model id cannot be blank")
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_plain_id(cls, data: Any) -> Any:
+        return {"id": data} if isinstance(data, str) else data
+
+
+class Timeouts(_Strict):
+    """Seconds. `read` is the longest silence tolerated mid-stream before the answer counts as stalled."""
+
+    connect: Annotated[float, Field(gt=0)] = 10.0
+    read: Annotated[float, Field(gt=0)] = 120.0
+    write: Annotated[float, Field(gt=0)] = 30.0
+    pool: Annotated[float, Field(gt=0)] = 10.0
+
+
+class Connection(_Strict):
+    """One endpoint a person talks to: where it is, how to authenticate, which models it offers."""
+
+    slug: Annotated[str, Field(pattern=SLUG_PATTERN)]
+    name: Annotated[str, Field(min_length=1, max_length=80)]
+    protocol: Protocol
+    preset: str | None = None
+    base_url: str
+    auth: Auth = Field(default_factory=ApiKeyAuth)
+    models: list[ModelEntry] = Field(default_factory=list)
+    default_model: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    ca_bundle: Path | None = None
+    verify_tls: bool = True
+    timeouts: Timeouts = Field(default_factory=Timeouts)
+    max_tokens: Annotated[int, Field(gt=0)] = 4096
+    system_prompt: str | None = None
+    created_at: datetime = Field(default_factory=now_utc)
+    last_used_at: datetime | None = None
+
+    @field_validator("preset")
+    @classmethod
+    def _known_preset(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from craft_tui.config.presets import preset_ids
+
+        if value not in preset_ids():
+            raise ValueError(f"unknown preset {value!r}; known presets: {', '.join(preset_ids())}")
+        return value
+
+    @field_validator("headers")
+    @classmethod
+    def _no_credentials_in_headers(cls, value: dict[str, str]) -> dict[str, str]:
+        for header in value:
+            if header.strip().lower() in _CREDENTIAL_HEADERS:
+                raise ValueError(
+                    f"header {header!r} carries a credential; store the key with the connection's "
+                    "auth instead (config.toml never holds secrets)"
+                )
+            if not re.fullmatch(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+", header):
+                raise ValueError(f"{header!r} is not a valid HTTP header name")
+        return value
+
+    @model_validator(mode="after")
+    def _normalise(self) -> Connection:
+        try:
+            normalised = normalize_base_url(self.protocol, self.base_url)
+        except InvalidURLError as error:
+            raise ValueError(f"base_url: {error}") from None
+        if normalised != self.base_url:
+            object.__setattr__(self, "base_url", normalised)
+        if self.default_model and self.default_model not in self.model_ids:
+            # The default is always one of the models: add it rather than reject a working setup.
+            self.models.append(ModelEntry(id=self.default_model))
+        return self
+
+    @property
+    def model_ids(self) -> list[str]:
+        return [model.id for model in self.models]
+
+    @property
+    def effective_default_model(self) -> str | None:
+        """The model used when none is chosen: the default, else the first listed."""
+        if self.default_model:
+            return self.default_model
+        return self.models[0].id if self.models else None
+
+    def model(self, model_id: str) -> ModelEntry | None:
+        return next((model for model in self.models if model.id == model_id), None)
+
+
+class Settings(_Strict):
+    """App-wide choices."""
+
+    default_connection: str | None = None
+    theme: str = "textual-dark"
+    keymap: dict[str, str] = Field(
+        default_factory=dict, description="binding id -> keys, e.g. pick_model = 'ctrl+o'"
+    )
+    reopen_last_conversation: bool = True
+    model_cache_hours: Annotated[float, Field(ge=0)] = 24.0
+    favourite_models: list[str] = Field(
+        default_factory=list, description="'connection-slug/model-id' entries shown first"
+    )
+
+
+class Config(_Strict):
+    """The whole of `config.toml`."""
+
+    version: Literal[1] = 1
+    settings: Settings = Field(default_factory=Settings)
+    connections: list[Connection] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Config:
+        seen: set[str] = set()
+        for connection in self.connections:
+            if connection.slug in seen:
+                raise ValueError(f"two connections share the slug {connection.slug!r}")
+            seen.add(connection.slug)
+        default = self.settings.default_connection
+        if default is not None and default not in seen:
+            raise ValueError(
+                f"settings.default_connection is {default!r}, but no connection has that slug"
+            )
+        return self
+
+    def find(self, name_or_slug: str) -> Connection | None:
+        """A connection by slug, or by display name ignoring case."""
+        wanted = name_or_slug.strip()
+        for connection in self.connections:
+            if connection.slug == wanted:
+                return connection
+        lowered = wanted.lower()
+        for connection in self.connections:
+            if connection.name.lower() == lowered or connection.slug == slugify(wanted):
+                return connection
+        return None
+
+    @property
+    def default_connection(self) -> Connection | None:
+        """The default connection, else the only/first one."""
+        if self.settings.default_connection:
+            return self.find(self.settings.default_connection)
+        return self.connections[0] if self.connections else None

@@ -1,0 +1,144 @@
+"""Reading and writing `config.toml`.
+
+Reads with `tomllib`, writes with `tomli-w`, atomically and with mode 0600. A broken file raises
+`ConfigError` with one message naming the file, the line or field, and what was expected; nothing
+here ever writes over a file it could not read.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+from pydantic import ValidationError
+
+from craft_tui.config import paths
+from craft_tui.config.atomic import atomic_write_text
+from craft_tui.config.schema import Config
+
+HEADER = "# craft-tui configuration. Keys are never stored here: see `craft-tui connection --help`.\n"
+
+
+class ConfigError(Exception):
+    """`config.toml` cannot be used as it is; the message says where and why, and how to fix it."""
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read the config; a missing file is an empty config, a broken one raises ConfigError."""
+    path = path or paths.config_file()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Config()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot be read ({error}).") from None
+    return parse_config(text, path)
+
+
+def parse_config(text: str, path: Path) -> Config:
+    """Validate TOML text as a Config, turning every failure into one readable ConfigError."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(
+            f"{path}: not valid TOML: {error}. Fix the file by hand; craft-tui will not overwrite it."
+        ) from None
+    try:
+        return Config.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(_describe_validation_error(error, text, path)) from None
+
+
+def _describe_validation_error(error: ValidationError, text: str, path: Path) -> str:
+    problems = []
+    for detail in error.errors()[:5]:
+        location = _format_location(detail["loc"])
+        line = _find_line(text, detail["loc"])
+        where = f"line {line}, " if line else ""
+        message = detail["msg"].removeprefix("Value error, ")
+        if detail["type"] == "extra_forbidden":
+            message = "unknown field (check the spelling; see README for the fields)"
+        elif detail["type"] == "missing":
+            message = "required field is missing"
+        elif "input" in detail and not isinstance(detail["input"], dict | list):
+            message += f" (got {detail['input']!r})"
+        problems.append(f"{where}{location or 'top level'}: {message}")
+    more = len(error.errors()) - len(problems)
+    suffix = f" (and {more} more)" if more > 0 else ""
+    return (
+        f"{path}: invalid configuration: "
+        + "; ".join(problems)
+        + suffix
+        + ". Fix the file by hand; craft-tui will not overwrite it."
+    )
+
+
+def _format_location(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in {"api_key", "bearer", "none", "function-after[_from_plain_id(), ModelEntry]"}:
+            continue  # pydantic's union-branch labels mean nothing to a person
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _find_line(text: str, loc: tuple[Any, ...]) -> int | None:
+    """Best-effort line number of the field `loc` points at (tomllib keeps no positions)."""
+    keys = [part for part in loc if isinstance(part, str)]
+    if not keys:
+        return None
+    start = 0
+    lines = text.splitlines()
+    if loc and loc[0] == "connections" and len(loc) > 1 and isinstance(loc[1], int):
+        headers = [i for i, line in enumerate(lines) if re.match(r"\s*\[\[connections\]\]", line)]
+        if loc[1] < len(headers):
+            start = headers[loc[1]]
+    key = re.escape(keys[-1])
+    pattern = re.compile(rf'^\s*(?:"{key}"|{key})\s*=|^\s*\[+[^\]]*\b{key}\]+')
+    for number in range(start, len(lines)):
+        if pattern.match(lines[number]):
+            return number + 1
+    return None
+
+
+def dump_config(config: Config) -> str:
+    """Serialise to TOML; model entries with only an id are written as plain strings."""
+    data = config.model_dump(mode="json", exclude_none=True)
+    for connection, model in zip(data["connections"], config.connections, strict=True):
+        connection["models"] = [
+            extra if len(extra := entry.model_dump(exclude_none=True)) > 1 else entry.id
+            for entry in model.models
+        ]
+        for key in ("created_at", "last_used_at"):
+            value = getattr(model, key)
+            if value is not None:
+                connection[key] = value  # keep TOML's native datetime type
+    return HEADER + tomli_w.dumps(data)
+
+
+def save_config(config: Config, path: Path | None = None) -> None:
+    """Write the config atomically with mode 0600."""
+    atomic_write_text(path or paths.config_file(), dump_config(config), mode=0o600)
+
+
+def update_config(change: Callable[[Config], None], path: Path | None = None) -> Config:
+    """Read the file fresh, apply `change`, validate, save: edits from another process are kept.
+
+    Raises ConfigError without touching the file if it is broken or the change makes it invalid.
+    """
+    path = path or paths.config_file()
+    config = load_config(path)
+    change(config)
+    try:
+        checked = Config.model_validate(config.model_dump())
+    except ValidationError as error:
+        raise ConfigError(_describe_validation_error(error, "", path)) from None
+    save_config(checked, path)
+    return checked

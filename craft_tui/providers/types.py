@@ -1,0 +1,113 @@
+"""Provider-neutral request and event types that every driver speaks.
+
+The chat core builds a `ChatRequest` from a conversation; a driver turns it into its wire protocol and
+yields `StreamEvent`s back. Nothing here knows HTTP or Textual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+Role = Literal["user", "assistant"]
+ReasoningEffort = Literal["low", "medium", "high"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    """One turn of a conversation. `reasoning` is the model's visible thinking, if any."""
+
+    role: Role
+    text: str
+    reasoning: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRequest:
+    """Everything a driver needs to ask for one answer."""
+
+    model: str
+    messages: tuple[ChatMessage, ...]
+    system: str | None = None
+    max_tokens: int | None = None
+    temperature: float | None = None
+    reasoning_effort: ReasoningEffort | None = None
+    reasoning_budget: int | None = None  # Anthropic thinking budget_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningDelta:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts as the server reported them; None where it did not say."""
+
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cached_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    cost_usd: float | None = None  # when the server itself reports a cost (OpenRouter)
+
+    def merged(self, other: Usage) -> Usage:
+        """Combine two partial reports (Anthropic sends input at start, output at the end)."""
+        return Usage(
+            input_tokens=other.input_tokens if other.input_tokens is not None else self.input_tokens,
+            output_tokens=(
+                other.output_tokens if other.output_tokens is not None else self.output_tokens
+            ),
+            cached_tokens=(
+                other.cached_tokens if other.cached_tokens is not None else self.cached_tokens
+            ),
+            reasoning_tokens=(
+                other.reasoning_tokens
+                if other.reasoning_tokens is not None
+                else self.reasoning_tokens
+            ),
+            cost_usd=other.cost_usd if other.cost_usd is not None else self.cost_usd,
+        )
+
+
+FinishReason = Literal["stop", "length", "content_filter", "tool_use", "cancelled", "error", "other"]
+
+
+@dataclass(frozen=True, slots=True)
+class Finish:
+    reason: FinishReason
+    raw_reason: str | None = None  # the server's own word, e.g. "end_turn", "max_tokens"
+
+
+StreamEvent = TextDelta | ReasoningDelta | Usage | Finish
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """A model as a server lists it; prices are USD per million tokens."""
+
+    id: str
+    name: str | None = None
+    context_window: int | None = None
+    input_price: float | None = None
+    output_price: float | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class Driver(Protocol):
+    """One wire protocol bound to one connection."""
+
+    def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        """Yield events for one answer; raise ProviderError on failure. Cancelling closes the response."""
+        ...
+
+    async def list_models(self) -> list[ModelInfo]:
+        """The server's model list; raise ProviderError (kind `no_model_list` when it has none)."""
+        ...
+
+    async def aclose(self) -> None: ...
