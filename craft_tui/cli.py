@@ -17,7 +17,9 @@ class UserError(Exception):
     """A problem the user can fix; printed as one line, exit code 1."""
 
 
-def _add_connection_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_connection_parsers(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
     from craft_tui.config.presets import preset_ids
 
     connection = subparsers.add_parser(
@@ -49,7 +51,9 @@ def _add_connection_parsers(subparsers: argparse._SubParsersAction[argparse.Argu
     source = add.add_argument_group("endpoint (a preset, or a protocol and a base URL)")
     source.add_argument("--preset", choices=preset_ids(), metavar="PRESET", help="a known provider")
     source.add_argument("--protocol", choices=["openai", "anthropic"], help="wire protocol")
-    source.add_argument("--base-url", help="server URL; overrides the preset's (remote Ollama, proxy)")
+    source.add_argument(
+        "--base-url", help="server URL; overrides the preset's (remote Ollama, proxy)"
+    )
     auth = add.add_mutually_exclusive_group()
     auth.add_argument("--api-key-env", metavar="VAR", help="read the key from this env variable")
     auth.add_argument(
@@ -61,7 +65,9 @@ def _add_connection_parsers(subparsers: argparse._SubParsersAction[argparse.Argu
         action="store_true",
         help="send the key as 'Authorization: Bearer' (Anthropic-compatible gateways)",
     )
-    add.add_argument("--model", action="append", default=[], metavar="ID", help="a model id (repeat)")
+    add.add_argument(
+        "--model", action="append", default=[], metavar="ID", help="a model id (repeat)"
+    )
     add.add_argument("--default-model", metavar="ID", help="the model used by default")
     add.add_argument(
         "--header", action="append", default=[], metavar="NAME=VALUE", help="extra header (repeat)"
@@ -181,7 +187,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         where = log_exception(error)
         print(
-            f"craft-tui: unexpected error: {type(error).__name__}. Details: {where}", file=sys.stderr
+            f"craft-tui: unexpected error: {type(error).__name__}. Details: {where}",
+            file=sys.stderr,
         )
         return 1
 

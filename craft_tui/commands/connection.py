@@ -40,10 +40,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _read_key_from_stdin(prompt: str) -> str:
-    if sys.stdin.isatty():
-        key = getpass.getpass(prompt)
-    else:
-        key = sys.stdin.read()
+    key = getpass.getpass(prompt) if sys.stdin.isatty() else sys.stdin.read()
     key = key.strip()
     if not key:
         raise UserError("No key was given on stdin.")

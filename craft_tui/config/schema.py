@@ -33,7 +33,7 @@ def now_utc() -> datetime:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid")
 
 
 class ApiKeyAuth(_Strict):

@@ -8,6 +8,7 @@ keys go to `credentials.toml` beside the config, mode 0600, and `SecretStore.des
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import tomllib
@@ -39,7 +40,8 @@ class MissingKeyError(Exception):
 
 
 class _Backend(TypingProtocol):
-    description: str
+    @property
+    def description(self) -> str: ...
 
     def get(self, slug: str) -> str | None: ...
     def set(self, slug: str, secret: str) -> None: ...
@@ -96,7 +98,11 @@ class KeyringBackend:
         import keyring
 
         self._keyring = keyring
-        self.description = f"system keyring ({type(keyring.get_keyring()).__name__})"
+        self._name = type(keyring.get_keyring()).__name__
+
+    @property
+    def description(self) -> str:
+        return f"system keyring ({self._name})"
 
     def get(self, slug: str) -> str | None:
         value = self._keyring.get_password(SERVICE, slug)
@@ -108,10 +114,8 @@ class KeyringBackend:
     def delete(self, slug: str) -> None:
         import keyring.errors
 
-        try:
+        with contextlib.suppress(keyring.errors.PasswordDeleteError):
             self._keyring.delete_password(SERVICE, slug)
-        except keyring.errors.PasswordDeleteError:
-            pass
 
 
 def keyring_usable() -> bool:
@@ -134,7 +138,7 @@ class SecretStore:
     """Get, set and delete connection keys in the best store this machine has."""
 
     def __init__(self, backend: _Backend, fallback: FileBackend) -> None:
-        self._backend = backend
+        self._backend: _Backend = backend
         self._fallback = fallback
 
     @classmethod
@@ -213,10 +217,10 @@ def key_for(connection: Connection, store: SecretStore | None = None) -> str | N
             )
         return value
     store = store or SecretStore.open()
-    value = store.get(connection.slug)
-    if not value:
+    stored = store.get(connection.slug)
+    if not stored:
         raise MissingKeyError(
             f"No API key is stored for connection {connection.name!r}. Add one in the connections "
-            f"screen (Ctrl+K), or: craft-tui connection key {connection.slug} --api-key-stdin."
+            f"screen, or: craft-tui connection key {connection.slug} --api-key-stdin."
         )
-    return value
+    return stored

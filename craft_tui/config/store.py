@@ -18,9 +18,11 @@ from pydantic import ValidationError
 
 from craft_tui.config import paths
 from craft_tui.config.atomic import atomic_write_text
-from craft_tui.config.schema import Config
+from craft_tui.config.schema import Config, Timeouts
 
-HEADER = "# craft-tui configuration. Keys are never stored here: see `craft-tui connection --help`.\n"
+HEADER = (
+    "# craft-tui configuration. Keys are never stored here: see `craft-tui connection --help`.\n"
+)
 
 
 class ConfigError(Exception):
@@ -120,6 +122,13 @@ def dump_config(config: Config) -> str:
             value = getattr(model, key)
             if value is not None:
                 connection[key] = value  # keep TOML's native datetime type
+        if connection["timeouts"] == Timeouts().model_dump():
+            del connection["timeouts"]  # defaults are documented; keep the file short
+        for key in ("headers", "models"):
+            if not connection[key]:
+                del connection[key]
+    if not data["settings"]["keymap"]:
+        del data["settings"]["keymap"]
     return HEADER + tomli_w.dumps(data)
 
 
@@ -135,8 +144,8 @@ def update_config(change: Callable[[Config], None], path: Path | None = None) ->
     """
     path = path or paths.config_file()
     config = load_config(path)
-    change(config)
     try:
+        change(config)
         checked = Config.model_validate(config.model_dump())
     except ValidationError as error:
         raise ConfigError(_describe_validation_error(error, "", path)) from None

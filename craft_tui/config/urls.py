@@ -48,9 +48,16 @@ def _split(raw: str) -> tuple[str, str, str]:
     if any(ch.isspace() for ch in text):
         raise InvalidURLError(f"The base URL {text!r} contains spaces.")
     if "://" not in text:
-        host_part = text.split("/", 1)[0].split(":", 1)[0]
+        try:
+            host_part = urlsplit("//" + text).hostname or ""
+        except ValueError:
+            host_part = ""
         text = ("http://" if is_local_host(host_part) else "https://") + text
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError as error:
+        raise InvalidURLError(f"The base URL {raw.strip()!r} is malformed ({error}).") from None
     scheme = parts.scheme.lower()
     if scheme not in {"http", "https"}:
         raise InvalidURLError(f"The base URL must start with http:// or https://, not {scheme}://.")

@@ -59,7 +59,9 @@ class Usage:
     def merged(self, other: Usage) -> Usage:
         """Combine two partial reports (Anthropic sends input at start, output at the end)."""
         return Usage(
-            input_tokens=other.input_tokens if other.input_tokens is not None else self.input_tokens,
+            input_tokens=other.input_tokens
+            if other.input_tokens is not None
+            else self.input_tokens,
             output_tokens=(
                 other.output_tokens if other.output_tokens is not None else self.output_tokens
             ),
@@ -75,7 +77,9 @@ class Usage:
         )
 
 
-FinishReason = Literal["stop", "length", "content_filter", "tool_use", "cancelled", "error", "other"]
+FinishReason = Literal[
+    "stop", "length", "content_filter", "tool_use", "cancelled", "error", "other"
+]
 
 
 @dataclass(frozen=True, slots=True)
