@@ -1,0 +1,90 @@
+"""The fake servers themselves: other tests trust them, so their wire behaviour is checked here."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from tests.servers import FakeLLMServer, openrouter_models
+
+
+def _sse_data(text: str) -> list[str]:
+    return [line[6:] for line in text.splitlines() if line.startswith("data: ")]
+
+
+def test_openai_stream_is_real_sse_and_request_is_recorded(fake_openai: FakeLLMServer) -> None:
+    fake_openai.configure(reply="one two three")
+    body = {"model": "m", "stream": True, "messages": [{"role": "user", "content": "hi"}]}
+    response = httpx.post(
+        fake_openai.base_url + "/chat/completions", json=body, headers={"X-Test": "yes"}
+    )
+    assert response.headers["content-type"].startswith("text/event-stream")
+    data = _sse_data(response.text)
+    assert data[-1] == "[DONE]"
+    text = "".join(
+        c["choices"][0]["delta"].get("content") or ""
+        for c in map(json.loads, data[:-1])
+        if c["choices"]
+    )
+    assert text == "one two three"
+    assert fake_openai.requests[-1].headers["x-test"] == "yes"
+    assert fake_openai.requests[-1].json == body
+
+
+def test_queued_error_applies_to_one_request_only(fake_openai: FakeLLMServer) -> None:
+    fake_openai.queue(error="anthropic_529")
+    url = fake_openai.base_url + "/chat/completions"
+    first = httpx.post(url, json={"stream": True})
+    second = httpx.post(url, json={"stream": True})
+    assert first.status_code == 529
+    assert first.json()["error"]["type"] == "overloaded_error"
+    assert second.status_code == 200
+
+
+def test_cut_connection_breaks_the_chunked_body(fake_openai: FakeLLMServer) -> None:
+    fake_openai.configure(reply="a b c d", cut_after=2)
+    with pytest.raises(httpx.RemoteProtocolError):
+        httpx.post(fake_openai.base_url + "/chat/completions", json={"stream": True})
+
+
+def test_server_notices_client_hanging_up_during_a_stall(fake_openai: FakeLLMServer) -> None:
+    fake_openai.configure(reply="a b c", stall_after=1)
+    with (
+        httpx.Client() as client,
+        client.stream(
+            "POST", fake_openai.base_url + "/chat/completions", json={"stream": True}
+        ) as response,
+    ):
+        for line in response.iter_lines():
+            if '"content": "a "' in line:
+                break
+    assert fake_openai.wait_for_disconnect(10)
+
+
+def test_model_lists_in_each_shape() -> None:
+    with FakeLLMServer(models=openrouter_models(45), page_size=20) as server:
+        anthropic_ids: list[str] = []
+        after: str | None = None
+        while True:
+            params = {"limit": "20", **({"after_id": after} if after else {})}
+            page = httpx.get(
+                server.anthropic_base_url + "/v1/models",
+                params=params,
+                headers={"anthropic-version": "2023-06-01"},
+            ).json()
+            anthropic_ids += [m["id"] for m in page["data"]]
+            if not page["has_more"]:
+                break
+            after = page["last_id"]
+        assert len(anthropic_ids) == 45 and len(set(anthropic_ids)) == 45
+        server.configure(model_list="openrouter")
+        first = httpx.get(server.base_url + "/models").json()["data"][0]
+        assert first["pricing"]["prompt"] == "0.0000001"
+        tags = httpx.get(server.root_url + "/api/tags").json()["models"]
+        assert len(tags) == 45
+        show = httpx.post(server.root_url + "/api/show", json={"model": tags[0]["name"]}).json()
+        assert show["model_info"]["llama.context_length"] == 4096
+        server.configure(model_list=None)
+        assert httpx.get(server.base_url + "/models").status_code == 404
