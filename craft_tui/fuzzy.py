@@ -1,0 +1,318 @@
+"""Fuzzy filtering and ranking for pickers: fast enough to re-run on every keystroke over 5,000 models.
+
+A query is split on whitespace into terms; every term must match its text as a case-insensitive
+subsequence (terms match independently, in any order). Each match is scored so the best rises to the
+top: contiguous runs, matches at word starts and at the very start of the text score high; gaps and
+late starts cost a little. Match positions come back with each result so a picker can highlight them.
+
+Speed comes from doing the character work in C: `str.find` for contiguous terms, one compiled regex
+per term for scattered ones, and `FuzzyIndex`, which re-filters only the previous matches while the
+user keeps typing (a longer query can only match a subset of what a shorter one matched).
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+from collections.abc import Sequence
+
+__all__ = ["FuzzyIndex", "FuzzyMatch", "fuzzy_filter", "fuzzy_match", "highlight_spans"]
+
+# Score weights, in the spirit of fzf: a matched character is worth 16; starting a word, following the
+# previous match directly, and starting the text add to it; each gap costs 3 to open and 1 per extra
+# skipped character, so "cl so 4" ranks "claude-sonnet-4" above "cohere/o-4-latest".
+_MATCH = 16
+_WORD_START = 8  # doubled for the first character of a term
+_CONSECUTIVE = 8
+_PREFIX = 4  # the term starts at the very start of the text
+_GAP_OPEN = 3
+_GAP_EXTEND = 1
+_LATE_CAP = 6  # at most this many points lost for starting late in the text
+
+_SEPARATORS = frozenset(" /-_.:,;()[]{}@|+~\\'\"")
+
+
+class FuzzyMatch:
+    """One text that matched: its index in the searched sequence, its score, and (computed on first
+    access, so ranking 5,000 texts never builds 5,000 position tuples) the matched positions."""
+
+    __slots__ = ("_positions", "_terms", "_text", "index", "score")
+
+    def __init__(
+        self,
+        index: int,
+        score: int,
+        positions: tuple[int, ...] | None = None,
+        *,
+        terms: list[_Term] | None = None,
+        text: str = "",
+    ) -> None:
+        self.index = index
+        self.score = score
+        self._positions = positions
+        self._terms = terms
+        self._text = text
+
+    @property
+    def positions(self) -> tuple[int, ...]:
+        """Indexes of the matched characters in the text, ascending, for highlighting."""
+        if self._positions is None:
+            self._positions = _positions(self._terms or [], self._text)
+        return self._positions
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FuzzyMatch):
+            return NotImplemented
+        return (self.index, self.score, self.positions) == (
+            other.index,
+            other.score,
+            other.positions,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.index, self.score))
+
+    def __repr__(self) -> str:
+        return f"FuzzyMatch(index={self.index}, score={self.score}, positions={self.positions})"
+
+
+def _is_word_start(text: str, position: int) -> bool:
+    """True at the start of the text, after a separator, or where letters meet digits/camelCase."""
+    if position == 0:
+        return True
+    previous = text[position - 1]
+    if previous in _SEPARATORS:
+        return True
+    current = text[position]
+    if previous.isdigit() != current.isdigit():
+        return True
+    return previous.islower() and current.isupper()
+
+
+_Result = tuple[int, tuple[int, ...]]
+
+
+class _Term:
+    """One whitespace-separated piece of a query, with its compiled regexes.
+
+    Tried in order, each in C: the term as a whole word-start substring, as any substring, then as a
+    scattered subsequence (`(a)[^b]*(b)[^c]*(c)`: linear per start, one group per character).
+    """
+
+    __slots__ = (
+        "first_is_digit",
+        "length",
+        "plain_score",
+        "regex",
+        "text",
+        "word",
+        "word_score",
+    )
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.length = len(text)
+        self.first_is_digit = text[0].isdigit()
+        escaped = re.escape(text)
+        first = text[0]
+        if first.isdigit():
+            self.word: re.Pattern[str] | None = re.compile(r"(?<!\d)" + escaped)
+        elif first.isalpha():
+            self.word = re.compile(r"(?<![^\W\d_])" + escaped)
+        else:
+            self.word = None
+        self.plain_score = self.length * (_MATCH + _CONSECUTIVE) - _CONSECUTIVE
+        self.word_score = self.plain_score + 2 * _WORD_START
+        parts = [f"({re.escape(first)})"]
+        for char in text[1:]:
+            parts.append(f"[^{re.escape(char)}]*({re.escape(char)})")
+        self.regex = re.compile("".join(parts), re.DOTALL)
+
+    def _start(self, lowered: str) -> tuple[int, bool]:
+        """Where the term occurs whole (-1 if nowhere), preferring an occurrence at a word start."""
+        start = lowered.find(self.text)
+        if start <= 0:
+            return start, start == 0
+        previous = lowered[start - 1]
+        if not previous.isalnum() or previous.isdigit() != self.first_is_digit:
+            return start, True
+        if self.word is not None:
+            found = self.word.search(lowered, start + 1)
+            if found is not None:
+                return found.start(), True
+        return start, False
+
+    def score(self, lowered: str, original: str) -> int | None:
+        """Score this term against one text; None when it does not match."""
+        start, word_start = self._start(lowered)
+        if start < 0:
+            positions = self.scattered(lowered)
+            return None if positions is None else _score(original, positions)
+        if start == 0:
+            return self.word_score + _PREFIX
+        base = self.word_score if word_start else self.plain_score
+        return base - (start if start < _LATE_CAP else _LATE_CAP)
+
+    def positions(self, lowered: str) -> list[int]:
+        """The positions `score` counted (empty when the term does not match)."""
+        start = self._start(lowered)[0]
+        if start >= 0:
+            return list(range(start, start + self.length))
+        return self.scattered(lowered) or []
+
+    def scattered(self, lowered: str) -> list[int] | None:
+        found = self.regex.search(lowered)
+        if found is None:
+            return None
+        # Walk back from the end to the latest start: the tightest window ending there (fzf v1).
+        positions = []
+        cursor = found.end() - 1
+        for char in reversed(self.text):
+            cursor = lowered.rfind(char, 0, cursor + 1)
+            positions.append(cursor)
+            cursor -= 1
+        positions.reverse()
+        return positions
+
+
+def _score(original: str, positions: list[int]) -> int:
+    """Score a scattered match from its positions."""
+    first = positions[0]
+    score = _MATCH * len(positions) - min(first, _LATE_CAP)
+    if first == 0:
+        score += _PREFIX
+    previous = -1
+    for position in positions:
+        if previous >= 0 and position == previous + 1:
+            score += _CONSECUTIVE
+        else:
+            if previous >= 0:
+                score -= _GAP_OPEN + (position - previous - 2) * _GAP_EXTEND
+            if _is_word_start(original, position):
+                score += _WORD_START * (2 if previous < 0 else 1)
+        previous = position
+    return score
+
+
+def _lower(text: str) -> str:
+    """Lower-case without changing the length (a few characters, like 'İ', grow when lowered);
+    line breaks become spaces so texts can be joined one per line."""
+    lowered = text.lower()
+    if len(lowered) != len(text):
+        lowered = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
+    if "\n" in lowered or "\r" in lowered:
+        lowered = lowered.replace("\n", " ").replace("\r", " ")
+    return lowered
+
+
+def _parse(query: str) -> list[_Term]:
+    return [_Term(piece) for piece in query.lower().split()]
+
+
+def _score_terms(terms: list[_Term], lowered: str, original: str) -> int | None:
+    total = 0
+    for term in terms:
+        score = term.score(lowered, original)
+        if score is None:
+            return None
+        total += score
+    return total
+
+
+def _positions(terms: list[_Term], text: str) -> tuple[int, ...]:
+    lowered = _lower(text)
+    found: set[int] = set()
+    for term in terms:
+        found.update(term.positions(lowered))
+    return tuple(sorted(found))
+
+
+def fuzzy_match(query: str, text: str) -> FuzzyMatch | None:
+    """Match one text; index is 0. An empty query matches with score 0 and no positions."""
+    terms = _parse(query)
+    if not terms:
+        return FuzzyMatch(0, 0, ())
+    score = _score_terms(terms, _lower(text), text)
+    return None if score is None else FuzzyMatch(0, score, terms=terms, text=text)
+
+
+class FuzzyIndex:
+    """A fixed list of texts prepared for repeated filtering as the user types.
+
+    Lower-casing happens once. `search` remembers its last query: when the new query only adds
+    characters to it, only the previous matches are examined again. Ranking: best score first, then
+    the shorter text (the more specific hit), then the original order.
+    """
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self._texts = list(texts)
+        self._lowered = [_lower(text) for text in self._texts]
+        self._lengths = [len(text) for text in self._texts]
+        self._last_query = ""
+        self._last_candidates: list[int] | None = None
+        self._everything: list[int] = list(range(len(self._texts)))
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    def text(self, index: int) -> str:
+        return self._texts[index]
+
+    def search(self, query: str, limit: int | None = None) -> list[FuzzyMatch]:
+        """Ranked matches for `query` (the best `limit` when given; cheaper for a long list).
+
+        An empty query returns every text in its original order.
+        """
+        normalised = " ".join(query.lower().split())
+        if query[-1:].isspace() and normalised:
+            normalised += " "
+        terms = _parse(normalised)
+        if not terms:
+            self._last_query, self._last_candidates = "", None
+            count = len(self._texts) if limit is None else min(limit, len(self._texts))
+            return [FuzzyMatch(i, 0, ()) for i in range(count)]
+        if self._last_candidates is not None and normalised.startswith(self._last_query):
+            candidates: list[int] = self._last_candidates
+        else:
+            candidates = self._everything
+        lowered, texts, lengths = self._lowered, self._texts, self._lengths
+        # Plain tuples sort in C: best score, then the shorter text, then the original order.
+        ranked: list[tuple[int, int, int]] = []
+        append = ranked.append
+        if len(terms) == 1:
+            score_one = terms[0].score
+            for index in candidates:
+                score = score_one(lowered[index], texts[index])
+                if score is not None:
+                    append((-score, lengths[index], index))
+        else:
+            terms_by_length = sorted(terms, key=lambda t: -t.length)  # most selective first
+            for index in candidates:
+                score = _score_terms(terms_by_length, lowered[index], texts[index])
+                if score is not None:
+                    append((-score, lengths[index], index))
+        self._last_query = normalised
+        self._last_candidates = [item[2] for item in ranked]
+        if limit is not None and limit < len(ranked):
+            ranked = heapq.nsmallest(limit, ranked)
+        else:
+            ranked.sort()
+        return [
+            FuzzyMatch(index, -score, terms=terms, text=texts[index]) for score, _, index in ranked
+        ]
+
+
+def fuzzy_filter(query: str, texts: Sequence[str], limit: int | None = None) -> list[FuzzyMatch]:
+    """One-shot filter and rank; build a `FuzzyIndex` instead when filtering on every keystroke."""
+    return FuzzyIndex(texts).search(query, limit)
+
+
+def highlight_spans(positions: Sequence[int]) -> list[tuple[int, int]]:
+    """Collapse match positions into (start, end) spans, e.g. for `Text.stylize(style, start, end)`."""
+    spans: list[tuple[int, int]] = []
+    for position in sorted(positions):
+        if spans and spans[-1][1] == position:
+            spans[-1] = (spans[-1][0], position + 1)
+        else:
+            spans.append((position, position + 1))
+    return spans

@@ -1,0 +1,117 @@
+"""Fuzzy filtering as the model picker and `craft-tui models QUERY` use it."""
+
+from __future__ import annotations
+
+from craft_tui.fuzzy import FuzzyIndex, fuzzy_filter, fuzzy_match, highlight_spans
+
+MODELS = [
+    "anthropic/claude-3-5-sonnet-latest",
+    "anthropic/claude-sonnet-4",
+    "anthropic/claude-opus-4.1",
+    "cohere/command-r-plus",
+    "openai/gpt-4o-mini",
+    "openai/gpt-4o",
+    "mistralai/codestral-latest",
+    "meta-llama/llama-3.3-70b-instruct",
+]
+
+
+def _ids(query: str, texts: list[str] = MODELS) -> list[str]:
+    return [texts[m.index] for m in fuzzy_filter(query, texts)]
+
+
+def test_every_space_separated_term_must_match() -> None:
+    assert _ids("llama 70b") == ["meta-llama/llama-3.3-70b-instruct"]
+    assert _ids("llama 8b") == []
+
+
+def test_terms_match_in_any_order_and_ignore_case() -> None:
+    assert _ids("70B LLAMA") == ["meta-llama/llama-3.3-70b-instruct"]
+
+
+def test_abbreviated_words_find_the_model_and_rank_it_first() -> None:
+    ranked = _ids("cl so 4")
+    assert ranked[0] == "anthropic/claude-sonnet-4"
+    assert "anthropic/claude-3-5-sonnet-latest" not in ranked  # it has no 4
+    assert _ids("cl so")[:2] == ["anthropic/claude-sonnet-4", "anthropic/claude-3-5-sonnet-latest"]
+
+
+def test_contiguous_word_start_beats_scattered_letters() -> None:
+    texts = ["x-gpt-4o-mini", "gpt-4o", "g-p-t-4-o"]
+    ranked = [texts[m.index] for m in fuzzy_filter("gpt-4o", texts)]
+    assert ranked[0] == "gpt-4o"
+    assert ranked[-1] == "g-p-t-4-o"
+
+
+def test_prefix_match_ranks_before_a_match_inside_a_word() -> None:
+    texts = ["mini-thing", "gpt-4o-mini", "sonnetmini"]
+    ranked = [texts[m.index] for m in fuzzy_filter("mini", texts)]
+    assert ranked == ["mini-thing", "gpt-4o-mini", "sonnetmini"]
+
+
+def test_shorter_text_wins_a_tie() -> None:
+    assert _ids("gpt-4o")[:2] == ["openai/gpt-4o", "openai/gpt-4o-mini"]
+
+
+def test_positions_point_at_the_matched_characters() -> None:
+    text = "anthropic/claude-sonnet-4"
+    match = fuzzy_match("son 4", text)
+    assert match is not None
+    assert "".join(text[i] for i in match.positions) == "son4"
+    assert highlight_spans(match.positions) == [(17, 20), (24, 25)]
+
+
+def test_scattered_positions_are_the_tightest_window() -> None:
+    match = fuzzy_match("gpt4o", "openai/gpt-4o")
+    assert match is not None
+    assert match.positions == (7, 8, 9, 11, 12)
+
+
+def test_positions_follow_original_text_when_lowercasing_changes_length() -> None:
+    text = "İstanbul-7b"
+    match = fuzzy_match("7b", text)
+    assert match is not None
+    assert [text[i] for i in match.positions] == ["7", "b"]
+
+
+def test_empty_query_keeps_every_text_in_order() -> None:
+    assert _ids("   ") == MODELS
+    assert [m.index for m in FuzzyIndex(MODELS).search("", limit=3)] == [0, 1, 2]
+
+
+def test_no_match_returns_none_and_nothing() -> None:
+    assert fuzzy_match("zzz", "gpt-4o") is None
+    assert _ids("qqq") == []
+
+
+def test_limit_returns_the_best_matches_only() -> None:
+    full = fuzzy_filter("o", MODELS)
+    best_two = fuzzy_filter("o", MODELS, limit=2)
+    assert [m.index for m in best_two] == [m.index for m in full[:2]]
+
+
+def test_typing_more_narrows_and_deleting_widens_again() -> None:
+    index = FuzzyIndex(MODELS)
+    assert len(index.search("gp")) == 2
+    assert len(index.search("gpt-4o-")) == 1
+    assert len(index.search("gp")) == 2  # backspace: the earlier matches come back
+    assert len(index.search("cl")) >= 3
+    assert len(index.search("cl ")) == len(index.search("cl"))
+    assert MODELS[index.search("cl op")[0].index] == "anthropic/claude-opus-4.1"
+
+
+def test_narrowed_search_equals_a_fresh_search() -> None:
+    texts = [f"vendor{i % 7}/model-{i}-{'mini' if i % 3 else 'large'}" for i in range(300)]
+    index = FuzzyIndex(texts)
+    query = "v3 mo 1 la"
+    for length in range(1, len(query) + 1):
+        typed = [(m.index, m.score) for m in index.search(query[:length])]
+        fresh = [(m.index, m.score) for m in fuzzy_filter(query[:length], texts)]
+        assert typed == fresh, query[:length]
+
+
+def test_regex_characters_in_a_query_are_literal() -> None:
+    texts = ["a.b", "axb", "model (beta)", "c++"]
+    assert [texts[m.index] for m in fuzzy_filter("a.b", texts)] == ["a.b"]
+    assert [texts[m.index] for m in fuzzy_filter("(beta)", texts)] == ["model (beta)"]
+    assert [texts[m.index] for m in fuzzy_filter("c++", texts)] == ["c++"]
