@@ -1,0 +1,1 @@
+"""The provider-neutral chat core: conversations, history, sessions, token and cost accounting."""

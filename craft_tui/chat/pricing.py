@@ -1,0 +1,163 @@
+"""What a model costs, in USD per million tokens, and where that figure came from.
+
+Order of trust: a price typed in config.toml (`ModelEntry.input_price` / `output_price`), then the
+provider's own model list (OpenRouter and Vercel publish prices), then a small built-in table of the
+native Anthropic and OpenAI list prices. Local servers (Ollama, LM Studio, llama.cpp on this machine or
+the LAN) cost nothing per token: they are "local", which the UI shows as such rather than "$0.00".
+A model found nowhere has no price: cost is unknown ("—"), never a guess.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+from urllib.parse import urlsplit
+
+from craft_tui.config.schema import Connection
+from craft_tui.config.urls import is_local_host
+
+PriceSource = Literal["config", "provider", "built-in"]
+
+# The day the built-in table below was last checked against the providers' public pricing pages.
+PRICES_AS_OF = date(2025, 11, 24)
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    """USD per million tokens. `cache_read` is the price of cached input tokens, where known."""
+
+    input: float
+    output: float
+    cache_read: float | None = None
+    source: PriceSource = "built-in"
+
+
+def _p(input_price: float, output_price: float, cache_read: float | None) -> Price:
+    return Price(input_price, output_price, cache_read, "built-in")
+
+
+# Public list prices (standard tier, prompts up to 200K tokens) keyed by the model id without a date.
+BUILTIN_PRICES: dict[str, Price] = {
+    # Anthropic — platform.claude.com/docs/en/about-claude/pricing
+    "claude-opus-4-8": _p(5.0, 25.0, 0.50),
+    "claude-opus-4-7": _p(5.0, 25.0, 0.50),
+    "claude-opus-4-6": _p(5.0, 25.0, 0.50),
+    "claude-opus-4-5": _p(5.0, 25.0, 0.50),
+    "claude-opus-4-1": _p(15.0, 75.0, 1.50),
+    "claude-opus-4-0": _p(15.0, 75.0, 1.50),
+    "claude-opus-4": _p(15.0, 75.0, 1.50),
+    "claude-sonnet-4-5": _p(3.0, 15.0, 0.30),
+    "claude-sonnet-4-0": _p(3.0, 15.0, 0.30),
+    "claude-sonnet-4": _p(3.0, 15.0, 0.30),
+    "claude-3-7-sonnet": _p(3.0, 15.0, 0.30),
+    "claude-3-5-sonnet": _p(3.0, 15.0, 0.30),
+    "claude-haiku-4-5": _p(1.0, 5.0, 0.10),
+    "claude-3-5-haiku": _p(0.80, 4.0, 0.08),
+    "claude-3-opus": _p(15.0, 75.0, 1.50),
+    "claude-3-haiku": _p(0.25, 1.25, 0.03),
+    # OpenAI — platform.openai.com/docs/pricing (standard tier)
+    "gpt-5.1": _p(1.25, 10.0, 0.125),
+    "gpt-5": _p(1.25, 10.0, 0.125),
+    "gpt-5-chat": _p(1.25, 10.0, 0.125),
+    "gpt-5-mini": _p(0.25, 2.0, 0.025),
+    "gpt-5-nano": _p(0.05, 0.40, 0.005),
+    "gpt-5-pro": _p(15.0, 120.0, None),
+    "gpt-4.1": _p(2.0, 8.0, 0.50),
+    "gpt-4.1-mini": _p(0.40, 1.60, 0.10),
+    "gpt-4.1-nano": _p(0.10, 0.40, 0.025),
+    "gpt-4o": _p(2.50, 10.0, 1.25),
+    "gpt-4o-mini": _p(0.15, 0.60, 0.075),
+    "o1": _p(15.0, 60.0, 7.50),
+    "o1-mini": _p(1.10, 4.40, 0.55),
+    "o3": _p(2.0, 8.0, 0.50),
+    "o3-pro": _p(20.0, 80.0, None),
+    "o3-mini": _p(1.10, 4.40, 0.55),
+    "o4-mini": _p(1.10, 4.40, 0.275),
+}
+
+# `-20250929`, `-2024-08-06`, `-latest`: a dated or floating alias of the same priced model.
+_DATE_SUFFIX = re.compile(r"-(?:\d{8}|\d{4}-\d{2}-\d{2}|latest)$")
+# `claude-sonnet-4.5` (gateways) is `claude-sonnet-4-5` (Anthropic); gpt ids keep their dots.
+_CLAUDE_DOT = re.compile(r"(?<=\d)\.(?=\d)")
+
+
+def builtin_price(model_id: str) -> Price | None:
+    """The list price of a native Anthropic/OpenAI model id, with or without date or vendor prefix.
+
+    Matching is exact after normalising (no prefix guessing), so `gpt-4o-audio-preview` is unknown
+    rather than priced as `gpt-4o`.
+    """
+    key = model_id.strip().lower()
+    if "/" in key:
+        vendor, _, rest = key.rpartition("/")
+        if vendor.split("/")[-1] not in {"anthropic", "openai"}:
+            return None
+        key = rest
+    key = key.split(":", 1)[0]  # OpenRouter variants such as `:thinking`
+    key = _DATE_SUFFIX.sub("", key)
+    if key.startswith("claude"):
+        key = _CLAUDE_DOT.sub("-", key)
+    return BUILTIN_PRICES.get(key)
+
+
+def is_local_connection(connection: Connection) -> bool:
+    """True for servers on this machine or the LAN (Ollama, LM Studio, llama.cpp, vLLM)."""
+    return is_local_host(urlsplit(connection.base_url).hostname or "")
+
+
+@dataclass(frozen=True, slots=True)
+class Pricing:
+    """The price to charge a model's tokens at: a `Price`, "local" (free), or unknown (neither)."""
+
+    price: Price | None = None
+    local: bool = False
+
+    @property
+    def known(self) -> bool:
+        return self.price is not None or self.local
+
+
+def resolve_pricing(
+    connection: Connection,
+    model_id: str,
+    *,
+    provider_input: float | None = None,
+    provider_output: float | None = None,
+) -> Pricing:
+    """The price of `model_id` on `connection`: config override, provider list, built-in table.
+
+    `provider_*` are the discovered list's prices (USD per million), when it had them.
+    """
+    table = builtin_price(model_id)
+    base: Price | None = None
+    if provider_input is not None or provider_output is not None:
+        provider = Price(_or_zero(provider_input), _or_zero(provider_output), None, "provider")
+        base = _with_cache_price(provider, table)
+    elif table is not None:
+        base = table
+    entry = connection.model(model_id)
+    if entry is not None and (entry.input_price is not None or entry.output_price is not None):
+        fallback = base or Price(0.0, 0.0)
+        typed = Price(
+            entry.input_price if entry.input_price is not None else fallback.input,
+            entry.output_price if entry.output_price is not None else fallback.output,
+            None,
+            "config",
+        )
+        return Pricing(_with_cache_price(typed, table))
+    if is_local_connection(connection):
+        return Pricing(local=True)
+    return Pricing(base)
+
+
+def _with_cache_price(price: Price, table: Price | None) -> Price:
+    """Borrow the table's cache-read price only when the input price is the list price it goes with."""
+    if table is None or table.cache_read is None or abs(price.input - table.input) > 1e-9:
+        return price
+    return Price(price.input, price.output, table.cache_read, price.source)
+
+
+def _or_zero(value: float | None) -> float:
+    return 0.0 if value is None else value
