@@ -1,0 +1,242 @@
+"""One widget per message in the transcript. Focus one (Shift+Tab from the prompt, then ↑/↓) to
+copy it, copy its code, edit and resend, regenerate or delete it — keys shown in the footer.
+
+The widgets never touch the chat core: actions post `MessageAction` for the screen to carry out.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import ClassVar, Literal
+
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.message import Message
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Label, Markdown, Static
+from textual.widgets.markdown import MarkdownStream
+
+from craft_tui.ui.bindings import binding
+from craft_tui.ui.widgets.error_view import ErrorDisplay, ErrorView
+from craft_tui.ui.widgets.reasoning import ReasoningBlock
+
+ActionName = Literal["copy", "copy_code", "edit", "regenerate", "delete"]
+
+# Streaming refresh bound: deltas are coalesced and written at most this often (~25 per second).
+FLUSH_INTERVAL = 0.04
+
+_FINISH_NOTES = {
+    "cancelled": "stopped",
+    "length": "cut at the token limit",
+    "content_filter": "stopped by the provider's content filter",
+}
+
+
+class MessageView(Widget, can_focus=True):
+    """Base of user and assistant message widgets: focusable, moves focus with ↑/↓."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        binding("copy_message", "request('copy')"),
+        binding("previous_message", "move(-1)"),
+        binding("next_message", "move(1)"),
+        binding("delete_message", "request('delete')"),
+    ]
+
+    class Action(Message):
+        """The user asked for `action` on this message; the chat screen carries it out."""
+
+        def __init__(self, view: MessageView, action: ActionName) -> None:
+            super().__init__()
+            self.view = view
+            self.action = action
+
+    def __init__(self, message_id: str | None, text: str, *, classes: str = "") -> None:
+        super().__init__(classes=classes)
+        self.message_id = message_id
+        self._text = text
+
+    @property
+    def text(self) -> str:
+        """The message's full text (markdown source for answers)."""
+        return self._text
+
+    def action_request(self, action: ActionName) -> None:
+        self.post_message(self.Action(self, action))
+
+    def action_move(self, step: int) -> None:
+        """Focus the previous/next message; past the last one, back to the prompt."""
+        views = list(self.screen.query(MessageView))
+        index = views.index(self) + step
+        if 0 <= index < len(views):
+            views[index].focus()
+            views[index].scroll_visible(animate=False)
+        elif index >= len(views):
+            self.screen.focus_next()
+
+
+class UserMessageView(MessageView):
+    """What the user sent: plain text (never parsed as markup), visually set apart."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        binding("edit_message", "request('edit')"),
+    ]
+
+    def __init__(self, message_id: str | None, text: str) -> None:
+        super().__init__(message_id, text, classes="user-message")
+
+    def compose(self) -> ComposeResult:
+        yield Label("You", classes="message-label")
+        yield Static(self._text, markup=False, classes="user-text")
+
+
+class AssistantMessageView(MessageView):
+    """An answer: label (connection · model), reasoning block, Markdown body, inline error.
+
+    While streaming, text arrives through one `MarkdownStream`; deltas are coalesced so the widget
+    is written at most every FLUSH_INTERVAL seconds, never re-parsed from the start.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        binding("copy_code", "request('copy_code')"),
+        binding("regenerate", "request('regenerate')"),
+    ]
+
+    def __init__(
+        self,
+        message_id: str | None,
+        label: str,
+        text: str = "",
+        *,
+        reasoning: str = "",
+        finish_reason: str | None = "stop",
+        error: ErrorDisplay | None = None,
+        retry_key: str = "ctrl+r",
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(message_id, text, classes="assistant-message")
+        self.label = label
+        self.finish_reason = finish_reason
+        self._chunks: list[str] = [text] if text else []
+        self._pending: list[str] = []
+        self._pending_reasoning: list[str] = []
+        self._stream: MarkdownStream | None = None
+        self._flush_timer: Timer | None = None
+        self._last_flush = 0.0
+        self._clock = clock
+        self._error = error
+        self._retry_key = retry_key
+        self._reasoning = ReasoningBlock(reasoning, thinking=False)
+        self._markdown = Markdown(text, classes="answer")
+        self._note = Label("", classes="message-note")
+        self.code_index = 0
+
+    def compose(self) -> ComposeResult:
+        yield Label(self.label, classes="message-label")
+        yield self._reasoning
+        yield self._markdown
+        yield self._note
+
+    async def on_mount(self) -> None:
+        self._update_note()
+        if self._error is not None:
+            await self.mount(ErrorView(self._error, retry_key=self._retry_key))
+
+    @property
+    def text(self) -> str:
+        return "".join(self._chunks)
+
+    @property
+    def reasoning(self) -> str:
+        return self._reasoning.text
+
+    @property
+    def streaming(self) -> bool:
+        return self._stream is not None
+
+    @property
+    def error(self) -> ErrorDisplay | None:
+        return self._error
+
+    def set_message_id(self, message_id: str) -> None:
+        self.message_id = message_id
+
+    def set_label(self, label: str) -> None:
+        self.label = label
+        self.query_one(".message-label", Label).update(label)
+
+    def begin_stream(self) -> None:
+        """Start receiving deltas; the note shows that the answer is being written."""
+        self.finish_reason = None
+        self._stream = Markdown.get_stream(self._markdown)
+        self._update_note()
+
+    def add_text(self, delta: str) -> None:
+        """Queue an answer fragment; written to the screen at a bounded rate."""
+        if delta:
+            self._chunks.append(delta)
+            self._pending.append(delta)
+            self._schedule_flush()
+
+    def add_reasoning(self, delta: str) -> None:
+        """Queue a reasoning fragment for the collapsed block."""
+        if delta:
+            self._pending_reasoning.append(delta)
+            self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        if self._flush_timer is not None:
+            return
+        wait = self._last_flush + FLUSH_INTERVAL - self._clock()
+        if wait <= 0:
+            # The first fragment after a quiet spell goes straight out: no added latency.
+            self._flush_timer = self.set_timer(0, self._flush)
+        else:
+            self._flush_timer = self.set_timer(wait, self._flush)
+
+    async def _flush(self) -> None:
+        self._flush_timer = None
+        self._last_flush = self._clock()
+        if self._pending_reasoning:
+            self._reasoning.add("".join(self._pending_reasoning))
+            self._pending_reasoning.clear()
+        if self._pending and self._stream is not None:
+            fragment = "".join(self._pending)
+            self._pending.clear()
+            await self._stream.write(fragment)
+
+    async def end_stream(
+        self, finish_reason: str | None, error: ErrorDisplay | None = None
+    ) -> None:
+        """Write what is still queued, close the stream, and mark how the answer ended."""
+        if self._flush_timer is not None:
+            self._flush_timer.stop()
+        await self._flush()
+        if self._stream is not None:
+            stream, self._stream = self._stream, None
+            await stream.stop()
+        self._reasoning.done()
+        self.finish_reason = finish_reason
+        if error is not None:
+            await self.show_error(error)
+        self._update_note()
+
+    async def show_error(self, error: ErrorDisplay) -> None:
+        """Show the error inline, replacing an earlier one."""
+        self._error = error
+        await self.query(ErrorView).remove()
+        await self.mount(ErrorView(error, retry_key=self._retry_key))
+
+    def _update_note(self) -> None:
+        if self._stream is not None:
+            note = "writing…"
+        elif self._error is not None:
+            note = "partial answer kept" if self._chunks else ""
+        elif self.finish_reason is None:
+            note = "interrupted"
+        else:
+            note = _FINISH_NOTES.get(self.finish_reason, "")
+        self._note.update(f"— {note}" if note else "")
+        self._note.display = bool(note)
+        self.set_class(self.finish_reason == "cancelled", "-stopped")

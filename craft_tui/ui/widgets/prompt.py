@@ -1,0 +1,82 @@
+"""The prompt box: multi-line, Enter sends, Ctrl+J (or Shift+Enter where it arrives) adds a line,
+↑ in an empty prompt recalls the last thing sent."""
+
+from __future__ import annotations
+
+from textual import events
+from textual.message import Message
+from textual.widgets import TextArea
+
+NEWLINE_KEYS = frozenset({"ctrl+j", "newline", "shift+enter"})
+
+
+class PromptArea(TextArea):
+    """A TextArea that sends on Enter. Keeps what was sent so ↑ can bring it back."""
+
+    DEFAULT_CSS = """
+    PromptArea {
+        height: auto;
+        min-height: 3;
+        max-height: 12;
+    }
+    """
+
+    class Submitted(Message):
+        """The user pressed Enter with something to send."""
+
+        def __init__(self, prompt: PromptArea, text: str) -> None:
+            super().__init__()
+            self.prompt = prompt
+            self.text = text
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
+        self.sent: list[str] = []
+        self._recall_index: int | None = None
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            self._submit()
+            return
+        if event.key in NEWLINE_KEYS:
+            event.stop()
+            event.prevent_default()
+            self.insert("\n")
+            return
+        if event.key == "up" and self._recall():
+            event.stop()
+            event.prevent_default()
+            return
+        self._recall_index = None
+        await super()._on_key(event)
+
+    def _submit(self) -> None:
+        text = self.text
+        if not text.strip():
+            return
+        self.post_message(self.Submitted(self, text))
+
+    def remember(self, text: str) -> None:
+        """Record a sent prompt for ↑ recall (the screen calls this once it is accepted)."""
+        if not self.sent or self.sent[-1] != text:
+            self.sent.append(text)
+        self._recall_index = None
+
+    def _recall(self) -> bool:
+        """↑ in an empty prompt (or while paging through recalls) loads the previous prompt."""
+        if not self.sent:
+            return False
+        if self._recall_index is None:
+            if self.text:
+                return False
+            index = len(self.sent) - 1
+        else:
+            if self.cursor_location[0] != 0:
+                return False
+            index = max(0, self._recall_index - 1)
+        self._recall_index = index
+        self.load_text(self.sent[index])
+        self.move_cursor(self.document.end)
+        return True

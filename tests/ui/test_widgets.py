@@ -1,0 +1,148 @@
+"""The chat widgets on their own: streaming through MarkdownStream, reasoning, pruning, status."""
+
+from __future__ import annotations
+
+from textual import events
+from textual.widgets import Markdown
+from textual.widgets.markdown import MarkdownFence
+
+from craft_tui.ui.widgets.messages import AssistantMessageView
+from craft_tui.ui.widgets.status_bar import StatusBar, StatusInfo
+from craft_tui.ui.widgets.transcript import Transcript
+from tests.ui.harness import Entry, WidgetHarness
+
+ANSWER = "# Title\n\nSome **bold** text.\n\n```python\nprint('hi')\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
+
+
+async def test_streamed_deltas_render_as_markdown_with_code_and_table() -> None:
+    app = WidgetHarness()
+    async with app.run_test(size=(80, 24)) as pilot:
+        transcript = app.query_one(Transcript)
+        view = await transcript.add(Entry("a1", "assistant", ""))
+        assert isinstance(view, AssistantMessageView)
+        view.begin_stream()
+        for index in range(0, len(ANSWER), 3):
+            view.add_text(ANSWER[index : index + 3])
+            await pilot.pause()
+        await view.end_stream("stop")
+        await pilot.pause()
+        assert view.text == ANSWER
+        markdown = view.query_one(Markdown)
+        assert markdown.source == ANSWER
+        fence = view.query_one(MarkdownFence)
+        assert fence.code.strip() == "print('hi')"
+        assert len(markdown.query("MarkdownTable")) == 1
+
+
+async def test_deltas_are_coalesced_into_few_writes() -> None:
+    app = WidgetHarness()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = await app.query_one(Transcript).add(Entry("a1", "assistant", ""))
+        assert isinstance(view, AssistantMessageView)
+        writes: list[str] = []
+        view.begin_stream()
+        assert view._stream is not None
+        original = view._stream.write
+
+        async def counting_write(fragment: str) -> None:
+            writes.append(fragment)
+            await original(fragment)
+
+        view._stream.write = counting_write  # type: ignore[method-assign]
+        for _ in range(500):
+            view.add_text("word ")  # 500 deltas arrive without the loop yielding
+        await view.end_stream("stop")
+        await pilot.pause()
+        assert "".join(writes) == "word " * 500
+        assert len(writes) <= 2
+
+
+async def test_reasoning_is_collapsed_above_the_answer() -> None:
+    app = WidgetHarness()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = await app.query_one(Transcript).add(Entry("a1", "assistant", ""))
+        assert isinstance(view, AssistantMessageView)
+        view.begin_stream()
+        view.add_reasoning("Let me think about this.")
+        view.add_text("The answer.")
+        await view.end_stream("stop")
+        await pilot.pause()
+        block = view._reasoning
+        assert block.collapsed
+        assert block.display
+        assert block.text == "Let me think about this."
+        assert block.region.y < view.query_one(Markdown).region.y
+
+
+async def test_stopped_answer_is_marked() -> None:
+    app = WidgetHarness()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = await app.query_one(Transcript).add(Entry("a1", "assistant", ""))
+        assert isinstance(view, AssistantMessageView)
+        view.begin_stream()
+        view.add_text("Half an ans")
+        await view.end_stream("cancelled")
+        await pilot.pause()
+        assert view.has_class("-stopped")
+        assert "stopped" in str(view._note.render())
+        assert view.text == "Half an ans"
+
+
+async def test_only_the_newest_messages_stay_mounted_and_older_load_on_demand() -> None:
+    app = WidgetHarness(max_mounted=10)
+    async with app.run_test(size=(80, 24)) as pilot:
+        transcript = app.query_one(Transcript)
+        entries = [
+            Entry(f"m{i}", "user" if i % 2 == 0 else "assistant", f"message {i}") for i in range(30)
+        ]
+        await transcript.show(entries)
+        await pilot.pause()
+        assert len(transcript.views()) == 10
+        assert transcript.views()[0].message_id == "m20"
+        for i in range(30, 40):
+            await transcript.add(Entry(f"m{i}", "user", f"message {i}"))
+        assert len(transcript.views()) == 10
+        assert transcript.hidden_count == 30
+        assert await transcript.load_older() == 20
+        assert transcript.views()[0].message_id == "m10"
+
+
+async def test_scrolling_up_stops_following_and_scrolling_down_resumes() -> None:
+    app = WidgetHarness()
+    async with app.run_test(size=(80, 24)) as pilot:
+        transcript = app.query_one(Transcript)
+        await transcript.show([Entry(f"m{i}", "user", f"line {i}\n" * 3) for i in range(20)])
+        await pilot.pause()
+        assert transcript.following
+        assert transcript.scroll_y == transcript.max_scroll_y
+        for _ in range(3):  # the mouse wheel, turned up over the transcript
+            transcript.post_message(
+                events.MouseScrollUp(transcript, 2, 2, 0, -1, 0, False, False, False)
+            )
+        await pilot.pause()
+        assert not transcript.following
+        held = transcript.scroll_y
+        await transcript.add(Entry("new", "user", "more\n" * 5))
+        await pilot.pause()
+        assert transcript.scroll_y == held
+        transcript.scroll_end(animate=False, immediate=True)
+        await pilot.pause()
+        assert transcript.following
+
+
+async def test_status_line_shows_figures_and_spinner_stops_when_idle() -> None:
+    app = WidgetHarness()
+    async with app.run_test(size=(100, 24)) as pilot:
+        status = app.query_one(StatusBar)
+        status.set_info(StatusInfo("OpenRouter", "claude-x", 1200, 345, "$0.001234", 0.42, 35.14))
+        status.start_waiting()
+        assert status.spinning
+        status.streaming()
+        assert not status.spinning
+        status.stop_waiting()
+        await pilot.pause()
+        line = status.line().plain
+        assert (
+            line == "OpenRouter · claude-x · ↑1,200 ↓345 tok · $0.001234 · ttft 0.42s · 35.1 tok/s"
+        )
+        assert not status.spinning
