@@ -20,7 +20,7 @@ from textual.binding import Binding
 APP_KEYS: dict[str, tuple[str, str, bool]] = {
     "pick_model": ("ctrl+o", "Model", True),
     "open_connections": ("ctrl+g", "Connections", True),
-    "quit": ("ctrl+q", "Quit", True),
+    "quit": ("ctrl+q", "Quit", False),
 }
 
 CHAT_KEYS: dict[str, tuple[str, str, bool]] = {

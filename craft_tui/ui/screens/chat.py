@@ -1,0 +1,389 @@
+"""The chat screen: transcript, status line, prompt. It renders the chat core's events and turns
+the user's keys into the core's operations; it never builds HTTP requests.
+
+One answer at a time runs in the `answer` worker. Esc cancels that worker; the core saves the
+partial answer as "cancelled" and the widget keeps it, marked as stopped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.screen import Screen
+from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
+
+from craft_tui.providers.errors import ErrorKind, ProviderError
+from craft_tui.ui.bindings import binding, first_key
+from craft_tui.ui.widgets.error_view import ErrorDisplay
+from craft_tui.ui.widgets.messages import AssistantMessageView, MessageView, UserMessageView
+from craft_tui.ui.widgets.prompt import PromptArea
+from craft_tui.ui.widgets.status_bar import StatusBar
+from craft_tui.ui.widgets.transcript import Transcript
+
+if TYPE_CHECKING:
+    from craft_tui.ui.app import CraftApp
+
+
+class ChatScreen(Screen[None]):
+    """Where people live: read answers as they stream, ask the next question."""
+
+    CSS_PATH = "chat.tcss"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        binding("stop", "stop", priority=True),
+        binding("retry", "retry"),
+        binding("new_conversation", "new_conversation"),
+        binding("system_prompt", "system_prompt"),
+        binding("focus_prompt", "focus_prompt"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._answer: Worker[None] | None = None
+        self._live: AssistantMessageView | None = None
+        self._editing: str | None = None  # id of the user message being edited
+        self.session: Any = None  # the chat core's ChatSession, once loaded
+
+    @property
+    def craft(self) -> CraftApp:
+        from craft_tui.ui.app import CraftApp
+
+        assert isinstance(self.app, CraftApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        yield Transcript(self._make_view, id="transcript")
+        yield StatusBar(id="status", clock=self.craft.clock)
+        yield PromptArea(id="prompt")
+        yield Footer(compact=True)
+
+    @property
+    def transcript(self) -> Transcript:
+        return self.query_one("#transcript", Transcript)
+
+    @property
+    def prompt(self) -> PromptArea:
+        return self.query_one("#prompt", PromptArea)
+
+    @property
+    def status(self) -> StatusBar:
+        return self.query_one("#status", StatusBar)
+
+    @property
+    def busy(self) -> bool:
+        """True while an answer is being requested or streamed."""
+        return self._answer is not None and self._answer.state in (
+            WorkerState.PENDING,
+            WorkerState.RUNNING,
+        )
+
+    def on_mount(self) -> None:
+        self.prompt.focus()
+        self._refresh_chrome()
+        self.load_conversation()
+
+    # ---------------------------------------------------------------- loading
+
+    @work(group="load", exclusive=True, exit_on_error=False)
+    async def load_conversation(self, conversation_id: str | None = None) -> None:
+        """Open (or start) a conversation without blocking the first frame."""
+        session = await self.craft.backend.open_session(
+            conversation_id, new=self.craft.new_conversation and conversation_id is None
+        )
+        self.craft.new_conversation = False
+        await self.show_session(session)
+
+    async def show_session(self, session: Any) -> None:
+        """Render `session`'s conversation (its active branch)."""
+        self.session = session
+        self._editing = None
+        await self.transcript.show(list(session.messages))
+        self._refresh_chrome()
+
+    # ---------------------------------------------------------------- views
+
+    def _make_view(self, message: Any) -> MessageView:
+        if message.role == "user":
+            return UserMessageView(message.id, message.text)
+        error = None
+        if getattr(message, "error_kind", None):
+            error = ErrorDisplay(kind=message.error_kind, message=message.error_message or "")
+        return AssistantMessageView(
+            message.id,
+            self.craft.backend.label_for(message.connection_slug, message.model),
+            message.text,
+            reasoning=message.reasoning or "",
+            finish_reason=message.finish_reason,
+            error=error,
+            retry_key=self._retry_key(),
+            clock=self.craft.clock,
+        )
+
+    def _retry_key(self) -> str:
+        return first_key("retry", self.craft.keymap)
+
+    def _refresh_chrome(self) -> None:
+        """Placeholder and status line from the current connection, model and totals."""
+        backend = self.craft.backend
+        model = backend.current_model(self.session) or "no model"
+        self.prompt.placeholder = f"Message {model} · Enter to send, Ctrl+J for a new line"
+        self.status.set_info(backend.status_info(self.session))
+
+    # ---------------------------------------------------------------- sending
+
+    @on(PromptArea.Submitted)
+    async def _submitted(self, event: PromptArea.Submitted) -> None:
+        event.stop()
+        if self.busy:
+            self.notify("An answer is still coming: press Esc to stop it first.")
+            return
+        if self.session is None:
+            self.notify("Still opening the conversation…")
+            return
+        problem = self.craft.backend.cannot_send_reason(self.session)
+        if problem:
+            self.notify(problem, severity="warning", timeout=8)
+            return
+        text = event.text
+        self.prompt.remember(text)
+        self.prompt.clear()
+        editing, self._editing = self._editing, None
+        self.prompt.border_title = None
+        if editing is not None:
+            await self._cut_from(editing)
+            self._run(lambda s: s.edit_and_resend(editing, text))
+        else:
+            self._run(lambda s: s.send(text))
+
+    async def _cut_from(self, message_id: str) -> None:
+        for view in self.transcript.views():
+            if view.message_id == message_id:
+                await self.transcript.remove_from(view)
+                return
+
+    def _run(self, start: Callable[[Any], AsyncIterator[Any]]) -> None:
+        self._answer = self._stream_answer(start)
+
+    @work(group="answer", exclusive=True, exit_on_error=False)
+    async def _stream_answer(self, start: Callable[[Any], AsyncIterator[Any]]) -> None:
+        """Run one operation of the chat core and render its events as they come."""
+        from craft_tui.chat import session as core
+
+        status = self.status
+        status.start_waiting()
+        self.refresh_bindings()
+        try:
+            async for event in start(self.session):
+                match event:
+                    case core.UserSaved(message=message):
+                        await self.transcript.add(message)
+                    case core.AnswerStarted(message=message):
+                        self._live = None
+                        view = await self.transcript.add(message)
+                        assert isinstance(view, AssistantMessageView)
+                        view.begin_stream()
+                        self._live = view
+                    case core.TextChunk(text=text):
+                        if self._live is not None:
+                            if self.status.spinning:
+                                status.streaming()
+                            self._live.add_text(text)
+                    case core.ReasoningChunk(text=text):
+                        if self._live is not None:
+                            self._live.add_reasoning(text)
+                    case core.AnswerFinished(message=message):
+                        await self._end_live(message.finish_reason)
+                    case core.AnswerFailed(message=message, error=error):
+                        await self._end_live(
+                            getattr(message, "finish_reason", "error"),
+                            ErrorDisplay.from_error(error),
+                        )
+                    case _:
+                        pass
+        finally:
+            # Cancelled (Esc) or failed unexpectedly: the widget keeps what arrived.
+            if self._live is not None and self._live.streaming:
+                await self._end_live("cancelled")
+            status.stop_waiting()
+            self._refresh_chrome()
+            self.refresh_bindings()
+
+    async def _end_live(self, finish_reason: str | None, error: ErrorDisplay | None = None) -> None:
+        view, self._live = self._live, None
+        if view is not None:
+            await view.end_stream(finish_reason, error)
+        self.status.stop_waiting()
+
+    @on(Worker.StateChanged)
+    async def _worker_changed(self, event: Worker.StateChanged) -> None:
+        """An unexpected exception in a worker becomes an inline message and a log line."""
+        if event.state is not WorkerState.ERROR or event.worker.error is None:
+            return
+        error = event.worker.error
+        if isinstance(error, ProviderError):
+            display = ErrorDisplay.from_error(error)
+        else:
+            from craft_tui.logging_setup import log_exception
+
+            where = log_exception(error)
+            display = ErrorDisplay(
+                kind=ErrorKind.UNKNOWN,
+                message=f"Something went wrong inside craft-tui ({type(error).__name__}).",
+                hint=f"Details are in {where}. Nothing you typed was lost.",
+            )
+        if event.worker.group == "answer" and self.transcript.views():
+            last = self.transcript.views()[-1]
+            if isinstance(last, AssistantMessageView):
+                await last.show_error(display)
+                return
+        self.notify(f"{display.message} {display.hint}", severity="error", timeout=10)
+
+    # ---------------------------------------------------------------- actions
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "stop":
+            return self.busy
+        if action == "retry":
+            return not self.busy and self._last_answer() is not None
+        return True
+
+    def action_stop(self) -> None:
+        """Stop the answer now; the partial text stays."""
+        if self._answer is not None:
+            self._answer.cancel()
+
+    def action_focus_prompt(self) -> None:
+        if self._editing is not None and self.focused is self.prompt:
+            self._editing = None
+            self.prompt.clear()
+            self.prompt.border_title = None
+            return
+        self.prompt.focus()
+
+    def _last_answer(self) -> AssistantMessageView | None:
+        views = self.transcript.views() if self.is_mounted else []
+        for view in reversed(views):
+            if isinstance(view, AssistantMessageView):
+                return view
+        return None
+
+    async def action_retry(self) -> None:
+        """Ask again for the last answer (after an error, or just for another take)."""
+        view = self._last_answer()
+        if view is not None:
+            await self._regenerate(view)
+
+    async def action_new_conversation(self) -> None:
+        if self.busy:
+            self.action_stop()
+        self.craft.new_conversation = True
+        self.load_conversation()
+        self.prompt.focus()
+
+    def action_system_prompt(self) -> None:
+        from craft_tui.ui.screens.system_prompt import SystemPromptScreen
+
+        if self.session is None:
+            return
+        current = self.craft.backend.system_prompt(self.session)
+
+        def done(result: str | None) -> None:
+            if result is not None:
+                self.craft.backend.set_system_prompt(self.session, result)
+                self.notify("System prompt saved for this conversation.")
+
+        self.app.push_screen(SystemPromptScreen(current), done)
+
+    @on(MessageView.Action)
+    async def _message_action(self, event: MessageView.Action) -> None:
+        event.stop()
+        view = event.view
+        match event.action:
+            case "copy":
+                self.craft.copy_text(view.text, what="message")
+            case "copy_code":
+                self._copy_code(view)
+            case "edit":
+                self._start_edit(view)
+            case "regenerate":
+                if isinstance(view, AssistantMessageView):
+                    await self._regenerate(view)
+            case "delete":
+                await self._delete(view)
+
+    def _copy_code(self, view: MessageView) -> None:
+        from craft_tui.ui.clipboard import code_blocks
+
+        blocks = code_blocks(view.text)
+        if not blocks:
+            self.notify("This message has no code block.")
+            return
+        assert isinstance(view, AssistantMessageView)
+        index = view.code_index % len(blocks)
+        view.code_index = index + 1
+        what = "code block" if len(blocks) == 1 else f"code block {index + 1} of {len(blocks)}"
+        self.craft.copy_text(blocks[index], what=what)
+
+    def _start_edit(self, view: MessageView) -> None:
+        if self.busy:
+            self.notify("Stop the current answer first (Esc).")
+            return
+        self._editing = view.message_id
+        self.prompt.load_text(view.text)
+        self.prompt.move_cursor(self.prompt.document.end)
+        self.prompt.border_title = "Editing · Enter resends as a new branch · Esc cancels"
+        self.prompt.focus()
+
+    async def _regenerate(self, view: AssistantMessageView) -> None:
+        if self.busy:
+            self.notify("Stop the current answer first (Esc).")
+            return
+        message_id = view.message_id
+        if message_id is None:
+            return
+        await self.transcript.remove_from(view)
+        self.prompt.focus()
+        self._run(lambda s: s.regenerate(message_id))
+
+    async def _delete(self, view: MessageView) -> None:
+        if self.busy:
+            self.notify("Stop the current answer first (Esc).")
+            return
+        if view.message_id is not None:
+            self.craft.backend.delete_message(self.session, view.message_id)
+        await self.transcript.remove_from(view)
+        self.prompt.focus()
+        self._refresh_chrome()
+
+    # ---------------------------------------------------------------- switching
+
+    def switch_to(self, connection_slug: str, model_id: str) -> None:
+        """The next request goes to this connection and model (called by the model picker)."""
+        if self.session is None:
+            return
+        self.craft.backend.switch(self.session, connection_slug, model_id)
+        self._refresh_chrome()
+        self.notify(f"Next answer from {self.craft.backend.label_for(connection_slug, model_id)}")
+
+    def config_changed(self) -> None:
+        """Connections were edited: refresh labels, placeholder and status line."""
+        self._refresh_chrome()
+
+    def copy_last_answer(self) -> None:
+        view = self._last_answer()
+        if view is None:
+            self.notify("Nothing to copy yet.")
+            return
+        self.craft.copy_text(view.text, what="answer")
+
+    def copy_last_code(self) -> None:
+        view = self._last_answer()
+        if view is None:
+            self.notify("Nothing to copy yet.")
+            return
+        self._copy_code(view)
