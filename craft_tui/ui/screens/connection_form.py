@@ -1,0 +1,664 @@
+"""Add or edit one connection: preset, URL, auth, headers, TLS, models, and a live test.
+
+The form never builds an HTTP request: "Test" runs `providers.check.check_connection` in a worker
+and shows each step as it completes. Saving writes `config.toml` through `update_config` and the key
+through `SecretStore`, so a key never touches the config file. A field that does not validate gets
+its message right under it and keeps what was typed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+from pydantic import ValidationError
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static
+
+from craft_tui.config.presets import PRESETS, get_preset
+from craft_tui.config.schema import (
+    SLUG_PATTERN,
+    AuthKind,
+    Config,
+    Connection,
+    ModelEntry,
+    NoAuth,
+    make_auth,
+    slugify,
+)
+from craft_tui.config.secrets import MissingKeyError, SecretStore, key_for, mask_secret
+from craft_tui.config.store import ConfigError, update_config
+from craft_tui.config.urls import InvalidURLError, Protocol, chat_url, normalize_base_url
+
+if TYPE_CHECKING:
+    from craft_tui.providers.check import CheckStep
+
+Checker = Callable[[Connection, str | None], AsyncIterator["CheckStep"]]
+KeySource = Literal["stored", "env", "none"]
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_FIELDS = ("name", "base-url", "key", "env", "headers", "ca", "models", "form")
+
+
+@dataclass(frozen=True)
+class FormDraft:
+    """Starting values for a new connection (from a preset or a first-run finding)."""
+
+    preset_id: str = "openrouter"
+    name: str = ""
+    base_url: str | None = None
+    key_env: str | None = None
+    models: tuple[str, ...] = ()
+
+
+def parse_headers(text: str) -> dict[str, str]:
+    """`Name: value; Other: value` -> dict; raises ValueError naming the piece it cannot read."""
+    headers: dict[str, str] = {}
+    for piece in text.split(";"):
+        if not piece.strip():
+            continue
+        name, sep, value = piece.partition(":")
+        if not sep or not name.strip():
+            raise ValueError(
+                f"Write each header as Name: value (could not read {piece.strip()!r})."
+            )
+        headers[name.strip()] = value.strip()
+    return headers
+
+
+def format_headers(headers: dict[str, str]) -> str:
+    return "; ".join(f"{name}: {value}" for name, value in headers.items())
+
+
+def parse_models(text: str) -> list[str]:
+    """Model ids separated by commas or spaces, duplicates dropped, order kept."""
+    seen: list[str] = []
+    for model_id in re.split(r"[\s,]+", text):
+        if model_id and model_id not in seen:
+            seen.append(model_id)
+    return seen
+
+
+class ConnectionFormScreen(ModalScreen[str | None]):
+    """The add/edit form; dismisses with the saved connection's slug, or None when cancelled."""
+
+    CSS_PATH = "connection_form.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="form.cancel"),
+        Binding("ctrl+t", "test", "Test", id="form.test"),
+        Binding("ctrl+s", "save", "Save", id="form.save"),
+        Binding("ctrl+r", "use_suggestion", "Use suggested URL", id="form.use_url", show=False),
+    ]
+
+    def __init__(
+        self,
+        connection: Connection | None = None,
+        draft: FormDraft | None = None,
+        store: SecretStore | None = None,
+        checker: Checker | None = None,
+    ) -> None:
+        super().__init__()
+        self.existing = connection
+        self.checker = checker
+        self.draft = draft or FormDraft()
+        self.store = store or SecretStore.open()
+        self.suggested_url: str | None = None
+        self.last_test: str | None = None  # "passed" or the failing step, for the save message
+        self._stored_key: str | None = None
+        if connection is not None:
+            try:
+                self._stored_key = self.store.get(connection.slug)
+            except MissingKeyError:
+                self._stored_key = None
+        self._applied_preset = self._initial_preset()
+
+    # ---- building -------------------------------------------------------------------------
+
+    def _initial_preset(self) -> str:
+        if self.existing is not None:
+            if self.existing.preset:
+                return self.existing.preset
+            return "custom-openai" if self.existing.protocol == "openai" else "custom-anthropic"
+        return self.draft.preset_id
+
+    def _initial_values(self) -> dict[str, object]:
+        """Every field's starting value, from the connection being edited or the draft."""
+        existing = self.existing
+        if existing is not None:
+            auth = existing.auth
+            source: KeySource = (
+                "none" if isinstance(auth, NoAuth) else ("env" if auth.api_key_env else "stored")
+            )
+            return {
+                "name": existing.name,
+                "protocol": existing.protocol,
+                "base_url": existing.base_url,
+                "source": source,
+                "style": "bearer" if auth.type == "bearer" else "api_key",
+                "env": "" if isinstance(auth, NoAuth) else (auth.api_key_env or ""),
+                "headers": format_headers(existing.headers),
+                "verify": existing.verify_tls,
+                "ca": str(existing.ca_bundle or ""),
+                "models": ", ".join(existing.model_ids),
+                "default": existing.default_model or "",
+            }
+        preset = get_preset(self.draft.preset_id)
+        source = "env" if self.draft.key_env else ("none" if preset.auth == "none" else "stored")
+        return {
+            "name": self.draft.name or _suggested_name(preset.id),
+            "protocol": preset.protocol,
+            "base_url": self.draft.base_url or preset.resolved_base_url(),
+            "source": source,
+            "style": "bearer" if preset.auth == "bearer" else "api_key",
+            "env": self.draft.key_env or preset.key_env or "",
+            "headers": format_headers(preset.headers),
+            "verify": True,
+            "ca": "",
+            "models": ", ".join(self.draft.models),
+            "default": "",
+        }
+
+    def compose(self) -> ComposeResult:
+        values = self._initial_values()
+        title = f"Edit connection: {self.existing.name}" if self.existing else "Add a connection"
+        with Vertical(id="form-dialog"):
+            yield Static(title, id="form-title")
+            with VerticalScroll(id="form-body"):
+                yield from _row(
+                    "Preset",
+                    Select(
+                        [(preset.label, preset.id) for preset in PRESETS],
+                        value=self._applied_preset,
+                        allow_blank=False,
+                        id="preset",
+                        compact=True,
+                    ),
+                )
+                yield Static(_preset_docs(self._applied_preset), id="preset-docs", classes="note")
+                yield from _row(
+                    "Name",
+                    Input(
+                        str(values["name"]), placeholder="e.g. OpenRouter", id="name", compact=True
+                    ),
+                )
+                slug_note = (
+                    f"slug {self.existing.slug} (fixed)" if self.existing else "slug (derived)"
+                )
+                yield Static(slug_note, id="slug-note", classes="note")
+                yield _error("name")
+                yield from _row(
+                    "Protocol",
+                    Select(
+                        [
+                            ("OpenAI Chat Completions", "openai"),
+                            ("Anthropic Messages", "anthropic"),
+                        ],
+                        value=values["protocol"],
+                        allow_blank=False,
+                        id="protocol",
+                        compact=True,
+                    ),
+                )
+                yield from _row(
+                    "Base URL",
+                    Input(
+                        str(values["base_url"]),
+                        placeholder="https://host/v1",
+                        id="base-url",
+                        compact=True,
+                    ),
+                )
+                yield Static("", id="url-preview", classes="note")
+                yield _error("base-url")
+                yield from _row(
+                    "Auth",
+                    Select(
+                        [
+                            ("API key, stored securely", "stored"),
+                            ("Key from an environment variable", "env"),
+                            ("No authentication", "none"),
+                        ],
+                        value=values["source"],
+                        allow_blank=False,
+                        id="key-source",
+                        compact=True,
+                    ),
+                )
+                yield from _row(
+                    "Send key as",
+                    Select(
+                        [("x-api-key header", "api_key"), ("Authorization: Bearer", "bearer")],
+                        value=values["style"],
+                        allow_blank=False,
+                        id="key-style",
+                        compact=True,
+                    ),
+                    row_id="row-style",
+                )
+                placeholder = (
+                    f"{mask_secret(self._stored_key)} stored; type to replace"
+                    if self._stored_key
+                    else "paste the key"
+                )
+                yield from _row(
+                    "API key",
+                    Input(placeholder=placeholder, password=True, id="key", compact=True),
+                    row_id="row-key",
+                )
+                yield _error("key")
+                yield from _row(
+                    "Variable",
+                    Input(
+                        str(values["env"]), placeholder="OPENROUTER_API_KEY", id="env", compact=True
+                    ),
+                    row_id="row-env",
+                )
+                yield _error("env")
+                yield from _row(
+                    "Headers",
+                    Input(
+                        str(values["headers"]),
+                        placeholder="Name: value; Other: value",
+                        id="headers",
+                        compact=True,
+                    ),
+                )
+                yield _error("headers")
+                with Horizontal(classes="row"):
+                    yield Label("TLS", classes="label")
+                    yield Checkbox(
+                        "verify certificates", bool(values["verify"]), id="verify", compact=True
+                    )
+                yield from _row(
+                    "CA bundle",
+                    Input(
+                        str(values["ca"]),
+                        placeholder="optional: /path/to/ca.pem",
+                        id="ca",
+                        compact=True,
+                    ),
+                )
+                yield _error("ca")
+                yield from _row(
+                    "Models",
+                    Input(
+                        str(values["models"]),
+                        placeholder="model ids, comma-separated (discovered ones are added)",
+                        id="models",
+                        compact=True,
+                    ),
+                )
+                yield from _row(
+                    "Default",
+                    Input(
+                        str(values["default"]),
+                        placeholder="default model (first listed when empty)",
+                        id="default-model",
+                        compact=True,
+                    ),
+                )
+                yield _error("models")
+                yield Static("", id="results")
+                yield _error("form")
+            with Horizontal(id="form-buttons"):
+                yield Button("Test", id="test", compact=True)
+                yield Button("Save", id="save", variant="primary", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._sync_visibility()
+        self._update_preview()
+        self.query_one("#name", Input).focus()
+
+    # ---- live updates ---------------------------------------------------------------------
+
+    def _value(self, widget_id: str) -> str:
+        return self.query_one(f"#{widget_id}", Input).value.strip()
+
+    def _select(self, widget_id: str) -> str:
+        return str(self.query_one(f"#{widget_id}", Select).value)
+
+    @property
+    def protocol(self) -> Protocol:
+        return "anthropic" if self._select("protocol") == "anthropic" else "openai"
+
+    @property
+    def key_source(self) -> KeySource:
+        value = self._select("key-source")
+        return "env" if value == "env" else ("none" if value == "none" else "stored")
+
+    def _sync_visibility(self) -> None:
+        source = self.key_source
+        self.query_one("#row-key").display = source == "stored"
+        self.query_one("#row-env").display = source == "env"
+        self.query_one("#row-style").display = source != "none" and self.protocol == "anthropic"
+        if source != "stored":
+            self._show_error("key", "")
+        if source != "env":
+            self._show_error("env", "")
+
+    def _update_preview(self) -> None:
+        preview = self.query_one("#url-preview", Static)
+        try:
+            base = normalize_base_url(self.protocol, self._value("base-url"))
+        except InvalidURLError:
+            preview.update("")
+            return
+        preview.update(f"→ POST {chat_url(self.protocol, base)}")
+        self._show_error("base-url", "")
+
+    @on(Input.Changed, "#base-url")
+    def _url_changed(self) -> None:
+        self._update_preview()
+
+    @on(Input.Changed, "#name")
+    def _name_changed(self, event: Input.Changed) -> None:
+        if self.existing is None:
+            slug = slugify(event.value)
+            self.query_one("#slug-note", Static).update(
+                f"slug {slug}" if slug else "slug (derived)"
+            )
+
+    @on(Select.Changed, "#protocol")
+    def _protocol_changed(self) -> None:
+        self._sync_visibility()
+        self._update_preview()
+
+    @on(Select.Changed, "#key-source")
+    def _source_changed(self) -> None:
+        self._sync_visibility()
+
+    @on(Select.Changed, "#preset")
+    def _preset_changed(self, event: Select.Changed) -> None:
+        preset_id = str(event.value)
+        if preset_id == self._applied_preset:
+            return  # the initial value being announced, or no change: keep what is in the form
+        previous = get_preset(self._applied_preset)
+        self._applied_preset = preset_id
+        preset = get_preset(preset_id)
+        self.query_one("#preset-docs", Static).update(_preset_docs(preset_id))
+        name = self.query_one("#name", Input)
+        if self.existing is None and name.value.strip() in {
+            "",
+            previous.label,
+            _suggested_name(previous.id),
+        }:
+            name.value = _suggested_name(preset.id)
+        self.query_one("#protocol", Select).value = preset.protocol
+        self.query_one("#base-url", Input).value = preset.resolved_base_url()
+        self.query_one("#key-source", Select).value = "none" if preset.auth == "none" else "stored"
+        self.query_one("#key-style", Select).value = (
+            "bearer" if preset.auth == "bearer" else "api_key"
+        )
+        self.query_one("#env", Input).value = preset.key_env or ""
+        self.query_one("#headers", Input).value = format_headers(preset.headers)
+        self._sync_visibility()
+        self._update_preview()
+
+    # ---- validation -----------------------------------------------------------------------
+
+    def _show_error(self, field: str, message: str) -> None:
+        widget = self.query_one(f"#error-{field}", Static)
+        widget.update(message)
+        widget.set_class(bool(message), "-shown")
+
+    def _clear_errors(self) -> None:
+        for field in _FIELDS:
+            self._show_error(field, "")
+
+    def _taken_slugs(self) -> set[str]:
+        from craft_tui.config.store import load_config
+
+        try:
+            config = load_config()
+        except ConfigError:
+            return set()
+        return {connection.slug for connection in config.connections}
+
+    def build_connection(self) -> Connection | None:
+        """The connection the form describes, or None after showing what is wrong, field by field."""
+        self._clear_errors()
+        errors: dict[str, str] = {}
+        name = self._value("name")
+        if self.existing is not None:
+            slug = self.existing.slug
+        else:
+            slug = slugify(name)
+            if not name:
+                errors["name"] = "Give the connection a name."
+            elif not slug or not re.match(SLUG_PATTERN, slug):
+                errors["name"] = "The name needs at least one letter or digit."
+            elif slug in self._taken_slugs():
+                errors["name"] = (
+                    f"A connection with slug {slug!r} exists already; choose another name."
+                )
+        protocol = self.protocol
+        base = ""
+        try:
+            base = normalize_base_url(protocol, self._value("base-url"))
+        except InvalidURLError as error:
+            errors["base-url"] = str(error)
+        source = self.key_source
+        env_name = self._value("env")
+        if source == "env" and not _ENV_NAME.match(env_name):
+            errors["env"] = (
+                "Name the environment variable that holds the key, e.g. OPENROUTER_API_KEY."
+            )
+        typed_key = self._value("key")
+        if source == "stored":
+            if any(ch.isspace() for ch in typed_key):
+                errors["key"] = "The key contains spaces; paste only the key."
+            elif not typed_key and not self._stored_key:
+                errors["key"] = (
+                    "Paste the API key, or choose a key from an environment variable or no "
+                    "authentication."
+                )
+        try:
+            headers = parse_headers(self._value("headers"))
+        except ValueError as error:
+            errors["headers"] = str(error)
+            headers = {}
+        ca_text = self._value("ca")
+        ca_bundle = Path(ca_text).expanduser() if ca_text else None
+        if ca_bundle is not None and not ca_bundle.is_file():
+            errors["ca"] = (
+                f"No file at {ca_bundle}; give the path of a PEM bundle, or leave it empty."
+            )
+        models = parse_models(self._value("models"))
+        default_model = self._value("default-model") or None
+        if errors:
+            for field, message in errors.items():
+                self._show_error(field, message)
+            return None
+        style: AuthKind = "bearer" if self._select("key-style") == "bearer" else "api_key"
+        auth = make_auth(
+            "none" if source == "none" else style, env_name if source == "env" else None
+        )
+        existing = self.existing
+        try:
+            return Connection(
+                slug=slug,
+                name=name,
+                protocol=protocol,
+                preset=self._applied_preset,
+                base_url=base,
+                auth=auth,
+                models=_merge_models(existing.models if existing else [], models),
+                default_model=default_model,
+                headers=headers,
+                ca_bundle=ca_bundle,
+                verify_tls=self.query_one("#verify", Checkbox).value,
+                **(
+                    {
+                        "timeouts": existing.timeouts,
+                        "max_tokens": existing.max_tokens,
+                        "system_prompt": existing.system_prompt,
+                        "created_at": existing.created_at,
+                        "last_used_at": existing.last_used_at,
+                    }
+                    if existing is not None
+                    else {}
+                ),
+            )
+        except ValidationError as error:
+            for detail in error.errors():
+                field = {"headers": "headers", "name": "name", "base_url": "base-url"}.get(
+                    str(detail["loc"][0]) if detail["loc"] else "", "form"
+                )
+                self._show_error(field, detail["msg"].removeprefix("Value error, "))
+            return None
+
+    # ---- actions --------------------------------------------------------------------------
+
+    @on(Button.Pressed, "#test")
+    def action_test(self) -> None:
+        """Run the real check in a worker; each step appears as it finishes."""
+        connection = self.build_connection()
+        if connection is None:
+            return
+        self.run_check(connection, self._value("key") or None)
+
+    @work(exclusive=True, group="connection-check")
+    async def run_check(self, connection: Connection, typed_key: str | None) -> None:
+        results = self.query_one("#results", Static)
+        lines = Text("Testing ")
+        lines.append(chat_url(connection.protocol, connection.base_url), style="bold")
+        lines.append(" …\n")
+        results.update(lines)
+        self.suggested_url = None
+        self.refresh_bindings()
+        try:
+            key = typed_key if typed_key is not None else key_for(connection, self.store)
+        except MissingKeyError as error:
+            lines.append("✗ key  ", style="bold red")
+            lines.append(str(error))
+            results.update(lines)
+            self.last_test = "failed: no key"
+            return
+        failed: str | None = None
+        if self.checker is not None:
+            steps = self.checker(connection, key)
+        else:
+            from craft_tui.providers.check import check_connection
+
+            steps = check_connection(connection, key)
+        async for step in steps:
+            mark, style = ("✓", "bold green") if step.ok else ("✗", "bold red")
+            lines.append(f"{mark} {step.name}", style=style)
+            if step.detail:
+                lines.append(f"  {step.detail}")
+            lines.append("\n")
+            if not step.ok:
+                failed = failed or step.name
+                if step.error is not None:
+                    if step.error.hint:
+                        lines.append(f"  {step.error.hint}\n", style="italic")
+                    if step.error.suggested_base_url:
+                        self.suggested_url = step.error.suggested_base_url
+                        lines.append("  Press ")
+                        lines.append("Ctrl+R", style="bold reverse")
+                        lines.append(f" to use {self.suggested_url}\n")
+            results.update(lines)
+        lines.append(
+            "Test passed." if failed is None else f"Test failed at: {failed}.",
+            style="bold green" if failed is None else "bold red",
+        )
+        results.update(lines)
+        self.last_test = "passed" if failed is None else f"failed at {failed}"
+        self.refresh_bindings()
+        self.query_one("#form-body", VerticalScroll).scroll_end(animate=False)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "use_suggestion":
+            return self.suggested_url is not None
+        return True
+
+    def action_use_suggestion(self) -> None:
+        """Put the corrected URL in the form and test again."""
+        if self.suggested_url is None:
+            return
+        self.query_one("#base-url", Input).value = self.suggested_url
+        self.suggested_url = None
+        self.refresh_bindings()
+        self.action_test()
+
+    @on(Button.Pressed, "#save")
+    def action_save(self) -> None:
+        connection = self.build_connection()
+        if connection is None:
+            return
+        typed_key = self._value("key")
+        slug = connection.slug
+        is_new = self.existing is None
+        try:
+            if self.key_source == "stored" and typed_key:
+                self.store.set(slug, typed_key)
+        except Exception as error:  # keyring and file failures become one message, no traceback
+            self._show_error("key", f"The key could not be stored: {error}")
+            return
+
+        def change(config: Config) -> None:
+            if is_new:
+                if any(item.slug == slug for item in config.connections):
+                    raise ConfigError(
+                        f"A connection {slug!r} was added meanwhile; choose another name."
+                    )
+                config.connections.append(connection)
+            else:
+                config.connections = [
+                    connection if item.slug == slug else item for item in config.connections
+                ]
+            if config.settings.default_connection is None or len(config.connections) == 1:
+                config.settings.default_connection = config.connections[0].slug
+
+        try:
+            update_config(change)
+        except ConfigError as error:
+            if is_new and typed_key:
+                self.store.delete(slug)  # no orphaned secret when the config was not saved
+            self._show_error("form", str(error))
+            return
+        if self.key_source != "stored" and self._stored_key:
+            self.store.delete(slug)  # switched to env or no auth: the old key goes
+        test = self.last_test or "not tested"
+        self.app.notify(f"Saved {connection.name!r} (test: {test}).", title="Connection saved")
+        self.dismiss(slug)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def _row(
+    label: str, widget: Input | Select[str] | Checkbox, row_id: str | None = None
+) -> ComposeResult:
+    with Horizontal(classes="row", id=row_id):
+        yield Label(label, classes="label")
+        yield widget
+
+
+def _error(field: str) -> Static:
+    return Static("", id=f"error-{field}", classes="error")
+
+
+def _preset_docs(preset_id: str) -> str:
+    return get_preset(preset_id).docs
+
+
+def _suggested_name(preset_id: str) -> str:
+    preset = get_preset(preset_id)
+    return "" if preset.id.startswith("custom-") else preset.label
+
+
+def _merge_models(existing: list[ModelEntry], typed: list[str]) -> list[ModelEntry]:
+    """Keep the details (context, prices) of models that stay; add the newly typed ones."""
+    by_id = {model.id: model for model in existing}
+    return [by_id.get(model_id) or ModelEntry(id=model_id) for model_id in typed]

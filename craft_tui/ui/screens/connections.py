@@ -1,0 +1,346 @@
+"""The connections screen: every configured endpoint, with add, edit, delete and make-default.
+
+On first run (no connections yet) it opens with a short explanation and offers what
+`providers.detect` finds: a local Ollama or LM Studio, and provider keys in the environment. Probing
+happens in a worker, so the screen is usable at once and fills in the offers when they arrive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from craft_tui.config.schema import Config, Connection, NoAuth
+from craft_tui.config.secrets import MissingKeyError, SecretStore, mask_secret
+from craft_tui.config.store import ConfigError, load_config, update_config
+from craft_tui.providers.detect import Finding, detect
+from craft_tui.ui.screens.connection_form import Checker, ConnectionFormScreen, FormDraft
+
+Detector = Callable[[], Awaitable[list[Finding]]]
+
+FIRST_RUN_TEXT = (
+    "Welcome to craft-tui. To chat you need a connection: an LLM endpoint that speaks the OpenAI "
+    "or Anthropic API (OpenRouter, Ollama, a company proxy, …). Pick something found on this "
+    "machine below, or press [b]a[/b] to add one by hand. API keys are kept in "
+)
+
+
+def key_display(connection: Connection, store: SecretStore) -> str:
+    """How a connection authenticates, with any stored key masked."""
+    auth = connection.auth
+    if isinstance(auth, NoAuth):
+        return "no auth"
+    style = "bearer" if auth.type == "bearer" else "key"
+    if auth.api_key_env:
+        return f"{style} from ${auth.api_key_env}"
+    try:
+        stored = store.get(connection.slug)
+    except MissingKeyError:
+        return f"{style} unreadable"
+    return f"{style} {mask_secret(stored)}" if stored else f"{style} missing"
+
+
+def _store_words(store: SecretStore) -> str:
+    """Where keys go, without a path (paths differ per machine and per test run)."""
+    if store.uses_file:
+        return "a private file (mode 0600), as this machine has no system keyring."
+    return "the system keyring, never in config.toml."
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "never"
+
+
+def connection_prompt(connection: Connection, config: Config, store: SecretStore) -> Text:
+    """Two lines per connection: name, protocol and URL; then auth, models and last use."""
+    is_default = config.settings.default_connection == connection.slug
+    count = len(connection.models)
+    details = [key_display(connection, store), f"{count} model{'s' if count != 1 else ''}"]
+    if connection.effective_default_model:
+        details.append(f"default {connection.effective_default_model}")
+    details.append(f"used {_when(connection.last_used_at)}")
+    text = Text()
+    text.append("★" if is_default else " ", style="bold yellow")
+    text.append(" ")
+    text.append(connection.name, style="bold")
+    text.append(" ")
+    text.append(f"[{connection.protocol}]", style="magenta")
+    text.append(" ")
+    text.append(connection.base_url, style="underline")
+    text.append("\n  ")
+    text.append(" · ".join(details), style="dim")
+    return text
+
+
+def finding_prompt(finding: Finding) -> Text:
+    text = Text()
+    text.append("+ ", style="bold green")
+    text.append(finding.label, style="bold")
+    text.append(f"  {finding.detail}", style="dim")
+    return text
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """A yes/no question; Enter or y confirms, Esc or n declines."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Yes"),
+        Binding("n,escape", "answer(False)", "No"),
+    ]
+    DEFAULT_CSS = """
+    ConfirmScreen { align: center middle; }
+    ConfirmScreen > Vertical {
+        width: 60; height: auto; border: thick $error; background: $surface; padding: 1 2;
+    }
+    ConfirmScreen Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
+    ConfirmScreen Button { margin-left: 2; }
+    """
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.question)
+            with Horizontal():
+                yield Button("Delete", id="yes", variant="error", compact=True)
+                yield Button("Keep", id="no", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
+
+
+class ConnectionsScreen(ModalScreen[None]):
+    """List, add, edit, delete connections; first run offers what was detected."""
+
+    CSS_PATH = "connections.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Close", id="connections.close"),
+        Binding("a", "add", "Add", id="connections.add"),
+        Binding("e", "edit", "Edit", id="connections.edit"),
+        Binding("d,delete", "delete", "Delete", id="connections.delete"),
+        Binding("s", "make_default", "Make default", id="connections.default"),
+    ]
+
+    def __init__(
+        self,
+        first_run: bool = False,
+        *,
+        detector: Detector | None = None,
+        store: SecretStore | None = None,
+        checker: Checker | None = None,
+    ) -> None:
+        super().__init__()
+        self.first_run = first_run
+        self.checker = checker
+        self.detector: Detector = detector or detect
+        self.store = store or SecretStore.open()
+        self.findings: list[Finding] = []
+        self.config = Config()
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="connections-dialog"):
+            yield Static("Connections", id="connections-title")
+            if self.first_run:
+                yield Static(FIRST_RUN_TEXT + _store_words(self.store), id="first-run", markup=True)
+                yield Static("Looking for local servers and keys…", id="found-title")
+                yield OptionList(id="found")
+            yield OptionList(id="connection-list")
+            yield Static("", id="connections-empty")
+            yield Static("", id="connections-error")
+            with Horizontal(id="connections-buttons"):
+                yield Button("Add", id="add", compact=True)
+                yield Button("Edit", id="edit", compact=True)
+                yield Button("Delete", id="delete", compact=True)
+                yield Button("Close", id="close", compact=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+        if self.first_run:
+            self.query_one("#found", OptionList).display = False
+            self.run_detection()
+
+    # ---- data -----------------------------------------------------------------------------
+
+    def reload(self, select: str | None = None) -> None:
+        """Re-read config.toml and redraw the list, keeping (or moving to) a highlighted slug."""
+        error = self.query_one("#connections-error", Static)
+        try:
+            self.config = load_config()
+            error.update("")
+        except ConfigError as problem:
+            error.update(str(problem))
+            self.config = Config()
+        options = self.query_one("#connection-list", OptionList)
+        highlighted = options.highlighted_option
+        keep = select or (highlighted.id if highlighted else None)
+        options.set_options(
+            Option(connection_prompt(connection, self.config, self.store), id=connection.slug)
+            for connection in self.config.connections
+        )
+        options.display = bool(self.config.connections)
+        empty = self.query_one("#connections-empty", Static)
+        empty.update("" if self.config.connections else "No connections yet. Press a to add one.")
+        empty.display = not self.config.connections
+        if self.config.connections:
+            slugs = [connection.slug for connection in self.config.connections]
+            options.highlighted = slugs.index(keep) if keep in slugs else 0
+            if not self.first_run or not self.findings:
+                options.focus()
+
+    @work(exclusive=True, group="detect")
+    async def run_detection(self) -> None:
+        """Probe for local servers and environment keys without blocking the screen."""
+        findings = await self.detector()
+        self.findings = findings
+        title = self.query_one("#found-title", Static)
+        found = self.query_one("#found", OptionList)
+        if not findings:
+            title.update(
+                "Nothing found on this machine (no Ollama or LM Studio answering, no provider "
+                "keys in the environment). Press a to add a connection."
+            )
+            return
+        title.update("Found — press Enter to set one up:")
+        found.set_options(
+            Option(finding_prompt(finding), id=f"finding-{index}")
+            for index, finding in enumerate(findings)
+        )
+        found.display = True
+        found.highlighted = 0
+        found.focus()
+
+    @property
+    def selected(self) -> Connection | None:
+        option = self.query_one("#connection-list", OptionList).highlighted_option
+        if option is None or option.id is None:
+            return None
+        return self.config.find(option.id)
+
+    # ---- actions --------------------------------------------------------------------------
+
+    def _open_form(
+        self, connection: Connection | None = None, draft: FormDraft | None = None
+    ) -> None:
+        def saved(slug: str | None) -> None:
+            if slug is not None:
+                self.reload(select=slug)
+                self.query_one("#connection-list", OptionList).focus()
+
+        self.app.push_screen(
+            ConnectionFormScreen(connection, draft, self.store, self.checker), saved
+        )
+
+    @on(Button.Pressed, "#add")
+    def action_add(self) -> None:
+        self._open_form()
+
+    @on(Button.Pressed, "#edit")
+    def action_edit(self) -> None:
+        connection = self.selected
+        if connection is not None:
+            self._open_form(connection)
+
+    @on(OptionList.OptionSelected, "#connection-list")
+    def _edit_selected(self) -> None:
+        self.action_edit()
+
+    @on(OptionList.OptionSelected, "#found")
+    def _use_finding(self, event: OptionList.OptionSelected) -> None:
+        index = int((event.option.id or "finding-0").removeprefix("finding-"))
+        finding = self.findings[index]
+        taken = [connection.slug for connection in self.config.connections]
+        draft_connection = finding.to_connection(taken)
+        self._open_form(
+            draft=FormDraft(
+                preset_id=finding.preset_id,
+                name=draft_connection.name,
+                base_url=finding.base_url,
+                key_env=finding.key_env,
+                models=finding.models,
+            )
+        )
+
+    @on(Button.Pressed, "#delete")
+    def action_delete(self) -> None:
+        connection = self.selected
+        if connection is None:
+            return
+        slug, name = connection.slug, connection.name
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._delete(slug, name)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Delete connection {name!r}? Its stored key is removed too; "
+                "conversations stay in the history."
+            ),
+            answered,
+        )
+
+    def _delete(self, slug: str, name: str) -> None:
+        def change(config: Config) -> None:
+            config.connections = [c for c in config.connections if c.slug != slug]
+            if config.settings.default_connection == slug:
+                config.settings.default_connection = (
+                    config.connections[0].slug if config.connections else None
+                )
+            config.settings.favourite_models = [
+                entry
+                for entry in config.settings.favourite_models
+                if not entry.startswith(f"{slug}/")
+            ]
+
+        try:
+            update_config(change)
+        except ConfigError as error:
+            self.query_one("#connections-error", Static).update(str(error))
+            return
+        try:
+            self.store.delete(slug)
+        except Exception as error:  # the config is already clean; say what is left behind
+            self.app.notify(f"Deleted {name!r}, but its key could not be removed: {error}")
+        else:
+            self.app.notify(f"Deleted {name!r} and its stored key.")
+        self.reload()
+
+    def action_make_default(self) -> None:
+        connection = self.selected
+        if connection is None:
+            return
+        slug = connection.slug
+
+        def change(config: Config) -> None:
+            config.settings.default_connection = slug
+
+        try:
+            update_config(change)
+        except ConfigError as error:
+            self.query_one("#connections-error", Static).update(str(error))
+            return
+        self.reload(select=slug)
+
+    @on(Button.Pressed, "#close")
+    def action_close(self) -> None:
+        self.dismiss(None)
