@@ -151,6 +151,7 @@ class CraftApp(App[None]):
         yield SystemCommand(
             "New conversation", "Start a fresh conversation", chat.action_new_conversation
         )
+        yield SystemCommand("History", "Open or delete past conversations", chat.action_history)
         yield SystemCommand(
             "System prompt", "Set this conversation's system prompt", chat.action_system_prompt
         )

@@ -28,6 +28,7 @@ CHAT_KEYS: dict[str, tuple[str, str, bool]] = {
     "retry": ("ctrl+r", "Retry", True),
     "new_conversation": ("ctrl+n", "New", True),
     "system_prompt": ("f4", "System prompt", False),
+    "history": ("ctrl+b", "History", False),
     "focus_prompt": ("escape", "Prompt", False),
 }
 

@@ -39,6 +39,7 @@ class ChatScreen(Screen[None]):
         binding("retry", "retry"),
         binding("new_conversation", "new_conversation"),
         binding("system_prompt", "system_prompt"),
+        binding("history", "history"),
         binding("focus_prompt", "focus_prompt"),
     ]
 
@@ -284,6 +285,18 @@ class ChatScreen(Screen[None]):
         self.craft.new_conversation = True
         self.load_conversation()
         self.prompt.focus()
+
+    def action_history(self) -> None:
+        """Open a past conversation."""
+        from craft_tui.ui.screens.history import HistoryScreen
+
+        def done(conversation_id: str | None) -> None:
+            if conversation_id is not None:
+                if self.busy:
+                    self.action_stop()
+                self.load_conversation(conversation_id)
+
+        self.app.push_screen(HistoryScreen(self.craft.backend.store()), done)
 
     def action_system_prompt(self) -> None:
         from craft_tui.ui.screens.system_prompt import SystemPromptScreen
