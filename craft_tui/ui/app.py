@@ -52,6 +52,7 @@ class CraftApp(App[None]):
         self._tmux_mode: Any = None  # clipboard.TmuxClipboard, detected on first copy
         self._told_tmux = False
         self.copied: list[str] = []  # every escape sequence written for a copy (tests read it)
+        self.fatal_message: str | None = None
 
     def on_mount(self) -> None:
         if self.config.settings.theme in self.available_themes:
@@ -199,10 +200,9 @@ class CraftApp(App[None]):
         error = sys.exc_info()[1] or self._exception
         where = log_exception(error) if error is not None else "the log"
         self.bell()
-        self._exit_renderables.append(
-            Text(
-                f"craft-tui stopped after an unexpected error ({type(error).__name__}). "
-                f"Your conversation is saved. Details: {where}"
-            )
+        self.fatal_message = (
+            f"craft-tui stopped after an unexpected error ({type(error).__name__}). "
+            f"Your conversation is saved. Details: {where}"
         )
+        self._exit_renderables.append(Text(self.fatal_message))
         self._close_messages_no_wait()

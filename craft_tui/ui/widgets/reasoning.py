@@ -46,8 +46,14 @@ class ReasoningBlock(Collapsible):
             return
         self._chunks.append(delta)
         self.remove_class("-empty")
-        self._body.update(self.text)
+        if not self.collapsed:  # a collapsed block costs nothing per chunk
+            self._body.update(self.text)
         self.title = self._title_text()
+
+    def _watch_collapsed(self, collapsed: bool) -> None:
+        super()._watch_collapsed(collapsed)
+        if not collapsed:
+            self._body.update(self.text)
 
     def done(self) -> None:
         """The answer ended: the title says how much reasoning there was."""
