@@ -1,0 +1,381 @@
+"""The model picker: one fuzzy-filtered list over every connection's models.
+
+An `Input` over an `OptionList`: each keystroke re-ranks a prepared `FuzzyIndex` and replaces the
+list's options (at most `SHOWN` of them), so thousands of models never become thousands of widgets.
+Favourites (`settings.favourite_models`) and recently picked models come first; the current model is
+marked. A model id typed that no list has can still be chosen: it goes to the current connection and
+is remembered in that connection's models.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from craft_tui.config import paths
+from craft_tui.config.atomic import atomic_write_text
+from craft_tui.config.schema import Config, Connection, ModelEntry
+from craft_tui.config.store import ConfigError, load_config, update_config
+from craft_tui.fuzzy import FuzzyIndex, FuzzyMatch
+
+SHOWN = 200  # options in the list at once; typing narrows the rest
+RECENT_LIMIT = 8
+CUSTOM_ID = "custom"
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """What the picker returns: which connection and which model the next message goes to."""
+
+    connection_slug: str
+    model_id: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.connection_slug}/{self.model_id}"
+
+
+@dataclass(frozen=True)
+class PickerEntry:
+    """One model of one connection, with what a person compares models by."""
+
+    connection_slug: str
+    connection_name: str
+    model_id: str
+    context_window: int | None = None
+    input_price: float | None = None  # USD per million tokens
+    output_price: float | None = None
+    local: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.connection_slug}/{self.model_id}"
+
+    @property
+    def choice(self) -> ModelChoice:
+        return ModelChoice(self.connection_slug, self.model_id)
+
+
+def entries_from_config(config: Config) -> list[PickerEntry]:
+    """Every model typed into (or discovered and saved for) each connection, in config order."""
+    from craft_tui.chat.pricing import resolve_pricing
+
+    entries = []
+    for connection in config.connections:
+        for model in connection.models:
+            pricing = resolve_pricing(connection, model.id)
+            price = pricing.price
+            entries.append(
+                PickerEntry(
+                    connection.slug,
+                    connection.name,
+                    model.id,
+                    context_window=model.context_window,
+                    input_price=price.input if price else None,
+                    output_price=price.output if price else None,
+                    local=pricing.local,
+                )
+            )
+    return entries
+
+
+def merge_entries(first: Sequence[PickerEntry], second: Sequence[PickerEntry]) -> list[PickerEntry]:
+    """`first` wins for a key both have; `second` adds the rest (e.g. config then a fresh catalog)."""
+    seen = {entry.key for entry in first}
+    return [*first, *(entry for entry in second if entry.key not in seen)]
+
+
+def format_context(tokens: int | None) -> str:
+    if not tokens:
+        return ""
+    if tokens >= 1_000_000:
+        return f"{tokens / 1_000_000:.3g}M"
+    return f"{round(tokens / 1000)}k" if tokens >= 1000 else str(tokens)
+
+
+def format_price(entry: PickerEntry) -> str:
+    """`$3/$15` per million tokens in/out, `local`, `free`, or blank when unknown."""
+    if entry.local:
+        return "local"
+    if entry.input_price is None and entry.output_price is None:
+        return ""
+    if not entry.input_price and not entry.output_price:
+        return "free"
+
+    def one(value: float | None) -> str:
+        return f"${value or 0:.2f}".replace(".00", "")
+
+    return f"{one(entry.input_price)}/{one(entry.output_price)}"
+
+
+def load_recent() -> list[str]:
+    """Recently picked `slug/model` keys, newest first; a damaged file is just no history."""
+    try:
+        data = json.loads((paths.cache_dir() / "recent-models.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [str(item) for item in data][:RECENT_LIMIT] if isinstance(data, list) else []
+
+
+def save_recent(choice: ModelChoice) -> None:
+    recent = [choice.key, *(key for key in load_recent() if key != choice.key)][:RECENT_LIMIT]
+    try:
+        paths.ensure_private_dir(paths.cache_dir())
+        atomic_write_text(paths.cache_dir() / "recent-models.json", json.dumps(recent))
+    except OSError:
+        pass  # a cache: losing it costs nothing
+
+
+Loader = Callable[[], Awaitable[list[PickerEntry]]]
+
+
+class ModelPickerScreen(ModalScreen[ModelChoice | None]):
+    """Pick a model of any connection; dismisses with a `ModelChoice`, or None on Esc."""
+
+    CSS_PATH = "model_picker.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Close", id="picker.close"),
+        Binding("enter", "pick", "Pick", id="picker.pick"),
+        Binding("ctrl+f", "favourite", "Favourite", id="picker.favourite"),
+        Binding("down", "move(1)", "Down", show=False),
+        Binding("up", "move(-1)", "Up", show=False),
+        Binding("pagedown", "move(10)", show=False),
+        Binding("pageup", "move(-10)", show=False),
+    ]
+
+    def __init__(
+        self,
+        current: ModelChoice | None,
+        *,
+        entries: Sequence[PickerEntry] | None = None,
+        loader: Loader | None = None,
+        recent: Sequence[str] | None = None,
+    ) -> None:
+        super().__init__()
+        self.current = current
+        self.loader = loader
+        self._given_entries = list(entries) if entries is not None else None
+        self._recent = list(recent) if recent is not None else None
+        self.entries: list[PickerEntry] = []
+        self.favourites: list[str] = []
+        self.connections: dict[str, Connection] = {}
+        self._index = FuzzyIndex([])
+        self._shown: list[PickerEntry] = []
+        self._matching = 0
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="picker-dialog"):
+            yield Static("Pick a model", id="picker-title")
+            yield Input(placeholder="Type to filter, or a model id to use as is", id="picker-query")
+            yield OptionList(id="picker-list")
+            yield Static("", id="picker-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        try:
+            config = load_config()
+        except ConfigError as error:
+            config = Config()
+            self.notify(str(error), severity="error")
+        self.connections = {connection.slug: connection for connection in config.connections}
+        self.favourites = list(config.settings.favourite_models)
+        self.set_entries(
+            self._given_entries if self._given_entries is not None else entries_from_config(config)
+        )
+        self.query_one("#picker-query", Input).focus()
+        if self.loader is not None:
+            self.refresh_entries()
+
+    @work(exclusive=True, group="model-catalog")
+    async def refresh_entries(self) -> None:
+        """Merge a fresher list (e.g. the background-refreshed catalog) without losing the query."""
+        assert self.loader is not None
+        fresh = await self.loader()
+        self.set_entries(merge_entries(self.entries, fresh))
+
+    # ---- ordering and filtering -----------------------------------------------------------
+
+    def set_entries(self, entries: Sequence[PickerEntry]) -> None:
+        """Order favourites, then recent, then the rest; rebuild the index; redraw."""
+        recent = self._recent if self._recent is not None else load_recent()
+        favourite_rank = {key: rank for rank, key in enumerate(self.favourites)}
+        recent_rank = {key: rank for rank, key in enumerate(recent)}
+
+        def order(item: tuple[int, PickerEntry]) -> tuple[int, int, int]:
+            position, entry = item
+            if entry.key in favourite_rank:
+                return (0, favourite_rank[entry.key], position)
+            if entry.key in recent_rank:
+                return (1, recent_rank[entry.key], position)
+            return (2, 0, position)
+
+        self.entries = [entry for _, entry in sorted(enumerate(entries), key=order)]
+        self._index = FuzzyIndex([f"{e.model_id} {e.connection_name}" for e in self.entries])
+        self.refilter()
+
+    @property
+    def query_text(self) -> str:
+        return self.query_one("#picker-query", Input).value.strip()
+
+    def refilter(self) -> None:
+        """Re-rank for the current query; only the best `SHOWN` become options."""
+        query = self.query_text
+        option_list = self.query_one("#picker-list", OptionList)
+        every: list[FuzzyMatch] = self._index.search(query)
+        self._matching = len(every)
+        matches = every[:SHOWN]
+        self._shown = [self.entries[match.index] for match in matches]
+        id_width = max((len(entry.model_id) for entry in self._shown), default=10)
+        id_width = max(12, min(id_width, self.app.size.width - 48))
+        options = [
+            Option(self._prompt(entry, match, id_width), id=str(number))
+            for number, (entry, match) in enumerate(zip(self._shown, matches, strict=True))
+        ]
+        exact = any(entry.model_id == query for entry in self._shown)
+        target = self._custom_target()
+        if query and not exact and target is not None:
+            label = Text.assemble(
+                ("+ ", "bold green"),
+                "use ",
+                (query, "bold"),
+                f" as a model id on {target.name}",
+            )
+            options.append(Option(label, id=CUSTOM_ID))
+        option_list.set_options(options)
+        if options:
+            option_list.highlighted = self._initial_highlight(query)
+        self._update_status(len(matches))
+
+    def _initial_highlight(self, query: str) -> int:
+        if not query and self.current is not None:
+            for number, entry in enumerate(self._shown):
+                if entry.choice == self.current:
+                    return number
+        return 0
+
+    def _update_status(self, shown: int) -> None:
+        total = len(self.entries)
+        matching = self._matching
+        text = f"{matching:,} of {total:,} models"
+        if matching > shown:
+            text += f" · showing the best {shown}; type to narrow"
+        text += " · ★ favourite · ● current"
+        self.query_one("#picker-status", Static).update(text)
+
+    def _prompt(self, entry: PickerEntry, match: FuzzyMatch, id_width: int) -> Text:
+        favourite = entry.key in self.favourites
+        is_current = self.current is not None and entry.choice == self.current
+        text = Text()
+        text.append("★" if favourite else " ", style="yellow")
+        text.append("●" if is_current else " ", style="bold green")
+        text.append(" ")
+        model = Text(entry.model_id, style="bold" if is_current else "")
+        for position in match.positions:
+            if position < len(entry.model_id):
+                model.stylize("bold reverse", position, position + 1)
+        if len(entry.model_id) > id_width:
+            model.truncate(id_width, overflow="ellipsis")
+        model.pad_right(id_width - model.cell_len)
+        text.append_text(model)
+        text.append("  ")
+        text.append(f"{entry.connection_name[:14]:<14}", style="cyan")
+        text.append(f" {format_context(entry.context_window):>5}", style="dim")
+        text.append(f" {format_price(entry):>11}", style="green")
+        return text
+
+    def _custom_target(self) -> Connection | None:
+        """The connection a typed, unknown model id goes to: the current one, else the default."""
+        if self.current is not None and self.current.connection_slug in self.connections:
+            return self.connections[self.current.connection_slug]
+        try:
+            return load_config().default_connection
+        except ConfigError:
+            return None
+
+    @on(Input.Changed, "#picker-query")
+    def _query_changed(self) -> None:
+        self.refilter()
+
+    # ---- actions --------------------------------------------------------------------------
+
+    def action_move(self, delta: int) -> None:
+        option_list = self.query_one("#picker-list", OptionList)
+        if option_list.option_count == 0:
+            return
+        current = option_list.highlighted or 0
+        option_list.highlighted = max(0, min(option_list.option_count - 1, current + delta))
+
+    @on(Input.Submitted, "#picker-query")
+    def _submitted(self) -> None:
+        self.action_pick()
+
+    @on(OptionList.OptionSelected, "#picker-list")
+    def _selected(self) -> None:
+        self.action_pick()
+
+    def action_pick(self) -> None:
+        option = self.query_one("#picker-list", OptionList).highlighted_option
+        if option is None or option.id is None:
+            return
+        if option.id == CUSTOM_ID:
+            target = self._custom_target()
+            if target is None:
+                return
+            choice = ModelChoice(target.slug, self.query_text)
+            self._remember_model(choice)
+        else:
+            choice = self._shown[int(option.id)].choice
+        save_recent(choice)
+        self.dismiss(choice)
+
+    def _remember_model(self, choice: ModelChoice) -> None:
+        """A hand-typed id becomes one of its connection's models, so it is offered next time."""
+
+        def change(config: Config) -> None:
+            connection = config.find(choice.connection_slug)
+            if connection is not None and connection.model(choice.model_id) is None:
+                connection.models.append(ModelEntry(id=choice.model_id))
+
+        try:
+            update_config(change)
+        except ConfigError as error:
+            self.notify(f"Using {choice.model_id}, but it could not be remembered: {error}")
+
+    def action_favourite(self) -> None:
+        """Star or unstar the highlighted model; favourites stay on top."""
+        option = self.query_one("#picker-list", OptionList).highlighted_option
+        if option is None or option.id in {None, CUSTOM_ID}:
+            return
+        key = self._shown[int(str(option.id))].key
+        favourites = [item for item in self.favourites if item != key]
+        if key not in self.favourites:
+            favourites.insert(0, key)
+
+        def change(config: Config) -> None:
+            config.settings.favourite_models = favourites
+
+        try:
+            update_config(change)
+        except ConfigError as error:
+            self.notify(str(error), severity="error")
+            return
+        self.favourites = favourites
+        self.set_entries(self.entries)
+        for number, entry in enumerate(self._shown):
+            if entry.key == key:
+                self.query_one("#picker-list", OptionList).highlighted = number
+                break
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

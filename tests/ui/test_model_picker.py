@@ -1,0 +1,164 @@
+"""The model picker: filter, pick across connections, favourites, typed ids, and 5,000 models."""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual.app import App
+from textual.widgets import Input, OptionList, Static
+
+from craft_tui.config.schema import Config, Connection, ModelEntry
+from craft_tui.config.store import load_config, update_config
+from craft_tui.ui.screens.model_picker import (
+    SHOWN,
+    ModelChoice,
+    ModelPickerScreen,
+    PickerEntry,
+    load_recent,
+)
+
+
+class Host(App[None]):
+    def __init__(self, screen: ModelPickerScreen) -> None:
+        super().__init__()
+        self.picker = screen
+        self.results: list[ModelChoice | None] = []
+
+    def on_mount(self) -> None:
+        self.push_screen(self.picker, self.results.append)
+
+
+def setup_connections() -> None:
+    def change(config: Config) -> None:
+        config.connections = [
+            Connection(
+                slug="openrouter",
+                name="OpenRouter",
+                protocol="openai",
+                base_url="https://openrouter.ai/api/v1",
+                models=[
+                    ModelEntry(id="anthropic/claude-sonnet-4", context_window=200_000),
+                    ModelEntry(id="openai/gpt-5", context_window=400_000),
+                ],
+            ),
+            Connection(
+                slug="local",
+                name="Ollama",
+                protocol="openai",
+                base_url="http://localhost:11434/v1",
+                models=[ModelEntry(id="llama3.2:latest"), ModelEntry(id="qwen3:8b")],
+            ),
+        ]
+        config.settings.default_connection = "openrouter"
+
+    update_config(change)
+
+
+def shown(app: Host) -> list[str]:
+    return [str(o.prompt) for o in app.screen.query_one("#picker-list", OptionList).options]
+
+
+CURRENT = ModelChoice("openrouter", "anthropic/claude-sonnet-4")
+
+
+async def test_filters_and_returns_a_model_of_another_connection() -> None:
+    setup_connections()
+    app = Host(ModelPickerScreen(CURRENT, recent=[]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        rows = shown(app)
+        assert len(rows) == 4
+        assert "● anthropic/claude-sonnet-4" in rows[0] and "200k" in rows[0]
+        assert "$3/$15" in rows[0]  # the built-in price for a known model
+        assert "local" in rows[2]  # a local server costs nothing
+        await pilot.press(*"qwen")
+        rows = shown(app)
+        assert "qwen3:8b" in rows[0] and "Ollama" in rows[0]
+        assert not any("claude" in row for row in rows)
+        await pilot.press("enter")
+    assert app.results == [ModelChoice("local", "qwen3:8b")]
+    assert load_recent()[0] == "local/qwen3:8b"
+
+
+async def test_arrow_keys_move_through_the_list_from_the_filter() -> None:
+    setup_connections()
+    app = Host(ModelPickerScreen(None, recent=[]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("down", "down", "up", "down", "enter")
+    assert app.results == [ModelChoice("local", "llama3.2:latest")]
+
+
+async def test_typing_an_unknown_id_uses_it_on_the_current_connection_and_remembers_it() -> None:
+    setup_connections()
+    app = Host(ModelPickerScreen(ModelChoice("local", "qwen3:8b"), recent=[]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press(*"mistral-nemo:12b")
+        rows = shown(app)
+        assert rows[-1] == "+ use mistral-nemo:12b as a model id on Ollama"
+        await pilot.press("enter")
+    assert app.results == [ModelChoice("local", "mistral-nemo:12b")]
+    assert load_config().find("local").model_ids[-1] == "mistral-nemo:12b"  # type: ignore[union-attr]
+
+
+async def test_favourites_and_recent_models_come_first() -> None:
+    setup_connections()
+    app = Host(ModelPickerScreen(None, recent=["local/qwen3:8b"]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert "qwen3:8b" in shown(app)[0]  # recently used on top
+        await pilot.press("down", "down")  # openai/gpt-5
+        assert "openai/gpt-5" in str(
+            app.screen.query_one("#picker-list", OptionList).highlighted_option.prompt  # type: ignore[union-attr]
+        )
+        await pilot.press("ctrl+f")
+        rows = shown(app)
+        assert rows[0].startswith("★") and "openai/gpt-5" in rows[0]
+        assert "qwen3:8b" in rows[1]
+        await pilot.press("escape")
+    assert app.results == [None]
+    assert load_config().settings.favourite_models == ["openrouter/openai/gpt-5"]
+
+
+async def test_the_current_model_is_highlighted_when_the_picker_opens() -> None:
+    setup_connections()
+    app = Host(ModelPickerScreen(ModelChoice("local", "llama3.2:latest"), recent=[]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("enter")
+    assert app.results == [ModelChoice("local", "llama3.2:latest")]
+
+
+async def test_five_thousand_models_show_a_bounded_list_and_filter() -> None:
+    entries = [
+        PickerEntry("big", "Big", f"vendor{n % 50}/model-{n:04d}", context_window=8192)
+        for n in range(5000)
+    ]
+    app = Host(ModelPickerScreen(None, entries=entries, recent=[]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        option_list = app.screen.query_one("#picker-list", OptionList)
+        assert option_list.option_count == SHOWN
+        status = str(app.screen.query_one("#picker-status", Static).render())
+        assert "5,000 of 5,000 models" in status and "type to narrow" in status
+        await pilot.press(*"model-4999")
+        assert "vendor49/model-4999" in shown(app)[0]
+        await pilot.press("enter")
+    assert app.results == [ModelChoice("big", "vendor49/model-4999")]
+
+
+async def test_a_background_refresh_adds_models_without_losing_the_query() -> None:
+    setup_connections()
+    release = asyncio.Event()
+
+    async def loader() -> list[PickerEntry]:
+        await release.wait()
+        return [
+            PickerEntry("openrouter", "OpenRouter", "google/gemini-2.5-pro", 1_048_576, 1.25, 10)
+        ]
+
+    app = Host(ModelPickerScreen(None, loader=loader, recent=[]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press(*"gem")
+        assert not any("gemini" in row for row in shown(app))
+        release.set()
+        await app.screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen.query_one("#picker-query", Input).value == "gem"
+        row = shown(app)[0]
+        assert "google/gemini-2.5-pro" in row and "1.05M" in row and "$1.25/$10" in row
