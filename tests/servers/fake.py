@@ -21,6 +21,7 @@ import json
 import re
 import select
 import socket
+import sys
 import threading
 import time
 from collections import deque
@@ -110,6 +111,18 @@ class _Disconnected(Exception):
     """The client hung up (the user pressed Esc, or the test cancelled)."""
 
 
+class _QuietHTTPServer(ThreadingHTTPServer):
+    """Clients hanging up on a keep-alive connection are normal here, not worth a traceback."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
+
+
 class FakeLLMServer:
     """A threaded loopback LLM server. Use as a context manager, or call start()/stop()."""
 
@@ -143,7 +156,7 @@ class FakeLLMServer:
 
     def start(self) -> FakeLLMServer:
         handler = type("Handler", (_Handler,), {"fake": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", self._wanted_port), handler)
+        self._httpd = _QuietHTTPServer(("127.0.0.1", self._wanted_port), handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True

@@ -1,0 +1,153 @@
+"""`craft-tui ask`: stream one answer to stdout as plain text, for scripts and shell pipelines.
+
+stdout carries only the answer (flushed as it arrives); everything else — reasoning (dimmed, and
+only on a terminal), usage, errors — goes to stderr. Ctrl+C stops at once with exit code 130 and
+keeps what already arrived on screen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+from typing import TextIO
+
+from craft_tui.cli import UserError
+from craft_tui.config.schema import Config, Connection
+from craft_tui.config.store import load_config
+from craft_tui.providers.factory import open_driver
+from craft_tui.providers.types import (
+    ChatMessage,
+    ChatRequest,
+    Finish,
+    ReasoningDelta,
+    TextDelta,
+    Usage,
+)
+
+_DIM = "\x1b[2m"
+_RESET = "\x1b[0m"
+
+
+def pick_connection(config: Config, name: str | None) -> Connection:
+    """The named connection, else the default one; a clear error when there is none."""
+    if name:
+        connection = config.find(name)
+        if connection is None:
+            known = ", ".join(c.slug for c in config.connections) or "none yet"
+            raise UserError(f"No connection named {name!r} (known: {known}).")
+        return connection
+    connection = config.default_connection
+    if connection is None:
+        raise UserError(
+            "No connection yet: add one with `craft-tui connection add NAME --preset ...` "
+            "(see `craft-tui connection add --help`)."
+        )
+    return connection
+
+
+def read_prompt(argument: str | None, stdin: TextIO) -> str:
+    """The argument, then piped stdin after a blank line; an error when both are missing."""
+    piped = ""
+    if not stdin.isatty():
+        piped = stdin.read()
+    parts = [part for part in (argument, piped.strip("\n")) if part and part.strip()]
+    if not parts:
+        raise UserError("Give a prompt: craft-tui ask 'your question', or pipe text into it.")
+    return "\n\n".join(parts)
+
+
+def format_usage(usage: Usage, connection: Connection, model: str) -> str:
+    """One line for --usage: tokens in/out (cached, reasoning) and the cost when it is known."""
+    parts = [f"tokens in {usage.input_tokens or 0}", f"out {usage.output_tokens or 0}"]
+    if usage.cached_tokens:
+        parts.append(f"cached {usage.cached_tokens}")
+    if usage.reasoning_tokens:
+        parts.append(f"reasoning {usage.reasoning_tokens}")
+    cost = usage.cost_usd
+    entry = connection.model(model)
+    if cost is None and entry is not None and entry.input_price is not None:
+        cost = (usage.input_tokens or 0) * entry.input_price / 1_000_000 + (
+            usage.output_tokens or 0
+        ) * (entry.output_price or 0) / 1_000_000
+    parts.append(f"cost ${cost:.6f}" if cost is not None else "cost unknown")
+    return f"{connection.slug}/{model}: " + ", ".join(parts)
+
+
+async def stream_answer(
+    connection: Connection,
+    request: ChatRequest,
+    out: TextIO,
+    err: TextIO,
+    show_usage: bool,
+) -> None:
+    """Write the answer to `out` as it arrives; ProviderError propagates after the partial text."""
+    driver = open_driver(connection)
+    reasoning_visible = err.isatty()
+    usage = Usage()
+    finish: Finish | None = None
+    wrote_text = ""
+    in_reasoning = False
+    try:
+        async for event in driver.stream(request):
+            if isinstance(event, TextDelta):
+                if in_reasoning:
+                    err.write(f"{_RESET}\n")
+                    err.flush()
+                    in_reasoning = False
+                out.write(event.text)
+                out.flush()
+                wrote_text = event.text or wrote_text
+            elif isinstance(event, ReasoningDelta) and reasoning_visible:
+                err.write(("" if in_reasoning else _DIM) + event.text)
+                err.flush()
+                in_reasoning = True
+            elif isinstance(event, Usage):
+                usage = usage.merged(event)
+            elif isinstance(event, Finish):
+                finish = event
+    finally:
+        if in_reasoning:
+            err.write(f"{_RESET}\n")
+        if wrote_text and not wrote_text.endswith("\n"):
+            out.write("\n")
+        with contextlib.suppress(OSError, ValueError):
+            out.flush()
+        await driver.aclose()
+    if finish is not None and finish.reason == "length":
+        print("craft-tui: the answer hit the max tokens limit (--max-tokens).", file=err)
+    elif finish is not None and finish.reason == "content_filter":
+        print("craft-tui: the provider's content filter stopped the answer.", file=err)
+    if show_usage:
+        print(format_usage(usage, connection, request.model), file=err)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Entry point of `craft-tui ask`."""
+    config = load_config()
+    connection = pick_connection(config, args.connection)
+    model = args.model or connection.effective_default_model
+    if not model:
+        raise UserError(
+            f"Connection {connection.slug!r} has no default model: pass -m MODEL "
+            f"(`craft-tui models -c {connection.slug}` lists them)."
+        )
+    if args.max_tokens is not None and args.max_tokens <= 0:
+        raise UserError("--max-tokens must be a positive number.")
+    prompt = read_prompt(args.prompt, sys.stdin)
+    request = ChatRequest(
+        model=model,
+        messages=(ChatMessage("user", prompt),),
+        system=args.system,
+        max_tokens=args.max_tokens,
+        temperature=args.temperature,
+    )
+    try:
+        asyncio.run(stream_answer(connection, request, sys.stdout, sys.stderr, args.usage))
+    except KeyboardInterrupt:
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()
+        print("craft-tui: stopped.", file=sys.stderr)
+        return 130
+    return 0

@@ -1,0 +1,262 @@
+"""Anthropic Messages driver: `POST {base}/v1/messages` with `stream: true`, parsed into neutral
+events. Speaks to Anthropic itself and to Anthropic-compatible gateways (OpenRouter, Vercel AI
+Gateway, LiteLLM, Ollama 0.14+, llama.cpp's server, company proxies).
+
+Translation rules: the system prompt goes in the top-level `system` field; consecutive messages of
+the same role are merged (the API rejects them); empty messages (an answer stopped before any text)
+are dropped; earlier reasoning is not sent back, because we hold no thinking signatures.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+
+from craft_tui.config.urls import chat_url, models_url
+from craft_tui.providers.error_mapping import (
+    ErrorContext,
+    error_from_exception,
+    error_from_stream_payload,
+    malformed_event_error,
+    stream_cut_error,
+)
+from craft_tui.providers.errors import ErrorKind, ProviderError
+from craft_tui.providers.http import HttpDriver
+from craft_tui.providers.openai_chat import model_info_from_item, parse_model_list
+from craft_tui.providers.sse import Event, iter_events
+from craft_tui.providers.types import (
+    ChatMessage,
+    ChatRequest,
+    Finish,
+    FinishReason,
+    ModelInfo,
+    ReasoningDelta,
+    StreamEvent,
+    TextDelta,
+    Usage,
+)
+
+ANTHROPIC_VERSION = "2023-06-01"
+_PAGE_LIMIT = 100
+_MAX_PAGES = 50
+_STOP: dict[str, FinishReason] = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "tool_use": "tool_use",
+    "refusal": "content_filter",
+}
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def merge_messages(messages: tuple[ChatMessage, ...]) -> list[dict[str, Any]]:
+    """Wire messages: empty turns dropped, consecutive same-role turns joined by a blank line."""
+    merged: list[dict[str, Any]] = []
+    for message in messages:
+        if not message.text.strip():
+            continue
+        if merged and merged[-1]["role"] == message.role:
+            merged[-1]["content"] += "\n\n" + message.text
+        else:
+            merged.append({"role": message.role, "content": message.text})
+    return merged
+
+
+class _StreamParser:
+    """Turns Messages stream events into neutral events, remembering how the answer ended."""
+
+    def __init__(self, ctx: ErrorContext) -> None:
+        self.ctx = ctx
+        self.done = False
+        self.stop_reason: str | None = None
+
+    def feed(self, event: Event) -> list[StreamEvent]:
+        try:
+            data = json.loads(event.data)
+        except ValueError:
+            raise malformed_event_error(self.ctx, event.data) from None
+        if not isinstance(data, dict):
+            raise malformed_event_error(self.ctx, event.data)
+        kind = data.get("type") or event.event
+        if kind == "error" or event.event == "error":
+            raise error_from_stream_payload(data, self.ctx)
+        if kind == "message_start":
+            message = data.get("message")
+            usage = message.get("usage") if isinstance(message, dict) else None
+            if isinstance(usage, dict):
+                return [
+                    Usage(
+                        input_tokens=_int(usage.get("input_tokens")),
+                        cached_tokens=_int(usage.get("cache_read_input_tokens")),
+                    )
+                ]
+        elif kind == "content_block_start":
+            block = data.get("content_block")
+            if isinstance(block, dict):
+                if block.get("type") == "text" and block.get("text"):
+                    return [TextDelta(str(block["text"]))]
+                if block.get("type") == "thinking" and block.get("thinking"):
+                    return [ReasoningDelta(str(block["thinking"]))]
+        elif kind == "content_block_delta":
+            delta = data.get("delta")
+            if isinstance(delta, dict):
+                if delta.get("type") == "text_delta" and delta.get("text"):
+                    return [TextDelta(str(delta["text"]))]
+                if delta.get("type") == "thinking_delta" and delta.get("thinking"):
+                    return [ReasoningDelta(str(delta["thinking"]))]
+        elif kind == "message_delta":
+            delta = data.get("delta")
+            if isinstance(delta, dict) and isinstance(delta.get("stop_reason"), str):
+                self.stop_reason = delta["stop_reason"]
+            usage = data.get("usage")
+            if isinstance(usage, dict):
+                return [
+                    Usage(
+                        input_tokens=_int(usage.get("input_tokens")) or None,
+                        output_tokens=_int(usage.get("output_tokens")),
+                        cached_tokens=_int(usage.get("cache_read_input_tokens")) or None,
+                    )
+                ]
+        elif kind == "message_stop":
+            self.done = True
+        return []  # ping, content_block_stop, signature deltas, unknown future events
+
+    def finish(self) -> Finish:
+        if not self.done and self.stop_reason is None:
+            raise stream_cut_error(self.ctx, "it never said the answer was complete")
+        reason = self.stop_reason or "end_turn"
+        return Finish(_STOP.get(reason, "other"), reason)
+
+
+class AnthropicMessages(HttpDriver):
+    """The Anthropic Messages protocol bound to one connection."""
+
+    def _auth_headers(self) -> dict[str, str]:
+        headers = {"anthropic-version": ANTHROPIC_VERSION}
+        auth = self.connection.auth.type
+        if self._key and auth == "bearer":
+            headers["Authorization"] = f"Bearer {self._key}"
+        elif self._key and auth == "api_key":
+            headers["x-api-key"] = self._key
+        return headers
+
+    def build_body(self, request: ChatRequest) -> dict[str, Any]:
+        """The JSON body for one streamed answer."""
+        entry = self.connection.model(request.model)
+        max_tokens = (
+            request.max_tokens
+            or (entry.max_tokens if entry else None)
+            or self.connection.max_tokens
+        )
+        body: dict[str, Any] = {
+            "model": request.model,
+            "max_tokens": max_tokens,
+            "messages": merge_messages(request.messages),
+            "stream": True,
+        }
+        system = request.system if request.system is not None else self.connection.system_prompt
+        if system:
+            body["system"] = system
+        if request.reasoning_budget:
+            budget = max(1024, request.reasoning_budget)  # the API's minimum
+            body["thinking"] = {"type": "enabled", "budget_tokens": budget}
+            if max_tokens <= budget:
+                body["max_tokens"] = budget + self.connection.max_tokens
+        elif request.temperature is not None:
+            body["temperature"] = request.temperature  # not allowed together with thinking
+        return body
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        """Yield the answer's events; a fault after some text raises only after that text."""
+        ctx = self._context(request.model)
+        url = chat_url("anthropic", self.connection.base_url)
+        async with self._stream(url, self.build_body(request), ctx) as response:
+            content_type = response.headers.get("content-type", "").lower()
+            if "json" in content_type:
+                for event in await self._whole_answer(response, ctx):
+                    yield event
+                return
+            if "html" in content_type:
+                raise ProviderError(
+                    ErrorKind.HTML_RESPONSE,
+                    "Got a web page instead of the API's answer; a proxy or login page answered.",
+                    "Check the base URL points at the API, and any company proxy settings.",
+                    status=response.status_code,
+                )
+            parser = _StreamParser(ctx)
+            try:
+                async for sse_event in iter_events(response):
+                    for item in parser.feed(sse_event):
+                        yield item
+                    if parser.done:
+                        break
+            except httpx.HTTPError as error:
+                raise error_from_exception(error, ctx, mid_stream=True) from None
+            yield parser.finish()
+
+    async def _whole_answer(self, response: httpx.Response, ctx: ErrorContext) -> list[StreamEvent]:
+        """A gateway that ignored `stream: true`: one JSON message holds the whole answer."""
+        try:
+            raw = await response.aread()
+            payload = json.loads(raw)
+        except httpx.HTTPError as error:
+            raise error_from_exception(error, ctx, mid_stream=True) from None
+        except ValueError:
+            raise malformed_event_error(ctx, raw.decode("utf-8", "replace")) from None
+        if not isinstance(payload, dict):
+            raise malformed_event_error(ctx, str(payload))
+        if payload.get("type") == "error" or payload.get("error"):
+            raise error_from_stream_payload(payload, ctx)
+        events: list[StreamEvent] = []
+        for block in payload.get("content") or []:
+            if (
+                isinstance(block, dict)
+                and block.get("type") == "thinking"
+                and block.get("thinking")
+            ):
+                events.append(ReasoningDelta(str(block["thinking"])))
+            elif isinstance(block, dict) and block.get("type") == "text" and block.get("text"):
+                events.append(TextDelta(str(block["text"])))
+        usage = payload.get("usage")
+        if isinstance(usage, dict):
+            events.append(
+                Usage(
+                    input_tokens=_int(usage.get("input_tokens")),
+                    output_tokens=_int(usage.get("output_tokens")),
+                    cached_tokens=_int(usage.get("cache_read_input_tokens")),
+                )
+            )
+        reason = payload.get("stop_reason") if isinstance(payload.get("stop_reason"), str) else None
+        events.append(Finish(_STOP.get(reason or "end_turn", "other"), reason or "end_turn"))
+        return events
+
+    async def list_models(self) -> list[ModelInfo]:
+        """GET {base}/v1/models, following `has_more` / `last_id` through every page."""
+        url = models_url("anthropic", self.connection.base_url)
+        models: list[ModelInfo] = []
+        seen: set[str] = set()
+        after: str | None = None
+        for _ in range(_MAX_PAGES):
+            params = {"limit": str(_PAGE_LIMIT)}
+            if after:
+                params["after_id"] = after
+            payload = await self._get_json(url, params)
+            if not isinstance(payload, dict) or "has_more" not in payload:
+                return parse_model_list(payload)  # an OpenAI-shaped list from a gateway
+            for item in payload.get("data") or []:
+                info = model_info_from_item(item) if isinstance(item, dict) else None
+                if info is not None and info.id not in seen:
+                    seen.add(info.id)
+                    models.append(info)
+            last = payload.get("last_id")
+            if not payload.get("has_more") or not isinstance(last, str) or last == after:
+                break
+            after = last
+        return models

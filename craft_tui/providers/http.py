@@ -1,0 +1,167 @@
+"""The HTTP plumbing every driver shares: one pooled `httpx.AsyncClient` per connection, streaming
+with the error body read before it becomes an error, and JSON GETs for model lists.
+
+Choices made here on purpose:
+* `follow_redirects=False`: a redirect would carry the key to an address the user never configured;
+  it becomes an error naming the new address instead.
+* `trust_env=True`: HTTPS_PROXY / NO_PROXY / SSL_CERT_FILE from the environment are honoured, as
+  people behind company proxies expect. The key itself is never read from the environment here.
+* Explicit timeouts from the connection; `read` is the longest silence tolerated mid-stream.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+
+from craft_tui import __version__
+from craft_tui.config.schema import Connection
+from craft_tui.providers.error_mapping import (
+    ErrorContext,
+    error_from_exception,
+    error_from_response,
+    reason_from_body,
+)
+from craft_tui.providers.errors import ErrorKind, ProviderError
+
+USER_AGENT = f"craft-tui/{__version__}"
+_MAX_ERROR_BODY = 64 * 1024
+
+
+def _verify(connection: Connection) -> ssl.SSLContext | bool:
+    if not connection.verify_tls:
+        return False
+    context = ssl.create_default_context()
+    if connection.ca_bundle is not None:
+        context.load_verify_locations(cafile=str(connection.ca_bundle))
+    return context
+
+
+def build_client(connection: Connection) -> httpx.AsyncClient:
+    """The pooled client for one connection: its TLS settings, timeouts, headers and proxy env."""
+    timeouts = connection.timeouts
+    try:
+        verify = _verify(connection)
+    except (OSError, ssl.SSLError) as error:
+        raise ProviderError(
+            ErrorKind.TLS,
+            f"The CA bundle {connection.ca_bundle} cannot be loaded ({error.__class__.__name__}).",
+            "Point the connection's CA bundle at a readable PEM file.",
+        ) from None
+    return httpx.AsyncClient(
+        headers={"User-Agent": USER_AGENT, **connection.headers},
+        timeout=httpx.Timeout(
+            connect=timeouts.connect, read=timeouts.read, write=timeouts.write, pool=timeouts.pool
+        ),
+        verify=verify,
+        trust_env=True,
+        follow_redirects=False,
+        limits=httpx.Limits(max_connections=8, max_keepalive_connections=4),
+    )
+
+
+class HttpDriver:
+    """What both drivers share: the connection, its client, its key (kept out of every repr)."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        api_key: str | None,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.connection = connection
+        self.__key = api_key
+        self._client = client or build_client(connection)
+
+    def __repr__(self) -> str:
+        key = "set" if self.__key else "none"
+        return f"{type(self).__name__}(connection={self.connection.slug!r}, base_url={self.connection.base_url!r}, key={key})"
+
+    @property
+    def _key(self) -> str | None:
+        return self.__key
+
+    def _context(self, model: str | None = None) -> ErrorContext:
+        connection = self.connection
+        return ErrorContext(
+            protocol=connection.protocol,
+            base_url=connection.base_url,
+            model=model,
+            preset=connection.preset,
+            slug=connection.slug,
+            auth_type=connection.auth.type,
+            read_timeout=connection.timeouts.read,
+            connect_timeout=connection.timeouts.connect,
+            secret=self.__key,
+        )
+
+    def _auth_headers(self) -> dict[str, str]:
+        """Overridden per protocol."""
+        raise NotImplementedError
+
+    @asynccontextmanager
+    async def _stream(
+        self, url: str, body: Mapping[str, Any], ctx: ErrorContext
+    ) -> AsyncIterator[httpx.Response]:
+        """POST and yield a 2xx response ready to read; non-2xx becomes a ProviderError."""
+        headers = {**self._auth_headers(), "Accept": "text/event-stream"}
+        try:
+            async with self._client.stream("POST", url, json=body, headers=headers) as response:
+                if not response.is_success:
+                    raise await self._error(response, ctx)
+                yield response
+        except httpx.HTTPError as error:
+            raise error_from_exception(error, ctx, mid_stream=False) from None
+
+    async def _error(self, response: httpx.Response, ctx: ErrorContext) -> ProviderError:
+        body = b""
+        try:
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > _MAX_ERROR_BODY:
+                    break
+        except httpx.HTTPError:
+            pass  # the status alone still says a lot
+        return error_from_response(response.status_code, response.headers, body, ctx)
+
+    async def _get_json(self, url: str, params: Mapping[str, str] | None = None) -> Any:
+        """GET a JSON document; 404/405 mean the server has no such list (NO_MODEL_LIST)."""
+        ctx = self._context()
+        try:
+            response = await self._client.get(url, params=params, headers=self._auth_headers())
+        except httpx.HTTPError as error:
+            raise error_from_exception(error, ctx) from None
+        if response.status_code in {404, 405}:
+            raise ProviderError(
+                ErrorKind.NO_MODEL_LIST,
+                f"The server has no model list at {url} ({response.status_code}).",
+                "Type the model ids into the connection by hand.",
+                status=response.status_code,
+            )
+        if not response.is_success:
+            raise error_from_response(response.status_code, response.headers, response.content, ctx)
+        try:
+            return response.json()
+        except ValueError:
+            reason = reason_from_body(response.content, response.headers.get("content-type", ""))
+            if reason.is_html:
+                raise ProviderError(
+                    ErrorKind.HTML_RESPONSE,
+                    f"Got a web page instead of a model list from {url}.",
+                    "Check the base URL points at the API, not a website or login page.",
+                    status=response.status_code,
+                ) from None
+            raise ProviderError(
+                ErrorKind.MALFORMED,
+                f"The model list at {url} is not JSON.",
+                "Check the base URL and protocol of this connection.",
+                status=response.status_code,
+            ) from None
+
+    async def aclose(self) -> None:
+        """Close the pooled client (and every open connection)."""
+        await self._client.aclose()

@@ -1,0 +1,290 @@
+"""OpenAI Chat Completions driver: `POST {base}/chat/completions` with `stream: true`, parsed into
+neutral events. Speaks to OpenAI, OpenRouter, Vercel AI Gateway, Groq, Ollama, LM Studio, vLLM,
+llama.cpp, LiteLLM and the rest of the OpenAI-compatible family.
+
+Wire quirks handled: role-only first delta, `reasoning` / `reasoning_content` deltas, keep-alive
+comments, a usage chunk with `choices: []` or `choices: [{"delta": {}}]`, an `error` object in the
+middle of the stream (OpenRouter), and servers that ignore `stream: true` and answer one JSON document.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+
+from craft_tui.config.urls import chat_url, models_url
+from craft_tui.providers.error_mapping import (
+    ErrorContext,
+    error_from_exception,
+    error_from_stream_payload,
+    malformed_event_error,
+    stream_cut_error,
+)
+from craft_tui.providers.errors import ErrorKind, ProviderError
+from craft_tui.providers.http import HttpDriver
+from craft_tui.providers.sse import Event, iter_events
+from craft_tui.providers.types import (
+    ChatRequest,
+    Finish,
+    FinishReason,
+    ModelInfo,
+    ReasoningDelta,
+    StreamEvent,
+    TextDelta,
+    Usage,
+)
+
+_FINISH: dict[str, FinishReason] = {
+    "stop": "stop",
+    "eos": "stop",
+    "end_turn": "stop",
+    "length": "length",
+    "max_tokens": "length",
+    "content_filter": "content_filter",
+    "tool_calls": "tool_use",
+    "function_call": "tool_use",
+}
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def parse_usage(raw: dict[str, Any]) -> Usage:
+    """OpenAI usage, with cached and reasoning token details and OpenRouter's `cost` in USD."""
+    prompt_details = raw.get("prompt_tokens_details")
+    completion_details = raw.get("completion_tokens_details")
+    cost = raw.get("cost")
+    return Usage(
+        input_tokens=_int(raw.get("prompt_tokens")),
+        output_tokens=_int(raw.get("completion_tokens")),
+        cached_tokens=_int(prompt_details.get("cached_tokens"))
+        if isinstance(prompt_details, dict)
+        else None,
+        reasoning_tokens=_int(completion_details.get("reasoning_tokens"))
+        if isinstance(completion_details, dict)
+        else None,
+        cost_usd=float(cost)
+        if isinstance(cost, int | float) and not isinstance(cost, bool)
+        else None,
+    )
+
+
+def _price_per_million(value: Any) -> float | None:
+    """OpenRouter prices are USD per token as strings; -1 means "varies" (its auto router)."""
+    try:
+        per_token = float(value)
+    except (TypeError, ValueError):
+        return None
+    if per_token < 0:
+        return None
+    return round(per_token * 1_000_000, 6)
+
+
+def model_info_from_item(item: dict[str, Any]) -> ModelInfo | None:
+    """One model-list entry in any known shape (OpenAI, OpenRouter, Anthropic, vLLM, llama.cpp)."""
+    model_id = item.get("id") or item.get("model") or item.get("name")
+    if not isinstance(model_id, str) or not model_id.strip():
+        return None
+    meta = item.get("meta") if isinstance(item.get("meta"), dict) else {}
+    top = item.get("top_provider") if isinstance(item.get("top_provider"), dict) else {}
+    context = next(
+        (
+            value
+            for value in (
+                _int(item.get("context_length")),
+                _int(item.get("context_window")),
+                _int(item.get("max_model_len")),
+                _int(item.get("max_context_length")),
+                _int(meta.get("n_ctx_train")) if meta else None,
+                _int(top.get("context_length")) if top else None,
+            )
+            if value
+        ),
+        None,
+    )
+    pricing = item.get("pricing") if isinstance(item.get("pricing"), dict) else {}
+    name = item.get("display_name") or item.get("name")
+    extra = {
+        key: str(item[key]) for key in ("owned_by", "created_at") if isinstance(item.get(key), str)
+    }
+    return ModelInfo(
+        id=model_id.strip(),
+        name=name if isinstance(name, str) and name != model_id else None,
+        context_window=context,
+        input_price=_price_per_million(pricing.get("prompt")) if pricing else None,
+        output_price=_price_per_million(pricing.get("completion")) if pricing else None,
+        extra=extra,
+    )
+
+
+def parse_model_list(payload: Any) -> list[ModelInfo]:
+    """The `data` array, plus ids found only in an Ollama/llama.cpp-style `models` array beside it."""
+    if isinstance(payload, list):
+        payload = {"data": payload}
+    if not isinstance(payload, dict) or not (
+        isinstance(payload.get("data"), list) or isinstance(payload.get("models"), list)
+    ):
+        raise ProviderError(
+            ErrorKind.MALFORMED,
+            "The server's model list has neither a `data` nor a `models` array.",
+            "Check that the base URL and protocol of this connection are right.",
+        )
+    models: list[ModelInfo] = []
+    seen: set[str] = set()
+    for key in ("data", "models"):
+        for item in payload.get(key) or []:
+            info = model_info_from_item(item) if isinstance(item, dict) else None
+            if info is not None and info.id not in seen:
+                seen.add(info.id)
+                models.append(info)
+    return models
+
+
+class _StreamParser:
+    """Turns Chat Completions chunks into neutral events, remembering how the answer ended."""
+
+    def __init__(self, ctx: ErrorContext) -> None:
+        self.ctx = ctx
+        self.done = False
+        self.finish_reason: str | None = None
+
+    def feed(self, event: Event) -> list[StreamEvent]:
+        data = event.data.strip()
+        if data == "[DONE]":
+            self.done = True
+            return []
+        try:
+            chunk = json.loads(data)
+        except ValueError:
+            raise malformed_event_error(self.ctx, data) from None
+        if not isinstance(chunk, dict):
+            raise malformed_event_error(self.ctx, data)
+        if chunk.get("error") or event.event == "error":
+            raise error_from_stream_payload(chunk, self.ctx)
+        out: list[StreamEvent] = []
+        for choice in chunk.get("choices") or []:
+            if not isinstance(choice, dict) or choice.get("index", 0) != 0:
+                continue
+            delta = choice.get("delta") or choice.get("message") or {}
+            if isinstance(delta, dict):
+                reasoning = delta.get("reasoning") or delta.get("reasoning_content")
+                if isinstance(reasoning, str) and reasoning:
+                    out.append(ReasoningDelta(reasoning))
+                content = delta.get("content")
+                if isinstance(content, str) and content:
+                    out.append(TextDelta(content))
+            if isinstance(choice.get("finish_reason"), str):
+                self.finish_reason = choice["finish_reason"]
+        usage = chunk.get("usage")
+        if isinstance(usage, dict):
+            out.append(parse_usage(usage))
+        return out
+
+    def finish(self) -> Finish:
+        if self.finish_reason == "error":
+            raise ProviderError(
+                ErrorKind.STREAM_CUT,
+                "The provider ended the answer with an error.",
+                "The text that arrived is kept; try again, or pick another model.",
+            )
+        if self.finish_reason is None and not self.done:
+            raise stream_cut_error(self.ctx, "it never said the answer was complete")
+        reason = self.finish_reason or "stop"
+        return Finish(_FINISH.get(reason, "other"), reason)
+
+
+class OpenAIChat(HttpDriver):
+    """The OpenAI Chat Completions protocol bound to one connection."""
+
+    def _auth_headers(self) -> dict[str, str]:
+        if self._key and self.connection.auth.type != "none":
+            return {"Authorization": f"Bearer {self._key}"}
+        return {}
+
+    def _host(self) -> str:
+        return httpx.URL(self.connection.base_url).host
+
+    def build_body(self, request: ChatRequest) -> dict[str, Any]:
+        """The JSON body for one streamed answer."""
+        messages: list[dict[str, Any]] = []
+        system = request.system if request.system is not None else self.connection.system_prompt
+        if system:
+            messages.append({"role": "system", "content": system})
+        # Earlier reasoning is not sent back: servers neither need nor accept it as content.
+        messages.extend({"role": m.role, "content": m.text} for m in request.messages)
+        body: dict[str, Any] = {
+            "model": request.model,
+            "messages": messages,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        entry = self.connection.model(request.model)
+        max_tokens = request.max_tokens or (entry.max_tokens if entry else None)
+        host = self._host()
+        if max_tokens:
+            # api.openai.com's reasoning models refuse `max_tokens`; everyone else knows only it.
+            key = "max_completion_tokens" if host == "api.openai.com" else "max_tokens"
+            body[key] = max_tokens
+        if request.temperature is not None:
+            body["temperature"] = request.temperature
+        if request.reasoning_effort:
+            if host.endswith("openrouter.ai"):
+                body["reasoning"] = {"effort": request.reasoning_effort}
+            else:
+                body["reasoning_effort"] = request.reasoning_effort
+        return body
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        """Yield the answer's events; a fault after some text raises only after that text."""
+        ctx = self._context(request.model)
+        url = chat_url("openai", self.connection.base_url)
+        async with self._stream(url, self.build_body(request), ctx) as response:
+            content_type = response.headers.get("content-type", "").lower()
+            if "json" in content_type:
+                for event in await self._whole_answer(response, ctx):
+                    yield event
+                return
+            if "html" in content_type:
+                raise ProviderError(
+                    ErrorKind.HTML_RESPONSE,
+                    "Got a web page instead of the API's answer; a proxy or login page answered.",
+                    "Check the base URL points at the API, and any company proxy settings.",
+                    status=response.status_code,
+                )
+            parser = _StreamParser(ctx)
+            try:
+                async for sse_event in iter_events(response):
+                    for item in parser.feed(sse_event):
+                        yield item
+                    if parser.done:
+                        break
+            except httpx.HTTPError as error:
+                raise error_from_exception(error, ctx, mid_stream=True) from None
+            yield parser.finish()
+
+    async def _whole_answer(self, response: httpx.Response, ctx: ErrorContext) -> list[StreamEvent]:
+        """A server that ignored `stream: true`: one JSON document holds the whole answer."""
+        try:
+            raw = await response.aread()
+            payload = json.loads(raw)
+        except httpx.HTTPError as error:
+            raise error_from_exception(error, ctx, mid_stream=True) from None
+        except ValueError:
+            raise malformed_event_error(ctx, raw.decode("utf-8", "replace")) from None
+        if not isinstance(payload, dict):
+            raise malformed_event_error(ctx, str(payload))
+        if payload.get("error"):
+            raise error_from_stream_payload(payload, ctx)
+        parser = _StreamParser(ctx)
+        events = parser.feed(Event("message", json.dumps(payload)))
+        parser.done = True
+        return [*events, parser.finish()]
+
+    async def list_models(self) -> list[ModelInfo]:
+        """GET {base}/models: ids, and context length and prices where the server lists them."""
+        payload = await self._get_json(models_url("openai", self.connection.base_url))
+        return parse_model_list(payload)
