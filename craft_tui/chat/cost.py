@@ -1,8 +1,10 @@
 """The cost of an answer and of a conversation, and how to write it for a person.
 
-`Usage.input_tokens` counts every prompt token, cached ones included (OpenAI's `prompt_tokens`; the
-Anthropic driver adds `cache_read_input_tokens` into it), and `cached_tokens` says how many of them
-were read from the cache, charged at the cache price when one is known. `output_tokens` already
+Cached input is charged at the cache price when one is known. The two protocols count it
+differently, and the drivers pass the numbers through as the server sent them: OpenAI's
+`prompt_tokens` (our `input_tokens`) *includes* the cached tokens, while Anthropic's `input_tokens`
+*excludes* `cache_read_input_tokens` (our `cached_tokens`). `answer_cost` knows which is which from
+the connection's protocol. `output_tokens` already
 includes reasoning tokens on both APIs; `reasoning_tokens` alone is used only when a server reports
 nothing else. When the server states the cost itself (OpenRouter's `usage.cost`), that figure wins:
 it knows discounts and routing we cannot see.
@@ -14,7 +16,8 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from craft_tui.chat.pricing import Pricing
+from craft_tui.chat.pricing import Pricing, resolve_pricing
+from craft_tui.config.schema import Connection
 from craft_tui.providers.types import Usage
 
 LOCAL = "local"
@@ -39,8 +42,12 @@ class Cost:
         return format_cost(self.usd, local=self.local)
 
 
-def message_cost(usage: Usage, pricing: Pricing) -> Cost:
-    """Price one answer's usage."""
+def message_cost(usage: Usage, pricing: Pricing, *, cached_in_input: bool = True) -> Cost:
+    """Price one answer's usage.
+
+    `cached_in_input`: True when `input_tokens` already counts the cached tokens (OpenAI), False
+    when they come on top (Anthropic).
+    """
     if usage.cost_usd is not None:
         return Cost(max(usage.cost_usd, 0.0), from_server=True)
     if pricing.local and pricing.price is None:
@@ -52,7 +59,11 @@ def message_cost(usage: Usage, pricing: Pricing) -> Cost:
     if price is None or (usage.input_tokens is None and output is None):
         return Cost()
     prompt = max(usage.input_tokens or 0, 0)
-    cached = min(max(usage.cached_tokens or 0, 0), prompt)
+    cached = max(usage.cached_tokens or 0, 0)
+    if cached_in_input:
+        cached = min(cached, prompt)
+    else:
+        prompt += cached
     cache_price = price.cache_read if price.cache_read is not None else price.input
     usd = (
         (prompt - cached) * price.input + cached * cache_price + max(output or 0, 0) * price.output
@@ -60,9 +71,38 @@ def message_cost(usage: Usage, pricing: Pricing) -> Cost:
     return Cost(usd)
 
 
-def cost_usd(usage: Usage, pricing: Pricing) -> float | None:
+def cost_usd(usage: Usage, pricing: Pricing, *, cached_in_input: bool = True) -> float | None:
     """The figure to store on a message: USD, or None when local or unknown."""
-    return message_cost(usage, pricing).usd
+    return message_cost(usage, pricing, cached_in_input=cached_in_input).usd
+
+
+def answer_cost(connection: Connection, model_id: str, usage: Usage) -> Cost:
+    """The cost of one answer from `model_id` on `connection`, with the prices the model list
+    carried (from the on-disk cache), the config's overrides and the built-in table."""
+    listed = _listed_prices(connection, model_id)
+    pricing = resolve_pricing(
+        connection, model_id, provider_input=listed[0], provider_output=listed[1]
+    )
+    return message_cost(usage, pricing, cached_in_input=connection.protocol != "anthropic")
+
+
+def answer_cost_usd(connection: Connection, model_id: str, usage: Usage) -> float | None:
+    """`cost_fn` for the chat session: USD to store on the message, None when local/unknown."""
+    return answer_cost(connection, model_id, usage).usd
+
+
+def _listed_prices(connection: Connection, model_id: str) -> tuple[float | None, float | None]:
+    from craft_tui.providers.discovery import ollama_model_id
+    from craft_tui.providers.model_cache import load_cached
+
+    cached = load_cached(connection)
+    if cached is None:
+        return None, None
+    wanted = ollama_model_id(model_id)
+    for model in cached.models:
+        if model.id == model_id or ollama_model_id(model.id) == wanted:
+            return model.input_price, model.output_price
+    return None, None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,10 @@
 """What a model costs, in USD per million tokens, and where that figure came from.
 
 Order of trust: a price typed in config.toml (`ModelEntry.input_price` / `output_price`), then the
-provider's own model list (OpenRouter and Vercel publish prices), then a small built-in table of the
-native Anthropic and OpenAI list prices. Local servers (Ollama, LM Studio, llama.cpp on this machine or
-the LAN) cost nothing per token: they are "local", which the UI shows as such rather than "$0.00".
+provider's own model list (OpenRouter and Vercel publish prices), then — unless the server is local —
+a small built-in table of the native Anthropic and OpenAI list prices. Local servers (Ollama, LM
+Studio, llama.cpp on this machine or the LAN) that publish no prices cost nothing per token: they are
+"local", which the UI shows as such rather than "$0.00".
 A model found nowhere has no price: cost is unknown ("—"), never a guess.
 """
 
@@ -13,10 +14,20 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
-from urllib.parse import urlsplit
 
 from craft_tui.config.schema import Connection
-from craft_tui.config.urls import is_local_host
+from craft_tui.providers.discovery import is_local_connection
+
+__all__ = [
+    "BUILTIN_PRICES",
+    "PRICES_AS_OF",
+    "Price",
+    "PriceSource",
+    "Pricing",
+    "builtin_price",
+    "is_local_connection",
+    "resolve_pricing",
+]
 
 PriceSource = Literal["config", "provider", "built-in"]
 
@@ -102,11 +113,6 @@ def builtin_price(model_id: str) -> Price | None:
     return BUILTIN_PRICES.get(key)
 
 
-def is_local_connection(connection: Connection) -> bool:
-    """True for servers on this machine or the LAN (Ollama, LM Studio, llama.cpp, vLLM)."""
-    return is_local_host(urlsplit(connection.base_url).hostname or "")
-
-
 @dataclass(frozen=True, slots=True)
 class Pricing:
     """The price to charge a model's tokens at: a `Price`, "local" (free), or unknown (neither)."""
@@ -131,12 +137,11 @@ def resolve_pricing(
     `provider_*` are the discovered list's prices (USD per million), when it had them.
     """
     table = builtin_price(model_id)
-    base: Price | None = None
+    provider: Price | None = None
     if provider_input is not None or provider_output is not None:
-        provider = Price(_or_zero(provider_input), _or_zero(provider_output), None, "provider")
-        base = _with_cache_price(provider, table)
-    elif table is not None:
-        base = table
+        listed = Price(_or_zero(provider_input), _or_zero(provider_output), None, "provider")
+        provider = _with_cache_price(listed, table)
+    base = provider or table
     entry = connection.model(model_id)
     if entry is not None and (entry.input_price is not None or entry.output_price is not None):
         fallback = base or Price(0.0, 0.0)
@@ -147,6 +152,8 @@ def resolve_pricing(
             "config",
         )
         return Pricing(_with_cache_price(typed, table))
+    if provider is not None:
+        return Pricing(provider)  # a server that publishes prices charges them, local or not
     if is_local_connection(connection):
         return Pricing(local=True)
     return Pricing(base)

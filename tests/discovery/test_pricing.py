@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 
 import pytest
 
 from craft_tui.chat.cost import (
     Cost,
+    answer_cost,
+    answer_cost_usd,
     cost_usd,
     format_cost,
     format_total,
@@ -23,7 +26,8 @@ from craft_tui.chat.pricing import (
     resolve_pricing,
 )
 from craft_tui.config.schema import Connection, ModelEntry, NoAuth
-from craft_tui.providers.types import Usage
+from craft_tui.providers.model_cache import CachedModels, save_cached
+from craft_tui.providers.types import ModelInfo, Usage
 
 
 def _connection(base_url: str, *models: ModelEntry, protocol: str = "openai") -> Connection:
@@ -188,3 +192,30 @@ def test_conversation_total_sums_known_costs_and_flags_gaps() -> None:
     assert format_total(total_cost([Cost(0.01), Cost()])) == "≥$0.01"
     assert format_total(total_cost([Cost(), Cost(local=True)])) == "—"
     assert format_total(total_cost([])) == "—"
+
+
+def test_answer_cost_counts_anthropic_cache_reads_on_top_of_input() -> None:
+    # Anthropic's input_tokens excludes cache_read_input_tokens; OpenAI's prompt_tokens includes them.
+    anthropic_usage = Usage(input_tokens=2_000, output_tokens=800, cached_tokens=10_000)
+    cost = answer_cost(ANTHROPIC, "claude-sonnet-4-5-20250929", anthropic_usage)
+    assert math.isclose(cost.usd or 0, (2_000 * 3.0 + 10_000 * 0.30 + 800 * 15.0) / 1e6)
+    openai_usage = Usage(input_tokens=12_000, output_tokens=800, cached_tokens=10_000)
+    cost = answer_cost(OPENAI, "gpt-4.1", openai_usage)
+    assert math.isclose(cost.usd or 0, (2_000 * 2.0 + 10_000 * 0.50 + 800 * 8.0) / 1e6)
+
+
+def test_answer_cost_uses_prices_from_the_cached_model_list() -> None:
+    gateway = _connection("https://openrouter.ai/api/v1")
+    save_cached(
+        CachedModels(
+            slug=gateway.slug,
+            base_url=gateway.base_url,
+            fetched_at=datetime.now(UTC),
+            models=(ModelInfo("qwen/qwen3-coder", input_price=0.22, output_price=0.95),),
+        )
+    )
+    usage = Usage(input_tokens=100_000, output_tokens=10_000)
+    assert math.isclose(answer_cost_usd(gateway, "qwen/qwen3-coder", usage) or 0, 0.022 + 0.0095)
+    assert answer_cost_usd(gateway, "not/listed", usage) is None
+    assert answer_cost_usd(OLLAMA, "llama3.2", usage) is None
+    assert str(answer_cost(OLLAMA, "llama3.2", usage)) == "local"

@@ -1,0 +1,407 @@
+"""Every connection's models in one list: what the model picker and `craft-tui models` show.
+
+`ModelCatalog.load()` is instant: it reads the on-disk caches and merges each connection's
+hand-typed models (config.toml) with the ones its server listed. Hand-typed metadata wins where it
+is set (name, context window, prices); a hand-typed model the server does not list stays (it may be
+an alias the server accepts). `refresh()` / `refresh_stale()` fetch lists again in the background,
+a few connections at a time; a failure keeps the old list and is reported per connection, never
+raised at the caller. No Textual here: the picker subscribes with `add_listener`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Literal
+
+from craft_tui.config.schema import Config, Connection, ModelEntry
+from craft_tui.fuzzy import FuzzyIndex, FuzzyMatch
+from craft_tui.providers.discovery import (
+    NO_LIST_NOTE,
+    Discovery,
+    discover_models,
+    is_local_connection,
+    ollama_model_id,
+)
+from craft_tui.providers.errors import ErrorKind, ProviderError
+from craft_tui.providers.model_cache import CachedModels, load_cached, save_cached
+from craft_tui.providers.types import ModelInfo
+
+if TYPE_CHECKING:
+    from craft_tui.config.secrets import SecretStore
+
+log = logging.getLogger(__name__)
+
+ModelSource = Literal["manual", "discovered"]
+DEFAULT_CONCURRENCY = 4
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogEntry:
+    """One model of one connection, ready to show: prices are USD per million tokens."""
+
+    connection_slug: str
+    connection_name: str
+    model_id: str
+    name: str | None = None
+    context_window: int | None = None
+    input_price: float | None = None
+    output_price: float | None = None
+    price_source: str | None = None  # "config", "provider", "built-in"; None when unknown
+    source: ModelSource = "discovered"
+    listed: bool = False  # the server's own list has it (False for hand-typed-only models)
+    is_local: bool = False
+    is_default: bool = False
+
+    @property
+    def key(self) -> str:
+        """`slug/model-id`, the form `settings.favourite_models` uses."""
+        return f"{self.connection_slug}/{self.model_id}"
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.model_id
+
+    @property
+    def search_text(self) -> str:
+        """What the fuzzy filter looks at: the id, the name's extra words, the connection."""
+        lowered_id = self.model_id.lower()
+        extra = [
+            word
+            for word in (self.name or "").replace(":", " ").split()
+            if word.lower().strip("()[],") not in lowered_id
+        ]
+        return " ".join([self.model_id, *extra, self.connection_name])
+
+
+# (connection, model id, listed input price, listed output price)
+#   -> (input price, output price, source, is_local)
+Pricer = Callable[
+    [Connection, str, float | None, float | None],
+    tuple[float | None, float | None, str | None, bool],
+]
+
+
+def default_pricer(
+    connection: Connection, model_id: str, listed_in: float | None, listed_out: float | None
+) -> tuple[float | None, float | None, str | None, bool]:
+    """Prices from `chat.pricing` (config > provider list > built-in table; local servers free).
+
+    The import is deferred: pricing is pure data over config, and the catalog stays importable
+    without the chat layer loaded.
+    """
+    from craft_tui.chat.pricing import resolve_pricing
+
+    pricing = resolve_pricing(
+        connection, model_id, provider_input=listed_in, provider_output=listed_out
+    )
+    if pricing.price is None:
+        return None, None, None, pricing.local
+    price = pricing.price
+    return price.input, price.output, price.source, pricing.local
+
+
+@dataclass(slots=True)
+class ConnectionStatus:
+    """How fresh one connection's list is, and what went wrong with the last refresh."""
+
+    slug: str
+    fetched_at: datetime | None = None
+    has_model_list: bool | None = None  # None: never asked
+    source: str | None = None
+    error: ProviderError | None = None
+    refreshing: bool = False
+    notes: tuple[str, ...] = ()
+
+    @property
+    def cached(self) -> bool:
+        return self.fetched_at is not None
+
+
+def _same_model(a: str, b: str) -> bool:
+    return a == b or ollama_model_id(a) == ollama_model_id(b)
+
+
+def merge_models(
+    connection: Connection,
+    discovered: Iterable[ModelInfo],
+    *,
+    pricer: Pricer = default_pricer,
+) -> list[CatalogEntry]:
+    """Hand-typed models first (their metadata wins where set), then the server's others."""
+    listed = list(discovered)
+    by_id: dict[str, ModelInfo] = {}
+    for info in listed:
+        by_id.setdefault(ollama_model_id(info.id), info)
+    default = connection.effective_default_model
+    is_local = is_local_connection(connection)
+    entries: list[CatalogEntry] = []
+    typed_keys: set[str] = set()
+
+    def entry(model_id: str, typed: ModelEntry | None, info: ModelInfo | None) -> CatalogEntry:
+        listed_in = info.input_price if info else None
+        listed_out = info.output_price if info else None
+        input_price, output_price, price_source, local = pricer(
+            connection, model_id, listed_in, listed_out
+        )
+        return CatalogEntry(
+            connection_slug=connection.slug,
+            connection_name=connection.name,
+            model_id=model_id,
+            name=(typed.name if typed and typed.name else None) or (info.name if info else None),
+            context_window=(typed.context_window if typed and typed.context_window else None)
+            or (info.context_window if info else None),
+            input_price=input_price,
+            output_price=output_price,
+            price_source=price_source,
+            source="manual" if typed is not None else "discovered",
+            listed=info is not None,
+            is_local=local or is_local,
+            is_default=default is not None and _same_model(model_id, default),
+        )
+
+    for typed in connection.models:
+        key = ollama_model_id(typed.id)
+        if key in typed_keys:
+            continue
+        typed_keys.add(key)
+        entries.append(entry(typed.id, typed, by_id.get(key)))
+    for info in listed:
+        key = ollama_model_id(info.id)
+        if key in typed_keys:
+            continue
+        typed_keys.add(key)
+        entries.append(entry(info.id, None, info))
+    return entries
+
+
+Discover = Callable[[Connection, "str | None"], Awaitable[Discovery]]
+
+
+@dataclass
+class _State:
+    connection: Connection
+    cached: CachedModels | None
+    entries: list[CatalogEntry] = field(default_factory=list)
+    status: ConnectionStatus = field(default_factory=lambda: ConnectionStatus(""))
+
+
+class ModelCatalog:
+    """All connections' models, from cache at once, refreshed in the background on request.
+
+    Construct with `ModelCatalog.load(config)`. `discover` and `key_lookup` are seams for tests.
+    Listeners get the slug whose list changed (or started/stopped refreshing); they run on the
+    event loop that runs the refresh.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        discover: Discover | None = None,
+        key_lookup: Callable[[Connection], str | None] | None = None,
+        pricer: Pricer = default_pricer,
+        max_concurrency: int = DEFAULT_CONCURRENCY,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
+        self._config = config
+        self._discover: Discover = discover or discover_models
+        self._secret_store: SecretStore | None = None
+        self._key_lookup = key_lookup
+        self._pricer = pricer
+        self._max_concurrency = max(1, max_concurrency)
+        self._now = now or (lambda: datetime.now(UTC))
+        self._states: dict[str, _State] = {}
+        self._listeners: list[Callable[[str], None]] = []
+        self._in_flight: dict[str, asyncio.Task[ConnectionStatus]] = {}
+        self._all: list[CatalogEntry] | None = None
+        self._index: FuzzyIndex | None = None
+        for connection in config.connections:
+            self._states[connection.slug] = self._state_from_cache(connection)
+
+    @classmethod
+    def load(cls, config: Config | None = None, **options: object) -> ModelCatalog:
+        """The catalog of `config` (default: config.toml), from the caches alone: no network."""
+        if config is None:
+            from craft_tui.config.store import load_config
+
+            config = load_config()
+        return cls(config, **options)  # type: ignore[arg-type]
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    @property
+    def config(self) -> Config:
+        return self._config
+
+    @property
+    def connections(self) -> list[Connection]:
+        return [state.connection for state in self._states.values()]
+
+    @property
+    def entries(self) -> list[CatalogEntry]:
+        """Every model of every connection, in config order, hand-typed ones first per connection."""
+        if self._all is None:
+            self._all = [entry for state in self._states.values() for entry in state.entries]
+        return self._all
+
+    def entries_for(self, slug: str) -> list[CatalogEntry]:
+        state = self._states.get(slug)
+        return list(state.entries) if state else []
+
+    def find(self, slug: str, model_id: str) -> CatalogEntry | None:
+        return next((e for e in self.entries_for(slug) if _same_model(e.model_id, model_id)), None)
+
+    def status(self, slug: str) -> ConnectionStatus:
+        state = self._states.get(slug)
+        return state.status if state else ConnectionStatus(slug)
+
+    def default_model(self, slug: str) -> str | None:
+        """The connection's default model, else the first model it has."""
+        state = self._states.get(slug)
+        if state is None:
+            return None
+        default = state.connection.effective_default_model
+        if default:
+            return default
+        return state.entries[0].model_id if state.entries else None
+
+    def search(self, query: str, limit: int | None = None) -> list[tuple[CatalogEntry, FuzzyMatch]]:
+        """Entries matching a fuzzy query, best first; positions index `entry.search_text`."""
+        if self._index is None:
+            self._index = FuzzyIndex([entry.search_text for entry in self.entries])
+        entries = self.entries
+        return [(entries[match.index], match) for match in self._index.search(query, limit)]
+
+    def is_stale(self, slug: str) -> bool:
+        """True when the list is missing or older than `settings.model_cache_hours`."""
+        state = self._states.get(slug)
+        if state is None:
+            return False
+        if state.cached is None:
+            return True
+        return state.cached.is_stale(self._config.settings.model_cache_hours, self._now())
+
+    def stale_connections(self) -> list[Connection]:
+        return [
+            state.connection
+            for state in self._states.values()
+            if self.is_stale(state.connection.slug)
+        ]
+
+    # -- listening -------------------------------------------------------------------------------
+
+    def add_listener(self, listener: Callable[[str], None]) -> Callable[[], None]:
+        """Call `listener(slug)` when a connection's list or status changes; returns an unsubscribe."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def _notify(self, slug: str) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(slug)
+            except Exception:  # a broken listener must not break a refresh
+                log.exception("model catalog listener failed")
+
+    # -- refreshing ------------------------------------------------------------------------------
+
+    async def refresh(self, connection: Connection | str) -> ConnectionStatus:
+        """Fetch one connection's list now (joining a refresh already running for it)."""
+        slug = connection if isinstance(connection, str) else connection.slug
+        if slug not in self._states:
+            raise KeyError(f"no connection {slug!r}")
+        running = self._in_flight.get(slug)
+        if running is None or running.done():
+            running = asyncio.ensure_future(self._refresh(self._states[slug]))
+            self._in_flight[slug] = running
+        return await asyncio.shield(running)
+
+    async def refresh_stale(self, *, force: bool = False) -> dict[str, ConnectionStatus]:
+        """Refresh every connection whose list is stale (all with `force`), a few at a time."""
+        targets = self.connections if force else self.stale_connections()
+        limit = asyncio.Semaphore(self._max_concurrency)
+
+        async def one(connection: Connection) -> ConnectionStatus:
+            async with limit:
+                return await self.refresh(connection.slug)
+
+        results = await asyncio.gather(*(one(connection) for connection in targets))
+        return {
+            connection.slug: status for connection, status in zip(targets, results, strict=True)
+        }
+
+    async def _refresh(self, state: _State) -> ConnectionStatus:
+        connection = state.connection
+        status = state.status
+        status.refreshing = True
+        self._notify(connection.slug)
+        try:
+            api_key = self._api_key(connection)
+            discovery = await self._discover(connection, api_key)
+        except ProviderError as error:
+            status.error = error
+            log.info("model list of %s not refreshed: %s", connection.slug, error.message)
+        except Exception as error:  # never let one connection's surprise kill the others
+            log.exception("model list of %s failed", connection.slug)
+            status.error = ProviderError(
+                ErrorKind.UNKNOWN,
+                f"Could not list the models of {connection.name}: {type(error).__name__}.",
+                "See the log file for details.",
+            )
+        else:
+            cached = CachedModels(
+                slug=connection.slug,
+                base_url=connection.base_url,
+                fetched_at=self._now(),
+                models=discovery.models,
+                has_model_list=discovery.has_model_list,
+                source=discovery.source,
+                notes=discovery.notes,
+            )
+            save_cached(cached)
+            state.cached = cached
+            state.entries = merge_models(connection, cached.models, pricer=self._pricer)
+            status.error = None
+            status.fetched_at = cached.fetched_at
+            status.has_model_list = cached.has_model_list
+            status.source = cached.source
+            status.notes = cached.notes
+            self._all = None
+            self._index = None
+        finally:
+            status.refreshing = False
+        self._notify(connection.slug)
+        return status
+
+    def _api_key(self, connection: Connection) -> str | None:
+        if self._key_lookup is not None:
+            return self._key_lookup(connection)
+        from craft_tui.config.secrets import MissingKeyError, key_for
+
+        try:
+            return key_for(connection, self._store())
+        except MissingKeyError as error:
+            raise ProviderError(ErrorKind.MISSING_KEY, str(error)) from None
+
+    def _store(self) -> SecretStore:
+        if self._secret_store is None:
+            from craft_tui.config.secrets import SecretStore
+
+            self._secret_store = SecretStore.open()
+        return self._secret_store
+
+    # -- building --------------------------------------------------------------------------------
+
+    def _state_from_cache(self, connection: Connection) -> _State:
+        cached = load_cached(connection)
+        entries = merge_models(connection, cached.models if cached else (), pricer=self._pricer)
+        status = ConnectionStatus(connection.slug)
+        if cached is not None:
+            status.fetched_at = cached.fetched_at
+            status.has_model_list = cached.has_model_list
+            status.source = cached.source
+            status.notes = cached.notes or ((NO_LIST_NOTE,) if not cached.has_model_list else ())
+        return _State(connection, cached, entries, status)
