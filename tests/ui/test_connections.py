@@ -321,3 +321,62 @@ async def test_first_run_with_nothing_found_says_so() -> None:
         assert "Nothing found on this machine" in text
         await pilot.press("escape")
         assert app.results == [None]
+
+
+async def test_test_reports_each_step_and_fixes_a_wrong_url_with_one_key(
+    fake_server,  # noqa: F811
+) -> None:
+    server: FakeLLMServer = fake_server(require_key=KEY)
+    app = Host(lambda: ConnectionsScreen())
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("a")
+        form = app.screen
+        assert isinstance(form, ConnectionFormScreen)
+        await fill(pilot, "base-url", server.root_url + "/v2")  # a wrong version segment
+        await type_into(pilot, "key", KEY)
+        await fill(pilot, "models", "fake-small")
+        await pilot.press("ctrl+t")
+        await form.workers.wait_for_complete()
+        await pilot.pause()
+        results = str(form.query_one("#results", Static).render())
+        assert "✗ answer" in results and "Nothing answers at" in results
+        assert f"Press Ctrl+R to use {server.openai_base_url}" in results
+        assert "Test failed at: answer." in results
+        assert KEY not in screen_text(app)
+        await pilot.press("ctrl+r")  # take the offered URL; the test runs again
+        assert form.query_one("#base-url", Input).value == server.openai_base_url
+        await form.workers.wait_for_complete()
+        await pilot.pause()
+        results = str(form.query_one("#results", Static).render())
+        assert "✓ models" in results and "✓ answer" in results
+        assert "Test passed." in results
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ConnectionsScreen)
+    assert load_config().connections[0].base_url == server.openai_base_url
+    chats = server.chat_requests
+    assert chats and all(r.headers.get("authorization") == f"Bearer {KEY}" for r in chats)
+
+
+async def test_a_wrong_key_fails_the_test_but_saving_still_works_and_says_so(
+    fake_server,  # noqa: F811
+) -> None:
+    server: FakeLLMServer = fake_server(require_key=KEY)
+    notes: list[str] = []
+    app = Host(lambda: ConnectionFormScreen())
+    async with app.run_test(size=(100, 40)) as pilot:
+        app.notify = lambda message, **_: notes.append(message)  # type: ignore[method-assign]
+        form = app.screen
+        await fill(pilot, "base-url", server.openai_base_url)
+        await type_into(pilot, "key", "sk-or-v1-wrongwrongwrong1")
+        await fill(pilot, "models", "fake-small")
+        await pilot.press("ctrl+t")
+        await form.workers.wait_for_complete()
+        await pilot.pause()
+        results = str(form.query_one("#results", Static).render())
+        assert "✗ models" in results and "Test failed at: models." in results
+        assert "Ctrl+R" not in results
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    assert app.results == ["openrouter"]
+    assert notes == ["Saved 'OpenRouter' (test: failed at models)."]
