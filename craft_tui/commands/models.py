@@ -1,0 +1,156 @@
+"""`craft-tui models [-c CONNECTION] [--refresh] [--json] [QUERY]`: every model, with context and price.
+
+Cached lists print at once; a connection without a cache (or all of them with `--refresh`) is asked
+over the network, a few at a time. A connection that cannot be listed costs one line on stderr and
+the others still print; the exit code is 1 only when nothing at all could be listed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from craft_tui.chat.cost import format_cost
+from craft_tui.cli import UserError
+from craft_tui.config.schema import Config
+from craft_tui.config.store import load_config
+from craft_tui.providers.catalog import CatalogEntry, ModelCatalog
+
+
+def format_context(tokens: int | None) -> str:
+    """`200K`, `128K` (131,072), `1M`, `8K`; `—` when unknown."""
+    if tokens is None:
+        return "—"
+    base = 1024 if tokens % 1024 == 0 else 1000
+    if tokens >= base * base:
+        return f"{round(tokens / (base * base), 1):g}M"
+    if tokens >= base:
+        return f"{round(tokens / base, 1):g}K"
+    return str(tokens)
+
+
+def format_price(entry: CatalogEntry, price: float | None) -> str:
+    """Per million tokens: `$3.00`, `$0.075`; `free`, `local`, or `—` when not known."""
+    if price is None:
+        return "local" if entry.is_local else "—"
+    if price == 0:
+        return "free"
+    return format_cost(price)
+
+
+def _age(fetched_at: datetime) -> str:
+    seconds = max((datetime.now(UTC) - fetched_at).total_seconds(), 0)
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h"
+    return f"{int(seconds // 86400)} days"
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load_config()
+    if not config.connections:
+        raise UserError("No connections yet. Add one: craft-tui connection add --help")
+    if args.connection:
+        chosen = config.find(args.connection)
+        if chosen is None:
+            known = ", ".join(c.slug for c in config.connections)
+            raise UserError(f"No connection named {args.connection!r}. Known: {known}.")
+        config = Config(settings=config.settings, connections=[chosen])
+    catalog = ModelCatalog(config)
+    targets = [c for c in catalog.connections if args.refresh or not catalog.status(c.slug).cached]
+    if targets:
+        asyncio.run(_fetch(catalog, [c.slug for c in targets]))
+
+    listed_any = False
+    for connection in catalog.connections:
+        status = catalog.status(connection.slug)
+        has_entries = bool(catalog.entries_for(connection.slug))
+        if status.error is not None:
+            where = "using the cached list" if status.cached else "nothing cached"
+            line = f"craft-tui: {connection.slug}: {status.error.message}"
+            if has_entries and status.cached:
+                line += f" ({where})"
+            print(line, file=sys.stderr)
+            if status.error.hint:
+                print(f"  fix: {status.error.hint}", file=sys.stderr)
+        elif status.has_model_list is False:
+            print(
+                f"craft-tui: {connection.slug}: the server has no model list; "
+                "showing the models typed for this connection.",
+                file=sys.stderr,
+            )
+        elif (
+            status.fetched_at is not None
+            and connection.slug not in {c.slug for c in targets}
+            and catalog.is_stale(connection.slug)
+        ):
+            print(
+                f"craft-tui: {connection.slug}: list fetched {_age(status.fetched_at)} ago; "
+                "--refresh fetches it again.",
+                file=sys.stderr,
+            )
+        if has_entries or (status.error is None and status.cached):
+            listed_any = True
+
+    entries = [e for e, _ in catalog.search(args.query)] if args.query else catalog.entries
+    if args.json:
+        print(json.dumps([_as_json(entry) for entry in entries], indent=2))
+    elif entries:
+        _print_table(entries)
+    elif listed_any:
+        what = f" match {args.query!r}" if args.query else " are listed"
+        print(f"No models{what}.", file=sys.stderr)
+    return 0 if listed_any else 1
+
+
+async def _fetch(catalog: ModelCatalog, slugs: list[str]) -> None:
+    limit = asyncio.Semaphore(4)
+
+    async def one(slug: str) -> None:
+        async with limit:
+            await catalog.refresh(slug)
+
+    await asyncio.gather(*(one(slug) for slug in slugs))
+
+
+def _as_json(entry: CatalogEntry) -> dict[str, Any]:
+    return {
+        "connection": entry.connection_slug,
+        "connection_name": entry.connection_name,
+        "model": entry.model_id,
+        "name": entry.name,
+        "context_window": entry.context_window,
+        "input_price_per_million": entry.input_price,
+        "output_price_per_million": entry.output_price,
+        "price_source": entry.price_source,
+        "local": entry.is_local,
+        "source": entry.source,
+        "listed_by_server": entry.listed,
+        "default": entry.is_default,
+    }
+
+
+def _print_table(entries: list[CatalogEntry]) -> None:
+    rows = [("CONNECTION", "MODEL", "CONTEXT", "IN $/1M", "OUT $/1M")]
+    for entry in entries:
+        model = entry.model_id + (" *" if entry.is_default else "")
+        rows.append(
+            (
+                entry.connection_slug,
+                model,
+                format_context(entry.context_window),
+                format_price(entry, entry.input_price),
+                format_price(entry, entry.output_price),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    for row in rows:
+        print(
+            f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:>{widths[2]}}  "
+            f"{row[3]:>{widths[3]}}  {row[4]:>{widths[4]}}".rstrip()
+        )
