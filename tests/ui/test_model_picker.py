@@ -16,6 +16,8 @@ from craft_tui.ui.screens.model_picker import (
     PickerEntry,
     load_recent,
 )
+from tests.servers.fake import FakeLLMServer
+from tests.servers.fixtures import fake_server  # noqa: F401
 
 
 class Host(App[None]):
@@ -63,7 +65,7 @@ CURRENT = ModelChoice("openrouter", "anthropic/claude-sonnet-4")
 
 async def test_filters_and_returns_a_model_of_another_connection() -> None:
     setup_connections()
-    app = Host(ModelPickerScreen(CURRENT, recent=[]))
+    app = Host(ModelPickerScreen(CURRENT, recent=[], refresh_lists=False))
     async with app.run_test(size=(100, 30)) as pilot:
         rows = shown(app)
         assert len(rows) == 4
@@ -81,7 +83,7 @@ async def test_filters_and_returns_a_model_of_another_connection() -> None:
 
 async def test_arrow_keys_move_through_the_list_from_the_filter() -> None:
     setup_connections()
-    app = Host(ModelPickerScreen(None, recent=[]))
+    app = Host(ModelPickerScreen(None, recent=[], refresh_lists=False))
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("down", "down", "up", "down", "enter")
     assert app.results == [ModelChoice("local", "llama3.2:latest")]
@@ -89,7 +91,7 @@ async def test_arrow_keys_move_through_the_list_from_the_filter() -> None:
 
 async def test_typing_an_unknown_id_uses_it_on_the_current_connection_and_remembers_it() -> None:
     setup_connections()
-    app = Host(ModelPickerScreen(ModelChoice("local", "qwen3:8b"), recent=[]))
+    app = Host(ModelPickerScreen(ModelChoice("local", "qwen3:8b"), recent=[], refresh_lists=False))
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press(*"mistral-nemo:12b")
         rows = shown(app)
@@ -101,7 +103,7 @@ async def test_typing_an_unknown_id_uses_it_on_the_current_connection_and_rememb
 
 async def test_favourites_and_recent_models_come_first() -> None:
     setup_connections()
-    app = Host(ModelPickerScreen(None, recent=["local/qwen3:8b"]))
+    app = Host(ModelPickerScreen(None, recent=["local/qwen3:8b"], refresh_lists=False))
     async with app.run_test(size=(100, 30)) as pilot:
         assert "qwen3:8b" in shown(app)[0]  # recently used on top
         await pilot.press("down", "down")  # openai/gpt-5
@@ -119,7 +121,9 @@ async def test_favourites_and_recent_models_come_first() -> None:
 
 async def test_the_current_model_is_highlighted_when_the_picker_opens() -> None:
     setup_connections()
-    app = Host(ModelPickerScreen(ModelChoice("local", "llama3.2:latest"), recent=[]))
+    app = Host(
+        ModelPickerScreen(ModelChoice("local", "llama3.2:latest"), recent=[], refresh_lists=False)
+    )
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("enter")
     assert app.results == [ModelChoice("local", "llama3.2:latest")]
@@ -130,7 +134,7 @@ async def test_five_thousand_models_show_a_bounded_list_and_filter() -> None:
         PickerEntry("big", "Big", f"vendor{n % 50}/model-{n:04d}", context_window=8192)
         for n in range(5000)
     ]
-    app = Host(ModelPickerScreen(None, entries=entries, recent=[]))
+    app = Host(ModelPickerScreen(None, entries=entries, recent=[], refresh_lists=False))
     async with app.run_test(size=(100, 30)) as pilot:
         option_list = app.screen.query_one("#picker-list", OptionList)
         assert option_list.option_count == SHOWN
@@ -152,7 +156,7 @@ async def test_a_background_refresh_adds_models_without_losing_the_query() -> No
             PickerEntry("openrouter", "OpenRouter", "google/gemini-2.5-pro", 1_048_576, 1.25, 10)
         ]
 
-    app = Host(ModelPickerScreen(None, loader=loader, recent=[]))
+    app = Host(ModelPickerScreen(None, loader=loader, recent=[], refresh_lists=False))
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press(*"gem")
         assert not any("gemini" in row for row in shown(app))
@@ -162,3 +166,35 @@ async def test_a_background_refresh_adds_models_without_losing_the_query() -> No
         assert app.screen.query_one("#picker-query", Input).value == "gem"
         row = shown(app)[0]
         assert "google/gemini-2.5-pro" in row and "1.05M" in row and "$1.25/$10" in row
+
+
+async def test_stale_lists_refresh_in_the_background_from_the_server(
+    fake_server,  # noqa: F811
+) -> None:
+    server: FakeLLMServer = fake_server(model_list="openrouter")
+
+    def change(config: Config) -> None:
+        config.connections = [
+            Connection(
+                slug="fake",
+                name="Fake",
+                protocol="openai",
+                auth={"type": "none"},
+                base_url=server.openai_base_url,
+                models=[ModelEntry(id="typed-by-hand")],
+            )
+        ]
+
+    update_config(change)
+    app = Host(ModelPickerScreen(None, recent=[]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.screen.workers.wait_for_complete()
+        await pilot.pause()
+        rows = shown(app)
+        assert any("typed-by-hand" in row for row in rows)
+        large = next(row for row in rows if "fake-large" in row)
+        assert "128k" in large  # the context length comes from the server's list
+        assert large.rstrip().endswith("local")  # a server on this machine costs nothing
+        await pilot.press(*"large", "enter")
+    assert app.results == [ModelChoice("fake", "fake-large")]
+    assert any(r.path.endswith("/models") for r in server.requests)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -28,6 +28,9 @@ from craft_tui.config.atomic import atomic_write_text
 from craft_tui.config.schema import Config, Connection, ModelEntry
 from craft_tui.config.store import ConfigError, load_config, update_config
 from craft_tui.fuzzy import FuzzyIndex, FuzzyMatch
+
+if TYPE_CHECKING:
+    from craft_tui.providers.catalog import ModelCatalog
 
 SHOWN = 200  # options in the list at once; typing narrows the rest
 RECENT_LIMIT = 8
@@ -88,6 +91,22 @@ def entries_from_config(config: Config) -> list[PickerEntry]:
                 )
             )
     return entries
+
+
+def entries_from_catalog(catalog: ModelCatalog) -> list[PickerEntry]:
+    """The catalog's merged, priced entries (cached lists plus hand-typed models)."""
+    return [
+        PickerEntry(
+            entry.connection_slug,
+            entry.connection_name,
+            entry.model_id,
+            context_window=entry.context_window,
+            input_price=entry.input_price,
+            output_price=entry.output_price,
+            local=entry.is_local,
+        )
+        for entry in catalog.entries
+    ]
 
 
 def merge_entries(first: Sequence[PickerEntry], second: Sequence[PickerEntry]) -> list[PickerEntry]:
@@ -158,12 +177,19 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
         self,
         current: ModelChoice | None,
         *,
+        catalog: ModelCatalog | None = None,
+        refresh_lists: bool = True,
         entries: Sequence[PickerEntry] | None = None,
         loader: Loader | None = None,
         recent: Sequence[str] | None = None,
     ) -> None:
+        """`catalog` (default: built from config.toml and the on-disk caches) supplies the models;
+        with `refresh_lists`, stale lists are fetched in the background and merged in as they arrive.
+        `entries` and `loader` replace the catalog entirely (tests, other callers)."""
         super().__init__()
         self.current = current
+        self.catalog = catalog
+        self.refresh_lists = refresh_lists
         self.loader = loader
         self._given_entries = list(entries) if entries is not None else None
         self._recent = list(recent) if recent is not None else None
@@ -190,19 +216,51 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
             self.notify(str(error), severity="error")
         self.connections = {connection.slug: connection for connection in config.connections}
         self.favourites = list(config.settings.favourite_models)
-        self.set_entries(
-            self._given_entries if self._given_entries is not None else entries_from_config(config)
-        )
+        if self._given_entries is not None:
+            self.set_entries(self._given_entries)
+        else:
+            self.set_entries(self._catalog_entries(config))
         self.query_one("#picker-query", Input).focus()
-        if self.loader is not None:
+        if self.loader is not None or (self.refresh_lists and self.catalog is not None):
             self.refresh_entries()
+
+    def _catalog_entries(self, config: Config) -> list[PickerEntry]:
+        """Entries from the catalog (cached lists, no network); the config alone if that fails."""
+        try:
+            if self.catalog is None:
+                from craft_tui.providers.catalog import ModelCatalog
+
+                self.catalog = ModelCatalog.load(config)
+            return merge_entries(entries_from_catalog(self.catalog), entries_from_config(config))
+        except Exception as error:  # a damaged cache must never keep the picker from opening
+            self.catalog = None
+            self.notify(f"Cached model lists unavailable: {error}", severity="warning")
+            return entries_from_config(config)
 
     @work(exclusive=True, group="model-catalog")
     async def refresh_entries(self) -> None:
-        """Merge a fresher list (e.g. the background-refreshed catalog) without losing the query."""
-        assert self.loader is not None
-        fresh = await self.loader()
-        self.set_entries(merge_entries(self.entries, fresh))
+        """Merge fresher lists in as they arrive, keeping the query and the highlighted model."""
+        if self.loader is not None:
+            fresh = await self.loader()
+        elif self.catalog is not None:
+            self.query_one("#picker-title", Static).update("Pick a model · refreshing model lists…")
+            await self.catalog.refresh_stale()
+            self.query_one("#picker-title", Static).update("Pick a model")
+            fresh = entries_from_catalog(self.catalog)
+        else:
+            return
+        option_list = self.query_one("#picker-list", OptionList)
+        highlighted = option_list.highlighted_option
+        key = (
+            self._shown[int(highlighted.id)].key
+            if highlighted and highlighted.id not in {None, CUSTOM_ID}
+            else None
+        )
+        self.set_entries(merge_entries(fresh, self.entries))
+        for number, entry in enumerate(self._shown):
+            if entry.key == key:
+                option_list.highlighted = number
+                break
 
     # ---- ordering and filtering -----------------------------------------------------------
 
