@@ -113,7 +113,8 @@ async def discover_models(
         if error.kind not in {ErrorKind.NO_MODEL_LIST, ErrorKind.ENDPOINT_NOT_FOUND}:
             raise
         if not ollama_tried:
-            found = await _try_ollama(connection, api_key, make_client or _default_client)
+            # A guess, not the user's word: probe without the key (it goes only where asked).
+            found = await _try_ollama(connection, None, make_client or _default_client)
             if found is not None:
                 return found
         return Discovery((), has_model_list=False, source="none", notes=(NO_LIST_NOTE,))
@@ -126,7 +127,7 @@ async def discover_models(
         and all(model.context_window is None for model in models)
     ):
         # A local server listing bare ids may be Ollama on another port: /api/show knows more.
-        found = await _try_ollama(connection, api_key, make_client or _default_client)
+        found = await _try_ollama(connection, None, make_client or _default_client)
         if found is not None:
             models = _enrich(models, found.models)
     return Discovery(tuple(_dedupe(models)), has_model_list=True, source="models")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from craft_tui.config.schema import ApiKeyAuth, Connection
 from craft_tui.providers.discovery import discover_models
 from craft_tui.providers.errors import ErrorKind, ProviderError
 from tests.discovery.conftest import GatedServer, closed_port_url, make_connection
@@ -90,3 +91,37 @@ async def test_a_wrong_key_is_reported_not_hidden(fake_server: ServerFactory) ->
     with pytest.raises(ProviderError) as caught:
         await discover_models(make_connection("auth", server.base_url), "wrong-key")
     assert caught.value.kind == ErrorKind.AUTHENTICATION
+
+
+async def test_a_guessed_ollama_probe_never_carries_the_key(fake_server: ServerFactory) -> None:
+    server = fake_server(models=[FakeModel("phi4:14b", context_window=16384)], model_list=None)
+    connection = Connection(
+        slug="proxy",
+        name="Proxy",
+        protocol="openai",
+        base_url=server.base_url,
+        auth=ApiKeyAuth(),
+    )
+    found = await discover_models(connection, "secret-proxy-key")
+    assert [(m.id, m.context_window) for m in found.models] == [("phi4:14b", 16384)]
+    by_path = {r.path: r.headers for r in server.requests}
+    assert by_path["/v1/models"].get("authorization") == "Bearer secret-proxy-key"
+    assert "authorization" not in by_path["/api/tags"]
+    assert "authorization" not in by_path["/api/show"]
+
+
+async def test_the_ollama_preset_sends_its_key_to_its_own_server(
+    fake_server: ServerFactory,
+) -> None:
+    server = fake_server(models=[FakeModel("llama3.2:latest", context_window=131072)])
+    connection = Connection(
+        slug="remote-ollama",
+        name="Remote Ollama",
+        protocol="openai",
+        preset="ollama",
+        base_url=server.base_url,
+        auth=ApiKeyAuth(),
+    )
+    await discover_models(connection, "proxy-token")
+    tags = next(r for r in server.requests if r.path == "/api/tags")
+    assert tags.headers.get("authorization") == "Bearer proxy-token"
