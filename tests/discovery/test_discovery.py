@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from craft_tui.config.schema import ApiKeyAuth, Connection
+from craft_tui.config.schema import ApiKeyAuth, Connection, NoAuth
 from craft_tui.providers.discovery import discover_models
 from craft_tui.providers.errors import ErrorKind, ProviderError
 from tests.discovery.conftest import GatedServer, closed_port_url, make_connection
@@ -125,3 +125,40 @@ async def test_the_ollama_preset_sends_its_key_to_its_own_server(
     await discover_models(connection, "proxy-token")
     tags = next(r for r in server.requests if r.path == "/api/tags")
     assert tags.headers.get("authorization") == "Bearer proxy-token"
+
+
+async def test_ollama_show_requests_are_concurrent_but_bounded() -> None:
+    """Twelve pulled models: /api/show runs at most SHOW_CONCURRENCY at a time, never all serially."""
+    import asyncio
+
+    import httpx
+
+    from craft_tui.providers.discovery import SHOW_CONCURRENCY
+
+    names = [f"model-{i}:latest" for i in range(12)]
+    in_flight = 0
+    most = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, most
+        if request.url.path == "/api/tags":
+            return httpx.Response(200, json={"models": [{"name": n} for n in names]})
+        in_flight += 1
+        most = max(most, in_flight)
+        await asyncio.sleep(0.01)
+        in_flight -= 1
+        info = {"general.architecture": "qwen2", "qwen2.context_length": 40960}
+        return httpx.Response(200, json={"model_info": info})
+
+    connection = Connection(
+        slug="ollama", name="Ollama", protocol="openai", preset="ollama",
+        base_url="http://127.0.0.1:11434/v1", auth=NoAuth(),
+    )  # fmt: skip
+    found = await discover_models(
+        connection,
+        None,
+        make_client=lambda c: httpx.AsyncClient(transport=httpx.MockTransport(handler)),
+    )
+    assert [m.id for m in found.models] == [n.removesuffix(":latest") for n in names]
+    assert all(m.context_window == 40960 for m in found.models)
+    assert most == SHOW_CONCURRENCY
