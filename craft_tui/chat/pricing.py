@@ -31,8 +31,11 @@ __all__ = [
 
 PriceSource = Literal["config", "provider", "built-in"]
 
-# The day the built-in table below was last checked against the providers' public pricing pages.
-PRICES_AS_OF = date(2025, 11, 24)
+# When the built-in table below was last checked. Anthropic rows: platform.claude.com/docs/en/
+# about-claude/pricing; OpenAI rows: platform.openai.com/docs/pricing (standard tier), cross-checked
+# against published summaries of March 2026. Newer families (Claude 5.x, GPT-5.2+) are not in it yet:
+# they show "—" until a price is set in config.toml or the provider lists one.
+PRICES_AS_OF = date(2026, 3, 21)
 
 
 @dataclass(frozen=True, slots=True)

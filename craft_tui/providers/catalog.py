@@ -292,6 +292,26 @@ class ModelCatalog:
             if self.is_stale(state.connection.slug)
         ]
 
+    def update_config(self, config: Config) -> None:
+        """Follow an edited config: new connections load their cache, removed ones go, and one
+        whose URL, protocol or typed models changed is rebuilt; the others keep their state."""
+        states: dict[str, _State] = {}
+        for connection in config.connections:
+            old = self._states.get(connection.slug)
+            if old is not None and old.connection == connection:
+                states[connection.slug] = old
+            elif old is not None and old.connection.base_url == connection.base_url:
+                old.connection = connection
+                models = old.cached.models if old.cached else ()
+                old.entries = merge_models(connection, models, pricer=self._pricer)
+                states[connection.slug] = old
+            else:
+                states[connection.slug] = self._state_from_cache(connection)
+        self._config = config
+        self._states = states
+        self._all = None
+        self._index = None
+
     # -- listening -------------------------------------------------------------------------------
 
     def add_listener(self, listener: Callable[[str], None]) -> Callable[[], None]:

@@ -249,3 +249,20 @@ def test_cache_hours_setting_decides_staleness(hours: float) -> None:
     config = Config(settings=Settings(model_cache_hours=hours), connections=[connection])
     catalog = ModelCatalog(config, now=lambda: NOW)
     assert catalog.is_stale("s") is (hours == 0.0)
+
+
+def test_update_config_follows_added_removed_and_edited_connections() -> None:
+    kept = make_connection("kept", "https://kept.example.com/v1", "k1")
+    moved = make_connection("moved", "https://old.example.com/v1")
+    gone = make_connection("gone", "https://gone.example.com/v1", "g1")
+    _cache(moved, ModelInfo("from-old-url"))
+    catalog = ModelCatalog(Config(connections=[kept, moved, gone]))
+    assert [e.key for e in catalog.entries] == ["kept/k1", "moved/from-old-url", "gone/g1"]
+
+    edited = kept.model_copy(update={"models": [ModelEntry(id="k1"), ModelEntry(id="k2")]})
+    moved_now = moved.model_copy(update={"base_url": "https://new.example.com/v1"})
+    added = make_connection("added", "https://added.example.com/v1", "a1")
+    catalog.update_config(Config(connections=[edited, moved_now, added]))
+    assert [e.key for e in catalog.entries] == ["kept/k1", "kept/k2", "added/a1"]
+    assert catalog.status("moved").fetched_at is None  # that list belonged to the old URL
+    assert [e.model_id for e, _ in catalog.search("k2")] == ["k2"]
