@@ -94,7 +94,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         Binding("escape", "cancel", "Cancel", id="form.cancel"),
         Binding("ctrl+t", "test", "Test", id="form.test"),
         Binding("ctrl+s", "save", "Save", id="form.save"),
-        Binding("ctrl+r", "use_suggestion", "Use suggested URL", id="form.use_url", show=False),
+        Binding("ctrl+r", "use_suggestion", "Use suggested URL", id="form.use_url"),
     ]
 
     def __init__(

@@ -302,7 +302,7 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
         ]
         exact = any(entry.model_id == query for entry in self._shown)
         target = self._custom_target()
-        if query and not exact and target is not None:
+        if query and not exact and target is not None and not any(c.isspace() for c in query):
             label = Text.assemble(
                 ("+ ", "bold green"),
                 "use ",
@@ -328,7 +328,7 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
         text = f"{matching:,} of {total:,} models"
         if matching > shown:
             text += f" · showing the best {shown}; type to narrow"
-        text += " · ★ favourite · ● current"
+        text += " · ★ favourite · ● current · $ per 1M tokens in/out"
         self.query_one("#picker-status", Static).update(text)
 
     def _prompt(self, entry: PickerEntry, match: FuzzyMatch, id_width: int) -> Text:
