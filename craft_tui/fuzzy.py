@@ -258,6 +258,12 @@ class FuzzyIndex:
     def text(self, index: int) -> str:
         return self._texts[index]
 
+    @property
+    def matched(self) -> int:
+        """How many texts the last `search` matched, even when it returned only `limit` of them
+        (a picker shows "12 of 4,512" without building 4,512 results)."""
+        return len(self._texts) if self._last_candidates is None else len(self._last_candidates)
+
     def search(self, query: str, limit: int | None = None) -> list[FuzzyMatch]:
         """Ranked matches for `query` (the best `limit` when given; cheaper for a long list).
 

@@ -115,3 +115,11 @@ def test_regex_characters_in_a_query_are_literal() -> None:
     assert [texts[m.index] for m in fuzzy_filter("a.b", texts)] == ["a.b"]
     assert [texts[m.index] for m in fuzzy_filter("(beta)", texts)] == ["model (beta)"]
     assert [texts[m.index] for m in fuzzy_filter("c++", texts)] == ["c++"]
+
+
+def test_matched_counts_every_match_even_with_a_limit() -> None:
+    index = FuzzyIndex(MODELS)
+    assert len(index.search("o", limit=2)) == 2
+    assert index.matched == len(fuzzy_filter("o", MODELS))
+    index.search("")
+    assert index.matched == len(MODELS)
