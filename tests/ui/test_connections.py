@@ -291,12 +291,17 @@ async def test_first_run_offers_local_ollama_and_env_key(
         assert form.query_one("#base-url", Input).value == ollama.openai_base_url
         await pilot.press("ctrl+s")
         await pilot.pause()
-        # then the OpenRouter key offer
+        # the Ollama offer is used up; the OpenRouter key is still on offer
         assert isinstance(app.screen, ConnectionsScreen)
-        app.screen.query_one("#found", OptionList).focus()
-        await pilot.press("down", "enter")
+        found = app.screen.query_one("#found", OptionList)
+        assert [str(o.prompt) for o in found.options] == [offers[1]]
+        assert "Saved. Also found" in screen_text(app)
+        found.focus()
+        await pilot.press("enter")
         await pilot.press("ctrl+s")
         await pilot.pause()
+        assert "Saved. Press Esc to start chatting" in screen_text(app)
+        assert not app.screen.query_one("#found", OptionList).display
     config = load_config()
     ollama_conn, openrouter = config.connections
     assert isinstance(ollama_conn.auth, NoAuth)
@@ -380,3 +385,23 @@ async def test_a_wrong_key_fails_the_test_but_saving_still_works_and_says_so(
         await pilot.pause()
     assert app.results == ["openrouter"]
     assert notes == ["Saved 'OpenRouter' (test: failed at models)."]
+
+
+async def test_escape_after_typing_asks_before_discarding() -> None:
+    app = Host(lambda: ConnectionFormScreen())
+    async with app.run_test(size=(100, 40)) as pilot:
+        form = app.screen
+        await pilot.press("escape")  # nothing typed yet: closes at once
+        assert app.results == [None]
+        app.push_screen(ConnectionFormScreen(), app.results.append)
+        await pilot.pause()
+        form = app.screen
+        await fill(pilot, "base-url", "https://llm.example.com/v1")
+        await pilot.press("escape")
+        assert "Discard what you typed" in screen_text(app)
+        await pilot.press("escape")  # Esc on the question keeps editing
+        assert app.screen is form
+        assert form.query_one("#base-url", Input).value == "https://llm.example.com/v1"
+        await pilot.press("escape", "y")
+        await pilot.pause()
+    assert app.results == [None, None]

@@ -86,6 +86,46 @@ def parse_models(text: str) -> list[str]:
     return seen
 
 
+class ConfirmScreen(ModalScreen[bool]):
+    """A yes/no question; Enter or y confirms, Esc or n declines."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Yes"),
+        Binding("n,escape", "answer(False)", "No"),
+    ]
+    DEFAULT_CSS = """
+    ConfirmScreen { align: center middle; }
+    ConfirmScreen > Vertical {
+        width: 60; height: auto; border: thick $error; background: $surface; padding: 1 2;
+    }
+    ConfirmScreen Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
+    ConfirmScreen Button { margin-left: 2; }
+    """
+
+    def __init__(self, question: str, yes: str = "Yes", no: str = "No") -> None:
+        super().__init__()
+        self.question = question
+        self.yes_label = yes
+        self.no_label = no
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.question)
+            with Horizontal():
+                yield Button(self.yes_label, id="yes", variant="error", compact=True)
+                yield Button(self.no_label, id="no", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
+
+
 class ConnectionFormScreen(ModalScreen[str | None]):
     """The add/edit form; dismisses with the saved connection's slug, or None when cancelled."""
 
@@ -317,6 +357,17 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         self._sync_visibility()
         self._update_preview()
         self.query_one("#name", Input).focus()
+        self.call_after_refresh(self._remember_initial)
+
+    def _snapshot(self) -> tuple[object, ...]:
+        """Every field's current value, to tell whether anything was typed or changed."""
+        return tuple(
+            widget.value
+            for widget in self.query("#form-body Input, #form-body Select, #form-body Checkbox")
+        )
+
+    def _remember_initial(self) -> None:
+        self._initial = self._snapshot()
 
     # ---- live updates ---------------------------------------------------------------------
 
@@ -634,7 +685,19 @@ class ConnectionFormScreen(ModalScreen[str | None]):
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        """Close; if anything was typed, ask first, so an Esc too many loses nothing."""
+        if self._snapshot() == getattr(self, "_initial", None):
+            self.dismiss(None)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        self.app.push_screen(
+            ConfirmScreen("Discard what you typed in this form?", yes="Discard", no="Keep editing"),
+            answered,
+        )
 
 
 def _row(

@@ -24,7 +24,12 @@ from craft_tui.config.schema import Config, Connection, NoAuth
 from craft_tui.config.secrets import MissingKeyError, SecretStore, mask_secret
 from craft_tui.config.store import ConfigError, load_config, update_config
 from craft_tui.providers.detect import Finding, detect
-from craft_tui.ui.screens.connection_form import Checker, ConnectionFormScreen, FormDraft
+from craft_tui.ui.screens.connection_form import (
+    Checker,
+    ConfirmScreen,
+    ConnectionFormScreen,
+    FormDraft,
+)
 
 Detector = Callable[[], Awaitable[list[Finding]]]
 
@@ -88,44 +93,6 @@ def finding_prompt(finding: Finding) -> Text:
     text.append(finding.label, style="bold")
     text.append(f"  {finding.detail}", style="dim")
     return text
-
-
-class ConfirmScreen(ModalScreen[bool]):
-    """A yes/no question; Enter or y confirms, Esc or n declines."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "answer(True)", "Yes"),
-        Binding("n,escape", "answer(False)", "No"),
-    ]
-    DEFAULT_CSS = """
-    ConfirmScreen { align: center middle; }
-    ConfirmScreen > Vertical {
-        width: 60; height: auto; border: thick $error; background: $surface; padding: 1 2;
-    }
-    ConfirmScreen Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
-    ConfirmScreen Button { margin-left: 2; }
-    """
-
-    def __init__(self, question: str) -> None:
-        super().__init__()
-        self.question = question
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(self.question)
-            with Horizontal():
-                yield Button("Delete", id="yes", variant="error", compact=True)
-                yield Button("Keep", id="no", compact=True)
-
-    def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
-
-    def action_answer(self, answer: bool) -> None:
-        self.dismiss(answer)
 
 
 class ConnectionsScreen(ModalScreen[None]):
@@ -210,24 +177,35 @@ class ConnectionsScreen(ModalScreen[None]):
     @work(exclusive=True, group="detect")
     async def run_detection(self) -> None:
         """Probe for local servers and environment keys without blocking the screen."""
-        findings = await self.detector()
+        self._offer_findings(await self.detector())
+
+    def _offer_findings(self, findings: list[Finding], saved: bool = False) -> None:
+        """Show what detection found (what is left of it, once some were set up)."""
         self.findings = findings
         title = self.query_one("#found-title", Static)
         found = self.query_one("#found", OptionList)
         if not findings:
+            found.display = False
             title.update(
-                "Nothing found on this machine (no Ollama or LM Studio answering, no provider "
+                "Saved. Press Esc to start chatting, or a to add another connection."
+                if saved
+                else "Nothing found on this machine (no Ollama or LM Studio answering, no provider "
                 "keys in the environment). Press a to add a connection."
             )
             return
-        title.update("Found — press Enter to set one up:")
+        title.update(
+            "Saved. Also found — press Enter to set one up, or Esc to start chatting:"
+            if saved
+            else "Found — press Enter to set one up:"
+        )
         found.set_options(
             Option(finding_prompt(finding), id=f"finding-{index}")
             for index, finding in enumerate(findings)
         )
         found.display = True
         found.highlighted = 0
-        found.focus()
+        if not saved:
+            found.focus()
 
     @property
     def selected(self) -> Connection | None:
@@ -239,12 +217,18 @@ class ConnectionsScreen(ModalScreen[None]):
     # ---- actions --------------------------------------------------------------------------
 
     def _open_form(
-        self, connection: Connection | None = None, draft: FormDraft | None = None
+        self,
+        connection: Connection | None = None,
+        draft: FormDraft | None = None,
+        finding: Finding | None = None,
     ) -> None:
         def saved(slug: str | None) -> None:
-            if slug is not None:
-                self.reload(select=slug)
-                self.query_one("#connection-list", OptionList).focus()
+            if slug is None:
+                return
+            self.reload(select=slug)
+            if finding is not None and finding in self.findings:
+                self._offer_findings([f for f in self.findings if f != finding], saved=True)
+            self.query_one("#connection-list", OptionList).focus()
 
         self.app.push_screen(
             ConnectionFormScreen(connection, draft, self.store, self.checker), saved
@@ -277,7 +261,8 @@ class ConnectionsScreen(ModalScreen[None]):
                 base_url=finding.base_url,
                 key_env=finding.key_env,
                 models=finding.models,
-            )
+            ),
+            finding=finding,
         )
 
     @on(Button.Pressed, "#delete")
@@ -294,7 +279,9 @@ class ConnectionsScreen(ModalScreen[None]):
         self.app.push_screen(
             ConfirmScreen(
                 f"Delete connection {name!r}? Its stored key is removed too; "
-                "conversations stay in the history."
+                "conversations stay in the history.",
+                yes="Delete",
+                no="Keep",
             ),
             answered,
         )
