@@ -1,0 +1,545 @@
+"""`HistoryStore`: conversations and their message trees in SQLite (`paths.history_file()`).
+
+Why SQLite: a partial answer must survive kill -9, and a history of 10,000 conversations must
+open instantly. WAL + `synchronous=NORMAL` makes each small commit durable against a crash of
+the app; `busy_timeout` lets two craft-tui windows share the file; foreign keys with
+`ON DELETE CASCADE` delete a message's whole subtree (and a conversation's messages) in one
+statement. Opening reads only the schema version: no scans at start-up.
+
+API (synchronous; every call is a few small statements; safe from any thread):
+
+    store = HistoryStore.open()                       # or HistoryStore.open(path)
+    conv = store.create_conversation(connection_slug="or", model="m", system_prompt=None)
+    store.list_conversations(limit=50, offset=0, query="rust")   # newest first; empty ones hidden
+    conv, path = store.load_conversation(conv.id)     # the active path, root first
+    store.all_messages(conv.id)                       # every branch, oldest first
+    store.last_conversation_id()
+    msg = store.add_message(conv.id, parent_id=None, role="user", text="hi")  # becomes active leaf
+    store.update_message_text(msg.id, "partial…", reasoning="…")             # throttled saves
+    store.finish_message(msg.id, finish_reason="stop", input_tokens=…, cost_usd=…, ttft_s=…)
+    store.delete_message(msg.id)                      # and its subtree; returns the new active leaf
+    store.set_active_leaf(conv.id, leaf_id)
+    store.rename(conv.id, "title"); store.set_system_prompt(conv.id, None)
+    store.set_conversation_model(conv.id, "slug", "model"); store.delete_conversation(conv.id)
+
+Every failure is a `HistoryError` whose message names the file. A file that is not a history
+database, or one written by a newer craft-tui, is refused and left exactly as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from craft_tui.chat.conversation import (
+    Conversation,
+    Role,
+    StoredMessage,
+    derive_title,
+    latest_leaf,
+    path_to,
+    utc_now,
+)
+from craft_tui.chat.migrations import MIGRATIONS, Migration, migrate
+
+BUSY_TIMEOUT_MS = 5000
+
+_CONVERSATION_COLUMNS = (
+    "id, title, system_prompt, created_at, updated_at, connection_slug, model, active_leaf_id"
+)
+_MESSAGE_COLUMNS = (
+    "id, conversation_id, parent_id, role, text, reasoning, connection_slug, model, "
+    "input_tokens, output_tokens, cached_tokens, reasoning_tokens, cost_usd, ttft_s, "
+    "tokens_per_s, finish_reason, error_kind, error_message, created_at, updated_at"
+)
+# Fields `finish_message` may set, in the order of the UPDATE.
+_FINISH_FIELDS = (
+    "input_tokens",
+    "output_tokens",
+    "cached_tokens",
+    "reasoning_tokens",
+    "cost_usd",
+    "ttft_s",
+    "tokens_per_s",
+    "finish_reason",
+    "error_kind",
+    "error_message",
+)
+
+
+class HistoryError(Exception):
+    """The history database could not be opened, read or written; the message names the file."""
+
+
+class NotFoundError(HistoryError, LookupError):
+    """A conversation or message id that is not (or no longer) in the database."""
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _ts(value: datetime) -> str:
+    """Fixed-width UTC text, so text order is time order (the updated_at index relies on it)."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _like(query: str) -> str:
+    escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _conversation(row: Sequence[Any]) -> Conversation:
+    created = _dt(row[3])
+    updated = _dt(row[4])
+    assert created is not None and updated is not None
+    return Conversation(
+        id=row[0],
+        title=row[1],
+        system_prompt=row[2],
+        created_at=created,
+        updated_at=updated,
+        connection_slug=row[5],
+        model=row[6],
+        active_leaf_id=row[7],
+    )
+
+
+def _message(row: Sequence[Any]) -> StoredMessage:
+    return StoredMessage(
+        id=row[0],
+        conversation_id=row[1],
+        parent_id=row[2],
+        role=row[3],
+        text=row[4],
+        reasoning=row[5],
+        connection_slug=row[6],
+        model=row[7],
+        input_tokens=row[8],
+        output_tokens=row[9],
+        cached_tokens=row[10],
+        reasoning_tokens=row[11],
+        cost_usd=row[12],
+        ttft_s=row[13],
+        tokens_per_s=row[14],
+        finish_reason=row[15],
+        error_kind=row[16],
+        error_message=row[17],
+        created_at=_dt(row[18]),
+        updated_at=_dt(row[19]),
+    )
+
+
+def _create_private(path: Path) -> None:
+    """Create an empty (valid, empty SQLite) file readable only by the user, if none exists."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
+class HistoryStore:
+    """Conversations and messages in one SQLite file. Open with `HistoryStore.open()`."""
+
+    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
+        self._db = db
+        self.path = path
+        self._lock = threading.RLock()
+
+    # ------------------------------------------------------------------ opening
+
+    @classmethod
+    def open(
+        cls, path: Path | None = None, *, migrations: Sequence[Migration] = MIGRATIONS
+    ) -> HistoryStore:
+        """Open (creating or upgrading) the history database; raise `HistoryError` if it can't."""
+        if path is None:
+            from craft_tui.config.paths import history_file
+
+            path = history_file()
+        try:
+            _create_private(path)
+            db = sqlite3.connect(
+                path,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        except (OSError, sqlite3.Error) as error:
+            raise HistoryError(f"Cannot open the history file {path}: {error}.") from None
+        try:
+            cls._prepare(db, path, migrations)
+        except HistoryError:
+            db.close()
+            raise
+        except sqlite3.Error as error:
+            db.close()
+            raise HistoryError(
+                f"The history file {path} is not a readable craft-tui history database "
+                f"({error}). It was left untouched: move it aside to start a new history."
+            ) from None
+        return cls(db, path)
+
+    @staticmethod
+    def _prepare(db: sqlite3.Connection, path: Path, migrations: Sequence[Migration]) -> None:
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        if version > len(migrations):
+            raise HistoryError(
+                f"The history file {path} was written by a newer craft-tui (schema version "
+                f"{version}; this one knows up to {len(migrations)}). Upgrade craft-tui to open "
+                "it; the file was left untouched."
+            )
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA foreign_keys = ON")
+        if version < len(migrations):
+            migrate(db, migrations)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> HistoryStore:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"HistoryStore({str(self.path)!r})"
+
+    # ------------------------------------------------------------------ plumbing
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        with self._lock, self._errors():
+            yield self._db
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One transaction; rolled back if anything inside raises."""
+        with self._lock, self._errors():
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as error:
+            raise HistoryError(f"History file {self.path}: {error}.") from None
+
+    # ------------------------------------------------------------------ conversations
+
+    def create_conversation(
+        self,
+        *,
+        connection_slug: str | None = None,
+        model: str | None = None,
+        system_prompt: str | None = None,
+        title: str = "",
+    ) -> Conversation:
+        now = utc_now()
+        conversation = Conversation(
+            id=new_id(),
+            title=title,
+            system_prompt=system_prompt,
+            created_at=now,
+            updated_at=now,
+            connection_slug=connection_slug,
+            model=model,
+        )
+        with self._write() as db:
+            db.execute(
+                f"INSERT INTO conversations ({_CONVERSATION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
+                (
+                    conversation.id,
+                    title,
+                    system_prompt,
+                    _ts(now),
+                    _ts(now),
+                    connection_slug,
+                    model,
+                    None,
+                ),
+            )
+        return conversation
+
+    def get_conversation(self, conversation_id: str) -> Conversation:
+        with self._read() as db:
+            row = db.execute(
+                f"SELECT {_CONVERSATION_COLUMNS} FROM conversations WHERE id = ?",
+                (conversation_id,),
+            ).fetchone()
+        if row is None:
+            raise NotFoundError(f"No conversation {conversation_id} in {self.path}.")
+        return _conversation(row)
+
+    def list_conversations(
+        self,
+        limit: int = 50,
+        offset: int = 0,
+        query: str | None = None,
+        *,
+        include_empty: bool = False,
+    ) -> list[Conversation]:
+        """Newest activity first. `query` matches titles and message text (case-insensitive
+        for ASCII). Conversations without a message are hidden unless `include_empty`."""
+        where: list[str] = []
+        params: list[Any] = []
+        if not include_empty:
+            where.append("EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id)")
+        if query and query.strip():
+            pattern = _like(query.strip())
+            where.append(
+                "(c.title LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM messages m "
+                "WHERE m.conversation_id = c.id AND m.text LIKE ? ESCAPE '\\'))"
+            )
+            params += [pattern, pattern]
+        sql = self._list_sql(where)
+        with self._read() as db:
+            rows = db.execute(sql, (*params, limit, offset)).fetchall()
+        return [_conversation(row) for row in rows]
+
+    @staticmethod
+    def _list_sql(where: list[str]) -> str:
+        columns = ", ".join(f"c.{name.strip()}" for name in _CONVERSATION_COLUMNS.split(","))
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        return (
+            f"SELECT {columns} FROM conversations c{clause} "
+            "ORDER BY c.updated_at DESC LIMIT ? OFFSET ?"
+        )
+
+    def last_conversation_id(self) -> str | None:
+        """The conversation touched most recently (empty ones included: where the user left off)."""
+        with self._read() as db:
+            row = db.execute(
+                "SELECT id FROM conversations ORDER BY updated_at DESC LIMIT 1"
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def load_conversation(self, conversation_id: str) -> tuple[Conversation, list[StoredMessage]]:
+        """The conversation and its active path (root first)."""
+        conversation = self.get_conversation(conversation_id)
+        return conversation, path_to(
+            self.all_messages(conversation_id), conversation.active_leaf_id
+        )
+
+    def rename(self, conversation_id: str, title: str) -> None:
+        self._update_conversation(conversation_id, "title", " ".join(title.split()))
+
+    def set_system_prompt(self, conversation_id: str, system_prompt: str | None) -> None:
+        """None (or blank): fall back to the connection's default system prompt."""
+        value = system_prompt if system_prompt and system_prompt.strip() else None
+        self._update_conversation(conversation_id, "system_prompt", value)
+
+    def set_conversation_model(
+        self, conversation_id: str, connection_slug: str | None, model: str | None
+    ) -> None:
+        """Where the next request of this conversation goes."""
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE conversations SET connection_slug = ?, model = ? WHERE id = ?",
+                (connection_slug, model, conversation_id),
+            )
+            self._found(cursor, conversation_id)
+
+    def set_active_leaf(self, conversation_id: str, leaf_id: str | None) -> None:
+        self._update_conversation(conversation_id, "active_leaf_id", leaf_id)
+
+    def delete_conversation(self, conversation_id: str) -> None:
+        """Delete it and all its messages (a missing id is not an error: it is gone either way)."""
+        with self._write() as db:
+            db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+
+    def _update_conversation(self, conversation_id: str, column: str, value: Any) -> None:
+        with self._write() as db:
+            cursor = db.execute(
+                f"UPDATE conversations SET {column} = ? WHERE id = ?", (value, conversation_id)
+            )
+            self._found(cursor, conversation_id)
+
+    def _found(self, cursor: sqlite3.Cursor, what: str) -> None:
+        if cursor.rowcount == 0:
+            raise NotFoundError(f"No conversation or message {what} in {self.path}.")
+
+    # ------------------------------------------------------------------ messages
+
+    def all_messages(self, conversation_id: str) -> list[StoredMessage]:
+        """Every message of every branch, oldest first."""
+        with self._read() as db:
+            rows = db.execute(
+                f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? "
+                "ORDER BY created_at, rowid",
+                (conversation_id,),
+            ).fetchall()
+        return [_message(row) for row in rows]
+
+    def get_message(self, message_id: str) -> StoredMessage:
+        with self._read() as db:
+            row = db.execute(
+                f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,)
+            ).fetchone()
+        if row is None:
+            raise NotFoundError(f"No message {message_id} in {self.path}.")
+        return _message(row)
+
+    def add_message(
+        self,
+        conversation_id: str,
+        *,
+        parent_id: str | None,
+        role: Role,
+        text: str,
+        reasoning: str = "",
+        connection_slug: str | None = None,
+        model: str | None = None,
+        activate: bool = True,
+    ) -> StoredMessage:
+        """Insert a message (as the new active leaf unless `activate=False`) in one commit.
+
+        The first user prompt also names an untitled conversation.
+        """
+        now = utc_now()
+        message = StoredMessage(
+            id=new_id(),
+            conversation_id=conversation_id,
+            parent_id=parent_id,
+            role=role,
+            text=text,
+            reasoning=reasoning,
+            connection_slug=connection_slug,
+            model=model,
+            created_at=now,
+            updated_at=now,
+        )
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO messages (id, conversation_id, parent_id, role, text, reasoning, "
+                "connection_slug, model, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    message.id,
+                    conversation_id,
+                    parent_id,
+                    role,
+                    text,
+                    reasoning,
+                    connection_slug,
+                    model,
+                    _ts(now),
+                    _ts(now),
+                ),
+            )
+            sets = ["updated_at = ?"]
+            params: list[Any] = [_ts(now)]
+            if activate:
+                sets.append("active_leaf_id = ?")
+                params.append(message.id)
+            if role == "user":
+                title = derive_title(text)
+                if title:
+                    sets.append("title = CASE WHEN title = '' THEN ? ELSE title END")
+                    params.append(title)
+            cursor = db.execute(
+                f"UPDATE conversations SET {', '.join(sets)} WHERE id = ?",
+                (*params, conversation_id),
+            )
+            self._found(cursor, conversation_id)
+        return message
+
+    def update_message_text(self, message_id: str, text: str, reasoning: str | None = None) -> None:
+        """Save the answer so far (called throttled while it streams)."""
+        with self._write() as db:
+            if reasoning is None:
+                cursor = db.execute(
+                    "UPDATE messages SET text = ?, updated_at = ? WHERE id = ?",
+                    (text, _ts(utc_now()), message_id),
+                )
+            else:
+                cursor = db.execute(
+                    "UPDATE messages SET text = ?, reasoning = ?, updated_at = ? WHERE id = ?",
+                    (text, reasoning, _ts(utc_now()), message_id),
+                )
+            self._found(cursor, message_id)
+
+    def finish_message(
+        self,
+        message_id: str,
+        *,
+        finish_reason: str,
+        text: str | None = None,
+        reasoning: str | None = None,
+        connection_slug: str | None = None,
+        model: str | None = None,
+        **figures: Any,
+    ) -> StoredMessage:
+        """Record how an answer ended, with its final text and figures; return the stored row.
+
+        `figures` are any of input_tokens, output_tokens, cached_tokens, reasoning_tokens,
+        cost_usd, ttft_s, tokens_per_s, error_kind, error_message (omitted ones stay NULL).
+        """
+        unknown = set(figures) - set(_FINISH_FIELDS)
+        if unknown:
+            raise TypeError(f"finish_message: unknown fields {sorted(unknown)}")
+        values: dict[str, Any] = {name: figures.get(name) for name in _FINISH_FIELDS}
+        values["finish_reason"] = finish_reason
+        if text is not None:
+            values["text"] = text
+        if reasoning is not None:
+            values["reasoning"] = reasoning
+        if connection_slug is not None:
+            values["connection_slug"] = connection_slug
+        if model is not None:
+            values["model"] = model
+        now = _ts(utc_now())
+        values["updated_at"] = now
+        assignments = ", ".join(f"{name} = ?" for name in values)
+        with self._write() as db:
+            cursor = db.execute(
+                f"UPDATE messages SET {assignments} WHERE id = ?", (*values.values(), message_id)
+            )
+            self._found(cursor, message_id)
+            db.execute(
+                "UPDATE conversations SET updated_at = ? WHERE id = "
+                "(SELECT conversation_id FROM messages WHERE id = ?)",
+                (now, message_id),
+            )
+        return self.get_message(message_id)
+
+    def delete_message(self, message_id: str) -> str | None:
+        """Delete a message and everything below it; return the conversation's new active leaf.
+
+        When the active path ran through the deleted message, the view moves to its parent (or,
+        for a root, to the newest remaining branch).
+        """
+        with self._lock:
+            message = self.get_message(message_id)
+            conversation = self.get_conversation(message.conversation_id)
+            with self._write() as db:
+                db.execute("DELETE FROM messages WHERE id = ?", (message_id,))
+            remaining = self.all_messages(message.conversation_id)
+            leaf = conversation.active_leaf_id
+            if leaf is None or not any(m.id == leaf for m in remaining):
+                leaf = (
+                    message.parent_id
+                    if message.parent_id is not None
+                    else latest_leaf(remaining, None)
+                )
+                self.set_active_leaf(message.conversation_id, leaf)
+            return leaf

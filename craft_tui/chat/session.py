@@ -1,0 +1,507 @@
+"""`ChatSession`: the flow of one message, with no UI in it.
+
+The screen drives a session and renders the events it yields::
+
+    session = ChatSession(store, conversation, driver_opener=open_driver, cost_fn=cost,
+                          config=lambda: app.config)
+    session.messages                      # the active path, root first
+    async for event in session.send("hi"):              # or regenerate(id) / edit_and_resend(id, text)
+        match event:
+            case UserSaved(message): ...     # the prompt is on disk (before any network I/O)
+            case AnswerStarted(message): ... # the assistant row exists (empty text)
+            case TextChunk(text) | ReasoningChunk(text): ...
+            case UsageUpdate(usage): ...
+            case AnswerFinished(message): ...            # final row: usage, cost, ttft, tok/s
+            case AnswerFailed(message, error): ...       # partial text kept, error recorded
+    session.switch(connection, model)     # the next request goes there
+    session.delete_message(id); session.set_system_prompt(text); session.rename(title)
+    session.siblings(id); session.select_branch(id)
+
+Guarantees: the user's prompt is committed before the driver is even opened; the answer is
+saved as it grows, throttled (every `save_interval` seconds or `save_chars` characters,
+whichever comes first), so kill -9 keeps what arrived; cancelling the task (Esc) saves the
+partial as "cancelled" and lets `CancelledError` propagate; a `ProviderError` keeps the partial
+and records the error's kind and message. Chunks are collected in a list (no quadratic string
+building, no SQLite write per chunk).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from craft_tui.chat.conversation import Conversation, StoredMessage, latest_leaf, path_to
+from craft_tui.chat.history import HistoryError, HistoryStore
+from craft_tui.chat.request_builder import build_request
+from craft_tui.config.schema import Config, Connection
+from craft_tui.providers.errors import ErrorKind, ProviderError
+from craft_tui.providers.types import (
+    Driver,
+    Finish,
+    ReasoningDelta,
+    StreamEvent,
+    TextDelta,
+    Usage,
+)
+
+log = logging.getLogger(__name__)
+
+DriverOpener = Callable[[Connection], Driver]
+CostFn = Callable[[Connection, str, Usage], "float | None"]
+Clock = Callable[[], float]
+
+SAVE_INTERVAL_S = 0.5
+SAVE_CHARS = 2048
+CHARS_PER_TOKEN = 4  # rough estimate when a server reports no output token count
+
+
+# ---------------------------------------------------------------------- events
+
+
+@dataclass(frozen=True, slots=True)
+class UserSaved:
+    """The user's prompt is stored (before anything goes on the network)."""
+
+    message: StoredMessage
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerStarted:
+    """The assistant row exists; text will stream into it."""
+
+    message: StoredMessage
+
+
+@dataclass(frozen=True, slots=True)
+class TextChunk:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningChunk:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class UsageUpdate:
+    """Token counts so far (merged across the server's partial reports)."""
+
+    usage: Usage
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerFinished:
+    """The answer ended normally ('stop', 'length', …); `message` is the final stored row."""
+
+    message: StoredMessage
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerFailed:
+    """The answer failed; `message` keeps any partial text, `error` says why and how to fix it."""
+
+    message: StoredMessage
+    error: ProviderError
+
+
+SessionEvent = (
+    UserSaved
+    | AnswerStarted
+    | TextChunk
+    | ReasoningChunk
+    | UsageUpdate
+    | AnswerFinished
+    | AnswerFailed
+)
+
+
+# ---------------------------------------------------------------------- the growing answer
+
+
+class _Answer:
+    """What has arrived so far, and when; decides when the partial is due for a save."""
+
+    def __init__(self, started: float, interval: float, chars: int) -> None:
+        self.started = started
+        self.first_token_at: float | None = None
+        self.usage: Usage | None = None
+        self.finish_reason: str | None = None
+        self._text: list[str] = []
+        self._reasoning: list[str] = []
+        self._interval = interval
+        self._chars = chars
+        self._last_save = started
+        self._unsaved = 0
+
+    def add(self, parts: list[str], text: str, now: float) -> None:
+        if self.first_token_at is None:
+            self.first_token_at = now
+        parts.append(text)
+        self._unsaved += len(text)
+
+    def add_text(self, text: str, now: float) -> None:
+        self.add(self._text, text, now)
+
+    def add_reasoning(self, text: str, now: float) -> None:
+        self.add(self._reasoning, text, now)
+
+    def due(self, now: float) -> bool:
+        return self._unsaved > 0 and (
+            self._unsaved >= self._chars or now - self._last_save >= self._interval
+        )
+
+    def saved(self, now: float) -> None:
+        self._last_save = now
+        self._unsaved = 0
+
+    @staticmethod
+    def _joined(parts: list[str]) -> str:
+        if len(parts) > 1:
+            parts[:] = ["".join(parts)]  # later joins start from one string
+        return parts[0] if parts else ""
+
+    @property
+    def text(self) -> str:
+        return self._joined(self._text)
+
+    @property
+    def reasoning(self) -> str:
+        return self._joined(self._reasoning)
+
+    def figures(self, now: float) -> dict[str, Any]:
+        """ttft, tokens/s and token counts for the stored row."""
+        usage = self.usage or Usage()
+        ttft = None if self.first_token_at is None else self.first_token_at - self.started
+        tokens_per_s = None
+        if self.first_token_at is not None and now > self.first_token_at:
+            tokens = usage.output_tokens
+            if not tokens:
+                tokens = round((len(self.text) + len(self.reasoning)) / CHARS_PER_TOKEN)
+            if tokens:
+                tokens_per_s = tokens / (now - self.first_token_at)
+        return {
+            "input_tokens": usage.input_tokens,
+            "output_tokens": usage.output_tokens,
+            "cached_tokens": usage.cached_tokens,
+            "reasoning_tokens": usage.reasoning_tokens,
+            "ttft_s": ttft,
+            "tokens_per_s": tokens_per_s,
+        }
+
+
+async def _aclose(events: AsyncIterator[StreamEvent]) -> None:
+    close = getattr(events, "aclose", None)
+    if close is not None:
+        await close()
+
+
+# ---------------------------------------------------------------------- the session
+
+
+class ChatSession:
+    """One conversation being read and extended. Not thread-safe: use it from one event loop."""
+
+    def __init__(
+        self,
+        store: HistoryStore,
+        conversation: Conversation,
+        *,
+        driver_opener: DriverOpener,
+        cost_fn: CostFn | None = None,
+        config: Config | Callable[[], Config] | None = None,
+        clock: Clock = time.monotonic,
+        save_interval: float = SAVE_INTERVAL_S,
+        save_chars: int = SAVE_CHARS,
+    ) -> None:
+        self.store = store
+        self.conversation = conversation
+        self._driver_opener = driver_opener
+        self._cost_fn = cost_fn
+        self._config = config
+        self._clock = clock
+        self._save_interval = save_interval
+        self._save_chars = save_chars
+        self._switched: dict[str, Connection] = {}
+        self._path: list[StoredMessage] = path_to(
+            store.all_messages(conversation.id), conversation.active_leaf_id
+        )
+
+    # ------------------------------------------------------------------ reading
+
+    @property
+    def messages(self) -> list[StoredMessage]:
+        """The active path, root first (a copy: safe to iterate while an answer streams)."""
+        return list(self._path)
+
+    def reload(self) -> None:
+        """Re-read the conversation and its active path from the store."""
+        self.conversation, self._path = self.store.load_conversation(self.conversation.id)
+
+    def siblings(self, message_id: str) -> list[StoredMessage]:
+        """Every version at this message's place in the tree (itself included), oldest first."""
+        everything = self.store.all_messages(self.conversation.id)
+        target = next((m for m in everything if m.id == message_id), None)
+        if target is None:
+            return []
+        return [m for m in everything if m.parent_id == target.parent_id]
+
+    def select_branch(self, message_id: str) -> None:
+        """Show the branch through `message_id` (down to its newest leaf)."""
+        leaf = latest_leaf(self.store.all_messages(self.conversation.id), message_id)
+        self.store.set_active_leaf(self.conversation.id, leaf)
+        self.reload()
+
+    # ------------------------------------------------------------------ editing
+
+    def switch(self, connection: Connection, model: str) -> None:
+        """The next request goes to `connection` and `model` (the past is untouched)."""
+        self._switched[connection.slug] = connection
+        self.store.set_conversation_model(self.conversation.id, connection.slug, model)
+        self.conversation.connection_slug = connection.slug
+        self.conversation.model = model
+
+    def set_system_prompt(self, text: str | None) -> None:
+        """None or blank: use the connection's default system prompt."""
+        value = text if text and text.strip() else None
+        self.store.set_system_prompt(self.conversation.id, value)
+        self.conversation.system_prompt = value
+
+    def rename(self, title: str) -> None:
+        self.store.rename(self.conversation.id, title)
+        self.conversation.title = " ".join(title.split())
+
+    def delete_message(self, message_id: str) -> None:
+        """Delete a message and everything that followed it."""
+        self.store.delete_message(message_id)
+        self.reload()
+
+    # ------------------------------------------------------------------ target
+
+    def _current_config(self) -> Config | None:
+        return self._config() if callable(self._config) else self._config
+
+    def target(self) -> tuple[Connection | None, str | None]:
+        """The connection and model the next request goes to.
+
+        The conversation's own choice, else (its connection was deleted, or none was ever set)
+        the default connection with its default model.
+        """
+        config = self._current_config()
+        slug = self.conversation.connection_slug
+        connection: Connection | None = None
+        if slug is not None:
+            if config is not None:
+                connection = next((c for c in config.connections if c.slug == slug), None)
+            if connection is None:
+                connection = self._switched.get(slug)
+            if connection is not None:
+                return connection, self.conversation.model or connection.effective_default_model
+        fallback = config.default_connection if config is not None else None
+        if fallback is None:
+            return None, None
+        return fallback, fallback.effective_default_model
+
+    # ------------------------------------------------------------------ sending
+
+    def send(self, text: str) -> AsyncIterator[SessionEvent]:
+        """Save `text` as the next prompt on the active path and stream the answer."""
+        if not text.strip():
+            raise ValueError("Nothing to send: the prompt is empty.")
+        return self._send(text)
+
+    async def _send(self, text: str) -> AsyncIterator[SessionEvent]:
+        parent = self._path[-1].id if self._path else None
+        yield self._save_prompt(parent, text)
+        async with contextlib.aclosing(self._answer()) as answer:
+            async for event in answer:
+                yield event
+
+    async def edit_and_resend(
+        self, user_message_id: str, new_text: str
+    ) -> AsyncIterator[SessionEvent]:
+        """Save `new_text` as a sibling of a user message (a new branch) and answer it.
+
+        The original prompt and everything after it stay in history, one branch away.
+        """
+        original = self.store.get_message(user_message_id)
+        if original.role != "user" or original.conversation_id != self.conversation.id:
+            raise ValueError("Only a prompt of this conversation can be edited.")
+        self._path = self._path_to(original.parent_id)
+        yield self._save_prompt(original.parent_id, new_text)
+        async with contextlib.aclosing(self._answer()) as answer:
+            async for event in answer:
+                yield event
+
+    async def regenerate(self, message_id: str) -> AsyncIterator[SessionEvent]:
+        """Ask again for an answer, with the current connection and model.
+
+        `message_id` is the answer to replace (kept as a sibling) or a prompt left unanswered.
+        """
+        message = self.store.get_message(message_id)
+        if message.conversation_id != self.conversation.id:
+            raise ValueError("That message belongs to another conversation.")
+        prompt_id = message.parent_id if message.role == "assistant" else message.id
+        if prompt_id is None:
+            raise ValueError("There is no prompt to answer.")
+        self._path = self._path_to(prompt_id)
+        async with contextlib.aclosing(self._answer()) as answer:
+            async for event in answer:
+                yield event
+
+    def _path_to(self, leaf_id: str | None) -> list[StoredMessage]:
+        if leaf_id is None:
+            return []
+        return path_to(self.store.all_messages(self.conversation.id), leaf_id)
+
+    def _save_prompt(self, parent_id: str | None, text: str) -> UserSaved:
+        message = self.store.add_message(
+            self.conversation.id, parent_id=parent_id, role="user", text=text
+        )
+        self._path.append(message)
+        self.conversation.active_leaf_id = message.id
+        if not self.conversation.title:
+            self.conversation.title = self.store.get_conversation(self.conversation.id).title
+        return UserSaved(message)
+
+    async def _answer(self) -> AsyncGenerator[SessionEvent, None]:
+        """Stream one answer to the last prompt of the active path into a new assistant row."""
+        connection, model = self.target()
+        prompt = self._path[-1]
+        slug = connection.slug if connection is not None else self.conversation.connection_slug
+        row = self.store.add_message(
+            self.conversation.id,
+            parent_id=prompt.id,
+            role="assistant",
+            text="",
+            connection_slug=slug,
+            model=model,
+        )
+        self._path.append(row)
+        self.conversation.active_leaf_id = row.id
+        yield AnswerStarted(row)
+
+        answer = _Answer(self._clock(), self._save_interval, self._save_chars)
+        try:
+            if connection is None or not model:
+                raise _no_target_error(connection)
+            request = build_request(self._path[:-1], self.conversation, connection, model)
+            driver = self._driver_opener(connection)
+            answer.started = self._clock()
+            events = driver.stream(request)
+            try:
+                async for event in events:
+                    chunk = self._take(event, answer, row.id)
+                    if chunk is not None:
+                        yield chunk
+            finally:
+                await _aclose(events)
+        except ProviderError as error:
+            failed = self._finish(
+                row, answer, connection, model, "error", error.kind.value, error.message
+            )
+            yield AnswerFailed(failed, error)
+            return
+        except (asyncio.CancelledError, GeneratorExit):
+            self._finish_quietly(row, answer, connection, model, "cancelled")
+            raise
+        except Exception as error:
+            self._finish_quietly(
+                row,
+                answer,
+                connection,
+                model,
+                "error",
+                ErrorKind.UNKNOWN.value,
+                f"Something went wrong inside craft-tui ({type(error).__name__}).",
+            )
+            raise
+        done = self._finish(row, answer, connection, model, answer.finish_reason or "stop")
+        yield AnswerFinished(done)
+
+    def _take(self, event: StreamEvent, answer: _Answer, row_id: str) -> SessionEvent | None:
+        """Account for one driver event; save the partial when due; return what to yield."""
+        now = self._clock()
+        out: SessionEvent | None = None
+        match event:
+            case TextDelta(text=text) if text:
+                answer.add_text(text, now)
+                out = TextChunk(text)
+            case ReasoningDelta(text=text) if text:
+                answer.add_reasoning(text, now)
+                out = ReasoningChunk(text)
+            case Usage():
+                answer.usage = event if answer.usage is None else answer.usage.merged(event)
+                return UsageUpdate(answer.usage)
+            case Finish(reason=reason):
+                answer.finish_reason = reason
+                return None
+            case _:
+                return None
+        if answer.due(now):
+            self.store.update_message_text(row_id, answer.text, answer.reasoning)
+            answer.saved(now)
+        return out
+
+    def _finish(
+        self,
+        row: StoredMessage,
+        answer: _Answer,
+        connection: Connection | None,
+        model: str | None,
+        reason: str,
+        error_kind: str | None = None,
+        error_message: str | None = None,
+    ) -> StoredMessage:
+        figures = answer.figures(self._clock())
+        stored = self.store.finish_message(
+            row.id,
+            finish_reason=reason,
+            text=answer.text,
+            reasoning=answer.reasoning,
+            cost_usd=self._cost(connection, model, answer.usage),
+            error_kind=error_kind,
+            error_message=error_message,
+            **figures,
+        )
+        if self._path and self._path[-1].id == row.id:
+            self._path[-1] = stored
+        return stored
+
+    def _finish_quietly(self, *args: Any) -> None:
+        """Record the end while an exception is already on its way: never mask it."""
+        try:
+            self._finish(*args)
+        except HistoryError as error:
+            log.error("could not save the partial answer: %s", error)
+
+    def _cost(
+        self, connection: Connection | None, model: str | None, usage: Usage | None
+    ) -> float | None:
+        if usage is None:
+            return None
+        if self._cost_fn is None or connection is None or model is None:
+            return usage.cost_usd
+        try:
+            return self._cost_fn(connection, model, usage)
+        except Exception:  # a pricing bug must not lose the answer
+            log.exception("cost calculation failed")
+            return usage.cost_usd
+
+
+def _no_target_error(connection: Connection | None) -> ProviderError:
+    if connection is None:
+        return ProviderError(
+            ErrorKind.UNKNOWN,
+            "This conversation has no connection to send to.",
+            "Add a connection (or pick one for this conversation), then retry.",
+        )
+    return ProviderError(
+        ErrorKind.MODEL_NOT_FOUND,
+        f"No model is chosen for {connection.name}.",
+        "Pick a model for this conversation, then retry.",
+    )
