@@ -405,3 +405,57 @@ async def test_escape_after_typing_asks_before_discarding() -> None:
         await pilot.press("escape", "y")
         await pilot.pause()
     assert app.results == [None, None]
+
+
+async def test_fetch_models_fills_a_short_list_and_only_suggests_a_long_one(
+    fake_server,  # noqa: F811
+) -> None:
+    from tests.servers.catalog import openrouter_models
+
+    small: FakeLLMServer = fake_server()
+    big: FakeLLMServer = fake_server(models=openrouter_models(40))
+    app = Host(lambda: ConnectionFormScreen())
+    async with app.run_test(size=(100, 40)) as pilot:
+        form = app.screen
+        assert isinstance(form, ConnectionFormScreen)
+        form.query_one("#key-source", Select).value = "none"
+        await fill(pilot, "base-url", small.openai_base_url)
+        await pilot.press("ctrl+l")
+        await form.workers.wait_for_complete()
+        await pilot.pause()
+        assert form.query_one("#models", Input).value == "fake-small, fake-large"
+        assert "2 models found: added to Models." in str(
+            form.query_one("#results", Static).render()
+        )
+
+        await fill(pilot, "models", "")
+        await fill(pilot, "base-url", big.openai_base_url)
+        await pilot.press("ctrl+l")
+        await form.workers.wait_for_complete()
+        await pilot.pause()
+        assert form.query_one("#models", Input).value == ""  # 40 ids are not dumped in the field
+        assert "40 models found; they appear in the model picker" in str(
+            form.query_one("#results", Static).render()
+        )
+        assert len(form.discovered) == 40
+        suggester = form.query_one("#default-model", Input).suggester
+        assert suggester is not None
+        first = form.discovered[0]
+        assert await suggester.get_suggestion(first[:6]) == first
+
+
+async def test_fetch_models_reports_a_server_that_refuses_the_key(
+    fake_server,  # noqa: F811
+) -> None:
+    server: FakeLLMServer = fake_server(require_key=KEY)
+    app = Host(lambda: ConnectionFormScreen())
+    async with app.run_test(size=(100, 40)) as pilot:
+        form = app.screen
+        await fill(pilot, "base-url", server.openai_base_url)
+        await type_into(pilot, "key", "sk-or-v1-notthekey000000")
+        await pilot.press("ctrl+l")
+        await form.workers.wait_for_complete()
+        await pilot.pause()
+        results = str(form.query_one("#results", Static).render())
+        assert results.startswith("✗ models  The server rejected the API key (401")
+        assert form.query_one("#models", Input).value == ""

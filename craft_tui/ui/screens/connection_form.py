@@ -21,6 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static
 
 from craft_tui.config.presets import PRESETS, get_preset
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 Checker = Callable[[Connection, str | None], AsyncIterator["CheckStep"]]
 KeySource = Literal["stored", "env", "none"]
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+FILL_LIMIT = 12  # a short model list (a local server) is written into Models; longer ones are not
 _FIELDS = ("name", "base-url", "key", "env", "headers", "ca", "models", "form")
 
 
@@ -134,6 +136,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         Binding("escape", "cancel", "Cancel", id="form.cancel"),
         Binding("ctrl+t", "test", "Test", id="form.test"),
         Binding("ctrl+s", "save", "Save", id="form.save"),
+        Binding("ctrl+l", "fetch_models", "Fetch models", id="form.fetch_models"),
         Binding("ctrl+r", "use_suggestion", "Use suggested URL", id="form.use_url"),
     ]
 
@@ -150,6 +153,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         self.draft = draft or FormDraft()
         self.store = store or SecretStore.open()
         self.suggested_url: str | None = None
+        self.discovered: list[str] = []
         self.last_test: str | None = None  # "passed" or the failing step, for the save message
         self._stored_key: str | None = None
         if connection is not None:
@@ -626,6 +630,45 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         self.last_test = "passed" if failed is None else f"failed at {failed}"
         self.refresh_bindings()
         self.query_one("#form-body", VerticalScroll).scroll_end(animate=False)
+
+    def action_fetch_models(self) -> None:
+        """Ask the server for its models (in a worker) to fill or suggest the model fields."""
+        connection = self.build_connection()
+        if connection is not None:
+            self.fetch_models(connection, self._value("key") or None)
+
+    @work(exclusive=True, group="connection-models")
+    async def fetch_models(self, connection: Connection, typed_key: str | None) -> None:
+        from craft_tui.providers.discovery import discover_models
+        from craft_tui.providers.errors import ProviderError
+
+        results = self.query_one("#results", Static)
+        results.update(f"Fetching the model list of {connection.base_url} …")
+        try:
+            key = typed_key if typed_key is not None else key_for(connection, self.store)
+            found = await discover_models(connection, key)
+        except (MissingKeyError, ProviderError) as error:
+            results.update(Text.assemble(("✗ models  ", "bold red"), str(error)))
+            return
+        ids = [model.id for model in found.models]
+        if not found.has_model_list or not ids:
+            results.update("The server has no model list: type the model ids you want in Models.")
+            return
+        self.discovered = ids
+        self.query_one("#default-model", Input).suggester = SuggestFromList(
+            ids, case_sensitive=False
+        )
+        models = self.query_one("#models", Input)
+        message = Text.assemble(("✓ ", "bold green"), f"{len(ids)} models found")
+        if not models.value.strip() and len(ids) <= FILL_LIMIT:
+            models.value = ", ".join(ids)
+            message.append(": added to Models.")
+        else:
+            message.append(
+                "; they appear in the model picker. Default suggests them as you type; "
+                "list ids in Models to pin them to this connection."
+            )
+        results.update(message)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "use_suggestion":
