@@ -143,10 +143,10 @@ class ChatBackend:
 
     def cost(self, connection: Connection, model: str, usage: Any) -> float | None:
         """USD for one answer (None when local or unknown), for the chat core to store."""
-        from craft_tui.chat.cost import cost_usd
-        from craft_tui.chat.pricing import resolve_pricing
+        from craft_tui.chat.cost import answer_cost_usd
 
-        return cost_usd(usage, resolve_pricing(connection, model))
+        # Knows each protocol's cached-token counting and the cached list's prices.
+        return answer_cost_usd(connection, model, usage)
 
     def status_info(self, session: Any) -> StatusInfo:
         """Figures for the status line: totals of the shown branch, speed of the last answer."""
