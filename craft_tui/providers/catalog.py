@@ -359,7 +359,8 @@ class ModelCatalog:
         status.refreshing = True
         self._notify(connection.slug)
         try:
-            api_key = self._api_key(connection)
+            # The keyring and the cache file are blocking I/O: keep them off the event loop.
+            api_key = await asyncio.to_thread(self._api_key, connection)
             discovery = await self._discover(connection, api_key)
         except ProviderError as error:
             status.error = error
@@ -381,7 +382,7 @@ class ModelCatalog:
                 source=discovery.source,
                 notes=discovery.notes,
             )
-            save_cached(cached)
+            await asyncio.to_thread(save_cached, cached)
             state.cached = cached
             state.entries = merge_models(connection, cached.models, pricer=self._pricer)
             status.error = None
