@@ -231,6 +231,12 @@ class ModelCatalog:
             config = load_config()
         return cls(config, **options)  # type: ignore[arg-type]
 
+    @classmethod
+    async def aload(cls, config: Config | None = None, **options: object) -> ModelCatalog:
+        """`load` in a worker thread, for callers on an event loop (reading 5,000 cached models
+        takes tens of milliseconds)."""
+        return await asyncio.to_thread(lambda: cls.load(config, **options))
+
     # -- reading ---------------------------------------------------------------------------------
 
     @property

@@ -266,3 +266,10 @@ def test_update_config_follows_added_removed_and_edited_connections() -> None:
     assert [e.key for e in catalog.entries] == ["kept/k1", "kept/k2", "added/a1"]
     assert catalog.status("moved").fetched_at is None  # that list belonged to the old URL
     assert [e.model_id for e, _ in catalog.search("k2")] == ["k2"]
+
+
+async def test_aload_reads_the_caches_in_a_thread() -> None:
+    connection = make_connection("t", "https://t.example.com/v1")
+    _cache(connection, ModelInfo("threaded"))
+    catalog = await ModelCatalog.aload(Config(connections=[connection]))
+    assert [e.model_id for e in catalog.entries] == ["threaded"]
