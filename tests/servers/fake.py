@@ -21,12 +21,14 @@ import json
 import re
 import select
 import socket
+import ssl
 import sys
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
@@ -118,7 +120,7 @@ class _QuietHTTPServer(ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         error = sys.exc_info()[1]
-        if isinstance(error, ConnectionError | TimeoutError):
+        if isinstance(error, ConnectionError | TimeoutError | ssl.SSLError):
             return
         super().handle_error(request, client_address)
 
@@ -135,9 +137,18 @@ class FakeLLMServer:
         prefix: str = "",
         protocol: Literal["openai", "anthropic"] = "openai",
         port: int = 0,
+        tls: bool = False,
         **switches: Any,
     ) -> None:
         self._wanted_port = port
+        self.tls_context: ssl.SSLContext | None = None
+        self.cert_path: Path | None = None  # the CA to trust, when tls=True
+        if tls:
+            from tests.servers.tls import self_signed_cert
+
+            self.cert_path, key_path = self_signed_cert()
+            self.tls_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.tls_context.load_cert_chain(self.cert_path, key_path)
         self.behaviour = replace(behaviour or Behaviour(), **switches)
         self.models: list[FakeModel] = list(DEFAULT_MODELS if models is None else models)
         self.page_size = page_size
@@ -187,7 +198,8 @@ class FakeLLMServer:
 
     @property
     def root_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        scheme = "https" if self.tls_context else "http"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     @property
     def openai_base_url(self) -> str:
@@ -258,6 +270,11 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
 
+    def setup(self) -> None:
+        if self.fake.tls_context is not None:
+            self.request = self.fake.tls_context.wrap_socket(self.request, server_side=True)
+        super().setup()
+
     # -- plumbing --------------------------------------------------------------------------------
 
     def _read_request(self) -> RecordedRequest:
@@ -318,6 +335,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._write(behaviour, f"{head}data: {json.dumps(payload)}\n\n")
 
     def _client_gone(self) -> bool:
+        if isinstance(self.connection, ssl.SSLSocket):
+            return False  # cannot peek under TLS; stalls end by timeout or server stop
         try:
             readable, _, _ = select.select([self.connection], [], [], 0)
             if readable:
