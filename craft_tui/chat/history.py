@@ -323,14 +323,14 @@ class HistoryStore:
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         return (
             f"SELECT {columns} FROM conversations c{clause} "
-            "ORDER BY c.updated_at DESC LIMIT ? OFFSET ?"
+            "ORDER BY c.updated_at DESC, c.rowid DESC LIMIT ? OFFSET ?"
         )
 
     def last_conversation_id(self) -> str | None:
         """The conversation touched most recently (empty ones included: where the user left off)."""
         with self._read() as db:
             row = db.execute(
-                "SELECT id FROM conversations ORDER BY updated_at DESC LIMIT 1"
+                "SELECT id FROM conversations ORDER BY updated_at DESC, rowid DESC LIMIT 1"
             ).fetchone()
         return None if row is None else str(row[0])
 
