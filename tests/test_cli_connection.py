@@ -122,8 +122,14 @@ def test_remove_deletes_the_stored_key(isolated_home: Path) -> None:
         "--api-key-stdin",
         stdin=KEY,
     )
+    from craft_tui.providers.model_cache import cache_path
+
+    cached = cache_path("openrouter")
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    cached.write_text("{}")
     result = craft(isolated_home, "connection", "remove", "openrouter")
     assert result.returncode == 0
+    assert not cached.exists()
     assert KEY not in (isolated_home / "config" / "credentials.toml").read_text()
     assert json.loads(craft(isolated_home, "connection", "list", "--json").stdout) == []
 

@@ -227,7 +227,10 @@ def remove(args: argparse.Namespace) -> int:
 
     update_config(change)
     SecretStore.open().delete(slug)
-    print(f"Removed connection {slug!r} and its stored key.")
+    from craft_tui.providers.model_cache import delete_cached
+
+    delete_cached(slug)
+    print(f"Removed connection {slug!r}, its stored key and its cached model list.")
     return 0
 
 
