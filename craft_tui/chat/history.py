@@ -155,6 +155,8 @@ class HistoryStore:
         self._db = db
         self.path = path
         self._lock = threading.RLock()
+        self._reader: sqlite3.Connection | None = None  # for long searches, see `_search`
+        self._reader_lock = threading.Lock()
 
     # ------------------------------------------------------------------ opening
 
@@ -207,6 +209,10 @@ class HistoryStore:
             migrate(db, migrations)
 
     def close(self) -> None:
+        with self._reader_lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
         with self._lock:
             self._db.close()
 
@@ -225,6 +231,26 @@ class HistoryStore:
     def _read(self) -> Iterator[sqlite3.Connection]:
         with self._lock, self._errors():
             yield self._db
+
+    @contextlib.contextmanager
+    def _search(self) -> Iterator[sqlite3.Connection]:
+        """A second, read-only connection for the history list and its search.
+
+        A text search over thousands of conversations can take a while; under WAL it runs beside
+        the main connection, so it never holds up the partial-answer saves of a streaming reply.
+        """
+        with self._reader_lock, self._errors():
+            if self._reader is None:
+                reader = sqlite3.connect(
+                    self.path,
+                    timeout=BUSY_TIMEOUT_MS / 1000,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
+                reader.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                reader.execute("PRAGMA query_only = ON")
+                self._reader = reader
+            yield self._reader
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -313,7 +339,7 @@ class HistoryStore:
             )
             params += [pattern, pattern]
         sql = self._list_sql(where)
-        with self._read() as db:
+        with self._search() as db:
             rows = db.execute(sql, (*params, limit, offset)).fetchall()
         return [_conversation(row) for row in rows]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -281,3 +282,20 @@ def test_an_unopenable_path_gives_a_clear_error(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(HistoryError, match="Cannot open the history file"):
         HistoryStore.open(blocker / "history.db")
+
+
+def test_a_long_search_does_not_hold_up_saving_an_answer(store: HistoryStore) -> None:
+    conv = store.create_conversation()
+    saved = threading.Event()
+
+    def save() -> None:
+        store.add_message(conv.id, parent_id=None, role="user", text="typed during a search")
+        saved.set()
+
+    with store._search() as reader:  # a history search is running on another thread
+        assert reader.execute("PRAGMA query_only").fetchone()[0] == 1
+        writer = threading.Thread(target=save)
+        writer.start()
+        assert saved.wait(10), "the save waited for the search"
+    writer.join(10)
+    assert store.load_conversation(conv.id)[1][0].text == "typed during a search"
