@@ -120,16 +120,25 @@ def _clean(text: str) -> str:
     return text
 
 
+def _validation_item(item: Any) -> str:
+    """`{"loc": ["body", "stream_options"], "msg": "Extra inputs"}` -> `stream_options: Extra inputs`."""
+    if not isinstance(item, dict) or "msg" not in item:
+        return str(item)
+    loc = [str(part) for part in item.get("loc") or [] if part != "body"]
+    return f"{'.'.join(loc)}: {item['msg']}" if loc else str(item["msg"])
+
+
 def _as_text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
         return value
-    if isinstance(value, list):  # FastAPI validation errors: [{"loc": [...], "msg": "..."}]
-        parts = [
-            str(item.get("msg", item)) if isinstance(item, dict) else str(item) for item in value
-        ]
-        return "; ".join(parts)
+    if isinstance(value, list):  # FastAPI/pydantic validation errors
+        return "; ".join(_validation_item(item) for item in value)
+    if isinstance(value, dict):  # Mistral nests {"detail": [...]} inside `message`
+        for key in ("detail", "message", "msg"):
+            if key in value:
+                return _as_text(value[key])
     return json.dumps(value)
 
 

@@ -103,14 +103,35 @@ class HttpDriver:
         """Overridden per protocol."""
         raise NotImplementedError
 
+    def _relaxed_body(
+        self, error: ProviderError, body: Mapping[str, Any]
+    ) -> Mapping[str, Any] | None:
+        """A body without the optional field a strict server refused, or None (no retry).
+
+        Overridden by drivers that send optional fields some compatible servers reject.
+        """
+        return None
+
     @asynccontextmanager
     async def _stream(
         self, url: str, body: Mapping[str, Any], ctx: ErrorContext
     ) -> AsyncIterator[httpx.Response]:
-        """POST and yield a 2xx response ready to read; non-2xx becomes a ProviderError."""
+        """POST and yield a 2xx response ready to read; non-2xx becomes a ProviderError.
+
+        When a strict server refuses an optional field (see `_relaxed_body`), the request is sent
+        once more without it, so one unusual server does not cost the user the answer.
+        """
         headers = {**self._auth_headers(), "Accept": "text/event-stream"}
         try:
             async with self._client.stream("POST", url, json=body, headers=headers) as response:
+                if response.is_success:
+                    yield response
+                    return
+                error = await self._error(response, ctx)
+                relaxed = self._relaxed_body(error, body)
+                if relaxed is None:
+                    raise error
+            async with self._client.stream("POST", url, json=relaxed, headers=headers) as response:
                 if not response.is_success:
                     raise await self._error(response, ctx)
                 yield response

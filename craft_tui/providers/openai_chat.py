@@ -10,7 +10,7 @@ middle of the stream (OpenRouter), and servers that ignore `stream: true` and an
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import httpx
@@ -47,6 +47,10 @@ _FINISH: dict[str, FinishReason] = {
     "tool_calls": "tool_use",
     "function_call": "tool_use",
 }
+
+
+# Fields only some OpenAI-compatible servers accept; longest first so `reasoning_effort` wins.
+_OPTIONAL_FIELDS = ("max_completion_tokens", "reasoning_effort", "stream_options", "reasoning")
 
 
 def _int(value: Any) -> int | None:
@@ -207,6 +211,21 @@ class OpenAIChat(HttpDriver):
 
     def _host(self) -> str:
         return httpx.URL(self.connection.base_url).host
+
+    def _relaxed_body(
+        self, error: ProviderError, body: Mapping[str, Any]
+    ) -> Mapping[str, Any] | None:
+        """Drop an optional field the server refused by name (Mistral: `stream_options`)."""
+        if error.status not in {400, 422} or not error.server_reason:
+            return None
+        reason = error.server_reason
+        for name in _OPTIONAL_FIELDS:
+            if name in body and name in reason:
+                relaxed = {key: value for key, value in body.items() if key != name}
+                if name == "max_completion_tokens":
+                    relaxed["max_tokens"] = body[name]
+                return relaxed
+        return None
 
     def build_body(self, request: ChatRequest) -> dict[str, Any]:
         """The JSON body for one streamed answer."""

@@ -66,7 +66,7 @@ def test_fastapi_validation_list_is_read() -> None:
     body = json.dumps({"detail": [{"loc": ["body", "model"], "msg": "field required"}]}).encode()
     error = error_from_response(422, {"content-type": "application/json"}, body, CTX)
     assert error.kind is ErrorKind.INVALID_REQUEST
-    assert "field required" in error.message
+    assert "model: field required" in error.message
 
 
 def test_long_reason_is_truncated_to_one_readable_line() -> None:

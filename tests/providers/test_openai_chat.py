@@ -161,3 +161,30 @@ async def test_model_list_error_is_mapped(fake_openai: FakeLLMServer) -> None:
         await driver.list_models()
     await driver.aclose()
     assert caught.value.kind is ErrorKind.AUTHENTICATION
+
+
+async def test_strict_server_refusing_stream_options_still_answers(
+    fake_openai: FakeLLMServer,
+) -> None:
+    fake_openai.configure(reply="strict but fine", reject_fields=("stream_options",))
+    driver = OpenAIChat(connection_for(fake_openai), KEY)
+    events = await collect(driver, ask())
+    await driver.aclose()
+    assert text_of(events) == "strict but fine"
+    first, second = fake_openai.chat_requests
+    assert "stream_options" in first.json
+    assert "stream_options" not in second.json
+    assert second.json["messages"] == first.json["messages"]
+
+
+async def test_refused_field_that_is_not_optional_is_reported_once(
+    fake_openai: FakeLLMServer,
+) -> None:
+    fake_openai.configure(reject_fields=("messages",))
+    driver = OpenAIChat(connection_for(fake_openai), KEY)
+    with pytest.raises(ProviderError) as caught:
+        await collect(driver, ask())
+    await driver.aclose()
+    assert caught.value.kind is ErrorKind.INVALID_REQUEST
+    assert "messages: Extra inputs are not permitted" in caught.value.message
+    assert len(fake_openai.chat_requests) == 1

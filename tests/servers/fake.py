@@ -91,6 +91,7 @@ class Behaviour:
     require_key: str | None = None  # 401 unless this key arrives (Bearer or x-api-key)
     model_list: ModelListStyle | None = "auto"  # None: no model list (404)
     echo: bool = False  # reply with the last user message's text (for round-trip tests)
+    reject_fields: tuple[str, ...] = ()  # 422 (Mistral-style) when the body has any of these keys
 
 
 @dataclass(frozen=True)
@@ -476,10 +477,39 @@ class _Handler(BaseHTTPRequestHandler):
                 return str(content)
         return ""
 
+    def _rejected_field(self, request: RecordedRequest, behaviour: Behaviour) -> bool:
+        """Strict servers (Mistral, some vLLM builds) refuse body fields they do not know."""
+        body = request.json if isinstance(request.json, dict) else {}
+        extra = [name for name in behaviour.reject_fields if name in body]
+        if not extra:
+            return False
+        detail = [
+            {
+                "type": "extra_forbidden",
+                "loc": ["body", name],
+                "msg": "Extra inputs are not permitted",
+                "input": body[name],
+            }
+            for name in extra
+        ]
+        self._send_json(
+            422,
+            {
+                "object": "error",
+                "message": {"detail": detail},
+                "type": "invalid_request_message_error",
+                "param": None,
+                "code": None,
+            },
+        )
+        return True
+
     def _openai_chat(self, request: RecordedRequest, behaviour: Behaviour) -> None:
         error = self._error_for(behaviour)
         if error is not None:
             self._send_error(behaviour, error)
+            return
+        if self._rejected_field(request, behaviour):
             return
         body = request.json or {}
         model = body.get("model", "fake-small")
