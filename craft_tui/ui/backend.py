@@ -103,7 +103,7 @@ class ChatBackend:
             conversation,
             driver_opener=self._open_for_session,
             cost_fn=self.cost,
-            config=self.config,
+            config=lambda: self.config,
         )
 
     def _open_for_session(self, connection: Connection) -> Any:

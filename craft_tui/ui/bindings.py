@@ -55,10 +55,13 @@ def binding(binding_id: str, action: str, *, priority: bool = False) -> Binding:
 
 
 def keymap_from_settings(keymap: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
-    """The user's keymap (only known ids) and the ids it names that do not exist (to warn about)."""
-    known = {k: v for k, v in keymap.items() if k in ALL_IDS and v.strip()}
-    unknown = sorted(k for k in keymap if k not in ALL_IDS)
-    return known, unknown
+    """The user's keymap and the ids it names that do not exist (to warn about).
+
+    Dotted ids (`picker.close`, `connections.add`) belong to other screens and pass through.
+    """
+    usable = {k: v for k, v in keymap.items() if v.strip() and (k in ALL_IDS or "." in k)}
+    unknown = sorted(k for k in keymap if k not in usable)
+    return usable, unknown
 
 
 def first_key(binding_id: str, keymap: Mapping[str, str] | None = None) -> str:

@@ -32,8 +32,10 @@ async def test_an_exception_in_a_handler_leaves_one_line_and_a_logged_traceback(
 
 
 def test_keymap_keeps_known_ids_and_reports_unknown_ones() -> None:
-    known, unknown = keymap_from_settings({"pick_model": "f2", "stop": "ctrl+x", "bogus": "f9"})
-    assert known == {"pick_model": "f2", "stop": "ctrl+x"}
+    known, unknown = keymap_from_settings(
+        {"pick_model": "f2", "stop": "ctrl+x", "picker.close": "f10", "bogus": "f9"}
+    )
+    assert known == {"pick_model": "f2", "stop": "ctrl+x", "picker.close": "f10"}
     assert unknown == ["bogus"]
 
 

@@ -146,3 +146,18 @@ async def test_status_line_shows_figures_and_spinner_stops_when_idle() -> None:
             line == "OpenRouter · claude-x · ↑1,200 ↓345 tok · $0.001234 · ttft 0.42s · 35.1 tok/s"
         )
         assert not status.spinning
+
+
+async def test_text_shows_while_streaming_not_only_at_the_end() -> None:
+    app = WidgetHarness()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = await app.query_one(Transcript).add(Entry("a1", "assistant", ""))
+        assert isinstance(view, AssistantMessageView)
+        view.begin_stream()
+        view.add_text("First words")
+        await pilot.pause(0.1)
+        assert view.query_one(Markdown).source == "First words"
+        view.add_text(" and more")
+        await pilot.pause(0.1)
+        assert view.query_one(Markdown).source == "First words and more"
+        await view.end_stream("stop")

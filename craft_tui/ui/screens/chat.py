@@ -103,7 +103,9 @@ class ChatScreen(Screen[None]):
         """Render `session`'s conversation (its active branch)."""
         self.session = session
         self._editing = None
-        await self.transcript.show(list(session.messages))
+        messages = list(session.messages)
+        self.prompt.sent = [m.text for m in messages if m.role == "user"][-50:]
+        await self.transcript.show(messages)
         self._refresh_chrome()
 
     # ---------------------------------------------------------------- views

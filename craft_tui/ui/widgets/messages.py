@@ -123,6 +123,7 @@ class AssistantMessageView(MessageView):
         self._pending_reasoning: list[str] = []
         self._stream: MarkdownStream | None = None
         self._flush_timer: Timer | None = None
+        self._flush_scheduled = False
         self._last_flush = 0.0
         self._clock = clock
         self._error = error
@@ -186,17 +187,19 @@ class AssistantMessageView(MessageView):
             self._schedule_flush()
 
     def _schedule_flush(self) -> None:
-        if self._flush_timer is not None:
+        if self._flush_scheduled:
             return
+        self._flush_scheduled = True
         wait = self._last_flush + FLUSH_INTERVAL - self._clock()
         if wait <= 0:
             # The first fragment after a quiet spell goes straight out: no added latency.
-            self._flush_timer = self.set_timer(0, self._flush)
+            self.call_later(self._flush)
         else:
             self._flush_timer = self.set_timer(wait, self._flush)
 
     async def _flush(self) -> None:
         self._flush_timer = None
+        self._flush_scheduled = False
         self._last_flush = self._clock()
         if self._pending_reasoning:
             self._reasoning.add("".join(self._pending_reasoning))

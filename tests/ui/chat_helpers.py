@@ -1,0 +1,98 @@
+"""Building the real app against loopback fake servers, and waiting on it without sleeping blindly."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from textual.pilot import Pilot
+
+from craft_tui.config.schema import Config
+from craft_tui.config.store import save_config
+from craft_tui.config.urls import normalize_base_url
+from craft_tui.ui.app import CraftApp
+from craft_tui.ui.screens.chat import ChatScreen
+from craft_tui.ui.widgets.messages import AssistantMessageView, MessageView
+from tests.servers.fake import FakeLLMServer
+
+
+def connection_dict(
+    server: FakeLLMServer, slug: str = "fake", model: str = "fake-model", name: str = "Fake"
+) -> dict[str, Any]:
+    return {
+        "slug": slug,
+        "name": name,
+        "protocol": server.protocol,
+        "base_url": normalize_base_url(server.protocol, server.base_url),
+        "auth": {"type": "none"},
+        "models": [{"id": model}, {"id": f"{model}-large"}],
+        "default_model": model,
+    }
+
+
+def make_config(*servers: FakeLLMServer, **settings: Any) -> Config:
+    """A config with one no-auth connection per server (slugs fake, fake2, …), saved to disk."""
+    connections = [
+        connection_dict(
+            server, slug="fake" if i == 0 else f"fake{i + 1}", name=f"Fake{'' if i == 0 else i + 1}"
+        )
+        for i, server in enumerate(servers)
+    ]
+    config = Config.model_validate({"connections": connections, "settings": settings})
+    save_config(config)
+    return config
+
+
+def make_app(*servers: FakeLLMServer, new: bool = False, **kwargs: Any) -> CraftApp:
+    settings = kwargs.pop("settings", {})
+    return CraftApp(
+        make_config(*servers, **settings), new_conversation=new, clock=lambda: 1000.0, **kwargs
+    )
+
+
+async def wait_until(
+    pilot: Pilot[Any], predicate: Callable[[], bool], timeout: float = 15.0
+) -> None:
+    """Let the app run until `predicate()` holds; the timeout only guards against a hang."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError("condition never became true")
+        await pilot.pause(0.02)
+
+
+async def ready(pilot: Pilot[Any]) -> ChatScreen:
+    """The chat screen once its conversation is loaded."""
+    screen = pilot.app.screen
+    assert isinstance(screen, ChatScreen)
+    await wait_until(pilot, lambda: screen.session is not None)
+    return screen
+
+
+async def send(pilot: Pilot[Any], text: str) -> ChatScreen:
+    """Type `text` in the prompt and press Enter (waits for the app to be ready first)."""
+    chat = await ready(pilot)
+    chat.prompt.focus()
+    chat.prompt.insert(text)
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: chat.busy or bool(chat.transcript.views()))
+    return chat
+
+
+async def answered(pilot: Pilot[Any], chat: ChatScreen) -> AssistantMessageView:
+    """Wait for the current answer to end; return its view."""
+    await wait_until(pilot, lambda: not chat.busy)
+    await pilot.pause()
+    return last_answer(chat)
+
+
+def last_answer(chat: ChatScreen) -> AssistantMessageView:
+    views = [v for v in chat.transcript.views() if isinstance(v, AssistantMessageView)]
+    assert views, "no answer in the transcript"
+    return views[-1]
+
+
+def views(chat: ChatScreen) -> list[MessageView]:
+    return chat.transcript.views()
