@@ -202,3 +202,32 @@ def test_ctrl_c_stops_with_130_and_keeps_what_arrived(isolated_home: Path) -> No
         assert (seen + out).decode() == "first \n"
         assert b"stopped" in err and b"Traceback" not in err
         assert fake.wait_for_disconnect(10)
+
+
+def test_reader_going_away_stops_quietly(isolated_home: Path) -> None:
+    with FakeLLMServer(reply="word " * 20000, chunk_size=50) as fake:
+        add_connection(fake, key=KEY)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "craft_tui", "ask", "Hi"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=subprocess_env(isolated_home),
+        )
+        assert process.stdout is not None and process.stderr is not None
+        head = process.stdout.read(20)  # like `| head -c 20`
+        process.stdout.close()
+        err = process.stderr.read()
+        process.wait(timeout=30)
+    assert head == b"word word word word "
+    assert process.returncode == 0
+    assert b"Traceback" not in err and b"Exception" not in err, err.decode()
+
+
+def test_empty_answer_is_said_on_stderr(isolated_home: Path) -> None:
+    with FakeLLMServer(reply="") as fake:
+        add_connection(fake, key=KEY)
+        result = craft(isolated_home, "ask", "Hi")
+    assert result.returncode == 0
+    assert result.stdout == ""
+    assert "empty answer" in result.stderr

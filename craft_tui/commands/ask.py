@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import sys
 from typing import TextIO
 
@@ -90,31 +91,35 @@ async def stream_answer(
     wrote_text = ""
     in_reasoning = False
     try:
-        async for event in driver.stream(request):
-            if isinstance(event, TextDelta):
-                if in_reasoning:
-                    err.write(f"{_RESET}\n")
+        # aclosing: the response is closed here and now, before the client, whatever stops us.
+        async with contextlib.aclosing(driver.stream(request)) as events:  # type: ignore[type-var]
+            async for event in events:
+                if isinstance(event, TextDelta):
+                    if in_reasoning:
+                        err.write(f"{_RESET}\n")
+                        err.flush()
+                        in_reasoning = False
+                    out.write(event.text)
+                    out.flush()
+                    wrote_text = event.text or wrote_text
+                elif isinstance(event, ReasoningDelta) and reasoning_visible:
+                    err.write(("" if in_reasoning else _DIM) + event.text)
                     err.flush()
-                    in_reasoning = False
-                out.write(event.text)
-                out.flush()
-                wrote_text = event.text or wrote_text
-            elif isinstance(event, ReasoningDelta) and reasoning_visible:
-                err.write(("" if in_reasoning else _DIM) + event.text)
-                err.flush()
-                in_reasoning = True
-            elif isinstance(event, Usage):
-                usage = usage.merged(event)
-            elif isinstance(event, Finish):
-                finish = event
+                    in_reasoning = True
+                elif isinstance(event, Usage):
+                    usage = usage.merged(event)
+                elif isinstance(event, Finish):
+                    finish = event
     finally:
-        if in_reasoning:
-            err.write(f"{_RESET}\n")
-        if wrote_text and not wrote_text.endswith("\n"):
-            out.write("\n")
         with contextlib.suppress(OSError, ValueError):
+            if in_reasoning:
+                err.write(f"{_RESET}\n")
+            if wrote_text and not wrote_text.endswith("\n"):
+                out.write("\n")
             out.flush()
         await driver.aclose()
+    if not wrote_text:
+        print("craft-tui: the model returned an empty answer.", file=err)
     if finish is not None and finish.reason == "length":
         print("craft-tui: the answer hit the max tokens limit (--max-tokens).", file=err)
     elif finish is not None and finish.reason == "content_filter":
@@ -145,6 +150,11 @@ def run(args: argparse.Namespace) -> int:
     )
     try:
         asyncio.run(stream_answer(connection, request, sys.stdout, sys.stderr, args.usage))
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, and keep Python's exit flush quiet too.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         with contextlib.suppress(OSError, ValueError):
             sys.stdout.flush()

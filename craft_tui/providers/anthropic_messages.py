@@ -85,7 +85,7 @@ class _StreamParser:
         if not isinstance(data, dict):
             raise malformed_event_error(self.ctx, event.data)
         kind = data.get("type") or event.event
-        if kind == "error" or event.event == "error":
+        if kind == "error" or event.event == "error" or isinstance(data.get("error"), dict):
             raise error_from_stream_payload(data, self.ctx)
         if kind == "message_start":
             message = data.get("message")

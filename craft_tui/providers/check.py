@@ -7,6 +7,7 @@ model for a 1-token answer. Used by `craft-tui connection test` and the connecti
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -60,9 +61,10 @@ async def check_connection(connection: Connection, api_key: str | None) -> Async
         request = ChatRequest(model=model, messages=(ChatMessage("user", "Say OK."),), max_tokens=1)
         text = ""
         try:
-            async for event in driver.stream(request):
-                if isinstance(event, TextDelta):
-                    text += event.text
+            async with contextlib.aclosing(driver.stream(request)) as events:  # type: ignore[type-var]
+                async for event in events:
+                    if isinstance(event, TextDelta):
+                        text += event.text
         except ProviderError as error:
             yield CheckStep("answer", False, error.message, error)
             return

@@ -127,3 +127,24 @@ async def test_gateway_answering_one_json_message(fake_anthropic: FakeLLMServer)
     await driver.aclose()
     assert text_of(events) == "whole"
     assert events[-1] == Finish("stop", "end_turn")
+
+
+async def test_openai_shaped_error_inside_a_messages_stream_is_raised_after_the_text() -> None:
+    from craft_tui.providers.errors import ErrorKind, ProviderError
+    from craft_tui.providers.types import TextDelta
+
+    with FakeLLMServer(
+        protocol="anthropic",
+        reply="one two three",
+        midstream_error="openrouter",  # {"error": {...}} without an Anthropic `type`
+        midstream_error_after=1,
+    ) as server:
+        driver = AnthropicMessages(connection_for(server), KEY)
+        text = ""
+        with pytest.raises(ProviderError) as caught:
+            async for event in driver.stream(ask()):
+                if isinstance(event, TextDelta):
+                    text += event.text
+        await driver.aclose()
+    assert text == "one "
+    assert caught.value.kind is ErrorKind.OVERLOADED
