@@ -217,7 +217,8 @@ def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> f
 
 
 def _quote(reason: str | None) -> str:
-    return f": {reason}" if reason else ""
+    """`: reason` without a doubled full stop when the sentence goes on after it."""
+    return f": {reason.rstrip(' .')}" if reason else ""
 
 
 def _auth_hint(ctx: ErrorContext) -> str:
@@ -312,11 +313,10 @@ def classify(
         )
 
     if reason.is_html and status != 404:
-        title = f" ({message})" if message else ""
         return error(
             ErrorKind.HTML_RESPONSE,
-            f"Got a web page instead of the API's answer (HTTP {status}{title}); a proxy or gateway "
-            "answered.",
+            f"A proxy or gateway answered with a web page instead of the API's JSON "
+            f"(HTTP {status}{_quote(message)}).",
             "Check the base URL points at the API, not a website or login page; if a company proxy "
             "is in the way, set HTTPS_PROXY or the connection's CA bundle. If it is a gateway error, "
             "try again shortly.",
@@ -361,7 +361,7 @@ def classify(
         model = f"{ctx.model!r} " if ctx.model else ""
         return error(
             ErrorKind.MODEL_NOT_FOUND,
-            f"The server does not know the model {model}({message or status}).",
+            f"The server does not know the model {model}({(message or str(status)).rstrip(' .')}).",
             _model_hint(ctx, message),
         )
     if status in {404, 405}:
