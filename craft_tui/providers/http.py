@@ -11,6 +11,7 @@ Choices made here on purpose:
 
 from __future__ import annotations
 
+import logging
 import ssl
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -29,6 +30,7 @@ from craft_tui.providers.error_mapping import (
 from craft_tui.providers.errors import ErrorKind, ProviderError
 
 USER_AGENT = f"craft-tui/{__version__}"
+log = logging.getLogger(__name__)
 _MAX_ERROR_BODY = 64 * 1024
 
 
@@ -136,7 +138,9 @@ class HttpDriver:
                     raise await self._error(response, ctx)
                 yield response
         except httpx.HTTPError as error:
-            raise error_from_exception(error, ctx, mid_stream=False) from None
+            mapped = error_from_exception(error, ctx, mid_stream=False)
+            log.warning("POST %s failed: %s (%s)", url, mapped.kind.value, type(error).__name__)
+            raise mapped from None
 
     async def _error(self, response: httpx.Response, ctx: ErrorContext) -> ProviderError:
         body = b""
@@ -147,7 +151,17 @@ class HttpDriver:
                     break
         except httpx.HTTPError:
             pass  # the status alone still says a lot
-        return error_from_response(response.status_code, response.headers, body, ctx)
+        error = error_from_response(response.status_code, response.headers, body, ctx)
+        # The log gets the URL, status, kind and the server's (key-scrubbed) reason; never headers.
+        log.warning(
+            "%s %s -> %s %s: %s",
+            response.request.method,
+            response.request.url,
+            response.status_code,
+            error.kind.value,
+            error.server_reason or "",
+        )
+        return error
 
     async def _get_json(self, url: str, params: Mapping[str, str] | None = None) -> Any:
         """GET a JSON document; 404/405 mean the server has no such list (NO_MODEL_LIST)."""
