@@ -88,3 +88,34 @@ def test_model_lists_in_each_shape() -> None:
         assert show["model_info"]["llama.context_length"] == 4096
         server.configure(model_list=None)
         assert httpx.get(server.base_url + "/models").status_code == 404
+
+
+def test_standalone_script_prints_its_url_and_serves() -> None:
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.servers",
+            "--port",
+            "0",
+            "--protocol",
+            "anthropic",
+            "--reply",
+            "Hi you",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:")
+        response = httpx.post(url + "/v1/messages", json={"stream": True}, timeout=10)
+        assert '"text": "Hi "' in response.text and "message_stop" in response.text
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert process.returncode == 0
