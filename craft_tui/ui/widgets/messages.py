@@ -142,7 +142,7 @@ class AssistantMessageView(MessageView):
     async def on_mount(self) -> None:
         self._update_note()
         if self._error is not None:
-            await self.mount(ErrorView(self._error, retry_key=self._retry_key))
+            await self.mount(ErrorView(self._error, retry_key=self._retry_key, clock=self._clock))
 
     @property
     def text(self) -> str:
@@ -229,7 +229,7 @@ class AssistantMessageView(MessageView):
         """Show the error inline, replacing an earlier one."""
         self._error = error
         await self.query(ErrorView).remove()
-        await self.mount(ErrorView(error, retry_key=self._retry_key))
+        await self.mount(ErrorView(error, retry_key=self._retry_key, clock=self._clock))
 
     def _update_note(self) -> None:
         if self._stream is not None:

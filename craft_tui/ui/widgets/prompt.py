@@ -30,7 +30,9 @@ class PromptArea(TextArea):
             self.text = text
 
     def __init__(self, *, id: str | None = None) -> None:
+        # A steady cursor: a blinking one wakes the app twice a second forever (CPU when idle).
         super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
+        self.cursor_blink = False
         self.sent: list[str] = []
         self._recall_index: int | None = None
 
