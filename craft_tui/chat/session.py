@@ -19,7 +19,8 @@ The screen drives a session and renders the events it yields::
 
 Guarantees: the user's prompt is committed before the driver is even opened; the answer is
 saved as it grows, throttled (every `save_interval` seconds or `save_chars` characters,
-whichever comes first), so kill -9 keeps what arrived; cancelling the task (Esc) saves the
+whichever comes first, plus once when the stream pauses with text unsaved), so kill -9 keeps
+what arrived; cancelling the task (Esc) saves the
 partial as "cancelled" and lets `CancelledError` propagate; a `ProviderError` keeps the partial
 and records the error's kind and message. Chunks are collected in a list (no quadratic string
 building, no SQLite write per chunk).
@@ -150,6 +151,10 @@ class _Answer:
     def add_reasoning(self, text: str, now: float) -> None:
         self.add(self._reasoning, text, now)
 
+    @property
+    def unsaved(self) -> bool:
+        return self._unsaved > 0
+
     def due(self, now: float) -> bool:
         return self._unsaved > 0 and (
             self._unsaved >= self._chars or now - self._last_save >= self._interval
@@ -194,6 +199,52 @@ class _Answer:
         }
 
 
+class _PartialSaver:
+    """Writes the growing answer to its row: when due as chunks arrive, and once more when the
+    stream pauses with text still unsaved (so a kill during a long pause loses nothing)."""
+
+    def __init__(
+        self,
+        store: HistoryStore,
+        row_id: str,
+        answer: _Answer,
+        clock: Clock,
+        idle_after: float | None,
+    ) -> None:
+        self._store = store
+        self._row_id = row_id
+        self._answer = answer
+        self._clock = clock
+        self._idle_after = idle_after
+        self._timer: asyncio.TimerHandle | None = None
+
+    def arrived(self) -> None:
+        now = self._clock()
+        if self._answer.due(now):
+            self._save(now)
+        elif self._idle_after is not None and self._timer is None and self._answer.unsaved:
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(self._idle_after, self._idle)
+
+    def _save(self, now: float) -> None:
+        self.stop()
+        self._store.update_message_text(self._row_id, self._answer.text, self._answer.reasoning)
+        self._answer.saved(now)
+
+    def _idle(self) -> None:
+        self._timer = None
+        if self._answer.unsaved:
+            try:
+                self._save(self._clock())
+            except HistoryError as error:  # the next save (or the final one) tries again
+                log.error("could not save the partial answer: %s", error)
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+
 async def _aclose(events: AsyncIterator[StreamEvent]) -> None:
     close = getattr(events, "aclose", None)
     if close is not None:
@@ -217,6 +268,7 @@ class ChatSession:
         clock: Clock = time.monotonic,
         save_interval: float = SAVE_INTERVAL_S,
         save_chars: int = SAVE_CHARS,
+        idle_save: bool = True,
     ) -> None:
         self.store = store
         self.conversation = conversation
@@ -226,6 +278,7 @@ class ChatSession:
         self._clock = clock
         self._save_interval = save_interval
         self._save_chars = save_chars
+        self._idle_save = idle_save
         self._switched: dict[str, Connection] = {}
         self._path: list[StoredMessage] = path_to(
             store.all_messages(conversation.id), conversation.active_leaf_id
@@ -392,13 +445,24 @@ class ChatSession:
             request = build_request(self._path[:-1], self.conversation, connection, model)
             driver = self._driver_opener(connection)
             answer.started = self._clock()
+            saver = _PartialSaver(
+                self.store,
+                row.id,
+                answer,
+                self._clock,
+                self._save_interval if self._idle_save else None,
+            )
             events = driver.stream(request)
             try:
                 async for event in events:
-                    chunk = self._take(event, answer, row.id)
+                    chunk = self._take(event, answer)
                     if chunk is not None:
+                        saver.arrived()
                         yield chunk
+                    elif isinstance(event, Usage):
+                        yield UsageUpdate(answer.usage or event)
             finally:
+                saver.stop()
                 await _aclose(events)
         except ProviderError as error:
             failed = self._finish(
@@ -423,29 +487,20 @@ class ChatSession:
         done = self._finish(row, answer, connection, model, answer.finish_reason or "stop")
         yield AnswerFinished(done)
 
-    def _take(self, event: StreamEvent, answer: _Answer, row_id: str) -> SessionEvent | None:
-        """Account for one driver event; save the partial when due; return what to yield."""
-        now = self._clock()
-        out: SessionEvent | None = None
+    def _take(self, event: StreamEvent, answer: _Answer) -> TextChunk | ReasoningChunk | None:
+        """Account for one driver event; return the chunk to pass on, if it is one."""
         match event:
             case TextDelta(text=text) if text:
-                answer.add_text(text, now)
-                out = TextChunk(text)
+                answer.add_text(text, self._clock())
+                return TextChunk(text)
             case ReasoningDelta(text=text) if text:
-                answer.add_reasoning(text, now)
-                out = ReasoningChunk(text)
+                answer.add_reasoning(text, self._clock())
+                return ReasoningChunk(text)
             case Usage():
                 answer.usage = event if answer.usage is None else answer.usage.merged(event)
-                return UsageUpdate(answer.usage)
             case Finish(reason=reason):
                 answer.finish_reason = reason
-                return None
-            case _:
-                return None
-        if answer.due(now):
-            self.store.update_message_text(row_id, answer.text, answer.reasoning)
-            answer.saved(now)
-        return out
+        return None
 
     def _finish(
         self,

@@ -5,6 +5,7 @@ branches on regenerate and edit, and switching model for the next request."""
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import pytest
@@ -34,9 +35,10 @@ def store() -> HistoryStore:
 
 
 def make_session(
-    store: HistoryStore, opener: Opener, clock: Clock | None = None, **kwargs: Any
+    store: HistoryStore, opener: Opener, clock: Any = None, **kwargs: Any
 ) -> ChatSession:
     cfg = kwargs.pop("cfg", None) or config(connection("fake"), connection("other"))
+    kwargs.setdefault("idle_save", False)  # these tests drive time with the fake clock
     conversation = store.create_conversation(connection_slug="fake", model="small")
     return ChatSession(
         store, conversation, driver_opener=opener, config=cfg, clock=clock or Clock(), **kwargs
@@ -117,6 +119,26 @@ async def test_partial_answer_is_saved_every_half_second_or_two_kilobytes(
     assert await on_disk_at(gates[2]) == "a" * 100 + "bc" + "x" * 2100
     await asyncio.wait_for(task, HANG_GUARD)
     assert stored_answer(store, session).text == "a" * 100 + "bc" + "x" * 2100 + "tail"
+
+
+async def test_text_left_unsaved_when_the_stream_pauses_is_saved_during_the_pause(
+    store: HistoryStore,
+) -> None:
+    pause = Gate()
+    driver = ScriptedDriver([TextDelta("before the pause"), pause, TextDelta("!"), Finish("stop")])
+    session = make_session(
+        store, Opener(driver), time.monotonic, idle_save=True, save_interval=0.05
+    )
+    task = asyncio.create_task(collect(session.send("Go")))
+    await asyncio.wait_for(pause.reached.wait(), HANG_GUARD)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + HANG_GUARD
+    while stored_answer(store, session).text != "before the pause":
+        assert loop.time() < deadline, "the paused partial was never saved"
+        await asyncio.sleep(0.01)
+    pause.release.set()
+    await asyncio.wait_for(task, HANG_GUARD)
+    assert stored_answer(store, session).text == "before the pause!"
 
 
 async def test_no_write_per_chunk(store: HistoryStore) -> None:
