@@ -231,3 +231,40 @@ def test_empty_answer_is_said_on_stderr(isolated_home: Path) -> None:
     assert result.returncode == 0
     assert result.stdout == ""
     assert "empty answer" in result.stderr
+
+
+class _Terminal:
+    """A text sink that says it is a terminal, like stderr in an interactive shell."""
+
+    def __init__(self, tty: bool) -> None:
+        self.text = ""
+        self._tty = tty
+
+    def write(self, text: str) -> int:
+        self.text += text
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return self._tty
+
+
+@pytest.mark.parametrize("tty", [True, False])
+async def test_reasoning_goes_to_stderr_dimmed_only_on_a_terminal(
+    isolated_home: Path, tty: bool
+) -> None:
+    from craft_tui.commands.ask import stream_answer
+    from craft_tui.providers.types import ChatMessage, ChatRequest
+
+    with FakeLLMServer(reply="Answer.", reasoning="Thinking hard.") as fake:
+        connection = add_connection(fake, key=KEY)
+        out, err = _Terminal(False), _Terminal(tty)
+        request = ChatRequest(model="fake-small", messages=(ChatMessage("user", "Hi"),))
+        await stream_answer(connection, request, out, err, show_usage=False)  # type: ignore[arg-type]
+    assert out.text == "Answer.\n"
+    if tty:
+        assert err.text == "\x1b[2mThinking hard.\x1b[0m\n"
+    else:
+        assert err.text == ""

@@ -12,6 +12,7 @@ Choices made here on purpose:
 from __future__ import annotations
 
 import logging
+import re
 import ssl
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -32,6 +33,7 @@ from craft_tui.providers.errors import ErrorKind, ProviderError
 USER_AGENT = f"craft-tui/{__version__}"
 log = logging.getLogger(__name__)
 _MAX_ERROR_BODY = 64 * 1024
+_SENDABLE_KEY = re.compile(r"[\x21-\x7e]+")  # visible ASCII, no spaces
 
 
 def _verify(connection: Connection) -> ssl.SSLContext | bool:
@@ -85,7 +87,16 @@ class HttpDriver:
 
     @property
     def _key(self) -> str | None:
-        return self.__key
+        """The key, checked to be sendable in a header (a pasted key may hide odd characters)."""
+        key = self.__key
+        if key is not None and not _SENDABLE_KEY.fullmatch(key):
+            raise ProviderError(
+                ErrorKind.AUTHENTICATION,
+                "The stored key contains characters that cannot be sent in an HTTP header "
+                "(spaces, line breaks, or non-ASCII characters from copy and paste).",
+                f"Paste the key again: craft-tui connection key {self.connection.slug} --api-key-stdin.",
+            )
+        return key
 
     def _context(self, model: str | None = None) -> ErrorContext:
         connection = self.connection

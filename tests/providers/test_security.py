@@ -111,3 +111,19 @@ async def test_key_never_in_repr_error_or_log(
     assert "[key]" in error.message
     assert "401 authentication" in caplog.text  # the failure is logged...
     assert KEY not in caplog.text  # ...without the key
+
+
+@pytest.mark.parametrize("bad", ["sk-abc\u200bdef-123456", "sk-abc def", "sk-abc\ndef", "sk-ünï"])
+@pytest.mark.parametrize("protocol", ["openai", "anthropic"])
+async def test_key_with_unsendable_characters_is_a_clear_error(
+    fake_server: Any, protocol: str, bad: str
+) -> None:
+    server: FakeLLMServer = fake_server(protocol=protocol)
+    driver = make_driver(connection_for(server), bad)
+    with pytest.raises(ProviderError) as caught:
+        await collect(driver, ask())
+    await driver.aclose()
+    assert caught.value.kind is ErrorKind.AUTHENTICATION
+    assert "Paste the key again" in caught.value.hint
+    assert bad not in str(caught.value)
+    assert server.chat_requests == []
