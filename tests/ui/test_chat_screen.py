@@ -294,3 +294,70 @@ async def test_unexpected_exception_in_an_answer_is_shown_inline_not_a_crash(fak
 def last_answer_or_none(chat: Any) -> Any:
     answers = [v for v in chat.transcript.views() if isinstance(v, AssistantMessageView)]
     return answers[-1] if answers else None
+
+
+async def test_model_picker_choice_switches_connection_and_model_mid_conversation(
+    fake_server,
+) -> None:
+    from craft_tui.ui.screens.model_picker import ModelChoice, ModelPickerScreen
+
+    first = fake_server(reply="From the first.")
+    second = fake_server(reply="From the second.")
+    app = make_app(first, second)
+    async with app.run_test(size=(100, 30)) as pilot:
+        chat = await send(pilot, "One")
+        await answered(pilot, chat)
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: isinstance(app.screen, ModelPickerScreen))
+        app.screen.dismiss(ModelChoice("fake2", "fake-model-large"))
+        await wait_until(pilot, lambda: "fake-model-large" in chat.prompt.placeholder)
+        assert app.screen is chat
+        assert chat.prompt.placeholder.startswith("Message fake-model-large")
+        chat.prompt.insert("Two")
+        await pilot.press("enter")
+        answer = await answered(pilot, chat)
+        assert answer.text == "From the second."
+        assert second.requests[-1].json["model"] == "fake-model-large"
+        assert [m["role"] for m in second.requests[-1].json["messages"]] == [
+            "user",
+            "assistant",
+            "user",
+        ]
+        assert chat.session.conversation.connection_slug == "fake2"
+
+
+async def test_ctrl_g_opens_the_connections_screen_and_closing_reloads_config(fake_server) -> None:
+    from craft_tui.config.store import update_config
+
+    app = make_app(fake_server())
+    async with app.run_test(size=(100, 30)) as pilot:
+        chat = await ready(pilot)
+        await pilot.press("ctrl+g")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ConnectionsScreen")
+
+        def rename(config: Any) -> None:
+            config.connections[0].name = "Renamed"
+
+        update_config(rename)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: chat.status.line().plain.startswith("Renamed · "))
+        assert app.screen is chat
+
+
+async def test_system_prompt_modal_sets_the_conversation_system_prompt(fake_server) -> None:
+    from textual.widgets import TextArea
+
+    server = fake_server(reply="Arr.")
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        chat = await ready(pilot)
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "SystemPromptScreen")
+        app.screen.query_one(TextArea).insert("Talk like a pirate.")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: app.screen is chat)
+        await send(pilot, "Hello")
+        await answered(pilot, chat)
+        sent = server.requests[-1].json["messages"]
+        assert sent[0] == {"role": "system", "content": "Talk like a pirate."}
+        assert chat.session.conversation.system_prompt == "Talk like a pirate."
