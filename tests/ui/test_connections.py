@@ -459,3 +459,31 @@ async def test_fetch_models_reports_a_server_that_refuses_the_key(
         results = str(form.query_one("#results", Static).render())
         assert results.startswith("✗ models  The server rejected the API key (401")
         assert form.query_one("#models", Input).value == ""
+
+
+async def test_t_in_the_list_opens_the_form_with_the_test_running(
+    fake_server,  # noqa: F811
+) -> None:
+    server: FakeLLMServer = fake_server()
+    add_connection(
+        Connection(
+            slug="fake",
+            name="Fake",
+            protocol="openai",
+            base_url=server.openai_base_url,
+            auth=NoAuth(),
+            models=["fake-small"],
+        )
+    )
+    app = Host(lambda: ConnectionsScreen())
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("t")
+        form = app.screen
+        assert isinstance(form, ConnectionFormScreen)
+        await pilot.pause()
+        await form.workers.wait_for_complete()
+        await pilot.pause()
+        assert "Test passed." in str(form.query_one("#results", Static).render())
+        await pilot.press("escape")  # nothing was changed: closes without asking
+        assert isinstance(app.screen, ConnectionsScreen)
+    assert len(server.chat_requests) == 1

@@ -198,3 +198,12 @@ async def test_stale_lists_refresh_in_the_background_from_the_server(
         await pilot.press(*"large", "enter")
     assert app.results == [ModelChoice("fake", "fake-large")]
     assert any(r.path.endswith("/models") for r in server.requests)
+
+
+async def test_without_connections_it_says_where_to_add_one() -> None:
+    app = Host(ModelPickerScreen(None, recent=[], refresh_lists=False))
+    async with app.run_test(size=(100, 30)) as pilot:
+        status = str(app.screen.query_one("#picker-status", Static).render())
+        assert status == "No connections yet: add one in the connections screen (ctrl+g)."
+        await pilot.press(*"gpt-4o", "enter")  # nothing to attach a typed id to: stays open
+        assert isinstance(app.screen, ModelPickerScreen)

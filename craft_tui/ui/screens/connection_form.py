@@ -146,8 +146,11 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         draft: FormDraft | None = None,
         store: SecretStore | None = None,
         checker: Checker | None = None,
+        *,
+        test_now: bool = False,
     ) -> None:
         super().__init__()
+        self.test_now = test_now
         self.existing = connection
         self.checker = checker
         self.draft = draft or FormDraft()
@@ -362,6 +365,8 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         self._update_preview()
         self.query_one("#name", Input).focus()
         self.call_after_refresh(self._remember_initial)
+        if self.test_now:
+            self.call_after_refresh(self.action_test)
 
     def _snapshot(self) -> tuple[object, ...]:
         """Every field's current value, to tell whether anything was typed or changed."""

@@ -103,6 +103,7 @@ class ConnectionsScreen(ModalScreen[None]):
         Binding("escape", "close", "Close", id="connections.close"),
         Binding("a", "add", "Add", id="connections.add"),
         Binding("e", "edit", "Edit", id="connections.edit"),
+        Binding("t", "test", "Test", id="connections.test"),
         Binding("d,delete", "delete", "Delete", id="connections.delete"),
         Binding("s", "make_default", "Make default", id="connections.default"),
     ]
@@ -221,6 +222,7 @@ class ConnectionsScreen(ModalScreen[None]):
         connection: Connection | None = None,
         draft: FormDraft | None = None,
         finding: Finding | None = None,
+        test_now: bool = False,
     ) -> None:
         def saved(slug: str | None) -> None:
             if slug is None:
@@ -231,7 +233,8 @@ class ConnectionsScreen(ModalScreen[None]):
             self.query_one("#connection-list", OptionList).focus()
 
         self.app.push_screen(
-            ConnectionFormScreen(connection, draft, self.store, self.checker), saved
+            ConnectionFormScreen(connection, draft, self.store, self.checker, test_now=test_now),
+            saved,
         )
 
     @on(Button.Pressed, "#add")
@@ -243,6 +246,12 @@ class ConnectionsScreen(ModalScreen[None]):
         connection = self.selected
         if connection is not None:
             self._open_form(connection)
+
+    def action_test(self) -> None:
+        """Open the highlighted connection's form with its test already running."""
+        connection = self.selected
+        if connection is not None:
+            self._open_form(connection, test_now=True)
 
     @on(OptionList.OptionSelected, "#connection-list")
     def _edit_selected(self) -> None:

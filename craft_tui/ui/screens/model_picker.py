@@ -324,6 +324,14 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
 
     def _update_status(self, shown: int) -> None:
         total = len(self.entries)
+        if not total and not self.connections:
+            from craft_tui.ui.bindings import first_key
+
+            key = first_key("open_connections", getattr(self.app, "keymap", None))
+            self.query_one("#picker-status", Static).update(
+                f"No connections yet: add one in the connections screen ({key})."
+            )
+            return
         matching = self._matching
         text = f"{matching:,} of {total:,} models"
         if matching > shown:
