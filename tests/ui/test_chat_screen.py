@@ -361,3 +361,19 @@ async def test_system_prompt_modal_sets_the_conversation_system_prompt(fake_serv
         sent = server.requests[-1].json["messages"]
         assert sent[0] == {"role": "system", "content": "Talk like a pirate."}
         assert chat.session.conversation.system_prompt == "Talk like a pirate."
+
+
+async def test_a_corrupt_history_file_is_reported_and_left_untouched(fake_server) -> None:
+    from craft_tui.config import paths
+
+    history = paths.history_file()
+    history.parent.mkdir(parents=True, exist_ok=True)
+    history.write_bytes(b"this is not a database" * 100)
+    app = make_app(fake_server())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(
+            pilot, lambda: any("history.db" in str(n.message) for n in app._notifications)
+        )
+        assert app.is_running
+        assert "Traceback" not in " ".join(str(n.message) for n in app._notifications)
+    assert history.read_bytes() == b"this is not a database" * 100

@@ -198,6 +198,8 @@ class ChatScreen(Screen[None]):
                             self._live.add_text(text)
                     case core.ReasoningChunk(text=text):
                         if self._live is not None:
+                            if self.status.spinning:
+                                status.streaming()
                             self._live.add_reasoning(text)
                     case core.AnswerFinished(message=message):
                         await self._end_live(message.finish_reason)
@@ -228,8 +230,14 @@ class ChatScreen(Screen[None]):
         if event.state is not WorkerState.ERROR or event.worker.error is None:
             return
         error = event.worker.error
+        from craft_tui.chat.history import HistoryError
+        from craft_tui.config.store import ConfigError
+
         if isinstance(error, ProviderError):
             display = ErrorDisplay.from_error(error)
+        elif isinstance(error, HistoryError | ConfigError):
+            # Already one clear sentence naming the file; the file is left untouched.
+            display = ErrorDisplay(kind=ErrorKind.UNKNOWN, message=str(error))
         else:
             from craft_tui.logging_setup import log_exception
 
