@@ -150,7 +150,7 @@ class HttpDriver:
                 yield response
         except httpx.HTTPError as error:
             mapped = error_from_exception(error, ctx, mid_stream=False)
-            log.warning("POST %s failed: %s (%s)", url, mapped.kind.value, type(error).__name__)
+            log.info("POST %s failed: %s (%s)", url, mapped.kind.value, type(error).__name__)
             raise mapped from None
 
     async def _error(self, response: httpx.Response, ctx: ErrorContext) -> ProviderError:
@@ -163,8 +163,9 @@ class HttpDriver:
         except httpx.HTTPError:
             pass  # the status alone still says a lot
         error = error_from_response(response.status_code, response.headers, body, ctx)
+        # INFO, so a CLI without logging set up prints nothing; the app's log file records it.
         # The log gets the URL, status, kind and the server's (key-scrubbed) reason; never headers.
-        log.warning(
+        log.info(
             "%s %s -> %s %s: %s",
             response.request.method,
             response.request.url,
