@@ -456,6 +456,19 @@ class HistoryStore:
             updated_at=now,
         )
         with self._write() as db:
+            if parent_id is not None:
+                owner = db.execute(
+                    "SELECT conversation_id FROM messages WHERE id = ?", (parent_id,)
+                ).fetchone()
+                if owner is None or owner[0] != conversation_id:
+                    raise NotFoundError(f"No message {parent_id} in this conversation.")
+            if (
+                db.execute(
+                    "SELECT 1 FROM conversations WHERE id = ?", (conversation_id,)
+                ).fetchone()
+                is None
+            ):
+                raise NotFoundError(f"No conversation {conversation_id} in {self.path}.")
             db.execute(
                 "INSERT INTO messages (id, conversation_id, parent_id, role, text, reasoning, "
                 "connection_slug, model, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",

@@ -182,6 +182,18 @@ def test_deleting_an_inactive_branch_keeps_the_view(store: HistoryStore) -> None
     assert store.load_conversation(conv.id)[1] == []
 
 
+def test_a_message_cannot_hang_under_another_conversation(store: HistoryStore) -> None:
+    one, two = store.create_conversation(), store.create_conversation()
+    root = store.add_message(one.id, parent_id=None, role="user", text="in one")
+    with pytest.raises(NotFoundError):
+        store.add_message(two.id, parent_id=root.id, role="assistant", text="stray")
+    with pytest.raises(NotFoundError):
+        store.add_message(two.id, parent_id="no-such-id", role="assistant", text="stray")
+    with pytest.raises(NotFoundError):
+        store.add_message("no-such-conversation", parent_id=None, role="user", text="x")
+    assert store.all_messages(two.id) == []
+
+
 def test_rename_system_prompt_model_and_delete_conversation(store: HistoryStore) -> None:
     conv = store.create_conversation(connection_slug="a", model="x")
     store.add_message(conv.id, parent_id=None, role="user", text="hello")
