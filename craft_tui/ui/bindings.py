@@ -38,6 +38,8 @@ MESSAGE_KEYS: dict[str, tuple[str, str, bool]] = {
     "edit_message": ("e", "Edit & resend", True),
     "regenerate": ("r", "Regenerate", True),
     "delete_message": ("d", "Delete", True),
+    "previous_version": ("left_square_bracket", "‹ Version", True),
+    "next_version": ("right_square_bracket", "Version ›", True),
     "previous_message": ("up,k", "Previous", False),
     "next_message": ("down,j", "Next", False),
 }

@@ -377,3 +377,25 @@ async def test_a_corrupt_history_file_is_reported_and_left_untouched(fake_server
         assert app.is_running
         assert "Traceback" not in " ".join(str(n.message) for n in app._notifications)
     assert history.read_bytes() == b"this is not a database" * 100
+
+
+async def test_versions_of_an_edited_prompt_can_be_browsed_with_brackets(fake_server) -> None:
+    server = fake_server(echo=True)
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        chat = await send(pilot, "first")
+        await answered(pilot, chat)
+        views(chat)[0].focus()
+        await pilot.press("e")
+        chat.prompt.load_text("second")
+        await pilot.press("enter")
+        await answered(pilot, chat)
+        await wait_until(pilot, lambda: views(chat)[0].version == (2, 2))
+        assert "‹ 2/2 ›" in str(views(chat)[0].query_one(".message-label").render())
+        views(chat)[0].focus()
+        await pilot.press("left_square_bracket")
+        await wait_until(pilot, lambda: views(chat)[0].text == "first")
+        assert views(chat)[0].version == (1, 2)
+        assert "first" in views(chat)[1].text
+        await pilot.press("right_square_bracket")
+        await wait_until(pilot, lambda: views(chat)[0].text == "second")

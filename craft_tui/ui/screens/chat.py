@@ -7,6 +7,7 @@ partial answer as "cancelled" and the widget keeps it, marked as stopped.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -107,6 +108,7 @@ class ChatScreen(Screen[None]):
         self.prompt.sent = [m.text for m in messages if m.role == "user"][-50:]
         await self.transcript.show(messages)
         self._refresh_chrome()
+        self.refresh_versions()
 
     # ---------------------------------------------------------------- views
 
@@ -217,6 +219,7 @@ class ChatScreen(Screen[None]):
             status.stop_waiting()
             self._refresh_chrome()
             self.refresh_bindings()
+            self.refresh_versions()
 
     async def _end_live(self, finish_reason: str | None, error: ErrorDisplay | None = None) -> None:
         view, self._live = self._live, None
@@ -338,6 +341,10 @@ class ChatScreen(Screen[None]):
                     await self._regenerate(view)
             case "delete":
                 await self._delete(view)
+            case "previous_version":
+                await self._switch_version(view, -1)
+            case "next_version":
+                await self._switch_version(view, 1)
 
     def _copy_code(self, view: MessageView) -> None:
         from craft_tui.ui.clipboard import code_blocks
@@ -382,6 +389,44 @@ class ChatScreen(Screen[None]):
         await self.transcript.remove_from(view)
         self.prompt.focus()
         self._refresh_chrome()
+
+    # ---------------------------------------------------------------- branches
+
+    @work(group="versions", exclusive=True, exit_on_error=False)
+    async def refresh_versions(self) -> None:
+        """Label messages that have other versions (edits, regenerations): 'version 2/3'."""
+        session = self.session
+        if session is None:
+            return
+        store, conversation_id = session.store, session.conversation.id
+        everything = await asyncio.to_thread(store.all_messages, conversation_id)
+        children: dict[str | None, list[str]] = {}
+        parent_of: dict[str, str | None] = {}
+        for message in everything:
+            children.setdefault(message.parent_id, []).append(message.id)
+            parent_of[message.id] = message.parent_id
+        for view in self.transcript.views():
+            if view.message_id in parent_of:
+                versions = children[parent_of[view.message_id]]
+                view.set_version(versions.index(view.message_id) + 1, len(versions))
+
+    async def _switch_version(self, view: MessageView, step: int) -> None:
+        """Show another version of this message (and the branch below it)."""
+        if self.busy or self.session is None or view.message_id is None:
+            return
+        versions = self.session.siblings(view.message_id)
+        ids = [m.id for m in versions]
+        if view.message_id not in ids:
+            return
+        index = ids.index(view.message_id) + step
+        if not 0 <= index < len(ids):
+            return
+        self.session.select_branch(ids[index])
+        await self.show_session(self.session)
+        for candidate in self.transcript.views():
+            if candidate.message_id == ids[index]:
+                candidate.focus()
+                candidate.scroll_visible(animate=False)
 
     # ---------------------------------------------------------------- switching
 

@@ -22,7 +22,9 @@ from craft_tui.ui.bindings import binding
 from craft_tui.ui.widgets.error_view import ErrorDisplay, ErrorView
 from craft_tui.ui.widgets.reasoning import ReasoningBlock
 
-ActionName = Literal["copy", "copy_code", "edit", "regenerate", "delete"]
+ActionName = Literal[
+    "copy", "copy_code", "edit", "regenerate", "delete", "previous_version", "next_version"
+]
 
 # Streaming refresh bound: deltas are coalesced and written at most this often (~25 per second).
 FLUSH_INTERVAL = 0.04
@@ -42,6 +44,8 @@ class MessageView(Widget, can_focus=True):
         binding("previous_message", "move(-1)"),
         binding("next_message", "move(1)"),
         binding("delete_message", "request('delete')"),
+        binding("previous_version", "request('previous_version')"),
+        binding("next_version", "request('next_version')"),
     ]
 
     class Action(Message):
@@ -56,6 +60,36 @@ class MessageView(Widget, can_focus=True):
         super().__init__(classes=classes)
         self.message_id = message_id
         self._text = text
+        self.version = (1, 1)  # (which, of how many) versions at this place in the tree
+
+    def set_version(self, which: int, total: int) -> None:
+        """Show 'version 2/3' when edits or regenerations made siblings of this message."""
+        self.version = (which, total)
+        self._show_label()
+        self.refresh_bindings()
+
+    @property
+    def base_label(self) -> str:
+        return "You"
+
+    def _show_label(self) -> None:
+        if not self.is_mounted:
+            return
+        which, total = self.version
+        suffix = f"  ‹ {which}/{total} ›" if total > 1 else ""
+        self.query_one(".message-label", Label).update(self.base_label + suffix)
+
+    def on_mount(self) -> None:
+        self._show_label()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "request" and parameters:
+            which, total = self.version
+            if parameters[0] == "previous_version":
+                return which > 1
+            if parameters[0] == "next_version":
+                return which < total
+        return True
 
     @property
     def text(self) -> str:
@@ -139,7 +173,12 @@ class AssistantMessageView(MessageView):
         yield self._markdown
         yield self._note
 
+    @property
+    def base_label(self) -> str:
+        return self.label
+
     async def on_mount(self) -> None:
+        self._show_label()
         self._update_note()
         if self._error is not None:
             await self.mount(ErrorView(self._error, retry_key=self._retry_key, clock=self._clock))
@@ -165,7 +204,7 @@ class AssistantMessageView(MessageView):
 
     def set_label(self, label: str) -> None:
         self.label = label
-        self.query_one(".message-label", Label).update(label)
+        self._show_label()
 
     def begin_stream(self) -> None:
         """Start receiving deltas; the note shows that the answer is being written."""
