@@ -34,10 +34,10 @@ CHAT_KEYS: dict[str, tuple[str, str, bool]] = {
 
 MESSAGE_KEYS: dict[str, tuple[str, str, bool]] = {
     "copy_message": ("c", "Copy", True),
-    "copy_code": ("b", "Copy code", True),
-    "edit_message": ("e", "Edit & resend", True),
-    "regenerate": ("r", "Regenerate", True),
-    "delete_message": ("d", "Delete", True),
+    "copy_code": ("b", "Code", True),
+    "edit_message": ("e", "Edit", True),
+    "regenerate": ("r", "Regen", True),
+    "delete_message": ("d", "Del", True),
     "previous_version": ("left_square_bracket", "‹ Version", True),
     "next_version": ("right_square_bracket", "Version ›", True),
     "previous_message": ("up,k", "Previous", False),
