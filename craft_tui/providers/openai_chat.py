@@ -50,7 +50,13 @@ _FINISH: dict[str, FinishReason] = {
 
 
 # Fields only some OpenAI-compatible servers accept; longest first so `reasoning_effort` wins.
-_OPTIONAL_FIELDS = ("max_completion_tokens", "reasoning_effort", "stream_options", "reasoning")
+_OPTIONAL_FIELDS = (
+    "max_completion_tokens",
+    "reasoning_effort",
+    "stream_options",
+    "reasoning",
+    "usage",
+)
 
 
 def _int(value: Any) -> int | None:
@@ -250,6 +256,8 @@ class OpenAIChat(HttpDriver):
             body[key] = max_tokens
         if request.temperature is not None:
             body["temperature"] = request.temperature
+        if host.endswith("openrouter.ai"):
+            body["usage"] = {"include": True}  # OpenRouter's usage accounting: cost in USD
         if request.reasoning_effort:
             if host.endswith("openrouter.ai"):
                 body["reasoning"] = {"effort": request.reasoning_effort}

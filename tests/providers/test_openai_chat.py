@@ -188,3 +188,23 @@ async def test_refused_field_that_is_not_optional_is_reported_once(
     assert caught.value.kind is ErrorKind.INVALID_REQUEST
     assert "messages: Extra inputs are not permitted" in caught.value.message
     assert len(fake_openai.chat_requests) == 1
+
+
+def test_body_speaks_each_providers_dialect() -> None:
+    from craft_tui.config.schema import Connection
+
+    def body_for(base: str) -> dict[str, object]:
+        connection = Connection(slug="x", name="X", protocol="openai", base_url=base)
+        request = ask(max_tokens=100, reasoning_effort="low")
+        return OpenAIChat(connection, KEY).build_body(request)
+
+    openai = body_for("https://api.openai.com/v1")
+    assert openai["max_completion_tokens"] == 100 and "max_tokens" not in openai
+    assert openai["reasoning_effort"] == "low"
+    openrouter = body_for("https://openrouter.ai/api/v1")
+    assert openrouter["max_tokens"] == 100
+    assert openrouter["reasoning"] == {"effort": "low"}
+    assert openrouter["usage"] == {"include": True}
+    local = body_for("http://127.0.0.1:8080/v1")
+    assert local["max_tokens"] == 100 and local["reasoning_effort"] == "low"
+    assert "usage" not in local
