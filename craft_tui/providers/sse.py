@@ -33,6 +33,6 @@ class _LenientEventSource(EventSource):
 async def iter_events(response: httpx.Response) -> AsyncIterator[Event]:
     """Yield the events of `response` as they arrive (comments and keep-alives are skipped)."""
     async for sse in _LenientEventSource(response).aiter_sse():
-        if sse.data == "" and sse.event == "message":
-            continue  # a bare blank block, e.g. only an `id:` or `retry:` field
+        if not sse.data.strip():
+            continue  # no payload: a bare `id:`/`retry:` block, or `event: ping` without data
         yield Event(sse.event or "message", sse.data)

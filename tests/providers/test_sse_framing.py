@@ -92,3 +92,19 @@ async def test_multi_line_data_is_joined_with_newlines() -> None:
     raw = b'data: {"choices": [{"index": 0,\ndata: "delta": {"content": "x"}}]}\n\ndata: [DONE]\n\n'
     events = await _parse("openai", [raw])
     assert [e for e in events if isinstance(e, TextDelta)] == [TextDelta("x")]
+
+
+async def test_events_without_data_are_ignored() -> None:
+    raw = (
+        b"event: ping\n\n"
+        b"data:\n\n"
+        b"id: 7\n\n"
+        b'event: message_start\ndata: {"type": "message_start", "message": {"usage": {}}}\n\n'
+        b'event: content_block_delta\ndata: {"type": "content_block_delta", "delta": '
+        b'{"type": "text_delta", "text": "ok"}}\n\n'
+        b"event: ping\ndata: \n\n"
+        b'event: message_stop\ndata: {"type": "message_stop"}\n\n'
+    )
+    events = await _parse("anthropic", [raw])
+    assert [e for e in events if isinstance(e, TextDelta)] == [TextDelta("ok")]
+    assert isinstance(events[-1], Finish)
