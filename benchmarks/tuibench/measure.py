@@ -549,7 +549,7 @@ def one_run(args, mock: MockServer, tmux: Tmux, idx: int, outdir: str) -> dict:
 
 METRICS = ["startup_s", "cpu_startup_s", "rss_ready_mb", "server_request_s", "first_visible_s", "total_s",
            "server_stream_s", "lag_s", "lag_after_keys_s", "busy_after_last_byte_s", "cpu_reply_s",
-           "cpu_to_idle_s", "cpu_settle_s", "rss_peak_mb", "tmux_cpu_reply_s", "harness_cpu_reply_s",
+           "cpu_to_idle_s", "cpu_settle_s", "rss_peak_mb", "tmux_cpu_reply_s", "term_kb_reply", "harness_cpu_reply_s",
            "idle_cpu_pct", "post_cpu_pct"]
 
 
