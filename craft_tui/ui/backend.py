@@ -132,13 +132,17 @@ class ChatBackend:
     def current_model(self, session: Any) -> str | None:
         return self.current_target(session)[1]
 
-    def cannot_send_reason(self, session: Any) -> str | None:
+    def cannot_send_reason(self, session: Any, keymap: dict[str, str] | None = None) -> str | None:
         """Why Enter cannot send right now, as one actionable sentence (None: it can)."""
+        from craft_tui.ui.bindings import first_key
+
         connection, model = self.current_target(session)
         if connection is None:
-            return "No connection yet: press Ctrl+G to add one."
+            key = first_key("open_connections", keymap)
+            return f"No connection yet: press {key} to add one."
         if not model:
-            return f"{connection.name} has no model chosen: press Ctrl+O to pick one."
+            key = first_key("pick_model", keymap)
+            return f"{connection.name} has no model chosen: press {key} to pick one."
         return None
 
     def cost(self, connection: Connection, model: str, usage: Any) -> float | None:

@@ -399,3 +399,22 @@ async def test_versions_of_an_edited_prompt_can_be_browsed_with_brackets(fake_se
         assert "first" in views(chat)[1].text
         await pilot.press("right_square_bracket")
         await wait_until(pilot, lambda: views(chat)[0].text == "second")
+
+
+async def test_a_connection_without_a_model_says_which_key_picks_one(fake_server) -> None:
+    from craft_tui.config.schema import Config
+    from craft_tui.ui.app import CraftApp
+    from tests.ui.chat_helpers import connection_dict
+
+    server = fake_server()
+    entry = connection_dict(server)
+    entry.update(models=[], default_model=None)
+    app = CraftApp(Config.model_validate({"connections": [entry]}))
+    async with app.run_test(size=(100, 30)) as pilot:
+        chat = await ready(pilot)
+        chat.prompt.insert("Hello")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert any("press ctrl+o to pick one" in str(n.message) for n in app._notifications)
+        assert chat.prompt.text == "Hello"  # nothing typed is lost
+        assert server.requests == []

@@ -150,7 +150,7 @@ class ChatScreen(Screen[None]):
         if self.session is None:
             self.notify("Still opening the conversation…")
             return
-        problem = self.craft.backend.cannot_send_reason(self.session)
+        problem = self.craft.backend.cannot_send_reason(self.session, self.craft.keymap)
         if problem:
             self.notify(problem, severity="warning", timeout=8)
             return
