@@ -59,7 +59,8 @@ def test_wrong_base_url_prints_the_suggested_one(isolated_home: Path) -> None:
         result = craft(isolated_home, "connection", "test", "fake")
     assert result.returncode == 1
     assert "✗ Nothing answers at" in result.stdout
-    assert f"suggested base URL: {fake.root_url}/api/v1" in result.stdout
+    assert f"the API answers at {fake.root_url}/api/v1" in result.stdout
+    assert f"fix: Use {fake.root_url}/api/v1 as the base URL." in result.stdout
 
 
 def test_missing_key_fails_with_the_command_to_store_one(isolated_home: Path) -> None:

@@ -15,7 +15,7 @@ from typing import TextIO
 
 from craft_tui.config.schema import Connection
 from craft_tui.config.secrets import MissingKeyError, key_for
-from craft_tui.config.urls import chat_url, models_url
+from craft_tui.config.urls import alternative_bases, chat_url, models_url
 from craft_tui.providers.errors import ErrorKind, ProviderError
 from craft_tui.providers.factory import make_driver
 from craft_tui.providers.types import ChatMessage, ChatRequest, TextDelta
@@ -31,6 +31,35 @@ class CheckStep:
     error: ProviderError | None = None
 
 
+async def find_working_base(connection: Connection, api_key: str | None) -> str | None:
+    """The first corrected base URL (same host, another path) whose model list answers, if any.
+
+    Turns "nothing answers at this URL" into "the API is at that URL" for the classic mistakes
+    (a missing or doubled /v1). Only the path changes, so the key stays with the same server.
+    """
+    for base in alternative_bases(connection.protocol, connection.base_url):
+        candidate = connection.model_copy(update={"base_url": base})
+        driver = make_driver(candidate, api_key)
+        try:
+            await driver.list_models()
+        except ProviderError:
+            continue
+        finally:
+            await driver.aclose()
+        return base
+    return None
+
+
+def _wrong_base(url: str, base: str) -> ProviderError:
+    return ProviderError(
+        ErrorKind.ENDPOINT_NOT_FOUND,
+        f"Nothing answers at {url}, but the API answers at {base}.",
+        f"Use {base} as the base URL.",
+        status=404,
+        suggested_base_url=base,
+    )
+
+
 async def check_connection(connection: Connection, api_key: str | None) -> AsyncIterator[CheckStep]:
     """Yield the outcome of each step as soon as it is known."""
     driver = make_driver(connection, api_key)
@@ -40,9 +69,13 @@ async def check_connection(connection: Connection, api_key: str | None) -> Async
             models = await driver.list_models()
         except ProviderError as error:
             if error.kind is ErrorKind.NO_MODEL_LIST:
-                yield CheckStep(
-                    "models", True, f"No model list at {url}; type model ids by hand.", None
-                )
+                working = await find_working_base(connection, api_key)
+                if working is not None and connection.effective_default_model is None:
+                    wrong = _wrong_base(url, working)  # no answer step follows to say it
+                    yield CheckStep("models", False, wrong.message, wrong)
+                    return
+                elsewhere = f"; one answers at {working}" if working else "; type model ids by hand"
+                yield CheckStep("models", True, f"No model list at {url}{elsewhere}.", None)
             else:
                 yield CheckStep("models", False, error.message, error)
                 return
@@ -66,6 +99,11 @@ async def check_connection(connection: Connection, api_key: str | None) -> Async
                     if isinstance(event, TextDelta):
                         text += event.text
         except ProviderError as error:
+            if error.kind is ErrorKind.ENDPOINT_NOT_FOUND and error.status == 404:
+                working = await find_working_base(connection, api_key)
+                if working is not None:
+                    where = chat_url(connection.protocol, connection.base_url)
+                    error = _wrong_base(where, working)
             yield CheckStep("answer", False, error.message, error)
             return
         where = chat_url(connection.protocol, connection.base_url)
@@ -82,7 +120,7 @@ def _print_step(step: CheckStep, out: TextIO) -> None:
     if error is not None and not step.ok:
         if error.hint:
             print(f"  fix: {error.hint}", file=out)
-        if error.suggested_base_url:
+        if error.suggested_base_url and error.suggested_base_url not in error.hint:
             print(f"  suggested base URL: {error.suggested_base_url}", file=out)
 
 

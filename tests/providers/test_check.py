@@ -37,3 +37,32 @@ async def test_answer_failure_is_reported_after_a_good_list(fake_openai: FakeLLM
     steps = await _steps(connection_for(fake_openai), KEY)
     assert [(s.name, s.ok) for s in steps] == [("models", True), ("answer", False)]
     assert steps[1].error is not None and steps[1].error.kind is ErrorKind.MODEL_NOT_FOUND
+
+
+async def test_wrong_base_gets_a_verified_fix(
+    fake_server: object,
+) -> None:
+    server: FakeLLMServer = fake_server(prefix="/api")  # type: ignore[operator]
+    base = server.root_url + "/api"
+    steps = await _steps(connection_for(server, base_url=base), KEY)
+    assert [(s.name, s.ok) for s in steps] == [("models", True), ("answer", False)]
+    assert f"one answers at {base}/v1" in steps[0].detail
+    error = steps[1].error
+    assert error is not None and error.kind is ErrorKind.ENDPOINT_NOT_FOUND
+    assert error.suggested_base_url == base + "/v1"
+    assert f"the API answers at {base}/v1" in error.message
+    assert all(r.path.startswith("/api") for r in server.requests)  # same server, other paths
+
+    only_list = await _steps(connection_for(server, base_url=base, models=[]), KEY)
+    assert [(s.name, s.ok) for s in only_list] == [("models", False)]
+    assert only_list[0].error is not None
+    assert only_list[0].error.suggested_base_url == base + "/v1"
+
+
+async def test_server_without_list_and_no_better_base_passes_the_list_step(
+    fake_openai: FakeLLMServer,
+) -> None:
+    fake_openai.configure(model_list=None)
+    steps = await _steps(connection_for(fake_openai), KEY)
+    assert [(s.name, s.ok) for s in steps] == [("models", True), ("answer", True)]
+    assert "No model list" in steps[0].detail
