@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
+import certifi
 import httpx
 
 from craft_tui import __version__
@@ -37,9 +38,15 @@ _SENDABLE_KEY = re.compile(r"[\x21-\x7e]+")  # visible ASCII, no spaces
 
 
 def _verify(connection: Connection) -> ssl.SSLContext | bool:
+    """Trust the system store (and SSL_CERT_FILE), certifi's bundle, and the connection's CA.
+
+    The system store alone is empty on some Python builds (macOS python.org); certifi alone lacks a
+    company's own CA. Both together, plus the connection's bundle, is what just works.
+    """
     if not connection.verify_tls:
         return False
     context = ssl.create_default_context()
+    context.load_verify_locations(cafile=certifi.where())
     if connection.ca_bundle is not None:
         context.load_verify_locations(cafile=str(connection.ca_bundle))
     return context
