@@ -11,6 +11,7 @@ Choices made here on purpose:
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import ssl
@@ -45,10 +46,18 @@ def _verify(connection: Connection) -> ssl.SSLContext | bool:
     """
     if not connection.verify_tls:
         return False
+    bundle = connection.ca_bundle
+    stamp = bundle.stat().st_mtime_ns if bundle is not None and bundle.exists() else None
+    return _trust(str(bundle) if bundle is not None else None, stamp)
+
+
+@functools.lru_cache(maxsize=16)
+def _trust(ca_bundle: str | None, stamp: int | None) -> ssl.SSLContext:
+    """Loading CA stores costs ~80 ms, so contexts are shared (keyed by the bundle and its mtime)."""
     context = ssl.create_default_context()
     context.load_verify_locations(cafile=certifi.where())
-    if connection.ca_bundle is not None:
-        context.load_verify_locations(cafile=str(connection.ca_bundle))
+    if ca_bundle is not None:
+        context.load_verify_locations(cafile=ca_bundle)
     return context
 
 
