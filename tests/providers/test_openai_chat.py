@@ -208,3 +208,19 @@ def test_body_speaks_each_providers_dialect() -> None:
     local = body_for("http://127.0.0.1:8080/v1")
     assert local["max_tokens"] == 100 and local["reasoning_effort"] == "low"
     assert "usage" not in local
+
+
+async def test_one_driver_serves_concurrent_answers_over_its_pool(
+    fake_openai: FakeLLMServer,
+) -> None:
+    fake_openai.configure(echo=True, delay=0.01)
+    driver = OpenAIChat(connection_for(fake_openai), KEY)
+
+    async def one(index: int) -> str:
+        return text_of(await collect(driver, ask(f"question {index}")))
+
+    import asyncio
+
+    answers = await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(12))), 60)
+    await driver.aclose()
+    assert answers == [f"question {i}" for i in range(12)]
