@@ -82,3 +82,22 @@ async def test_unreachable_server_says_cannot_connect(fake_server) -> None:
         answer = await answered(pilot, chat)
         assert answer.error is not None and answer.error.kind == ErrorKind.CANNOT_CONNECT
         assert "Cannot connect" in answer.query_one(ErrorView).render_error().plain
+
+
+async def test_a_missing_key_is_explained_inline_and_nothing_is_sent(fake_server) -> None:
+    from craft_tui.config.schema import Config
+    from craft_tui.ui.app import CraftApp
+    from tests.ui.chat_helpers import connection_dict
+
+    server = fake_server()
+    entry = connection_dict(server)
+    entry["auth"] = {"type": "api_key"}
+    app = CraftApp(Config.model_validate({"connections": [entry]}))
+    async with app.run_test(size=(100, 30)) as pilot:
+        chat = await send(pilot, "Hello")
+        answer = await answered(pilot, chat)
+        assert answer.error is not None and answer.error.kind == ErrorKind.MISSING_KEY
+        shown = answer.query_one(ErrorView).render_error().plain
+        assert "No API key" in shown and "Fix: " in shown
+        assert [r for r in server.requests if r.is_chat] == []
+        assert chat.transcript.views()[0].text == "Hello"  # the prompt was saved and shown

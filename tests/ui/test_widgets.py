@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from textual import events
 from textual.widgets import Markdown
-from textual.widgets.markdown import MarkdownFence
+from textual.widgets.markdown import MarkdownFence, MarkdownStream
 
 from craft_tui.ui.widgets.messages import AssistantMessageView
 from craft_tui.ui.widgets.status_bar import StatusBar, StatusInfo
@@ -34,21 +35,20 @@ async def test_streamed_deltas_render_as_markdown_with_code_and_table() -> None:
         assert len(markdown.query("MarkdownTable")) == 1
 
 
-async def test_deltas_are_coalesced_into_few_writes() -> None:
+async def test_deltas_are_coalesced_into_few_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    writes: list[str] = []
+    original = MarkdownStream.write
+
+    async def counting_write(self: MarkdownStream, fragment: str) -> None:
+        writes.append(fragment)
+        await original(self, fragment)
+
+    monkeypatch.setattr(MarkdownStream, "write", counting_write)
     app = WidgetHarness()
     async with app.run_test(size=(80, 24)) as pilot:
         view = await app.query_one(Transcript).add(Entry("a1", "assistant", ""))
         assert isinstance(view, AssistantMessageView)
-        writes: list[str] = []
         view.begin_stream()
-        assert view._stream is not None
-        original = view._stream.write
-
-        async def counting_write(fragment: str) -> None:
-            writes.append(fragment)
-            await original(fragment)
-
-        view._stream.write = counting_write  # type: ignore[method-assign]
         for _ in range(500):
             view.add_text("word ")  # 500 deltas arrive without the loop yielding
         await view.end_stream("stop")
@@ -161,3 +161,16 @@ async def test_text_shows_while_streaming_not_only_at_the_end() -> None:
         await pilot.pause(0.1)
         assert view.query_one(Markdown).source == "First words and more"
         await view.end_stream("stop")
+
+
+async def test_an_answer_that_fails_before_any_text_ends_cleanly() -> None:
+    from craft_tui.ui.widgets.error_view import ErrorDisplay
+
+    app = WidgetHarness()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = await app.query_one(Transcript).add(Entry("a1", "assistant", ""))
+        assert isinstance(view, AssistantMessageView)
+        view.begin_stream()
+        await view.end_stream("error", ErrorDisplay(kind="missing_key", message="No key."))
+        await pilot.pause()
+        assert view.error is not None and not view.streaming

@@ -155,7 +155,8 @@ class AssistantMessageView(MessageView):
         self._chunks: list[str] = [text] if text else []
         self._pending: list[str] = []
         self._pending_reasoning: list[str] = []
-        self._stream: MarkdownStream | None = None
+        self._stream: MarkdownStream | None = None  # created on the first fragment
+        self._streaming = False
         self._flush_timer: Timer | None = None
         self._flush_scheduled = False
         self._last_flush = 0.0
@@ -193,7 +194,7 @@ class AssistantMessageView(MessageView):
 
     @property
     def streaming(self) -> bool:
-        return self._stream is not None
+        return self._streaming
 
     @property
     def error(self) -> ErrorDisplay | None:
@@ -209,7 +210,7 @@ class AssistantMessageView(MessageView):
     def begin_stream(self) -> None:
         """Start receiving deltas; the note shows that the answer is being written."""
         self.finish_reason = None
-        self._stream = Markdown.get_stream(self._markdown)
+        self._streaming = True
         self._update_note()
 
     def add_text(self, delta: str) -> None:
@@ -243,9 +244,12 @@ class AssistantMessageView(MessageView):
         if self._pending_reasoning:
             self._reasoning.add("".join(self._pending_reasoning))
             self._pending_reasoning.clear()
-        if self._pending and self._stream is not None:
+        if self._pending and self._streaming:
             fragment = "".join(self._pending)
             self._pending.clear()
+            if self._stream is None:
+                # Lazily: stopping a stream whose task never ran would cancel the caller.
+                self._stream = Markdown.get_stream(self._markdown)
             await self._stream.write(fragment)
 
     async def end_stream(
@@ -255,6 +259,7 @@ class AssistantMessageView(MessageView):
         if self._flush_timer is not None:
             self._flush_timer.stop()
         await self._flush()
+        self._streaming = False
         if self._stream is not None:
             stream, self._stream = self._stream, None
             await stream.stop()
@@ -271,7 +276,7 @@ class AssistantMessageView(MessageView):
         await self.mount(ErrorView(error, retry_key=self._retry_key, clock=self._clock))
 
     def _update_note(self) -> None:
-        if self._stream is not None:
+        if self._streaming:
             note = "writing…"
         elif self._error is not None:
             note = "partial answer kept" if self._chunks else ""
