@@ -39,7 +39,10 @@ async def find_working_base(connection: Connection, api_key: str | None) -> str 
     """
     for base in alternative_bases(connection.protocol, connection.base_url):
         candidate = connection.model_copy(update={"base_url": base})
-        driver = make_driver(candidate, api_key)
+        try:
+            driver = make_driver(candidate, api_key)
+        except ProviderError:
+            return None
         try:
             await driver.list_models()
         except ProviderError:
@@ -62,7 +65,11 @@ def _wrong_base(url: str, base: str) -> ProviderError:
 
 async def check_connection(connection: Connection, api_key: str | None) -> AsyncIterator[CheckStep]:
     """Yield the outcome of each step as soon as it is known."""
-    driver = make_driver(connection, api_key)
+    try:
+        driver = make_driver(connection, api_key)
+    except ProviderError as error:  # e.g. an unreadable CA bundle: nothing can be sent
+        yield CheckStep("setup", False, error.message, error)
+        return
     try:
         url = models_url(connection.protocol, connection.base_url)
         try:

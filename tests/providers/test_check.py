@@ -66,3 +66,16 @@ async def test_server_without_list_and_no_better_base_passes_the_list_step(
     steps = await _steps(connection_for(fake_openai), KEY)
     assert [(s.name, s.ok) for s in steps] == [("models", True), ("answer", True)]
     assert "No model list" in steps[0].detail
+
+
+async def test_unusable_tls_settings_fail_a_setup_step(
+    fake_openai: FakeLLMServer, tmp_path: object
+) -> None:
+    from pathlib import Path
+
+    bundle = Path(str(tmp_path)) / "bad.pem"
+    bundle.write_text("garbage")
+    steps = await _steps(connection_for(fake_openai, ca_bundle=bundle), KEY)
+    assert [(s.name, s.ok) for s in steps] == [("setup", False)]
+    assert steps[0].error is not None and steps[0].error.kind is ErrorKind.TLS
+    assert fake_openai.requests == []
