@@ -147,3 +147,8 @@ def test_slugs_already_taken_get_a_number() -> None:
     finding = find_env_keys({"OPENAI_API_KEY": "sk-test"})[0]
     connection = finding.to_connection(["openai", "openai-2"])
     assert (connection.slug, connection.name) == ("openai-3", "OpenAI 3")
+
+
+def test_a_malformed_ollama_host_falls_back_to_the_usual_port() -> None:
+    targets = default_local_targets({"OLLAMA_HOST": "http://exa mple:port"})
+    assert targets[0].base_url == "http://localhost:11434/v1"

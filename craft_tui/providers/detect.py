@@ -11,6 +11,7 @@ probes at loopback servers on random ports.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -82,7 +83,11 @@ def default_local_targets(environ: Mapping[str, str] | None = None) -> list[Loca
     """Ollama (honouring `OLLAMA_HOST`) and LM Studio on their usual ports."""
     environ = os.environ if environ is None else environ
     host = environ.get("OLLAMA_HOST", "").strip()
-    ollama = ollama_base_from_host(host) if host else get_preset("ollama").base_url
+    ollama = get_preset("ollama").base_url
+    if host:
+        # A malformed OLLAMA_HOST: look at the usual place instead.
+        with contextlib.suppress(ValueError):
+            ollama = ollama_base_from_host(host)
     return [
         LocalTarget("ollama", ollama, "ollama"),
         LocalTarget("lmstudio", get_preset("lmstudio").base_url, "openai"),
@@ -153,7 +158,7 @@ async def probe(target: LocalTarget, timeout: float = DEFAULT_TIMEOUT) -> Findin
             if response.status_code != 200:
                 return None
             models = _model_ids(response.json(), target.kind)
-    except (httpx.HTTPError, ValueError, OSError):
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError, OSError):
         return None
     if models is None:
         return None

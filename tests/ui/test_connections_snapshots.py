@@ -69,6 +69,8 @@ def three_connections() -> None:
 
 async def settle(pilot: Pilot[Any]) -> None:
     await pilot.app.screen.workers.wait_for_complete()
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False  # a blinking cursor is caught on or off by chance
     await pilot.pause()
     await pilot.pause()
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from craft_tui.config.schema import Config, Connection, ModelEntry
 from craft_tui.config.store import update_config
@@ -61,6 +62,8 @@ def picker() -> ModelPickerScreen:
 
 
 async def settle(pilot: Pilot[Any]) -> None:
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False  # a blinking cursor is caught on or off by chance
     await pilot.pause()
     await pilot.pause()
 

@@ -604,6 +604,26 @@ class ConnectionFormScreen(ModalScreen[str | None]):
             self.last_test = "failed: no key"
             return
         failed: str | None = None
+        try:
+            failed = await self._show_steps(connection, key, lines, results)
+        except Exception as error:  # no traceback on screen: one line, the test counts as failed
+            lines.append("✗ test  ", style="bold red")
+            lines.append(f"stopped unexpectedly ({type(error).__name__}: {error}).\n")
+            failed = "test"
+        lines.append(
+            "Test passed." if failed is None else f"Test failed at: {failed}.",
+            style="bold green" if failed is None else "bold red",
+        )
+        results.update(lines)
+        self.last_test = "passed" if failed is None else f"failed at {failed}"
+        self.refresh_bindings()
+        self.query_one("#form-body", VerticalScroll).scroll_end(animate=False)
+
+    async def _show_steps(
+        self, connection: Connection, key: str | None, lines: Text, results: Static
+    ) -> str | None:
+        """Append each check step to `lines` as it arrives; return the first failing step's name."""
+        failed: str | None = None
         if self.checker is not None:
             steps = self.checker(connection, key)
         else:
@@ -627,14 +647,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
                         lines.append("Ctrl+R", style="bold reverse")
                         lines.append(f" to use {self.suggested_url}\n")
             results.update(lines)
-        lines.append(
-            "Test passed." if failed is None else f"Test failed at: {failed}.",
-            style="bold green" if failed is None else "bold red",
-        )
-        results.update(lines)
-        self.last_test = "passed" if failed is None else f"failed at {failed}"
-        self.refresh_bindings()
-        self.query_one("#form-body", VerticalScroll).scroll_end(animate=False)
+        return failed
 
     def action_fetch_models(self) -> None:
         """Ask the server for its models (in a worker) to fill or suggest the model fields."""
@@ -654,6 +667,14 @@ class ConnectionFormScreen(ModalScreen[str | None]):
             found = await discover_models(connection, key)
         except (MissingKeyError, ProviderError) as error:
             results.update(Text.assemble(("✗ models  ", "bold red"), str(error)))
+            return
+        except Exception as error:  # no traceback on screen
+            results.update(
+                Text.assemble(
+                    ("✗ models  ", "bold red"),
+                    f"the list could not be fetched ({type(error).__name__}: {error}).",
+                )
+            )
             return
         ids = [model.id for model in found.models]
         if not found.has_model_list or not ids:
@@ -720,16 +741,30 @@ class ConnectionFormScreen(ModalScreen[str | None]):
 
         try:
             update_config(change)
-        except ConfigError as error:
-            if is_new and typed_key:
-                self.store.delete(slug)  # no orphaned secret when the config was not saved
-            self._show_error("form", str(error))
+        except (ConfigError, OSError) as error:
+            self._undo_key(slug, typed_key, is_new)
+            self._show_error("form", f"Not saved: {error}")
             return
         if self.key_source != "stored" and self._stored_key:
-            self.store.delete(slug)  # switched to env or no auth: the old key goes
+            try:
+                self.store.delete(slug)  # switched to env or no auth: the old key goes
+            except Exception as error:
+                self.app.notify(f"The old stored key could not be removed: {error}")
         test = self.last_test or "not tested"
         self.app.notify(f"Saved {connection.name!r} (test: {test}).", title="Connection saved")
         self.dismiss(slug)
+
+    def _undo_key(self, slug: str, typed_key: str, is_new: bool) -> None:
+        """The config was not saved: put the secret store back as it was."""
+        if not (self.key_source == "stored" and typed_key):
+            return
+        try:
+            if self._stored_key and not is_new:
+                self.store.set(slug, self._stored_key)
+            else:
+                self.store.delete(slug)  # no orphaned secret
+        except Exception:
+            pass  # the config error shown is the thing to fix first
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

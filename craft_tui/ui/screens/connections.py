@@ -178,7 +178,11 @@ class ConnectionsScreen(ModalScreen[None]):
     @work(exclusive=True, group="detect")
     async def run_detection(self) -> None:
         """Probe for local servers and environment keys without blocking the screen."""
-        self._offer_findings(await self.detector())
+        try:
+            findings = await self.detector()
+        except Exception:  # detection is a convenience: failing it must not cost the screen
+            findings = []
+        self._offer_findings(findings)
 
     def _offer_findings(self, findings: list[Finding], saved: bool = False) -> None:
         """Show what detection found (what is left of it, once some were set up)."""
@@ -310,7 +314,7 @@ class ConnectionsScreen(ModalScreen[None]):
 
         try:
             update_config(change)
-        except ConfigError as error:
+        except (ConfigError, OSError) as error:
             self.query_one("#connections-error", Static).update(str(error))
             return
         try:
@@ -332,7 +336,7 @@ class ConnectionsScreen(ModalScreen[None]):
 
         try:
             update_config(change)
-        except ConfigError as error:
+        except (ConfigError, OSError) as error:
             self.query_one("#connections-error", Static).update(str(error))
             return
         self.reload(select=slug)

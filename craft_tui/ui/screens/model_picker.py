@@ -240,15 +240,20 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
     @work(exclusive=True, group="model-catalog")
     async def refresh_entries(self) -> None:
         """Merge fresher lists in as they arrive, keeping the query and the highlighted model."""
-        if self.loader is not None:
-            fresh = await self.loader()
-        elif self.catalog is not None:
-            self.query_one("#picker-title", Static).update("Pick a model · refreshing model lists…")
-            await self.catalog.refresh_stale()
-            self.query_one("#picker-title", Static).update("Pick a model")
-            fresh = entries_from_catalog(self.catalog)
-        else:
+        title = self.query_one("#picker-title", Static)
+        try:
+            if self.loader is not None:
+                fresh = await self.loader()
+            elif self.catalog is not None:
+                title.update("Pick a model · refreshing model lists…")
+                await self.catalog.refresh_stale()
+                fresh = entries_from_catalog(self.catalog)
+            else:
+                return
+        except Exception as error:  # the cached list stays usable; say why it is not fresher
+            title.update(f"Pick a model · lists not refreshed ({type(error).__name__})")
             return
+        title.update("Pick a model")
         option_list = self.query_one("#picker-list", OptionList)
         highlighted = option_list.highlighted_option
         key = (
@@ -415,7 +420,7 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
 
         try:
             update_config(change)
-        except ConfigError as error:
+        except (ConfigError, OSError) as error:
             self.notify(f"Using {choice.model_id}, but it could not be remembered: {error}")
 
     def action_favourite(self) -> None:
@@ -433,7 +438,7 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
 
         try:
             update_config(change)
-        except ConfigError as error:
+        except (ConfigError, OSError) as error:
             self.notify(str(error), severity="error")
             return
         self.favourites = favourites
