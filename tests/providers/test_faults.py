@@ -246,3 +246,14 @@ async def test_doubled_v1_gets_a_suggested_base_url(fake_openai: FakeLLMServer) 
     assert error.kind is ErrorKind.ENDPOINT_NOT_FOUND
     assert error.suggested_base_url == fake_openai.root_url + "/v1"
     assert fake_openai.root_url + "/v1" in error.hint
+
+
+@pytest.mark.parametrize("protocol", ["openai", "anthropic"])
+async def test_server_hanging_up_without_an_answer(fake_server: Any, protocol: str) -> None:
+    server: FakeLLMServer = fake_server(protocol=protocol, hang_up=True)
+    driver = make_driver(connection_for(server), KEY)
+    text, error = await _run_until_error(driver)
+    await driver.aclose()
+    assert text == ""
+    assert error.kind is ErrorKind.CANNOT_CONNECT
+    assert "closed the connection without answering" in error.message

@@ -91,6 +91,7 @@ class Behaviour:
     require_key: str | None = None  # 401 unless this key arrives (Bearer or x-api-key)
     model_list: ModelListStyle | None = "auto"  # None: no model list (404)
     echo: bool = False  # reply with the last user message's text (for round-trip tests)
+    hang_up: bool = False  # close the connection without any response (a crashed server)
     reject_fields: tuple[str, ...] = ()  # 422 (Mistral-style) when the body has any of these keys
 
 
@@ -386,6 +387,9 @@ class _Handler(BaseHTTPRequestHandler):
             path = path[len(prefix) :]
         is_chat = path in {"/v1/chat/completions", "/v1/messages"}
         behaviour = self.fake._behaviour_for(is_chat)
+        if behaviour.hang_up and is_chat:
+            self._cut()
+            return
         if behaviour.redirect_to:
             self._send_body(
                 307, b"", "text/plain", {"Location": behaviour.redirect_to.rstrip("/") + path}
