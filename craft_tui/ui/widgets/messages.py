@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.message import Message
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Label, Markdown, Static
-from textual.widgets.markdown import MarkdownStream
+from textual.widgets import Label, Static
 
 from craft_tui.ui.bindings import binding
 from craft_tui.ui.widgets.error_view import ErrorDisplay, ErrorView
 from craft_tui.ui.widgets.reasoning import ReasoningBlock
+
+if TYPE_CHECKING:
+    from textual.widgets.markdown import MarkdownStream
 
 ActionName = Literal[
     "copy", "copy_code", "edit", "regenerate", "delete", "previous_version", "next_version"
@@ -164,6 +166,9 @@ class AssistantMessageView(MessageView):
         self._error = error
         self._retry_key = retry_key
         self._reasoning = ReasoningBlock(reasoning, thinking=False)
+        # Imported here: Markdown (and markdown-it) is not needed for the first frame.
+        from textual.widgets import Markdown
+
         self._markdown = Markdown(text, classes="answer")
         self._note = Label("", classes="message-note")
         self.code_index = 0
@@ -249,7 +254,7 @@ class AssistantMessageView(MessageView):
             self._pending.clear()
             if self._stream is None:
                 # Lazily: stopping a stream whose task never ran would cancel the caller.
-                self._stream = Markdown.get_stream(self._markdown)
+                self._stream = self._markdown.get_stream(self._markdown)
             await self._stream.write(fragment)
 
     async def end_stream(
