@@ -487,3 +487,50 @@ async def test_t_in_the_list_opens_the_form_with_the_test_running(
         await pilot.press("escape")  # nothing was changed: closes without asking
         assert isinstance(app.screen, ConnectionsScreen)
     assert len(server.chat_requests) == 1
+
+
+async def test_a_config_that_cannot_be_saved_keeps_the_old_key_and_the_form(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from craft_tui.config.store import ConfigError
+    from craft_tui.ui.screens import connection_form
+
+    add_connection(
+        Connection(slug="work", name="Work", protocol="openai", base_url="llm.example.com"),
+        key=KEY,
+    )
+
+    def broken(change):  # type: ignore[no-untyped-def]
+        raise ConfigError("config.toml: line 3: not valid TOML. Fix the file by hand.")
+
+    app = Host(lambda: ConnectionsScreen())
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("e")
+        form = app.screen
+        await type_into(pilot, "key", "sk-or-v1-anotherkey000000")
+        monkeypatch.setattr(connection_form, "update_config", broken)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is form
+        error = str(form.query_one("#error-form", Static).render())
+        assert error.startswith("Not saved: config.toml: line 3")
+        assert form.query_one("#key", Input).value == "sk-or-v1-anotherkey000000"
+    assert SecretStore.open().get("work") == KEY
+
+
+async def test_a_check_that_crashes_is_one_line_not_a_traceback() -> None:
+    async def crashing(connection, key):  # type: ignore[no-untyped-def]
+        raise RuntimeError("boom")
+        yield  # pragma: no cover - makes this an async generator
+
+    app = Host(lambda: ConnectionFormScreen(checker=crashing))
+    async with app.run_test(size=(100, 40)) as pilot:
+        form = app.screen
+        form.query_one("#key-source", Select).value = "none"
+        await pilot.press("ctrl+t")
+        await form.workers.wait_for_complete()
+        await pilot.pause()
+        results = str(form.query_one("#results", Static).render())
+        assert "✗ test  stopped unexpectedly (RuntimeError: boom)." in results
+        assert "Traceback" not in results
+        assert app.is_running
