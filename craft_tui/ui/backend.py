@@ -91,9 +91,17 @@ class ChatBackend:
         store = self.store()
         if conversation_id is None and not new and self.config.settings.reopen_last_conversation:
             conversation_id = store.last_conversation_id()
+        conversation = None
         if conversation_id is not None:
             conversation, _messages = store.load_conversation(conversation_id)
         else:
+            # Reuse the last conversation if it is still empty: no pile of blank ones.
+            last = store.last_conversation_id()
+            if last is not None:
+                candidate, messages = store.load_conversation(last)
+                if not messages and not store.all_messages(last):
+                    conversation = candidate
+        if conversation is None:
             connection, model = self.default_target()
             conversation = store.create_conversation(
                 connection_slug=connection.slug if connection else None, model=model

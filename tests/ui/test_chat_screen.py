@@ -418,3 +418,14 @@ async def test_a_connection_without_a_model_says_which_key_picks_one(fake_server
         assert any("press ctrl+o to pick one" in str(n.message) for n in app._notifications)
         assert chat.prompt.text == "Hello"  # nothing typed is lost
         assert server.requests == []
+
+
+async def test_starting_fresh_twice_reuses_the_empty_conversation(fake_server) -> None:
+    server = fake_server()
+    ids = []
+    for _ in range(2):
+        app = make_app(server, new=True)
+        async with app.run_test(size=(80, 24)) as pilot:
+            chat = await ready(pilot)
+            ids.append(chat.session.conversation.id)
+    assert ids[0] == ids[1]
