@@ -429,3 +429,16 @@ async def test_starting_fresh_twice_reuses_the_empty_conversation(fake_server) -
             chat = await ready(pilot)
             ids.append(chat.session.conversation.id)
     assert ids[0] == ids[1]
+
+
+async def test_ctrl_c_also_stops_and_copies_nothing(fake_server) -> None:
+    server = fake_server(reply="alpha beta gamma delta epsilon", stall_after=2)
+    app = make_app(server, environ={})
+    async with app.run_test(size=(80, 24)) as pilot:
+        chat = await send(pilot, "Go")
+        await wait_until(pilot, lambda: "beta" in last_answer(chat).query_one(Markdown).source)
+        await pilot.press("ctrl+c")
+        answer = await answered(pilot, chat)
+        assert answer.finish_reason == "cancelled"
+        assert answer.text.startswith("alpha beta")
+        assert app.copied == []
