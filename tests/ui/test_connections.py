@@ -534,3 +534,20 @@ async def test_a_check_that_crashes_is_one_line_not_a_traceback() -> None:
         assert "✗ test  stopped unexpectedly (RuntimeError: boom)." in results
         assert "Traceback" not in results
         assert app.is_running
+
+
+async def test_a_key_for_another_provider_gets_a_gentle_warning_but_still_saves() -> None:
+    app = Host(lambda: ConnectionFormScreen())  # the OpenRouter preset
+    async with app.run_test(size=(100, 40)) as pilot:
+        form = app.screen
+        note = form.query_one("#key-note", Static)
+        assert not note.display
+        await fill(pilot, "key", "sk-ant-api03-0000000000")
+        assert note.display
+        assert "OpenRouter keys usually start with sk-or-" in str(note.render())
+        await fill(pilot, "key", KEY)
+        assert not note.display
+        await fill(pilot, "key", "sk-ant-api03-0000000000")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    assert app.results == ["openrouter"]

@@ -89,7 +89,8 @@ def parse_models(text: str) -> list[str]:
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    """A yes/no question; Enter or y confirms, Esc or n declines."""
+    """A yes/no question; y (or its first button) confirms, n or Esc declines. Focus starts on
+    the safe answer, so an Enter pressed by habit changes nothing."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Yes"),
@@ -299,6 +300,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
                     Input(placeholder=placeholder, password=True, id="key", compact=True),
                     row_id="row-key",
                 )
+                yield Static("", id="key-note", classes="note warning")
                 yield _error("key")
                 yield from _row(
                     "Variable",
@@ -361,6 +363,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#key-note").display = False
         self._sync_visibility()
         self._update_preview()
         self.query_one("#name", Input).focus()
@@ -418,6 +421,18 @@ class ConnectionFormScreen(ModalScreen[str | None]):
     @on(Input.Changed, "#base-url")
     def _url_changed(self) -> None:
         self._update_preview()
+
+    @on(Input.Changed, "#key")
+    def _key_changed(self, event: Input.Changed) -> None:
+        """A gentle word when a key does not look like the preset's (a key pasted for the wrong
+        provider is the usual cause of a 401); never blocks saving."""
+        preset = get_preset(self._applied_preset)
+        key = event.value.strip()
+        note = ""
+        if key and preset.key_prefix and not key.startswith(preset.key_prefix):
+            note = f"{preset.label} keys usually start with {preset.key_prefix}; is this the right key?"
+        self.query_one("#key-note", Static).update(note)
+        self.query_one("#key-note").display = bool(note)
 
     @on(Input.Changed, "#name")
     def _name_changed(self, event: Input.Changed) -> None:
