@@ -166,6 +166,9 @@ class ConnectionsScreen(ModalScreen[None]):
             for connection in self.config.connections
         )
         options.display = bool(self.config.connections)
+        for button_id in ("#edit", "#delete"):
+            self.query_one(button_id, Button).disabled = not self.config.connections
+        self.refresh_bindings()
         empty = self.query_one("#connections-empty", Static)
         empty.update("" if self.config.connections else "No connections yet. Press a to add one.")
         empty.display = not self.config.connections
@@ -211,6 +214,12 @@ class ConnectionsScreen(ModalScreen[None]):
         found.highlighted = 0
         if not saved:
             found.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys that act on a connection are hidden while there is none."""
+        if action in {"edit", "delete", "make_default", "test"}:
+            return bool(self.config.connections)
+        return True
 
     @property
     def selected(self) -> Connection | None:
