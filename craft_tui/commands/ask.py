@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import os
 import sys
+import time
 from typing import TextIO
 
 from craft_tui.cli import UserError
@@ -59,20 +60,25 @@ def read_prompt(argument: str | None, stdin: TextIO) -> str:
     return "\n\n".join(parts)
 
 
-def format_usage(usage: Usage, connection: Connection, model: str) -> str:
-    """One line for --usage: tokens in/out (cached, reasoning) and the cost when it is known."""
+def format_usage(
+    usage: Usage, connection: Connection, model: str, timing: tuple[float, float] | None = None
+) -> str:
+    """One line for --usage: tokens in/out (cached, reasoning), speed, and the cost as the app
+    computes it (server-reported, listed or configured prices; "local" for a free local server)."""
+    from craft_tui.chat.cost import answer_cost
+
     parts = [f"tokens in {usage.input_tokens or 0}", f"out {usage.output_tokens or 0}"]
     if usage.cached_tokens:
         parts.append(f"cached {usage.cached_tokens}")
     if usage.reasoning_tokens:
         parts.append(f"reasoning {usage.reasoning_tokens}")
-    cost = usage.cost_usd
-    entry = connection.model(model)
-    if cost is None and entry is not None and entry.input_price is not None:
-        cost = (usage.input_tokens or 0) * entry.input_price / 1_000_000 + (
-            usage.output_tokens or 0
-        ) * (entry.output_price or 0) / 1_000_000
-    parts.append(f"cost ${cost:.6f}" if cost is not None else "cost unknown")
+    if timing is not None:
+        first_token, generating = timing
+        parts.append(f"first token {first_token:.2f} s")
+        if usage.output_tokens and generating > 0:
+            parts.append(f"{usage.output_tokens / generating:.1f} tok/s")
+    cost = answer_cost(connection, model, usage)
+    parts.append(f"cost {cost}" if cost.known or cost.local else "cost unknown")
     return f"{connection.slug}/{model}: " + ", ".join(parts)
 
 
@@ -90,10 +96,14 @@ async def stream_answer(
     finish: Finish | None = None
     wrote_text = ""
     in_reasoning = False
+    started = time.monotonic()
+    first_token: float | None = None
     try:
         # aclosing: the response is closed here and now, before the client, whatever stops us.
         async with contextlib.aclosing(driver.stream(request)) as events:  # type: ignore[type-var]
             async for event in events:
+                if isinstance(event, TextDelta | ReasoningDelta) and first_token is None:
+                    first_token = time.monotonic()
                 if isinstance(event, TextDelta):
                     if in_reasoning:
                         err.write(f"{_RESET}\n")
@@ -125,7 +135,10 @@ async def stream_answer(
     elif finish is not None and finish.reason == "content_filter":
         print("craft-tui: the provider's content filter stopped the answer.", file=err)
     if show_usage:
-        print(format_usage(usage, connection, request.model), file=err)
+        timing = None
+        if first_token is not None:
+            timing = (first_token - started, time.monotonic() - first_token)
+        print(format_usage(usage, connection, request.model, timing), file=err)
 
 
 def run(args: argparse.Namespace) -> int:
