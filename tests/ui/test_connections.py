@@ -551,3 +551,29 @@ async def test_a_key_for_another_provider_gets_a_gentle_warning_but_still_saves(
         await pilot.press("ctrl+s")
         await pilot.pause()
     assert app.results == ["openrouter"]
+
+
+async def test_tls_options_are_saved_and_a_missing_ca_bundle_is_named(tmp_path: Path) -> None:
+    from textual.widgets import Checkbox
+
+    bundle = tmp_path / "corp-ca.pem"
+    app = Host(lambda: ConnectionFormScreen())
+    async with app.run_test(size=(100, 40)) as pilot:
+        form = app.screen
+        form.query_one("#preset", Select).value = "custom-openai"
+        await pilot.pause()
+        await fill(pilot, "name", "Corp")
+        await fill(pilot, "base-url", "https://llm.corp.example.com/v1")
+        form.query_one("#key-source", Select).value = "none"
+        form.query_one("#verify", Checkbox).value = False
+        await fill(pilot, "ca", str(bundle))
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is form
+        assert f"No file at {bundle}" in str(form.query_one("#error-ca", Static).render())
+        bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    connection = load_config().connections[0]
+    assert connection.verify_tls is False
+    assert connection.ca_bundle == bundle
