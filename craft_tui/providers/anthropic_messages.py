@@ -139,7 +139,9 @@ class AnthropicMessages(HttpDriver):
     """The Anthropic Messages protocol bound to one connection."""
 
     def _auth_headers(self) -> dict[str, str]:
-        headers = {"anthropic-version": ANTHROPIC_VERSION}
+        headers: dict[str, str] = {}
+        if not any(name.lower() == "anthropic-version" for name in self.connection.headers):
+            headers["anthropic-version"] = ANTHROPIC_VERSION  # a gateway may need its own
         auth = self.connection.auth.type
         if self._key and auth == "bearer":
             headers["Authorization"] = f"Bearer {self._key}"

@@ -148,3 +148,16 @@ async def test_openai_shaped_error_inside_a_messages_stream_is_raised_after_the_
         await driver.aclose()
     assert text == "one "
     assert caught.value.kind is ErrorKind.OVERLOADED
+
+
+async def test_connection_headers_can_set_version_and_beta(fake_anthropic: FakeLLMServer) -> None:
+    connection = connection_for(
+        fake_anthropic,
+        headers={"anthropic-version": "2024-01-01", "anthropic-beta": "some-feature"},
+    )
+    driver = AnthropicMessages(connection, KEY)
+    await collect(driver, ask())
+    await driver.aclose()
+    headers = fake_anthropic.chat_requests[-1].headers
+    assert headers["anthropic-version"] == "2024-01-01"
+    assert headers["anthropic-beta"] == "some-feature"
