@@ -108,3 +108,17 @@ async def test_events_without_data_are_ignored() -> None:
     events = await _parse("anthropic", [raw])
     assert [e for e in events if isinstance(e, TextDelta)] == [TextDelta("ok")]
     assert isinstance(events[-1], Finish)
+
+
+@pytest.mark.parametrize("protocol", ["openai", "anthropic"])
+async def test_stream_written_in_tiny_pieces_over_a_real_socket(protocol: str) -> None:
+    from craft_tui.providers.factory import make_driver
+    from tests.providers.conftest import KEY, ask, collect, connection_for
+
+    with FakeLLMServer(
+        protocol=protocol, reply=REPLY, reasoning=THINKING, split_bytes=3, crlf=True
+    ) as server:
+        driver = make_driver(connection_for(server), KEY)
+        events = await collect(driver, ask())
+        await driver.aclose()
+    assert _summary(events)[:2] == (REPLY, THINKING)
