@@ -525,9 +525,13 @@ def error_from_exception(
             "Check your network and try again.",
         )
     if (
-        any(isinstance(e, ssl.SSLError) for e in _chain(exc))
-        or "SSL" in text
-        or "certificate" in text
+        # The handshake happens while connecting; a TLS hiccup mid-answer is a cut stream.
+        isinstance(exc, httpx.ConnectError)
+        and (
+            any(isinstance(e, ssl.SSLError) for e in _chain(exc))
+            or "SSL" in text
+            or "certificate" in text
+        )
     ):
         if "WRONG_VERSION_NUMBER" in text or "record layer failure" in text:
             return ProviderError(

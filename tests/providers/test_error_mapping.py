@@ -111,3 +111,9 @@ def test_stream_error_without_status_uses_its_type() -> None:
     assert error.kind is ErrorKind.RATE_LIMITED
     assert error.message.startswith("The answer stopped")
     assert "slow down" in error.message
+
+
+def test_tls_trouble_mid_answer_is_a_cut_stream_not_a_certificate_problem() -> None:
+    exc = httpx.ReadError("[SSL: DECRYPTION_FAILED_OR_BAD_RECORD_MAC] decryption failed")
+    error = error_from_exception(exc, CTX, mid_stream=True)
+    assert error.kind is ErrorKind.STREAM_CUT
