@@ -3,6 +3,12 @@
 Use `FakeLLMServer` directly (a context manager), or the pytest fixtures in `tests.servers.fixtures`
 (import them into your conftest: `from tests.servers.fixtures import fake_server, fake_openai, ...`).
 Standalone: `python -m tests.servers --port 0 --protocol openai --reply "Hi"` prints its base URL.
+
+Every switch is a field of `Behaviour` (see fake.py): reply/reasoning text, delays, stalls, cuts,
+malformed events, mid-stream errors, canned error responses (`bodies.ERRORS`), usage shapes,
+keep-alives, CRLF, byte-split writes, redirects, required keys, model-list styles, strict fields.
+`FakeLLMServer(tls=True)` serves HTTPS with a self-signed cert (`server.cert_path` is its CA).
+`tests.servers.cli` writes a config pointing at a server and runs `craft-tui` in a subprocess.
 """
 
 from tests.servers.bodies import ERRORS, MIDSTREAM_ERRORS, ErrorResponse
