@@ -133,6 +133,8 @@ class ConnectionFormScreen(ModalScreen[str | None]):
     """The add/edit form; dismisses with the saved connection's slug, or None when cancelled."""
 
     CSS_PATH = "connection_form.tcss"
+    # On a short terminal the rows sit closer together, so more of the form fits at 80×24.
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (32, "-tall")]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="form.cancel"),
         Binding("ctrl+t", "test", "Test", id="form.test"),
