@@ -66,14 +66,21 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else "never"
 
 
-def connection_prompt(connection: Connection, config: Config, store: SecretStore) -> Text:
-    """Two lines per connection: name, protocol and URL; then auth, models and last use."""
+def connection_prompt(
+    connection: Connection, config: Config, store: SecretStore, width: int = 200
+) -> Text:
+    """Two lines per connection: name, protocol and URL; then auth, models and last use.
+
+    Each line is cut to `width` cells with an ellipsis, so a row stays two lines on 80 columns."""
     is_default = config.settings.default_connection == connection.slug
     count = len(connection.models)
-    details = [key_display(connection, store), f"{count} model{'s' if count != 1 else ''}"]
+    details = [
+        key_display(connection, store),
+        f"{count} model{'s' if count != 1 else ''}",
+        f"used {_when(connection.last_used_at)}",
+    ]
     if connection.effective_default_model:
         details.append(f"default {connection.effective_default_model}")
-    details.append(f"used {_when(connection.last_used_at)}")
     text = Text()
     text.append("★" if is_default else " ", style="bold yellow")
     text.append(" ")
@@ -82,9 +89,10 @@ def connection_prompt(connection: Connection, config: Config, store: SecretStore
     text.append(f"[{connection.protocol}]", style="magenta")
     text.append(" ")
     text.append(connection.base_url, style="underline")
-    text.append("\n  ")
-    text.append(" · ".join(details), style="dim")
-    return text
+    text.truncate(width, overflow="ellipsis")
+    second = Text("  " + " · ".join(details), style="dim")
+    second.truncate(width, overflow="ellipsis")
+    return Text("\n").join([text, second])
 
 
 def finding_prompt(finding: Finding) -> Text:
@@ -161,8 +169,11 @@ class ConnectionsScreen(ModalScreen[None]):
         options = self.query_one("#connection-list", OptionList)
         highlighted = options.highlighted_option
         keep = select or (highlighted.id if highlighted else None)
+        width = max(30, self.app.size.width - 8)  # dialog border and padding, list border
         options.set_options(
-            Option(connection_prompt(connection, self.config, self.store), id=connection.slug)
+            Option(
+                connection_prompt(connection, self.config, self.store, width), id=connection.slug
+            )
             for connection in self.config.connections
         )
         options.display = bool(self.config.connections)
