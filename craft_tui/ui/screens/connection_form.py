@@ -134,7 +134,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
 
     CSS_PATH = "connection_form.tcss"
     # On a short terminal the rows sit closer together, so more of the form fits at 80×24.
-    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (32, "-tall")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="form.cancel"),
         Binding("ctrl+t", "test", "Test", id="form.test"),
@@ -250,7 +250,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
                             ("OpenAI Chat Completions", "openai"),
                             ("Anthropic Messages", "anthropic"),
                         ],
-                        value=values["protocol"],
+                        value=str(values["protocol"]),
                         allow_blank=False,
                         id="protocol",
                         compact=True,
@@ -275,7 +275,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
                             ("Key from an environment variable", "env"),
                             ("No authentication", "none"),
                         ],
-                        value=values["source"],
+                        value=str(values["source"]),
                         allow_blank=False,
                         id="key-source",
                         compact=True,
@@ -285,7 +285,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
                     "Send key as",
                     Select(
                         [("x-api-key header", "api_key"), ("Authorization: Bearer", "bearer")],
-                        value=values["style"],
+                        value=str(values["style"]),
                         allow_blank=False,
                         id="key-style",
                         compact=True,
@@ -375,10 +375,11 @@ class ConnectionFormScreen(ModalScreen[str | None]):
 
     def _snapshot(self) -> tuple[object, ...]:
         """Every field's current value, to tell whether anything was typed or changed."""
-        return tuple(
-            widget.value
-            for widget in self.query("#form-body Input, #form-body Select, #form-body Checkbox")
-        )
+        body = self.query_one("#form-body")
+        inputs = [field.value for field in body.query(Input)]
+        selects = [field.value for field in body.query(Select)]
+        checks = [field.value for field in body.query(Checkbox)]
+        return (*inputs, *selects, *checks)
 
     def _remember_initial(self) -> None:
         self._initial = self._snapshot()
