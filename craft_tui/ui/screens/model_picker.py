@@ -196,6 +196,7 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
         self.entries: list[PickerEntry] = []
         self.favourites: list[str] = []
         self.connections: dict[str, Connection] = {}
+        self.default_connection: Connection | None = None
         self._index = FuzzyIndex([])
         self._shown: list[PickerEntry] = []
         self._matching = 0
@@ -215,6 +216,7 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
             config = Config()
             self.notify(str(error), severity="error")
         self.connections = {connection.slug: connection for connection in config.connections}
+        self.default_connection = config.default_connection
         self.favourites = list(config.settings.favourite_models)
         if self._given_entries is not None:
             self.set_entries(self._given_entries)
@@ -369,10 +371,7 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
         """The connection a typed, unknown model id goes to: the current one, else the default."""
         if self.current is not None and self.current.connection_slug in self.connections:
             return self.connections[self.current.connection_slug]
-        try:
-            return load_config().default_connection
-        except ConfigError:
-            return None
+        return self.default_connection
 
     @on(Input.Changed, "#picker-query")
     def _query_changed(self) -> None:
