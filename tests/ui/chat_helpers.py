@@ -67,7 +67,7 @@ async def ready(pilot: Pilot[Any]) -> ChatScreen:
     """The chat screen once its conversation is loaded."""
     screen = pilot.app.screen
     assert isinstance(screen, ChatScreen)
-    await wait_until(pilot, lambda: screen.session is not None)
+    await wait_until(pilot, lambda: screen.loaded)
     return screen
 
 

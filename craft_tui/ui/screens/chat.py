@@ -50,6 +50,7 @@ class ChatScreen(Screen[None]):
         self._live: AssistantMessageView | None = None
         self._editing: str | None = None  # id of the user message being edited
         self.session: Any = None  # the chat core's ChatSession, once loaded
+        self.loaded = False  # True once the conversation is on screen
 
     @property
     def craft(self) -> CraftApp:
@@ -102,6 +103,7 @@ class ChatScreen(Screen[None]):
 
     async def show_session(self, session: Any) -> None:
         """Render `session`'s conversation (its active branch)."""
+        self.loaded = False
         self.session = session
         self._editing = None
         messages = list(session.messages)
@@ -109,6 +111,7 @@ class ChatScreen(Screen[None]):
         await self.transcript.show(messages)
         self._refresh_chrome()
         self.refresh_versions()
+        self.loaded = True
 
     # ---------------------------------------------------------------- views
 
@@ -147,7 +150,7 @@ class ChatScreen(Screen[None]):
         if self.busy:
             self.notify("An answer is still coming: press Esc to stop it first.")
             return
-        if self.session is None:
+        if self.session is None or not self.loaded:
             self.notify("Still opening the conversation…")
             return
         problem = self.craft.backend.cannot_send_reason(self.session, self.craft.keymap)
