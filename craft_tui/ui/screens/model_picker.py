@@ -32,7 +32,7 @@ from craft_tui.fuzzy import FuzzyIndex, FuzzyMatch
 if TYPE_CHECKING:
     from craft_tui.providers.catalog import ModelCatalog
 
-SHOWN = 200  # options in the list at once; typing narrows the rest
+SHOWN = 100  # options in the list at once; typing narrows the rest
 RECENT_LIMIT = 8
 CUSTOM_ID = "custom"
 
@@ -297,9 +297,8 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
         """Re-rank for the current query; only the best `SHOWN` become options."""
         query = self.query_text
         option_list = self.query_one("#picker-list", OptionList)
-        every: list[FuzzyMatch] = self._index.search(query)
-        self._matching = len(every)
-        matches = every[:SHOWN]
+        matches: list[FuzzyMatch] = self._index.search(query, limit=SHOWN)
+        self._matching = self._index.matched
         self._shown = [self.entries[match.index] for match in matches]
         id_width = max((len(entry.model_id) for entry in self._shown), default=10)
         id_width = max(12, min(id_width, self.app.size.width - 48))
