@@ -306,13 +306,19 @@ class ChatScreen(Screen[None]):
         """Open a past conversation."""
         from craft_tui.ui.screens.history import HistoryScreen
 
+        screen = HistoryScreen(self.craft.backend.store())
+
         def done(conversation_id: str | None) -> None:
-            if conversation_id is not None:
+            current = self.session.conversation.id if self.session is not None else None
+            if conversation_id is None and current in screen.deleted:
+                self.craft.new_conversation = True  # the open one was deleted: start afresh
+                self.load_conversation()
+            elif conversation_id is not None:
                 if self.busy:
                     self.action_stop()
                 self.load_conversation(conversation_id)
 
-        self.app.push_screen(HistoryScreen(self.craft.backend.store()), done)
+        self.app.push_screen(screen, done)
 
     def action_system_prompt(self) -> None:
         from craft_tui.ui.screens.system_prompt import SystemPromptScreen

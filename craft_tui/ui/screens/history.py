@@ -30,7 +30,7 @@ class HistoryScreen(ModalScreen[str | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss_none", "Close"),
-        Binding("ctrl+d,delete", "delete", "Delete"),
+        Binding("ctrl+d", "delete", "Delete", priority=True),
         Binding("down", "focus_list", show=False),
     ]
 
@@ -38,6 +38,7 @@ class HistoryScreen(ModalScreen[str | None]):
         super().__init__()
         self._store = store
         self._armed: str | None = None  # id waiting for a second Delete to confirm
+        self.deleted: set[str] = set()
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -97,5 +98,6 @@ class HistoryScreen(ModalScreen[str | None]):
             return
         self._armed = None
         self._store.delete_conversation(option.id)
+        self.deleted.add(option.id or "")
         options.remove_option(option.id or "")
         self.notify("Conversation deleted.")
