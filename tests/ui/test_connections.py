@@ -18,7 +18,6 @@ from craft_tui.providers.detect import LocalTarget, detect
 from craft_tui.ui.screens.connection_form import ConnectionFormScreen
 from craft_tui.ui.screens.connections import ConnectionsScreen
 from tests.servers.fake import FakeLLMServer
-from tests.servers.fixtures import fake_server  # noqa: F401
 
 KEY = "sk-or-v1-0123456789abcdef"
 
@@ -77,7 +76,7 @@ async def type_into(pilot, widget_id: str, text: str) -> None:  # type: ignore[n
 
 
 async def test_add_openrouter_preset_stores_key_masked_and_out_of_config(
-    fake_server,  # noqa: F811
+    fake_server,
 ) -> None:
     server: FakeLLMServer = fake_server(require_key=KEY)
     app = Host(lambda: ConnectionsScreen())
@@ -264,7 +263,7 @@ async def test_anthropic_protocol_offers_bearer_or_x_api_key() -> None:
 
 
 async def test_first_run_offers_local_ollama_and_env_key(
-    fake_server,  # noqa: F811
+    fake_server,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     ollama: FakeLLMServer = fake_server()
@@ -329,7 +328,7 @@ async def test_first_run_with_nothing_found_says_so() -> None:
 
 
 async def test_test_reports_each_step_and_fixes_a_wrong_url_with_one_key(
-    fake_server,  # noqa: F811
+    fake_server,
 ) -> None:
     server: FakeLLMServer = fake_server(require_key=KEY)
     app = Host(lambda: ConnectionsScreen())
@@ -364,7 +363,7 @@ async def test_test_reports_each_step_and_fixes_a_wrong_url_with_one_key(
 
 
 async def test_a_wrong_key_fails_the_test_but_saving_still_works_and_says_so(
-    fake_server,  # noqa: F811
+    fake_server,
 ) -> None:
     server: FakeLLMServer = fake_server(require_key=KEY)
     notes: list[str] = []
@@ -408,7 +407,7 @@ async def test_escape_after_typing_asks_before_discarding() -> None:
 
 
 async def test_fetch_models_fills_a_short_list_and_only_suggests_a_long_one(
-    fake_server,  # noqa: F811
+    fake_server,
 ) -> None:
     from tests.servers.catalog import openrouter_models
 
@@ -445,7 +444,7 @@ async def test_fetch_models_fills_a_short_list_and_only_suggests_a_long_one(
 
 
 async def test_fetch_models_reports_a_server_that_refuses_the_key(
-    fake_server,  # noqa: F811
+    fake_server,
 ) -> None:
     server: FakeLLMServer = fake_server(require_key=KEY)
     app = Host(lambda: ConnectionFormScreen())
@@ -462,7 +461,7 @@ async def test_fetch_models_reports_a_server_that_refuses_the_key(
 
 
 async def test_t_in_the_list_opens_the_form_with_the_test_running(
-    fake_server,  # noqa: F811
+    fake_server,
 ) -> None:
     server: FakeLLMServer = fake_server()
     add_connection(

@@ -20,7 +20,7 @@ from tests.ui.chat_helpers import wait_until
 
 
 async def test_first_run_to_a_picked_model_in_the_real_app(
-    fake_server,  # type: ignore[no-untyped-def]
+    fake_server,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     ollama: FakeLLMServer = fake_server()

@@ -17,7 +17,6 @@ from craft_tui.ui.screens.model_picker import (
     load_recent,
 )
 from tests.servers.fake import FakeLLMServer
-from tests.servers.fixtures import fake_server  # noqa: F401
 
 
 class Host(App[None]):
@@ -169,7 +168,7 @@ async def test_a_background_refresh_adds_models_without_losing_the_query() -> No
 
 
 async def test_stale_lists_refresh_in_the_background_from_the_server(
-    fake_server,  # noqa: F811
+    fake_server,
 ) -> None:
     server: FakeLLMServer = fake_server(model_list="openrouter")
 
