@@ -16,8 +16,8 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from craft_tui.chat.pricing import Pricing, resolve_pricing
 from craft_tui.config.schema import Connection
+from craft_tui.providers.pricing import Pricing, resolve_pricing
 from craft_tui.providers.types import Usage
 
 LOCAL = "local"

@@ -88,12 +88,11 @@ Pricer = Callable[
 def default_pricer(
     connection: Connection, model_id: str, listed_in: float | None, listed_out: float | None
 ) -> tuple[float | None, float | None, str | None, bool]:
-    """Prices from `chat.pricing` (config > provider list > built-in table; local servers free).
+    """Prices from `providers.pricing` (config > provider list > built-in table; local servers free).
 
-    The import is deferred: pricing is pure data over config, and the catalog stays importable
-    without the chat layer loaded.
+    Imported on first use so loading the catalog for the picker stays cheap.
     """
-    from craft_tui.chat.pricing import resolve_pricing
+    from craft_tui.providers.pricing import resolve_pricing
 
     pricing = resolve_pricing(
         connection, model_id, provider_input=listed_in, provider_output=listed_out

@@ -199,6 +199,6 @@ class ChatBackend:
 
 
 def _is_local(connection: Connection) -> bool:
-    from craft_tui.chat.pricing import is_local_connection
+    from craft_tui.providers.pricing import is_local_connection
 
     return is_local_connection(connection)

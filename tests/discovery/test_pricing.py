@@ -17,7 +17,9 @@ from craft_tui.chat.cost import (
     message_cost,
     total_cost,
 )
-from craft_tui.chat.pricing import (
+from craft_tui.config.schema import Connection, ModelEntry, NoAuth
+from craft_tui.providers.model_cache import CachedModels, save_cached
+from craft_tui.providers.pricing import (
     BUILTIN_PRICES,
     PRICES_AS_OF,
     Price,
@@ -25,8 +27,6 @@ from craft_tui.chat.pricing import (
     builtin_price,
     resolve_pricing,
 )
-from craft_tui.config.schema import Connection, ModelEntry, NoAuth
-from craft_tui.providers.model_cache import CachedModels, save_cached
 from craft_tui.providers.types import ModelInfo, Usage
 
 

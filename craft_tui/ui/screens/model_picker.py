@@ -72,7 +72,7 @@ class PickerEntry:
 
 def entries_from_config(config: Config) -> list[PickerEntry]:
     """Every model typed into (or discovered and saved for) each connection, in config order."""
-    from craft_tui.chat.pricing import resolve_pricing
+    from craft_tui.providers.pricing import resolve_pricing
 
     entries = []
     for connection in config.connections:
