@@ -10,23 +10,18 @@ are dropped; earlier reasoning is not sent back, because we hold no thinking sig
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
-
-from craft_tui.config.urls import chat_url, models_url
+from craft_tui.config.urls import models_url
 from craft_tui.providers.error_mapping import (
     ErrorContext,
-    error_from_exception,
     error_from_stream_payload,
     malformed_event_error,
     stream_cut_error,
 )
-from craft_tui.providers.errors import ErrorKind, ProviderError
 from craft_tui.providers.http import HttpDriver
 from craft_tui.providers.openai_chat import model_info_from_item, parse_model_list
-from craft_tui.providers.sse import Event, iter_events
+from craft_tui.providers.sse import Event
 from craft_tui.providers.types import (
     ChatMessage,
     ChatRequest,
@@ -138,6 +133,8 @@ class _StreamParser:
 class AnthropicMessages(HttpDriver):
     """The Anthropic Messages protocol bound to one connection."""
 
+    protocol = "anthropic"
+
     def _auth_headers(self) -> dict[str, str]:
         headers: dict[str, str] = {}
         if not any(name.lower() == "anthropic-version" for name in self.connection.headers):
@@ -175,47 +172,11 @@ class AnthropicMessages(HttpDriver):
             body["temperature"] = request.temperature  # not allowed together with thinking
         return body
 
-    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
-        """Yield the answer's events; a fault after some text raises only after that text."""
-        ctx = self._context(request.model)
-        url = chat_url("anthropic", self.connection.base_url)
-        async with self._stream(url, self.build_body(request), ctx) as response:
-            content_type = response.headers.get("content-type", "").lower()
-            if "json" in content_type:
-                for event in await self._whole_answer(response, ctx):
-                    yield event
-                return
-            if "html" in content_type:
-                raise ProviderError(
-                    ErrorKind.HTML_RESPONSE,
-                    "Got a web page instead of the API's answer; a proxy or login page answered.",
-                    "Check the base URL points at the API, and any company proxy settings.",
-                    status=response.status_code,
-                )
-            parser = _StreamParser(ctx)
-            try:
-                async for sse_event in iter_events(response):
-                    for item in parser.feed(sse_event):
-                        yield item
-                    if parser.done:
-                        break
-            except httpx.HTTPError as error:
-                raise error_from_exception(error, ctx, mid_stream=True) from None
-            yield parser.finish()
+    def _new_parser(self, ctx: ErrorContext) -> _StreamParser:
+        return _StreamParser(ctx)
 
-    async def _whole_answer(self, response: httpx.Response, ctx: ErrorContext) -> list[StreamEvent]:
-        """A gateway that ignored `stream: true`: one JSON message holds the whole answer."""
-        try:
-            raw = await response.aread()
-            payload = json.loads(raw)
-        except httpx.HTTPError as error:
-            raise error_from_exception(error, ctx, mid_stream=True) from None
-        except ValueError:
-            raise malformed_event_error(ctx, raw.decode("utf-8", "replace")) from None
-        if not isinstance(payload, dict):
-            raise malformed_event_error(ctx, str(payload))
-        if payload.get("type") == "error" or payload.get("error"):
-            raise error_from_stream_payload(payload, ctx)
+    def _events_from_answer(self, payload: dict[str, Any], ctx: ErrorContext) -> list[StreamEvent]:
+        """A complete Messages document: its content blocks, usage and stop reason."""
         events: list[StreamEvent] = []
         for block in payload.get("content") or []:
             if (

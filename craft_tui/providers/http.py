@@ -12,25 +12,32 @@ Choices made here on purpose:
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import re
 import ssl
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 import certifi
 import httpx
 
 from craft_tui import __version__
 from craft_tui.config.schema import Connection
+from craft_tui.config.urls import Protocol as WireProtocol
+from craft_tui.config.urls import chat_url
 from craft_tui.providers.error_mapping import (
     ErrorContext,
     error_from_exception,
     error_from_response,
+    error_from_stream_payload,
+    malformed_event_error,
     reason_from_body,
 )
 from craft_tui.providers.errors import ErrorKind, ProviderError
+from craft_tui.providers.sse import Event, iter_events
+from craft_tui.providers.types import ChatRequest, StreamEvent
 
 USER_AGENT = f"craft-tui/{__version__}"
 log = logging.getLogger(__name__)
@@ -84,8 +91,22 @@ def build_client(connection: Connection) -> httpx.AsyncClient:
     )
 
 
+class StreamParser(Protocol):
+    """Turns one protocol's SSE events into neutral events; `done` once the answer is complete."""
+
+    done: bool
+
+    def feed(self, event: Event) -> list[StreamEvent]: ...
+
+    def finish(self) -> StreamEvent: ...
+
+
 class HttpDriver:
-    """What both drivers share: the connection, its client, its key (kept out of every repr)."""
+    """What both drivers share: the connection, its client, its key (kept out of every repr),
+    and the streaming loop. A protocol supplies its body, headers, parser and whole-answer reader.
+    """
+
+    protocol: ClassVar[WireProtocol]
 
     def __init__(
         self,
@@ -131,6 +152,62 @@ class HttpDriver:
     def _auth_headers(self) -> dict[str, str]:
         """Overridden per protocol."""
         raise NotImplementedError
+
+    def build_body(self, request: ChatRequest) -> dict[str, Any]:
+        """The protocol's JSON body for `request`; overridden per protocol."""
+        raise NotImplementedError
+
+    def _new_parser(self, ctx: ErrorContext) -> StreamParser:
+        """A fresh parser for one answer's events; overridden per protocol."""
+        raise NotImplementedError
+
+    def _events_from_answer(self, payload: dict[str, Any], ctx: ErrorContext) -> list[StreamEvent]:
+        """The events of a complete (non-streamed) answer document; overridden per protocol."""
+        raise NotImplementedError
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        """Yield the answer's events; a fault after some text raises only after that text."""
+        ctx = self._context(request.model)
+        url = chat_url(self.protocol, self.connection.base_url)
+        async with self._stream(url, self.build_body(request), ctx) as response:
+            content_type = response.headers.get("content-type", "").lower()
+            if "json" in content_type:
+                for event in await self._whole_answer(response, ctx):
+                    yield event
+                return
+            if "html" in content_type:
+                raise ProviderError(
+                    ErrorKind.HTML_RESPONSE,
+                    "Got a web page instead of the API's answer; a proxy or login page answered.",
+                    "Check the base URL points at the API, and any company proxy settings.",
+                    status=response.status_code,
+                )
+            parser = self._new_parser(ctx)
+            try:
+                async for sse_event in iter_events(response):
+                    for item in parser.feed(sse_event):
+                        yield item
+                    if parser.done:
+                        break
+            except httpx.HTTPError as error:
+                raise error_from_exception(error, ctx, mid_stream=True) from None
+            yield parser.finish()
+
+    async def _whole_answer(self, response: httpx.Response, ctx: ErrorContext) -> list[StreamEvent]:
+        """A server or gateway that ignored `stream: true`: one JSON document holds the answer."""
+        raw = b""
+        try:
+            raw = await response.aread()
+            payload = json.loads(raw)
+        except httpx.HTTPError as error:
+            raise error_from_exception(error, ctx, mid_stream=True) from None
+        except ValueError:
+            raise malformed_event_error(ctx, raw.decode("utf-8", "replace")) from None
+        if not isinstance(payload, dict):
+            raise malformed_event_error(ctx, str(payload))
+        if payload.get("type") == "error" or payload.get("error"):
+            raise error_from_stream_payload(payload, ctx)
+        return self._events_from_answer(payload, ctx)
 
     def _relaxed_body(
         self, error: ProviderError, body: Mapping[str, Any]
