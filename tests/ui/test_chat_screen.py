@@ -442,3 +442,20 @@ async def test_ctrl_c_also_stops_and_copies_nothing(fake_server) -> None:
         assert answer.finish_reason == "cancelled"
         assert answer.text.startswith("alpha beta")
         assert app.copied == []
+
+
+async def test_empty_chat_explains_the_keys_and_shift_tab_reaches_the_last_answer(
+    fake_server,
+) -> None:
+    app = make_app(fake_server(reply="An answer to copy."), environ={})
+    async with app.run_test(size=(80, 24)) as pilot:
+        chat = await ready(pilot)
+        hint = chat.transcript.query_one(".empty-hint")
+        assert hint.display and "Ctrl+O" in str(hint.render())
+        await send(pilot, "Hi")
+        await answered(pilot, chat)
+        assert not hint.display
+        await pilot.press("shift+tab")
+        assert app.focused is last_answer(chat)
+        await pilot.press("c")
+        assert app.clipboard == "An answer to copy."

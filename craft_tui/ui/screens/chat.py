@@ -60,7 +60,7 @@ class ChatScreen(Screen[None]):
         return self.app
 
     def compose(self) -> ComposeResult:
-        yield Transcript(self._make_view, id="transcript")
+        yield Transcript(self._make_view, empty_hint=self._welcome(), id="transcript")
         yield StatusBar(id="status", clock=self.craft.clock)
         yield PromptArea(id="prompt")
         yield Footer(compact=True)
@@ -131,6 +131,24 @@ class ChatScreen(Screen[None]):
             retry_key=self._retry_key(),
             clock=self.craft.clock,
         )
+
+    def _welcome(self) -> str:
+        """What an empty conversation shows: the keys that matter, as the user's keymap has them."""
+
+        def key(binding_id: str) -> str:
+            raw = first_key(binding_id, self.craft.keymap)
+            return "+".join(part.capitalize() for part in raw.split("+"))
+
+        rows = [
+            (key("pick_model"), "pick a model from any connection"),
+            (key("open_connections"), "connections: add OpenRouter, Ollama, a proxy…"),
+            (key("history"), "earlier conversations"),
+            ("Ctrl+P", "every command"),
+            ("Shift+Tab", "reach the messages: c copy · b code · e edit · r regenerate"),
+        ]
+        width = max(len(k) for k, _ in rows)
+        lines = [f"{k:<{width}}  {what}" for k, what in rows]
+        return "Ask anything. Enter sends, Ctrl+J starts a new line.\n\n" + "\n".join(lines)
 
     def _retry_key(self) -> str:
         return first_key("retry", self.craft.keymap)

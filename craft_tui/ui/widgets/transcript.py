@@ -25,6 +25,7 @@ class Transcript(VerticalScroll, can_focus=False):
         padding: 0 1;
         scrollbar-size-vertical: 1;
         & > .older-hint { color: $text-muted; width: 1fr; content-align: center middle; }
+        & > .empty-hint { color: $text-muted; width: 1fr; padding: 1 2; }
     }
     """
 
@@ -33,6 +34,7 @@ class Transcript(VerticalScroll, can_focus=False):
         factory: Callable[[Any], MessageView],
         *,
         max_mounted: int = MAX_MOUNTED,
+        empty_hint: str = "",
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
@@ -41,9 +43,13 @@ class Transcript(VerticalScroll, can_focus=False):
         self._first_mounted = 0  # index into _entries of the first mounted message
         self.max_mounted = max_mounted
         self._hint = Label("", classes="older-hint")
+        self._empty_text = empty_hint
+        self._empty = Label(empty_hint, classes="empty-hint", markup=False)
 
     def on_mount(self) -> None:
         self.anchor()
+        self.mount(self._empty)
+        self._update_hint()
 
     @property
     def following(self) -> bool:
@@ -63,6 +69,7 @@ class Transcript(VerticalScroll, can_focus=False):
         await self.remove_children()
         self._entries = list(entries)
         self._first_mounted = max(0, len(self._entries) - self.max_mounted)
+        await self.mount(self._empty)
         await self.mount(self._hint)
         views = [self._factory(entry) for entry in self._entries[self._first_mounted :]]
         if views:
@@ -73,6 +80,7 @@ class Transcript(VerticalScroll, can_focus=False):
     async def add(self, entry: Any) -> MessageView:
         """Append one message at the bottom, pruning the oldest mounted one past the window."""
         self._entries.append(entry)
+        self._empty.display = False
         view = self._factory(entry)
         await self.mount(view)
         await self._prune()
@@ -87,6 +95,7 @@ class Transcript(VerticalScroll, can_focus=False):
         doomed = views[index:]
         del self._entries[self._first_mounted + index :]
         await self.remove_children(doomed)
+        self._update_hint()
 
     async def _prune(self) -> None:
         views = self.views()
@@ -115,6 +124,7 @@ class Transcript(VerticalScroll, can_focus=False):
         hidden = self._first_mounted
         self._hint.update(f"▲ {hidden} earlier messages — scroll up to load" if hidden else "")
         self._hint.display = hidden > 0
+        self._empty.display = not self._entries and bool(self._empty_text)
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
