@@ -278,3 +278,14 @@ def test_usage_says_local_for_a_free_local_server(isolated_home: Path) -> None:
         result = craft(isolated_home, "ask", "--usage", "Hi")
     assert result.returncode == 0, result.stderr
     assert "cost local" in result.stderr
+
+
+def test_a_successful_answer_marks_the_connection_as_used(
+    isolated_home: Path, server: FakeLLMServer
+) -> None:
+    from craft_tui.config.store import load_config
+
+    add_connection(server, key=KEY)
+    assert load_config().connections[0].last_used_at is None
+    assert craft(isolated_home, "ask", "Say hello").returncode == 0
+    assert load_config().connections[0].last_used_at is not None

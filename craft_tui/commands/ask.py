@@ -17,7 +17,7 @@ from typing import TextIO
 
 from craft_tui.cli import UserError
 from craft_tui.config.schema import Config, Connection
-from craft_tui.config.store import load_config
+from craft_tui.config.store import load_config, mark_connection_used
 from craft_tui.providers.factory import open_driver
 from craft_tui.providers.types import (
     ChatMessage,
@@ -128,6 +128,8 @@ async def stream_answer(
                 out.write("\n")
             out.flush()
         await driver.aclose()
+    with contextlib.suppress(Exception):  # the answer matters more than the timestamp
+        mark_connection_used(connection.slug)
     if not wrote_text:
         print("craft-tui: the model returned an empty answer.", file=err)
     if finish is not None and finish.reason == "length":

@@ -151,3 +151,34 @@ def update_config(change: Callable[[Config], None], path: Path | None = None) ->
         raise ConfigError(_describe_validation_error(error, "", path)) from None
     save_config(checked, path)
     return checked
+
+
+def mark_connection_used(
+    slug: str, path: Path | None = None, *, min_interval_s: float = 60.0
+) -> bool:
+    """Record that `slug` just answered (shown as "last used"); True when the file was written.
+
+    Skipped when it was marked within `min_interval_s`, so a quick exchange does not rewrite the
+    file after every answer.
+    """
+    from craft_tui.config.schema import now_utc
+
+    now = now_utc()
+    wrote = False
+
+    def change(config: Config) -> None:
+        nonlocal wrote
+        connection = config.find(slug)
+        if connection is None:
+            return
+        last = connection.last_used_at
+        if last is not None and (now - last).total_seconds() < min_interval_s:
+            return
+        connection.last_used_at = now
+        wrote = True
+
+    config = load_config(path)
+    change(config)
+    if wrote:
+        save_config(Config.model_validate(config.model_dump()), path)
+    return wrote

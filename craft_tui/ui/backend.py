@@ -153,6 +153,22 @@ class ChatBackend:
             return f"{connection.name} has no model chosen: press {key} to pick one."
         return None
 
+    async def mark_used(self, slug: str | None) -> None:
+        """Record in config.toml that `slug` just answered ("last used" in the connections list)."""
+        connection = self.connection(slug)
+        if connection is None:
+            return
+        from craft_tui.config.schema import now_utc
+        from craft_tui.config.store import mark_connection_used
+
+        connection.last_used_at = now_utc()  # what this run shows, whatever the file says
+        try:
+            await asyncio.to_thread(mark_connection_used, connection.slug)
+        except Exception as error:  # the answer matters more than the timestamp
+            import logging
+
+            logging.getLogger(__name__).warning("could not record last use: %s", error)
+
     def cost(self, connection: Connection, model: str, usage: Any) -> float | None:
         """USD for one answer (None when local or unknown), for the chat core to store."""
         from craft_tui.chat.cost import answer_cost_usd

@@ -46,6 +46,7 @@ async def test_enter_sends_and_the_answer_streams_in_and_is_saved(fake_server) -
         assert [m.role for m in stored] == ["user", "assistant"]
         assert stored[1].text == "Hello **world**, nice to meet you."
         assert stored[1].finish_reason == "stop"
+        await wait_until(pilot, lambda: app.config.connections[0].last_used_at is not None)
 
 
 async def test_ctrl_j_inserts_a_newline_and_up_recalls_the_last_prompt(fake_server) -> None:

@@ -226,6 +226,10 @@ class ChatScreen(Screen[None]):
                             self._live.add_reasoning(text)
                     case core.AnswerFinished(message=message):
                         await self._end_live(message.finish_reason)
+                        self.run_worker(
+                            self.craft.backend.mark_used(message.connection_slug),
+                            group="mark-used",
+                        )
                     case core.AnswerFailed(message=message, error=error):
                         await self._end_live(
                             getattr(message, "finish_reason", "error"),
