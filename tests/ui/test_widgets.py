@@ -174,3 +174,18 @@ async def test_an_answer_that_fails_before_any_text_ends_cleanly() -> None:
         await view.end_stream("error", ErrorDisplay(kind="missing_key", message="No key."))
         await pilot.pause()
         assert view.error is not None and not view.streaming
+
+
+async def test_a_long_conversation_opens_with_one_batch_mounted() -> None:
+    from craft_tui.ui.widgets.transcript import BATCH
+
+    app = WidgetHarness()
+    async with app.run_test(size=(80, 24)) as pilot:
+        transcript = app.query_one(Transcript)
+        entries = [Entry(f"m{i}", "user", f"message {i}") for i in range(300)]
+        await transcript.show(entries)
+        await pilot.pause()
+        assert len(transcript.views()) == BATCH
+        assert transcript.views()[-1].message_id == "m299"
+        assert transcript.hidden_count == 300 - BATCH
+        assert await transcript.load_older() == BATCH

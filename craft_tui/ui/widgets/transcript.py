@@ -68,7 +68,10 @@ class Transcript(VerticalScroll, can_focus=False):
         """Replace everything with `entries`, mounting only the newest window."""
         await self.remove_children()
         self._entries = list(entries)
-        self._first_mounted = max(0, len(self._entries) - self.max_mounted)
+        # Open with one BATCH, not the whole window: each answer is a Markdown tree and every
+        # layout walks all mounted widgets, so a long conversation would open (and stream) slowly.
+        # Scrolling up loads older ones; the window fills up to max_mounted as the chat goes on.
+        self._first_mounted = max(0, len(self._entries) - min(self.max_mounted, BATCH))
         await self.mount(self._empty)
         await self.mount(self._hint)
         views = [self._factory(entry) for entry in self._entries[self._first_mounted :]]
