@@ -32,7 +32,7 @@ from craft_tui.fuzzy import FuzzyIndex, FuzzyMatch
 if TYPE_CHECKING:
     from craft_tui.providers.catalog import ModelCatalog
 
-SHOWN = 100  # options in the list at once; typing narrows the rest
+SHOWN = 50  # options in the list at once (more than a tall terminal shows); typing narrows the rest
 RECENT_LIMIT = 8
 CUSTOM_ID = "custom"
 
