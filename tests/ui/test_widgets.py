@@ -88,25 +88,6 @@ async def test_stopped_answer_is_marked() -> None:
         assert view.text == "Half an ans"
 
 
-async def test_only_the_newest_messages_stay_mounted_and_older_load_on_demand() -> None:
-    app = WidgetHarness(max_mounted=10)
-    async with app.run_test(size=(80, 24)) as pilot:
-        transcript = app.query_one(Transcript)
-        entries = [
-            Entry(f"m{i}", "user" if i % 2 == 0 else "assistant", f"message {i}") for i in range(30)
-        ]
-        await transcript.show(entries)
-        await pilot.pause()
-        assert len(transcript.views()) == 10
-        assert transcript.views()[0].message_id == "m20"
-        for i in range(30, 40):
-            await transcript.add(Entry(f"m{i}", "user", f"message {i}"))
-        assert len(transcript.views()) == 10
-        assert transcript.hidden_count == 30
-        assert await transcript.load_older() == 20
-        assert transcript.views()[0].message_id == "m10"
-
-
 async def test_scrolling_up_stops_following_and_scrolling_down_resumes() -> None:
     app = WidgetHarness()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -174,18 +155,3 @@ async def test_an_answer_that_fails_before_any_text_ends_cleanly() -> None:
         await view.end_stream("error", ErrorDisplay(kind="missing_key", message="No key."))
         await pilot.pause()
         assert view.error is not None and not view.streaming
-
-
-async def test_a_long_conversation_opens_with_one_batch_mounted() -> None:
-    from craft_tui.ui.widgets.transcript import BATCH
-
-    app = WidgetHarness()
-    async with app.run_test(size=(80, 24)) as pilot:
-        transcript = app.query_one(Transcript)
-        entries = [Entry(f"m{i}", "user", f"message {i}") for i in range(300)]
-        await transcript.show(entries)
-        await pilot.pause()
-        assert len(transcript.views()) == BATCH
-        assert transcript.views()[-1].message_id == "m299"
-        assert transcript.hidden_count == 300 - BATCH
-        assert await transcript.load_older() == BATCH

@@ -8,6 +8,7 @@ partial answer as "cancelled" and the widget keeps it, marked as stopped.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -51,6 +52,8 @@ class ChatScreen(Screen[None]):
         self._editing: str | None = None  # id of the user message being edited
         self.session: Any = None  # the chat core's ChatSession, once loaded
         self.loaded = False  # True once the conversation is on screen
+        # "version 2/3" of messages with siblings, so views mounted later (scrolling up) show it
+        self._versions: dict[str, tuple[int, int]] = {}
 
     @property
     def craft(self) -> CraftApp:
@@ -60,7 +63,9 @@ class ChatScreen(Screen[None]):
         return self.app
 
     def compose(self) -> ComposeResult:
-        yield Transcript(self._make_view, empty_hint=self._welcome(), id="transcript")
+        yield Transcript(
+            self._make_view, snapshot=self._snapshot, empty_hint=self._welcome(), id="transcript"
+        )
         yield StatusBar(id="status", clock=self.craft.clock)
         yield PromptArea(id="prompt")
         yield Footer(compact=True)
@@ -116,6 +121,11 @@ class ChatScreen(Screen[None]):
     # ---------------------------------------------------------------- views
 
     def _make_view(self, message: Any) -> MessageView:
+        view = self._build_view(message)
+        view.version = self._versions.get(message.id, (1, 1))
+        return view
+
+    def _build_view(self, message: Any) -> MessageView:
         if message.role == "user":
             return UserMessageView(message.id, message.text)
         error = None
@@ -130,6 +140,24 @@ class ChatScreen(Screen[None]):
             error=error,
             retry_key=self._retry_key(),
             clock=self.craft.clock,
+        )
+
+    @staticmethod
+    def _snapshot(message: Any, view: MessageView) -> Any:
+        """The message as `view` shows it now, to rebuild it from once it is unmounted: an answer
+        streamed (or was stopped) after the transcript got its message."""
+        if not isinstance(view, AssistantMessageView) or not dataclasses.is_dataclass(message):
+            return message
+        error = view.error
+        original: Any = message
+        return dataclasses.replace(
+            original,
+            id=view.message_id or original.id,
+            text=view.text,
+            reasoning=view.reasoning,
+            finish_reason=view.finish_reason,
+            error_kind=str(error.kind) if error is not None else None,
+            error_message=error.message if error is not None else None,
         )
 
     def _welcome(self) -> str:
@@ -187,10 +215,10 @@ class ChatScreen(Screen[None]):
             self._run(lambda s: s.send(text))
 
     async def _cut_from(self, message_id: str) -> None:
-        for view in self.transcript.views():
-            if view.message_id == message_id:
-                await self.transcript.remove_from(view)
-                return
+        """Drop this message and what follows from the transcript (mounted or not)."""
+        index = self.transcript.index_of(lambda message: message.id == message_id)
+        if index is not None:
+            await self.transcript.remove_from_index(index)
 
     def _run(self, start: Callable[[Any], AsyncIterator[Any]]) -> None:
         self._answer = self._stream_answer(start)
@@ -288,7 +316,9 @@ class ChatScreen(Screen[None]):
         if action == "stop":
             return self.busy
         if action == "retry":
-            return not self.busy and self._last_answer() is not None
+            return not self.busy and (
+                self._last_answer() is not None or not self.transcript.at_tail
+            )
         return True
 
     def action_stop(self) -> None:
@@ -305,7 +335,10 @@ class ChatScreen(Screen[None]):
         self.prompt.focus()
 
     def _last_answer(self) -> AssistantMessageView | None:
-        views = self.transcript.views() if self.is_mounted else []
+        """The newest answer's view, if the newest messages are mounted (see `show_tail`)."""
+        if not self.is_mounted or not self.transcript.at_tail:
+            return None
+        views = self.transcript.views()
         for view in reversed(views):
             if isinstance(view, AssistantMessageView):
                 return view
@@ -313,6 +346,7 @@ class ChatScreen(Screen[None]):
 
     async def action_retry(self) -> None:
         """Ask again for the last answer (after an error, or just for another take)."""
+        await self.transcript.show_tail()
         view = self._last_answer()
         if view is not None:
             await self._regenerate(view)
@@ -432,14 +466,19 @@ class ChatScreen(Screen[None]):
         store, conversation_id = session.store, session.conversation.id
         everything = await asyncio.to_thread(store.all_messages, conversation_id)
         children: dict[str | None, list[str]] = {}
-        parent_of: dict[str, str | None] = {}
         for message in everything:
             children.setdefault(message.parent_id, []).append(message.id)
-            parent_of[message.id] = message.parent_id
+        self._versions = {
+            sibling: (which + 1, len(siblings))
+            for siblings in children.values()
+            for which, sibling in enumerate(siblings)
+            if len(siblings) > 1
+        }
         for view in self.transcript.views():
-            if view.message_id in parent_of:
-                versions = children[parent_of[view.message_id]]
-                view.set_version(versions.index(view.message_id) + 1, len(versions))
+            if view.message_id is not None:
+                which, total = self._versions.get(view.message_id, (1, 1))
+                if (which, total) != view.version:
+                    view.set_version(which, total)
 
     async def _switch_version(self, view: MessageView, step: int) -> None:
         """Show another version of this message (and the branch below it)."""
@@ -454,10 +493,11 @@ class ChatScreen(Screen[None]):
             return
         self.session.select_branch(ids[index])
         await self.show_session(self.session)
-        for candidate in self.transcript.views():
-            if candidate.message_id == ids[index]:
-                candidate.focus()
-                candidate.scroll_visible(animate=False)
+        position = self.transcript.index_of(lambda message: message.id == ids[index])
+        candidate = await self.transcript.reveal(position) if position is not None else None
+        if candidate is not None:
+            candidate.focus()
+            candidate.scroll_visible(animate=False)
 
     # ---------------------------------------------------------------- switching
 
@@ -473,14 +513,16 @@ class ChatScreen(Screen[None]):
         """Connections were edited: refresh labels, placeholder and status line."""
         self._refresh_chrome()
 
-    def copy_last_answer(self) -> None:
+    async def copy_last_answer(self) -> None:
+        await self.transcript.show_tail()
         view = self._last_answer()
         if view is None:
             self.notify("Nothing to copy yet.")
             return
         self.craft.copy_text(view.text, what="answer")
 
-    def copy_last_code(self) -> None:
+    async def copy_last_code(self) -> None:
+        await self.transcript.show_tail()
         view = self._last_answer()
         if view is None:
             self.notify("Nothing to copy yet.")

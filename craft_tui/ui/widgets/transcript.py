@@ -1,19 +1,47 @@
-"""The scrolling list of messages. Follows the bottom while the user has not scrolled up
-(`anchor()`), and keeps only the last `max_mounted` message widgets mounted so long sessions stay
-fast: older ones are rebuilt from their data when the user scrolls to the top."""
+"""The scrolling list of messages.
+
+Only a window of the conversation is mounted: each answer is a Markdown tree and every layout
+walks every mounted widget, so a long conversation would open, scroll and stream slowly if all
+of it were. The window is a contiguous run of entries `[lo, hi)`:
+
+* a conversation opens with its last few messages, then grows upwards until the content is a
+  viewport plus a margin taller than the screen (checked after each layout, so a conversation
+  shorter than the screen simply mounts everything);
+* scrolling near the top (mouse, PageUp, focus moving up) mounts older messages above, and near
+  the bottom newer ones below; what moves too far away is unmounted again (`max_mounted`);
+* Home jumps to the first message (the window moves to the head), End back to the newest one.
+
+Adding or removing messages above what the user reads must not move the text: `arrange` keeps
+the first visible message at the same place on screen (scroll anchoring, like a browser's), in
+the same layout pass, so no frame shows the jump. While the view follows the bottom (`anchor()`),
+Textual keeps it at the bottom instead.
+
+An unmounted message is rebuilt from its entry; `snapshot` lets the owner refresh an entry from
+its widget first (an answer that streamed after the entry was taken).
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from textual import events
 from textual.containers import VerticalScroll
+from textual.geometry import Size
+from textual.layout import DockArrangeResult
+from textual.scrollbar import ScrollBar
+from textual.widget import Widget
 from textual.widgets import Label
 
-from craft_tui.ui.widgets.messages import MessageView
+from craft_tui.ui.widgets.messages import AssistantMessageView, MessageView
 
 MAX_MOUNTED = 60
-BATCH = 20
+OPEN_BATCH = 6  # messages mounted before the first layout of a (re)opened conversation
+BATCH = 10  # messages mounted per step when the window grows
+EDGE = 2  # focus this close to either end of the window mounts the next batch there
+
+Snapshot = Callable[[Any, MessageView], Any]
 
 
 class Transcript(VerticalScroll, can_focus=False):
@@ -24,7 +52,7 @@ class Transcript(VerticalScroll, can_focus=False):
         height: 1fr;
         padding: 0 1;
         scrollbar-size-vertical: 1;
-        & > .older-hint { color: $text-muted; width: 1fr; content-align: center middle; }
+        & > .window-hint { color: $text-muted; width: 1fr; content-align: center middle; }
         & > .empty-hint { color: $text-muted; width: 1fr; padding: 1 2; }
     }
     """
@@ -33,23 +61,36 @@ class Transcript(VerticalScroll, can_focus=False):
         self,
         factory: Callable[[Any], MessageView],
         *,
+        snapshot: Snapshot | None = None,
         max_mounted: int = MAX_MOUNTED,
         empty_hint: str = "",
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
         self._factory = factory
+        self._snapshot = snapshot
         self._entries: list[Any] = []
-        self._first_mounted = 0  # index into _entries of the first mounted message
-        self.max_mounted = max_mounted
-        self._hint = Label("", classes="older-hint")
+        self._lo = 0  # index into _entries of the first mounted message
+        self._hi = 0  # one past the last mounted message
+        self.max_mounted = max(max_mounted, BATCH + OPEN_BATCH)
+        self._older = Label("", classes="window-hint older-hint")
+        self._newer = Label("", classes="window-hint newer-hint")
         self._empty_text = empty_hint
         self._empty = Label(empty_hint, classes="empty-hint", markup=False)
+        self._lock = asyncio.Lock()  # one change of the window at a time
+        self._loading = False
+        self._arranged: DockArrangeResult | None = None  # the last arrangement (scroll anchoring)
+
+    def compose(self) -> Any:
+        yield self._empty
+        yield self._older
+        yield self._newer
 
     def on_mount(self) -> None:
         self.anchor()
-        self.mount(self._empty)
-        self._update_hint()
+        self._update_hints()
+
+    # ---------------------------------------------------------------- what is shown
 
     @property
     def following(self) -> bool:
@@ -59,84 +100,353 @@ class Transcript(VerticalScroll, can_focus=False):
     @property
     def hidden_count(self) -> int:
         """How many older messages are not mounted right now."""
-        return self._first_mounted
+        return self._lo
+
+    @property
+    def newer_count(self) -> int:
+        """How many newer messages are not mounted right now (the user went up, or Home)."""
+        return len(self._entries) - self._hi
+
+    @property
+    def at_tail(self) -> bool:
+        """True when the newest message is mounted."""
+        return self._hi == len(self._entries)
+
+    @property
+    def entries(self) -> list[Any]:
+        """Every entry of the conversation, mounted or not, oldest first (a copy)."""
+        return list(self._entries)
 
     def views(self) -> list[MessageView]:
         return list(self.query_children(MessageView))
 
+    def index_of(self, match: Callable[[Any], bool]) -> int | None:
+        """The index of the last entry for which `match` is true."""
+        for index in range(len(self._entries) - 1, -1, -1):
+            if match(self._entries[index]):
+                return index
+        return None
+
+    # ---------------------------------------------------------------- changing the content
+
     async def show(self, entries: Sequence[Any]) -> None:
-        """Replace everything with `entries`, mounting only the newest window."""
-        await self.remove_children()
-        self._entries = list(entries)
-        # Open with one BATCH, not the whole window: each answer is a Markdown tree and every
-        # layout walks all mounted widgets, so a long conversation would open (and stream) slowly.
-        # Scrolling up loads older ones; the window fills up to max_mounted as the chat goes on.
-        self._first_mounted = max(0, len(self._entries) - min(self.max_mounted, BATCH))
-        await self.mount(self._empty)
-        await self.mount(self._hint)
-        views = [self._factory(entry) for entry in self._entries[self._first_mounted :]]
-        if views:
-            await self.mount_all(views)
-        self._update_hint()
-        self.anchor()
+        """Replace everything with `entries`, showing the newest ones and following the bottom."""
+        async with self._lock:
+            await self.remove_children(self.views())  # before the entries they came from go
+            self._entries = list(entries)
+            end = len(self._entries)
+            await self._replace_window(max(0, end - OPEN_BATCH), end, follow=True)
 
     async def add(self, entry: Any) -> MessageView:
         """Append one message at the bottom, pruning the oldest mounted one past the window."""
-        self._entries.append(entry)
-        self._empty.display = False
-        view = self._factory(entry)
-        await self.mount(view)
-        await self._prune()
-        return view
+        async with self._lock:
+            if not self.at_tail:  # the user was reading far up: back to the newest messages
+                self._entries.append(entry)
+                end = len(self._entries)
+                await self._replace_window(max(0, end - OPEN_BATCH), end, follow=True)
+                return self.views()[-1]
+            self._entries.append(entry)
+            view = self._factory(entry)
+            await self.mount(view, before=self._newer)
+            self._hi += 1
+            if len(self.views()) > self.max_mounted and self.following:
+                await self._unmount_top(len(self.views()) - self.max_mounted)
+            self._update_hints()
+            return view
 
     async def remove_from(self, view: MessageView) -> None:
         """Remove `view` and every message after it (a deleted or re-sent branch)."""
         views = self.views()
-        if view not in views:
-            return
-        index = views.index(view)
-        doomed = views[index:]
-        del self._entries[self._first_mounted + index :]
-        await self.remove_children(doomed)
-        self._update_hint()
+        if view in views:
+            await self.remove_from_index(self._lo + views.index(view))
 
-    async def _prune(self) -> None:
-        views = self.views()
-        excess = len(views) - self.max_mounted
-        if excess > 0 and self.following:
-            await self.remove_children(views[:excess])
-            self._first_mounted += excess
-            self._update_hint()
+    async def remove_from_index(self, index: int) -> None:
+        """Remove entry `index` and every one after it, mounted or not."""
+        async with self._lock:
+            if not 0 <= index < len(self._entries):
+                return
+            if index <= self._lo:  # the whole window goes: show what is left at the end
+                del self._entries[index:]
+                await self._replace_window(max(0, index - OPEN_BATCH), index, follow=True)
+                return
+            was_detached = not self.at_tail
+            doomed = self.views()[index - self._lo :]
+            del self._entries[index:]
+            await self.remove_children(doomed)
+            self._hi = index
+            if was_detached:  # the newest message is mounted again
+                self._anchored, self._anchor_released = True, True
+            self._update_hints()
+
+    async def reveal(self, index: int) -> MessageView | None:
+        """Mount entry `index` (moving the window there if needed) and return its view."""
+        async with self._lock:
+            if not 0 <= index < len(self._entries):
+                return None
+            if not self._lo <= index < self._hi:
+                start = max(0, index - OPEN_BATCH // 2)
+                end = min(len(self._entries), start + OPEN_BATCH)
+                await self._replace_window(start, end, follow=False)
+            return self.views()[index - self._lo]
+
+    async def show_tail(self) -> None:
+        """Make sure the newest message is mounted (before acting on the last answer)."""
+        if not self.at_tail:
+            async with self._lock:
+                end = len(self._entries)
+                await self._replace_window(max(0, end - OPEN_BATCH), end, follow=True)
 
     async def load_older(self) -> int:
         """Mount up to BATCH older messages above the first mounted one; return how many."""
-        if self._first_mounted == 0:
-            return 0
-        start = max(0, self._first_mounted - BATCH)
-        views = [self._factory(entry) for entry in self._entries[start : self._first_mounted]]
-        first = self.views()
-        if first:
-            await self.mount_all(views, before=first[0])
-        else:
-            await self.mount_all(views)
-        self._first_mounted = start
-        self._update_hint()
-        return len(views)
+        async with self._lock:
+            return await self._mount_older(BATCH)
 
-    def _update_hint(self) -> None:
-        hidden = self._first_mounted
-        self._hint.update(f"▲ {hidden} earlier messages — scroll up to load" if hidden else "")
-        self._hint.display = hidden > 0
-        self._empty.display = not self._entries and bool(self._empty_text)
+    async def load_newer(self) -> int:
+        """Mount up to BATCH newer messages below the last mounted one; return how many."""
+        async with self._lock:
+            return await self._mount_newer(BATCH)
+
+    # ---------------------------------------------------------------- keys
+
+    async def action_scroll_home(self) -> None:  # type: ignore[override]
+        """Home: the first message of the conversation, not just the first one mounted."""
+        focused = self._focus_inside()
+        if self._lo > 0:
+            async with self._lock:
+                if self._live_tail():
+                    await self._mount_older(self._lo)  # cannot leave a streaming answer behind
+                else:
+                    end = min(len(self._entries), OPEN_BATCH)
+                    await self._replace_window(0, end, follow=False)
+        self.scroll_home(animate=False, immediate=True)
+        views = self.views()
+        if focused and views:
+            views[0].focus(scroll_visible=False)
+
+    async def action_scroll_end(self) -> None:  # type: ignore[override]
+        """End: the newest message, following new text again."""
+        focused = self._focus_inside()
+        await self.show_tail()
+        self.scroll_end(animate=False, immediate=True)
+        views = self.views()
+        if focused and views:
+            views[-1].focus(scroll_visible=False)
+
+    def _focus_inside(self) -> bool:
+        focused = self.screen.focused
+        return focused is not None and self in focused.ancestors
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """Moving focus towards an end of the window (↑/↓ over messages) mounts more there."""
+        views = self.views()
+        widget = event.widget
+        if not isinstance(widget, MessageView) or widget not in views:
+            return
+        index = views.index(widget)
+        if (index < EDGE and self._lo > 0) or (
+            len(views) - index <= EDGE and self._hi < len(self._entries)
+        ):
+            self._schedule_load()
+
+    # ---------------------------------------------------------------- growing on demand
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
-        if new <= 0 and old > 0 and self._first_mounted > 0:
-            self.run_worker(self._load_keep_position(), group="older", exclusive=True)
+        if self._wants_more():
+            self._schedule_load()
 
-    async def _load_keep_position(self) -> None:
-        before = self.virtual_size.height
-        if await self.load_older():
-            self.call_after_refresh(
-                lambda: self.scroll_to(y=self.virtual_size.height - before, animate=False)
-            )
+    def _after_layout(self) -> None:
+        """New content or a new terminal size: fill the viewport if it is short."""
+        if self._wants_more():
+            self._schedule_load()
+
+    def _margin(self) -> int:
+        return max(4, self.size.height // 2)
+
+    def _wants_more(self) -> bool:
+        if not self.size.height:
+            return False
+        older = self._lo > 0 and self.scroll_y < self._margin()
+        newer = self._hi < len(self._entries) and self.max_scroll_y - self.scroll_y < self._margin()
+        return older or newer
+
+    def _schedule_load(self) -> None:
+        if not self._loading:
+            self._loading = True
+            self.run_worker(self._load_more(), group="transcript-window")
+
+    async def _load_more(self) -> None:
+        try:
+            async with self._lock:
+                views = self.views()
+                focused = self.screen.focused
+                index = views.index(focused) if focused in views else None
+                above = self.scroll_y
+                below = self.max_scroll_y - self.scroll_y
+                if self._lo > 0 and (
+                    above < self._margin() or (index is not None and index < EDGE)
+                ):
+                    await self._mount_older(self._count_for(self._margin() - above))
+                elif self._hi < len(self._entries) and (
+                    below < self._margin() or (index is not None and len(views) - index <= EDGE)
+                ):
+                    await self._mount_newer(self._count_for(self._margin() - below))
+        finally:
+            self._loading = False
+
+    def _count_for(self, lines: float) -> int:
+        """How many messages to mount to add about `lines` lines (from the mounted ones' heights)."""
+        heights = [view.outer_size.height for view in self.views() if view.outer_size.height]
+        if not heights or lines <= 0:
+            return BATCH
+        average = max(1.0, sum(heights) / len(heights))
+        return max(1, min(BATCH, int(lines / average) + 2))
+
+    # ---------------------------------------------------------------- the window itself
+
+    async def _replace_window(self, start: int, end: int, *, follow: bool) -> None:
+        """Unmount every message and mount entries[start:end]."""
+        await self._unmount(self.views(), self._lo)
+        self._lo, self._hi = start, end
+        views = [self._factory(entry) for entry in self._entries[start:end]]
+        self._arranged = None  # nothing in common with the last layout: no anchoring
+        if views:
+            await self.mount_all(views, before=self._newer)
+        self._update_hints()
+        if follow:
+            self._anchored, self._anchor_released = True, False
+            self.scroll_end(animate=False, immediate=True)
+        else:
+            self._detach()
+
+    async def _mount_older(self, count: int) -> int:
+        start = max(0, self._lo - count)
+        views = [self._factory(entry) for entry in self._entries[start : self._lo]]
+        if not views:
+            return 0
+        far = self._far_views(below=True)  # measured before the new ones shift the layout
+        await self.mount_all(views, after=self._older)
+        self._lo = start
+        excess = len(self.views()) - self.max_mounted
+        if excess > 0 and not self.following and not self._live_tail():
+            await self._unmount_bottom(min(excess, far))
+        self._update_hints()
+        return len(views)
+
+    async def _mount_newer(self, count: int) -> int:
+        end = min(len(self._entries), self._hi + count)
+        views = [self._factory(entry) for entry in self._entries[self._hi : end]]
+        if not views:
+            return 0
+        far = self._far_views(below=False)
+        await self.mount_all(views, before=self._newer)
+        self._hi = end
+        excess = len(self.views()) - self.max_mounted
+        if excess > 0:
+            await self._unmount_top(min(excess, far))
+        if self.at_tail:  # following resumes once the user reaches the bottom
+            self._anchored, self._anchor_released = True, True
+        self._update_hints()
+        return len(views)
+
+    def _far_views(self, *, below: bool) -> int:
+        """How many views at the bottom (or top) end are well out of sight: the ones that may be
+        unmounted without the user noticing."""
+        views = self.views()
+        top = self.scroll_y - self._margin()
+        bottom = self.scroll_y + self.size.height + self._margin()
+        count = 0
+        for view in reversed(views) if below else views:
+            region = view.virtual_region_with_margin
+            out = region.y > bottom if below else region.bottom < top
+            if not out or not region.height:
+                break
+            count += 1
+        return count
+
+    async def _unmount_top(self, count: int) -> None:
+        if count <= 0:
+            return
+        views = self.views()[:count]
+        await self._unmount(views, self._lo)
+        self._lo += len(views)
+
+    async def _unmount_bottom(self, count: int) -> None:
+        if count <= 0:
+            return
+        views = self.views()
+        doomed = views[len(views) - count :]
+        await self._unmount(doomed, self._hi - len(doomed))
+        self._hi -= len(doomed)
+        self._detach()
+
+    async def _unmount(self, views: list[MessageView], first: int) -> None:
+        """Remove `views` (entries first, first+1, …), keeping what they show in their entries.
+
+        A focused message scrolled far away hands focus to the first one on screen, so the keys
+        (PageUp, ↑/↓) keep working in the transcript.
+        """
+        focused = self.screen.focused
+        if isinstance(focused, MessageView) and focused in views:
+            kept = [view for view in self.views() if view not in views]
+            on_screen = [v for v in kept if v.virtual_region.bottom > self.scroll_y]
+            if on_screen or kept:
+                (on_screen or kept)[0].focus(scroll_visible=False)
+        if self._snapshot is not None:
+            for offset, view in enumerate(views):
+                index = first + offset
+                if index < len(self._entries):
+                    self._entries[index] = self._snapshot(self._entries[index], view)
+        if views:
+            await self.remove_children(views)
+
+    def _detach(self) -> None:
+        """The newest message is not mounted: stop following until it is again."""
+        if not self.at_tail:
+            self._anchored, self._anchor_released = False, False
+
+    def _live_tail(self) -> bool:
+        """True if the last mounted message is an answer still streaming (it must stay)."""
+        views = self.views()
+        return bool(views) and isinstance(views[-1], AssistantMessageView) and views[-1].streaming
+
+    def _update_hints(self) -> None:
+        older, newer = self._lo, len(self._entries) - self._hi
+        self._older.update(f"▲ {older} earlier messages — scroll up or press Home" if older else "")
+        self._older.display = older > 0
+        self._newer.update(f"▼ {newer} later messages — scroll down or press End" if newer else "")
+        self._newer.display = newer > 0
+        self._empty.display = not self._entries and bool(self._empty_text)
+
+    # ---------------------------------------------------------------- scroll anchoring
+
+    def arrange(self, size: Size, optimal: bool = False) -> DockArrangeResult:
+        """Lay out the messages; keep the first visible one where it was on screen."""
+        result = super().arrange(size, optimal)
+        previous, self._arranged = self._arranged, result
+        if previous is result:
+            return result
+        self.call_later(self._after_layout)
+        if previous is None or self.following:
+            return result
+        delta = _shift_of_first_visible(previous, result, int(self.scroll_y))
+        if delta:
+            # A running scroll animation (PageUp) would drag the view back to its old target.
+            self.app.animator.force_stop_animation(self, "scroll_y")
+            y = max(0, self.scroll_y + delta)
+            self.set_reactive(VerticalScroll.scroll_y, y)
+            self.set_reactive(VerticalScroll.scroll_target_y, y)
+            self.vertical_scrollbar.set_reactive(ScrollBar.position, y)
+        return result
+
+
+def _shift_of_first_visible(before: DockArrangeResult, after: DockArrangeResult, top: int) -> int:
+    """How far the first message visible at scroll offset `top` moved between two layouts."""
+    now: dict[Widget, int] = {
+        p.widget: p.region.y for p in after.placements if isinstance(p.widget, MessageView)
+    }
+    for placement in sorted(before.placements, key=lambda p: p.region.y):
+        widget = placement.widget
+        if isinstance(widget, MessageView) and placement.region.bottom > top and widget in now:
+            return now[widget] - placement.region.y
+    return 0

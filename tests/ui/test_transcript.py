@@ -1,0 +1,246 @@
+"""The transcript mounts only what fills the screen of a long conversation, and still lets the
+user reach every message: scrolling, PageUp, Home/End and ↑/↓ over messages."""
+
+from __future__ import annotations
+
+from textual.pilot import Pilot
+
+from craft_tui.ui.widgets.messages import AssistantMessageView, MessageView
+from craft_tui.ui.widgets.transcript import Transcript
+from tests.ui.chat_helpers import wait_until
+from tests.ui.harness import Entry, WidgetHarness
+
+ANSWER = "An answer with a list:\n\n- one\n- two\n\n```python\nprint('hi')\n```\n\nDone."
+
+
+def conversation(count: int) -> list[Entry]:
+    return [
+        Entry(f"m{i}", "user", f"question {i}")
+        if i % 2 == 0
+        else Entry(f"m{i}", "assistant", f"{ANSWER} (answer {i})")
+        for i in range(count)
+    ]
+
+
+def on_screen(transcript: Transcript) -> list[str]:
+    """Ids of the messages the user can see (at least partly) right now."""
+    top, bottom = transcript.region.y, transcript.region.bottom
+    return [
+        view.message_id or ""
+        for view in transcript.views()
+        if view.region.height and view.region.y < bottom and view.region.bottom > top
+    ]
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Let pending loads and layouts finish."""
+    for _ in range(5):
+        await pilot.pause(0.05)
+
+
+async def test_a_long_conversation_opens_at_its_end_with_few_messages_mounted() -> None:
+    app = WidgetHarness()
+    async with app.run_test(size=(80, 24)) as pilot:
+        transcript = app.query_one(Transcript)
+        await transcript.show(conversation(300))
+        await settle(pilot)
+        assert "m299" in on_screen(transcript)
+        assert transcript.following
+        assert len(transcript.views()) <= 12  # a screen and a bit, not the 300 (nor 20)
+        # the screen is full and there is room above to scroll into
+        assert transcript.virtual_size.height > transcript.size.height
+        assert transcript.hidden_count == 300 - len(transcript.views())
+
+
+async def test_short_messages_fill_the_screen_so_scrolling_up_is_possible() -> None:
+    app = WidgetHarness()
+    async with app.run_test(size=(80, 40)) as pilot:
+        transcript = app.query_one(Transcript)
+        await transcript.show([Entry(f"m{i}", "user", f"line {i}") for i in range(100)])
+        await settle(pilot)
+        assert transcript.max_scroll_y > 0
+        assert transcript.hidden_count > 0
+
+
+async def test_fewer_messages_than_the_screen_are_all_mounted_without_hints() -> None:
+    app = WidgetHarness()
+    async with app.run_test(size=(80, 40)) as pilot:
+        transcript = app.query_one(Transcript)
+        await transcript.show(conversation(3))
+        await settle(pilot)
+        assert [view.message_id for view in transcript.views()] == ["m0", "m1", "m2"]
+        assert transcript.hidden_count == 0 and transcript.newer_count == 0
+        assert not transcript.query_one(".older-hint").display
+        assert not transcript.query_one(".newer-hint").display
+        views = transcript.views()
+        views[-1].focus()
+        await pilot.press("home")
+        await settle(pilot)
+        assert "m0" in on_screen(transcript)
+        await pilot.press("end")
+        await settle(pilot)
+        assert "m2" in on_screen(transcript)
+
+
+async def test_scrolling_to_the_top_loads_older_messages_without_moving_the_text() -> None:
+    app = WidgetHarness()
+    async with app.run_test(size=(80, 24)) as pilot:
+        transcript = app.query_one(Transcript)
+        await transcript.show(conversation(300))
+        await settle(pilot)
+        hidden = transcript.hidden_count
+        transcript.scroll_to(y=0, animate=False)
+        await pilot.pause()
+        reading = transcript.views()[0]
+        where = reading.region.y
+        await settle(pilot)
+        assert transcript.hidden_count < hidden
+        assert reading.is_mounted
+        assert reading.region.y == where  # older messages went in above, out of sight
+        assert transcript.scroll_y > 0
+
+
+async def test_page_up_reaches_the_first_message_with_a_bounded_window() -> None:
+    app = WidgetHarness(max_mounted=16)
+    async with app.run_test(size=(80, 24)) as pilot:
+        transcript = app.query_one(Transcript)
+        await transcript.show(conversation(60))
+        await settle(pilot)
+        transcript.views()[-1].focus()
+        most = 0
+        for _ in range(400):
+            if "m0" in on_screen(transcript):
+                break
+            await pilot.press("pageup")
+            await pilot.pause(0.02)
+            most = max(most, len(transcript.views()))
+        assert "m0" in on_screen(transcript)
+        assert most <= 16
+        assert isinstance(app.focused, MessageView)  # the keys still act on the transcript
+        assert not transcript.following
+
+
+async def test_home_reaches_the_first_message_and_end_comes_back_following() -> None:
+    app = WidgetHarness()
+    async with app.run_test(size=(80, 24)) as pilot:
+        transcript = app.query_one(Transcript)
+        await transcript.show(conversation(300))
+        await settle(pilot)
+        transcript.views()[-1].focus()
+        await pilot.press("home")
+        await settle(pilot)
+        assert "m0" in on_screen(transcript)
+        assert transcript.hidden_count == 0
+        assert len(transcript.views()) <= 20
+        assert transcript.newer_count > 0
+        assert app.focused is not None and getattr(app.focused, "message_id", None) == "m0"
+        assert "later messages" in str(transcript.query_one(".newer-hint").render())
+        await pilot.press("end")
+        await settle(pilot)
+        assert "m299" in on_screen(transcript)
+        assert transcript.following and transcript.at_tail
+        await transcript.add(Entry("new", "user", "one more"))
+        await settle(pilot)
+        assert "new" in on_screen(transcript)
+
+
+async def test_arrow_keys_walk_over_messages_that_were_not_mounted() -> None:
+    app = WidgetHarness()
+    async with app.run_test(size=(80, 24)) as pilot:
+        transcript = app.query_one(Transcript)
+        await transcript.show(conversation(24))
+        await settle(pilot)
+        first_mounted = transcript.views()[0].message_id
+        transcript.views()[-1].focus()
+        seen: list[str] = []
+        for _ in range(23):
+            await pilot.press("up")
+            await pilot.pause(0.02)
+            focused = app.focused
+            assert isinstance(focused, MessageView)
+            seen.append(focused.message_id or "")
+        assert first_mounted != "m0"
+        assert seen == [f"m{i}" for i in range(22, -1, -1)]
+        for _ in range(23):
+            await pilot.press("down")
+            await pilot.pause(0.02)
+        focused = app.focused
+        assert isinstance(focused, MessageView) and focused.message_id == "m23"
+
+
+async def test_a_new_message_while_reading_the_top_brings_back_the_end() -> None:
+    app = WidgetHarness()
+    async with app.run_test(size=(80, 24)) as pilot:
+        transcript = app.query_one(Transcript)
+        await transcript.show(conversation(300))
+        await settle(pilot)
+        transcript.views()[-1].focus()
+        await pilot.press("home")
+        await settle(pilot)
+        assert not transcript.at_tail
+        view = await transcript.add(Entry("new", "user", "sent from the top"))
+        await settle(pilot)
+        assert transcript.views()[-1] is view
+        assert "new" in on_screen(transcript) and transcript.following
+
+
+async def test_removing_from_a_message_that_is_not_mounted_cuts_the_rest() -> None:
+    app = WidgetHarness()
+    async with app.run_test(size=(80, 24)) as pilot:
+        transcript = app.query_one(Transcript)
+        await transcript.show(conversation(300))
+        await settle(pilot)
+        await transcript.remove_from_index(100)
+        await settle(pilot)
+        assert len(transcript.entries) == 100
+        assert transcript.views()[-1].message_id == "m99"
+        assert "m99" in on_screen(transcript)
+
+
+async def test_an_answer_streamed_after_opening_keeps_its_text_when_rebuilt() -> None:
+    """Unmounted answers are rebuilt from their entry, refreshed by `snapshot` first."""
+    import dataclasses
+
+    def snapshot(entry: Entry, view: MessageView) -> Entry:
+        return dataclasses.replace(entry, text=view.text)
+
+    app = WidgetHarness()
+    async with app.run_test(size=(80, 24)) as pilot:
+        transcript = app.query_one(Transcript)
+        transcript._snapshot = snapshot
+        await transcript.show(conversation(300))
+        await settle(pilot)
+        live = await transcript.add(Entry("a-new", "assistant", ""))
+        assert isinstance(live, AssistantMessageView)
+        live.begin_stream()
+        live.add_text("Streamed words that were not in the entry.")
+        await live.end_stream("stop")
+        live.focus()
+        await pilot.press("home")
+        await settle(pilot)
+        assert live not in transcript.views()
+        await pilot.press("end")
+        await settle(pilot)
+        rebuilt = transcript.views()[-1]
+        assert rebuilt is not live
+        assert rebuilt.text == "Streamed words that were not in the entry."
+
+
+async def test_home_while_an_answer_streams_keeps_the_answer_mounted() -> None:
+    app = WidgetHarness()
+    async with app.run_test(size=(80, 24)) as pilot:
+        transcript = app.query_one(Transcript)
+        await transcript.show(conversation(30))
+        await settle(pilot)
+        live = await transcript.add(Entry("a-new", "assistant", ""))
+        assert isinstance(live, AssistantMessageView)
+        live.begin_stream()
+        live.add_text("Still coming")
+        transcript.views()[-2].focus()
+        await pilot.press("home")
+        await settle(pilot)
+        assert "m0" in on_screen(transcript)
+        assert live in transcript.views()
+        live.add_text(", and done.")
+        await live.end_stream("stop")
+        await wait_until(pilot, lambda: live.text == "Still coming, and done.")
