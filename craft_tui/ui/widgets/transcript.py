@@ -283,20 +283,24 @@ class Transcript(VerticalScroll, can_focus=False):
                 index = views.index(focused) if focused in views else None
                 above = self.scroll_y
                 below = self.max_scroll_y - self.scroll_y
+                screen = self.size.height  # load a screen beyond the margin: fewer, larger steps
                 if self._lo > 0 and (
                     above < self._margin() or (index is not None and index < EDGE)
                 ):
-                    await self._mount_older(self._count_for(self._margin() - above))
+                    await self._mount_older(self._count_for(self._margin() - above + screen))
                 elif self._hi < len(self._entries) and (
                     below < self._margin() or (index is not None and len(views) - index <= EDGE)
                 ):
-                    await self._mount_newer(self._count_for(self._margin() - below))
+                    await self._mount_newer(self._count_for(self._margin() - below + screen))
         finally:
             self._loading = False
 
     def _count_for(self, lines: float) -> int:
         """How many messages to mount to add about `lines` lines (from the mounted ones' heights)."""
-        heights = [view.outer_size.height for view in self.views() if view.outer_size.height]
+        where = (
+            {p.widget: p.region.height for p in self._arranged.placements} if self._arranged else {}
+        )
+        heights = [where[view] for view in self.views() if where.get(view)]
         if not heights or lines <= 0:
             return BATCH
         average = max(1.0, sum(heights) / len(heights))
@@ -327,9 +331,9 @@ class Transcript(VerticalScroll, can_focus=False):
         far = self._far_views(below=True)  # measured before the new ones shift the layout
         await self.mount_all(views, after=self._older)
         self._lo = start
-        excess = len(self.views()) - self.max_mounted
-        if excess > 0 and not self.following and not self._live_tail():
-            await self._unmount_bottom(min(excess, far))
+        if not self.following and not self._live_tail():
+            excess = len(self.views()) - self.max_mounted
+            await self._unmount_bottom(max(far, min(excess, len(views))))
         self._update_hints()
         return len(views)
 
@@ -342,24 +346,26 @@ class Transcript(VerticalScroll, can_focus=False):
         await self.mount_all(views, before=self._newer)
         self._hi = end
         excess = len(self.views()) - self.max_mounted
-        if excess > 0:
-            await self._unmount_top(min(excess, far))
+        await self._unmount_top(max(far, min(excess, len(views))))
         if self.at_tail:  # following resumes once the user reaches the bottom
             self._anchored, self._anchor_released = True, True
         self._update_hints()
         return len(views)
 
     def _far_views(self, *, below: bool) -> int:
-        """How many views at the bottom (or top) end are well out of sight: the ones that may be
-        unmounted without the user noticing."""
-        views = self.views()
-        top = self.scroll_y - self._margin()
-        bottom = self.scroll_y + self.size.height + self._margin()
+        """How many views at the bottom (or top) end are more than a screen beyond the loading
+        margin, per the last layout: the ones that may go without the user noticing."""
+        if self._arranged is None:
+            return 0
+        where = {p.widget: p.region for p in self._arranged.placements}
+        reach = self._margin() + self.size.height
+        top, bottom = self.scroll_y - reach, self.scroll_y + self.size.height + reach
         count = 0
-        for view in reversed(views) if below else views:
-            region = view.virtual_region_with_margin
-            out = region.y > bottom if below else region.bottom < top
-            if not out or not region.height:
+        for view in reversed(self.views()) if below else self.views():
+            region = where.get(view)
+            if region is None or not region.height:
+                break
+            if not (region.y > bottom if below else region.bottom < top):
                 break
             count += 1
         return count
