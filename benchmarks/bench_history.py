@@ -63,24 +63,113 @@ def seeded(name: str, template: Path, *, reopen: bool) -> Client:
     )
 
 
-# ---------------------------------------------------------------- scrolling to the top
+# ---------------------------------------------------------------- direct tmux runs
 
 FIRST = "Question number 0:"  # the first message of the seeded conversation
+DEAD_BASE = "http://127.0.0.1:9"  # nothing here is sent to a server
+
+
+def _harness() -> Any:
+    sys.path.insert(0, str(HERE / "tuibench"))
+    import measure  # the harness's tmux and /proc helpers
+
+    return measure
+
+
+class _Pane:
+    """One client in a fresh HOME inside the harness's tmux (160×48), until closed."""
+
+    def __init__(self, tb: Any, tmux: Any, session: str, cmd: str, setup: str) -> None:
+        self.tb, self.tmux, self.session = tb, tmux, session
+        self.home = Path(tempfile.mkdtemp(prefix="craft-hist-"))
+        env = {
+            "HOME": str(self.home),
+            "XDG_CONFIG_HOME": str(self.home / ".config"),
+            "XDG_DATA_HOME": str(self.home / ".local/share"),
+            "XDG_CACHE_HOME": str(self.home / ".cache"),
+            "XDG_STATE_HOME": str(self.home / ".local/state"),
+            "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8",
+            "COLORTERM": "truecolor",
+        }
+        full = {k: v for k, v in os.environ.items() if not k.startswith("TMUX")} | env
+        if setup:
+            subprocess.run(["bash", "-c", setup], env=full, cwd=self.home, check=True)
+        launcher = self.home / "launch.sh"
+        exports = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in env.items())
+        launcher.write_text(f"#!/bin/bash\n{exports}cd {shlex.quote(str(self.home))}\nexec {cmd}\n")
+        launcher.chmod(0o755)
+        self.pids: list[int] = []
+        self.started = time.time()
+        tmux.new_session(session, str(launcher))
+        self.root = tmux.pane_pid(session)
+
+    def wait(self, needle: str, timeout: float) -> float | None:
+        """Seconds since launch until `needle` is on screen (None if it never shows)."""
+        seen, _, _ = self.tb.wait_for(self.tmux, self.session, needle, timeout, 0.01)
+        return None if seen is None else seen - self.started
+
+    def cpu(self) -> float:
+        self.pids = sorted(set(self.pids) | set(self.tb.proc_tree(self.root)))
+        return float(self.tb.tree_cpu(self.pids))
+
+    def close(self) -> None:
+        self.tb.kill_tree(sorted(set(self.pids) | set(self.tb.proc_tree(self.root))))
+        self.tmux.kill_session(self.session)
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+def _install(template: Path) -> str:
+    return f"{shlex.quote(PYTHON)} {SEED} --install {shlex.quote(str(template))}"
+
+
+def startup_interleaved(template: Path, rounds: int) -> dict[str, list[float]]:
+    """Start-up to ready of textual_md, craft-tui with an empty history and with `template`
+    (10,000 conversations), one after the other in each round, so that the machine's load
+    drifting over minutes hits all three alike."""
+    tb = _harness()
+    tmux = tb.Tmux(f"craft-start-{os.getpid()}", 160, 48)
+    setup = CRAFT_SETUP.replace("{base}", DEAD_BASE)
+    bare = TEXTUAL_MD.cmd.format(python=shlex.quote(PYTHON), here=tb.HERE, base=DEAD_BASE)
+    clients = {
+        "textual_md": (bare, TEXTUAL_MD.ready, ""),
+        "empty": (f"{shlex.quote(CRAFT)} --new", CRAFT_TUI.ready, setup),
+        "10k": (f"{shlex.quote(CRAFT)} --new", CRAFT_TUI.ready, f"{setup} && {_install(template)}"),
+    }
+    times: dict[str, list[float]] = {name: [] for name in clients}
+    try:
+        for index in range(rounds + 1):  # the first round is a warm-up
+            for name, (cmd, ready, client_setup) in clients.items():
+                pane = _Pane(tb, tmux, f"start{index}{name}", cmd, client_setup)
+                try:
+                    seen = pane.wait(ready, 30)
+                finally:
+                    pane.close()
+                if seen is None:
+                    raise SystemExit(f"{name} never became ready")
+                if index:
+                    times[name].append(seen)
+    finally:
+        tmux.kill_server()
+    return times
 
 
 def scroll_to_top(template: Path, repeat: int) -> dict[str, float]:
     """Open the 300-message conversation in tmux, focus its last message (Shift+Tab), then reach
     the first message: once with Home, once with PageUp pressed until it shows. Medians of the
-    time and client CPU from the first key until FIRST is on screen, and of the PageUp count."""
-    sys.path.insert(0, str(HERE / "tuibench"))
-    import measure as tb  # the harness's tmux and /proc helpers
-
+    time and client CPU from the first key until FIRST is on screen, and of the key presses."""
+    tb = _harness()
     tmux = tb.Tmux(f"craft-scroll-{os.getpid()}", 160, 48)
+    setup = f"{CRAFT_SETUP.replace('{base}', DEAD_BASE)} && {_install(template)}"
     runs: dict[str, list[float]] = {}
     try:
         for index in range(repeat + 1):  # the first run is a warm-up
             for key in ("Home", "PPage"):
-                figures = _scroll_once(tb, tmux, template, key, f"s{index}{key}")
+                pane = _Pane(tb, tmux, f"scroll{index}{key}", shlex.quote(CRAFT), setup)
+                try:
+                    figures = _scroll_once(pane, key)
+                finally:
+                    pane.close()
                 if index:
                     for name, value in figures.items():
                         runs.setdefault(name, []).append(value)
@@ -89,62 +178,41 @@ def scroll_to_top(template: Path, repeat: int) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in runs.items()}
 
 
-def _scroll_once(tb: Any, tmux: Any, template: Path, key: str, session: str) -> dict[str, float]:
-    home = Path(tempfile.mkdtemp(prefix="craft-scroll-"))
-    env = {
-        "HOME": str(home),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-        "XDG_DATA_HOME": str(home / ".local/share"),
-        "XDG_CACHE_HOME": str(home / ".cache"),
-        "XDG_STATE_HOME": str(home / ".local/state"),
-        "LANG": "C.UTF-8",
-        "LC_ALL": "C.UTF-8",
-        "COLORTERM": "truecolor",
+def _scroll_once(pane: _Pane, key: str) -> dict[str, float]:
+    if pane.wait("ZZLASTZZ", 60) is None:
+        raise SystemExit("the 300-message conversation never showed")
+    time.sleep(1.0)  # let the opening settle (the window fills above the screen)
+    pane.tmux.send_keys(pane.session, "BTab")  # focus the last message: its keys scroll
+    time.sleep(0.5)
+    cpu0, start, presses = pane.cpu(), time.time(), 0
+    while True:
+        pane.tmux.send_keys(pane.session, key)
+        presses += 1
+        # Home should need one press, PageUp one per screen: wait up to 3 s / 0.5 s for it.
+        seen, _, _ = pane.tb.wait_for(
+            pane.tmux, pane.session, FIRST, 0.5 if key == "PPage" else 3, 0.01
+        )
+        if seen is not None:
+            break
+        if presses > 400:
+            raise SystemExit(f"{key} never reached the first message")
+    return {
+        f"{key}_s": seen - start,
+        f"{key}_cpu_s": pane.cpu() - cpu0,
+        f"{key}_presses": presses,
     }
-    full = {k: v for k, v in os.environ.items() if not k.startswith("TMUX")} | env
-    setup = CRAFT_SETUP.replace("{base}", "http://127.0.0.1:9")  # never called while scrolling
-    install = f"{shlex.quote(PYTHON)} {SEED} --install {shlex.quote(str(template))}"
-    subprocess.run(["bash", "-c", f"{setup} && {install}"], env=full, cwd=home, check=True)
-    launcher = home / "launch.sh"
-    exports = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in env.items())
-    launcher.write_text(f"#!/bin/bash\n{exports}cd {shlex.quote(str(home))}\nexec {CRAFT}\n")
-    launcher.chmod(0o755)
-    pids: list[int] = []
-    try:
-        tmux.new_session(session, str(launcher))
-        root = tmux.pane_pid(session)
-        seen, screen, _ = tb.wait_for(tmux, session, "ZZLASTZZ", 60, 0.02)
-        if seen is None:
-            raise SystemExit(f"the 300-message conversation never showed:\n{screen}")
-        time.sleep(1.0)  # let the opening settle (the window fills above the screen)
-        tmux.send_keys(session, "BTab")  # focus the last message: its keys scroll the transcript
-        time.sleep(0.5)
-        pids = tb.proc_tree(root)
-        cpu0, start, presses = tb.tree_cpu(pids), time.time(), 0
-        while True:
-            tmux.send_keys(session, key)
-            presses += 1
-            # Home should need one press, PageUp one per screen: wait up to 3 s / 0.5 s for it.
-            done, _, _ = tb.wait_for(tmux, session, FIRST, 0.5 if key == "PPage" else 3, 0.01)
-            if done is not None:
-                break
-            if presses > 400:
-                raise SystemExit(f"{key} never reached the first message")
-        return {
-            f"{key}_s": done - start,
-            f"{key}_cpu_s": tb.tree_cpu(pids) - cpu0,
-            f"{key}_presses": presses,
-        }
-    finally:
-        tb.kill_tree(sorted(set(pids)))
-        tmux.kill_session(session)
-        shutil.rmtree(home, ignore_errors=True)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--scroll-only", action="store_true", help="only the scroll-to-top part")
+    parser.add_argument(
+        "--startup-rounds",
+        type=int,
+        default=0,
+        help="only start-up: N interleaved rounds of textual_md / empty / 10,000 conversations",
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="craft-bench-"))
     seed = [PYTHON, str(HERE / "seed_history.py")]
@@ -155,6 +223,21 @@ def main() -> int:
              str(conversations), "--messages", str(messages)],
             check=True,
         )  # fmt: skip
+    if args.startup_rounds:
+        times = startup_interleaved(work / "h10k.db", args.startup_rounds)
+        for name, values in times.items():
+            print(
+                f"{name}: median {statistics.median(values):.3f} s  "
+                + " ".join(f"{v:.3f}" for v in values)
+            )
+        pairs = [big / small for big, small in zip(times["10k"], times["empty"], strict=True)]
+        bare = [ours / base for ours, base in zip(times["empty"], times["textual_md"], strict=True)]
+        print(
+            f"10k / empty, per round: median {statistics.median(pairs):.2f}× "
+            f"(min {min(pairs):.2f}, max {max(pairs):.2f}); empty / textual_md: median "
+            f"{statistics.median(bare):.2f}× (min {min(bare):.2f}, max {max(bare):.2f})"
+        )
+        return 0
     if args.scroll_only:
         scroll = scroll_to_top(work / "h300.db", args.repeat)
         print({name: round(value, 3) for name, value in scroll.items()})
