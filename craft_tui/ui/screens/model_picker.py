@@ -14,11 +14,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.text import Text
+from rich.cells import cell_len, set_cell_size
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.content import Content, Span
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
@@ -27,7 +28,7 @@ from craft_tui.config import paths
 from craft_tui.config.atomic import atomic_write_text
 from craft_tui.config.schema import Config, Connection, ModelEntry
 from craft_tui.config.store import ConfigError, load_config, update_config
-from craft_tui.fuzzy import FuzzyIndex, FuzzyMatch
+from craft_tui.fuzzy import FuzzyIndex, FuzzyMatch, highlight_spans
 
 if TYPE_CHECKING:
     from craft_tui.providers.catalog import ModelCatalog
@@ -138,6 +139,19 @@ def format_price(entry: PickerEntry) -> str:
     return f"{one(entry.input_price)}/{one(entry.output_price)}"
 
 
+# The fixed columns after the model id: "  " + connection (14) + " " + context (5) + " " + price (11).
+_COLUMN_SPANS = ((2, 16, "ansi_cyan"), (16, 22, "dim"), (22, 34, "ansi_green"))
+
+
+def _columns(entry: PickerEntry) -> str:
+    """Connection, context and price columns of one entry (cached per entry by the picker)."""
+    return (
+        f"  {entry.connection_name[:14]:<14}"
+        f" {format_context(entry.context_window):>5}"
+        f" {format_price(entry):>11}"
+    )
+
+
 def load_recent() -> list[str]:
     """Recently picked `slug/model` keys, newest first; a damaged file is just no history."""
     try:
@@ -200,6 +214,10 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
         self._index = FuzzyIndex([])
         self._shown: list[PickerEntry] = []
         self._matching = 0
+        self._columns: dict[str, str] = {}  # entry key -> its fixed columns, built once
+        self._favourite_keys: frozenset[str] = frozenset()
+        self._shown_query: str | None = None  # the query the options were built for
+        self._status = ""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker-dialog"):
@@ -287,15 +305,23 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
 
         self.entries = [entry for _, entry in sorted(enumerate(entries), key=order)]
         self._index = FuzzyIndex([f"{e.model_id} {e.connection_name}" for e in self.entries])
-        self.refilter()
+        self._favourite_keys = frozenset(self.favourites)
+        self.refilter(force=True)
 
     @property
     def query_text(self) -> str:
         return self.query_one("#picker-query", Input).value.strip()
 
-    def refilter(self) -> None:
-        """Re-rank for the current query; only the best `SHOWN` become options."""
+    def refilter(self, *, force: bool = False) -> None:
+        """Re-rank for the current query; only the best `SHOWN` become options.
+
+        A keystroke that leaves the query as it was (a space between terms, or after the last
+        one) changes nothing on screen, so it rebuilds nothing and keeps the highlighted row.
+        """
         query = self.query_text
+        if not force and query == self._shown_query:
+            return
+        self._shown_query = query
         option_list = self.query_one("#picker-list", OptionList)
         matches: list[FuzzyMatch] = self._index.search(query, limit=SHOWN)
         self._matching = self._index.matched
@@ -309,8 +335,8 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
         exact = any(entry.model_id == query for entry in self._shown)
         target = self._custom_target()
         if query and not exact and target is not None and not any(c.isspace() for c in query):
-            label = Text.assemble(
-                ("+ ", "bold green"),
+            label = Content.assemble(
+                ("+ ", "bold ansi_green"),
                 "use ",
                 (query, "bold"),
                 f" as a model id on {target.name}",
@@ -343,28 +369,47 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
         if matching > shown:
             text += f" · showing the best {shown}; type to narrow"
         text += " · ★ favourite · ● current · $ per 1M tokens in/out"
-        self.query_one("#picker-status", Static).update(text)
+        if text != self._status:  # one fixed-height line: no relayout of the screen for it
+            self._status = text
+            self.query_one("#picker-status", Static).update(text, layout=False)
 
-    def _prompt(self, entry: PickerEntry, match: FuzzyMatch, id_width: int) -> Text:
-        favourite = entry.key in self.favourites
+    def _prompt(self, entry: PickerEntry, match: FuzzyMatch, id_width: int) -> Content:
+        """One row as a Textual `Content` built from its plain text and spans in one go: no Rich
+        `Text` to convert on every keystroke, and the fixed columns come from a per-entry cache."""
         is_current = self.current is not None and entry.choice == self.current
-        text = Text()
-        text.append("★" if favourite else " ", style="yellow")
-        text.append("●" if is_current else " ", style="bold green")
-        text.append(" ")
-        model = Text(entry.model_id, style="bold" if is_current else "")
-        for position in match.positions:
-            if position < len(entry.model_id):
-                model.stylize("bold reverse", position, position + 1)
-        if len(entry.model_id) > id_width:
-            model.truncate(id_width, overflow="ellipsis")
-        model.pad_right(id_width - model.cell_len)
-        text.append_text(model)
-        text.append("  ")
-        text.append(f"{entry.connection_name[:14]:<14}", style="cyan")
-        text.append(f" {format_context(entry.context_window):>5}", style="dim")
-        text.append(f" {format_price(entry):>11}", style="green")
-        return text
+        model = entry.model_id
+        if cell_len(model) > id_width:
+            model = set_cell_size(model, id_width - 1) + "…"
+        shown = len(model)
+        spans = [
+            Span(0, 1, "ansi_yellow"),
+            Span(1, 2, "bold ansi_green"),
+        ]
+        start = 3
+        if is_current:
+            spans.append(Span(start, start + shown, "bold"))
+        for begin, end in highlight_spans(match.positions):
+            if begin < shown:
+                spans.append(Span(start + begin, start + min(end, shown), "bold reverse"))
+        columns = self._columns.get(entry.key)
+        if columns is None:
+            columns = self._columns[entry.key] = _columns(entry)
+        text = "".join(
+            (
+                "★" if entry.key in self._favourite_keys else " ",
+                "●" if is_current else " ",
+                " ",
+                model,
+                " " * max(0, id_width - cell_len(model)),
+                columns,
+            )
+        )
+        column_start = start + shown + max(0, id_width - cell_len(model))
+        spans.extend(
+            Span(column_start + begin, column_start + end, style)
+            for begin, end, style in _COLUMN_SPANS
+        )
+        return Content(text, spans)
 
     def _custom_target(self) -> Connection | None:
         """The connection a typed, unknown model id goes to: the current one, else the default."""
