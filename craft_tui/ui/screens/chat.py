@@ -122,7 +122,11 @@ class ChatScreen(Screen[None]):
 
     def _make_view(self, message: Any) -> MessageView:
         view = self._build_view(message)
-        view.version = self._versions.get(message.id, (1, 1))
+        version = self._versions.get(message.id)
+        if version is not None:
+            # Labelled once mounted: the view's own mount handler runs before it counts as mounted.
+            view.version = version
+            view.call_after_refresh(view.set_version, *version)
         return view
 
     def _build_view(self, message: Any) -> MessageView:
