@@ -206,3 +206,15 @@ async def test_without_connections_it_says_where_to_add_one() -> None:
         assert status == "No connections yet: add one in the connections screen (ctrl+g)."
         await pilot.press(*"gpt-4o", "enter")  # nothing to attach a typed id to: stays open
         assert isinstance(app.screen, ModelPickerScreen)
+
+
+async def test_a_space_after_the_query_keeps_the_model_the_user_moved_to() -> None:
+    setup_connections()
+    app = Host(ModelPickerScreen(None, recent=[], refresh_lists=False))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press(*"o", "down", "down")
+        before = shown(app)
+        await pilot.press("space")  # the query is still "o": same list, same highlighted row
+        assert shown(app) == before
+        await pilot.press("enter")
+    assert app.results == [ModelChoice("local", "llama3.2:latest")]
