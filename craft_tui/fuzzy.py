@@ -6,14 +6,16 @@ top: contiguous runs, matches at word starts and at the very start of the text s
 late starts cost a little. Match positions come back with each result so a picker can highlight them.
 
 Speed comes from doing the character work in C: `str.find` for contiguous terms, one compiled regex
-per term for scattered ones, and `FuzzyIndex`, which re-filters only the previous matches while the
-user keeps typing (a longer query can only match a subset of what a shorter one matched).
+per term for scattered ones, and `FuzzyIndex`, which re-filters only the matches of the longest query
+it has seen that the new one extends (a longer query can only match a subset of what a shorter one
+matched), and answers a query it has seen before (backspace) from memory.
 """
 
 from __future__ import annotations
 
 import heapq
 import re
+from collections import OrderedDict
 from collections.abc import Sequence
 
 __all__ = ["FuzzyIndex", "FuzzyMatch", "fuzzy_filter", "fuzzy_match", "highlight_spans"]
@@ -239,18 +241,22 @@ def fuzzy_match(query: str, text: str) -> FuzzyMatch | None:
 class FuzzyIndex:
     """A fixed list of texts prepared for repeated filtering as the user types.
 
-    Lower-casing happens once. `search` remembers its last query: when the new query only adds
-    characters to it, only the previous matches are examined again. Ranking: best score first, then
+    Lower-casing happens once. `search` remembers the matches of its recent queries: a query seen
+    before (the user pressed backspace) is answered without scanning, and a query that only adds
+    characters to a remembered one examines only that one's matches. Ranking: best score first, then
     the shorter text (the more specific hit), then the original order.
     """
+
+    REMEMBERED = 64  # queries whose matches are kept (a few typed-and-deleted queries' worth)
 
     def __init__(self, texts: Sequence[str]) -> None:
         self._texts = list(texts)
         self._lowered = [_lower(text) for text in self._texts]
         self._lengths = [len(text) for text in self._texts]
-        self._last_query = ""
-        self._last_candidates: list[int] | None = None
+        self._matched: int | None = None  # how many the last search matched; None: everything
         self._everything: list[int] = list(range(len(self._texts)))
+        # normalised query -> its matches as (-score, length, index), in scan order
+        self._remembered: OrderedDict[str, list[tuple[int, int, int]]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._texts)
@@ -262,27 +268,19 @@ class FuzzyIndex:
     def matched(self) -> int:
         """How many texts the last `search` matched, even when it returned only `limit` of them
         (a picker shows "12 of 4,512" without building 4,512 results)."""
-        return len(self._texts) if self._last_candidates is None else len(self._last_candidates)
+        return len(self._texts) if self._matched is None else self._matched
 
-    def search(self, query: str, limit: int | None = None) -> list[FuzzyMatch]:
-        """Ranked matches for `query` (the best `limit` when given; cheaper for a long list).
+    def _candidates(self, normalised: str) -> list[int]:
+        """The matches of the longest remembered query that `normalised` extends, else everything."""
+        for end in range(len(normalised) - 1, 0, -1):
+            known = self._remembered.get(normalised[:end])
+            if known is not None:
+                return [item[2] for item in known]
+        return self._everything
 
-        An empty query returns every text in its original order.
-        """
-        normalised = " ".join(query.lower().split())
-        if query[-1:].isspace() and normalised:
-            normalised += " "
-        terms = _parse(normalised)
-        if not terms:
-            self._last_query, self._last_candidates = "", None
-            count = len(self._texts) if limit is None else min(limit, len(self._texts))
-            return [FuzzyMatch(i, 0, ()) for i in range(count)]
-        if self._last_candidates is not None and normalised.startswith(self._last_query):
-            candidates: list[int] = self._last_candidates
-        else:
-            candidates = self._everything
+    def _scan(self, terms: list[_Term], candidates: list[int]) -> list[tuple[int, int, int]]:
+        """Score every candidate; plain tuples so ranking sorts in C."""
         lowered, texts, lengths = self._lowered, self._texts, self._lengths
-        # Plain tuples sort in C: best score, then the shorter text, then the original order.
         ranked: list[tuple[int, int, int]] = []
         append = ranked.append
         if len(terms) == 1:
@@ -297,12 +295,36 @@ class FuzzyIndex:
                 score = _score_terms(terms_by_length, lowered[index], texts[index])
                 if score is not None:
                     append((-score, lengths[index], index))
-        self._last_query = normalised
-        self._last_candidates = [item[2] for item in ranked]
+        return ranked
+
+    def search(self, query: str, limit: int | None = None) -> list[FuzzyMatch]:
+        """Ranked matches for `query` (the best `limit` when given; cheaper for a long list).
+
+        An empty query returns every text in its original order.
+        """
+        normalised = " ".join(query.lower().split())
+        if query[-1:].isspace() and normalised:
+            normalised += " "
+        terms = _parse(normalised)
+        if not terms:
+            self._matched = None
+            count = len(self._texts) if limit is None else min(limit, len(self._texts))
+            return [FuzzyMatch(i, 0, ()) for i in range(count)]
+        remembered = self._remembered.get(normalised)
+        if remembered is None:
+            ranked = self._scan(terms, self._candidates(normalised))
+            self._remembered[normalised] = ranked
+            if len(self._remembered) > self.REMEMBERED:
+                self._remembered.popitem(last=False)
+        else:
+            self._remembered.move_to_end(normalised)
+            ranked = remembered
+        self._matched = len(ranked)
+        texts = self._texts
         if limit is not None and limit < len(ranked):
             ranked = heapq.nsmallest(limit, ranked)
         else:
-            ranked.sort()
+            ranked = sorted(ranked)
         return [
             FuzzyMatch(index, -score, terms=terms, text=texts[index]) for score, _, index in ranked
         ]

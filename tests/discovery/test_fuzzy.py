@@ -123,3 +123,17 @@ def test_matched_counts_every_match_even_with_a_limit() -> None:
     assert index.matched == len(fuzzy_filter("o", MODELS))
     index.search("")
     assert index.matched == len(MODELS)
+
+
+def test_typing_deleting_and_retyping_equals_fresh_searches() -> None:
+    """Remembered queries (backspace) and narrowing from any remembered prefix give what a fresh
+    search gives, including `matched` and a limit."""
+    texts = [f"vendor{i % 7}/model-{i}-{'mini' if i % 3 else 'large'}" for i in range(300)]
+    index = FuzzyIndex(texts)
+    typed = ["v", "v3", "v3 ", "v3 m", "v3 mo", "v3 m", "v3 ", "v3", "v", "", "v", "v3 mi", "mo 1"]
+    for query in typed:
+        for limit in (None, 5):
+            got = [(m.index, m.score, m.positions) for m in index.search(query, limit=limit)]
+            fresh = [(m.index, m.score, m.positions) for m in fuzzy_filter(query, texts, limit)]
+            assert got == fresh, query
+            assert index.matched == (len(fuzzy_filter(query, texts)) if query else len(texts))
