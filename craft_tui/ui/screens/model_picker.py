@@ -381,12 +381,13 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
         if cell_len(model) > id_width:
             model = set_cell_size(model, id_width - 1) + "…"
         shown = len(model)
-        spans = [
-            Span(0, 1, "ansi_yellow"),
-            Span(1, 2, "bold ansi_green"),
-        ]
+        favourite = entry.key in self._favourite_keys
+        spans = []  # each span is a segment to style on every render: blank marks get none
+        if favourite:
+            spans.append(Span(0, 1, "ansi_yellow"))
         start = 3
         if is_current:
+            spans.append(Span(1, 2, "bold ansi_green"))
             spans.append(Span(start, start + shown, "bold"))
         for begin, end in highlight_spans(match.positions):
             if begin < shown:
@@ -396,7 +397,7 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
             columns = self._columns[entry.key] = _columns(entry)
         text = "".join(
             (
-                "★" if entry.key in self._favourite_keys else " ",
+                "★" if favourite else " ",
                 "●" if is_current else " ",
                 " ",
                 model,
