@@ -218,3 +218,13 @@ async def test_a_space_after_the_query_keeps_the_model_the_user_moved_to() -> No
         assert shown(app) == before
         await pilot.press("enter")
     assert app.results == [ModelChoice("local", "llama3.2:latest")]
+
+
+async def test_clicking_a_row_picks_that_model() -> None:
+    setup_connections()
+    app = Host(ModelPickerScreen(None, recent=[], refresh_lists=False))
+    async with app.run_test(size=(100, 30)) as pilot:
+        rows = shown(app)
+        assert "openai/gpt-5" in rows[1]
+        await pilot.click("#picker-list", offset=(10, 2))  # border, then the second row
+    assert app.results == [ModelChoice("openrouter", "openai/gpt-5")]
