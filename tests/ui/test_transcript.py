@@ -244,3 +244,44 @@ async def test_home_while_an_answer_streams_keeps_the_answer_mounted() -> None:
         live.add_text(", and done.")
         await live.end_stream("stop")
         await wait_until(pilot, lambda: live.text == "Still coming, and done.")
+
+
+async def test_a_chat_that_grows_in_one_session_keeps_few_messages_mounted() -> None:
+    app = WidgetHarness()
+    async with app.run_test(size=(80, 24)) as pilot:
+        transcript = app.query_one(Transcript)
+        for entry in conversation(40):
+            await transcript.add(entry)
+            await pilot.pause()
+        await settle(pilot)
+        assert "m39" in on_screen(transcript)
+        assert len(transcript.views()) <= 16  # the window is the screen and its margins, not 40
+        transcript.views()[-1].focus()
+        await pilot.press("home")
+        await settle(pilot)
+        assert "m0" in on_screen(transcript)
+
+
+async def test_messages_far_above_a_growing_answer_are_unmounted_and_come_back() -> None:
+    app = WidgetHarness()
+    async with app.run_test(size=(80, 24)) as pilot:
+        transcript = app.query_one(Transcript)
+        await transcript.show(conversation(300))
+        await settle(pilot)
+        before = len(transcript.views())
+        live = await transcript.add(Entry("a-new", "assistant", ""))
+        assert isinstance(live, AssistantMessageView)
+        live.begin_stream()
+        for index in range(60):
+            live.add_text(f"Paragraph {index} of a long answer.\n\n")
+            await pilot.pause(0.01)
+        await settle(pilot)
+        assert transcript.following
+        assert "a-new" in on_screen(transcript)
+        assert len(transcript.views()) < before  # the answer fills the screen alone
+        await live.end_stream("stop")
+        live.focus()
+        await pilot.press("up")  # the message above the answer is there when wanted
+        await settle(pilot)
+        focused = app.focused
+        assert isinstance(focused, MessageView) and focused.message_id == "m299"

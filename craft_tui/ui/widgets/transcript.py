@@ -138,19 +138,20 @@ class Transcript(VerticalScroll, can_focus=False):
             await self._replace_window(max(0, end - OPEN_BATCH), end, follow=True)
 
     async def add(self, entry: Any) -> MessageView:
-        """Append one message at the bottom, pruning the oldest mounted one past the window."""
+        """Append one message at the bottom; while following, unmount what scrolled far above."""
         async with self._lock:
             if not self.at_tail:  # the user was reading far up: back to the newest messages
                 self._entries.append(entry)
                 end = len(self._entries)
                 await self._replace_window(max(0, end - OPEN_BATCH), end, follow=True)
                 return self.views()[-1]
+            if self._may_prune_above():  # what scrolled far above goes: layouts stay small
+                far = self._far_views(below=False)
+                await self._unmount_top(max(far, len(self.views()) + 1 - self.max_mounted))
             self._entries.append(entry)
             view = self._factory(entry)
             await self.mount(view, before=self._newer)
             self._hi += 1
-            if len(self.views()) > self.max_mounted and self.following:
-                await self._unmount_top(len(self.views()) - self.max_mounted)
             self._update_hints()
             return view
 
@@ -232,6 +233,11 @@ class Transcript(VerticalScroll, can_focus=False):
         if focused and views:
             views[-1].focus(scroll_visible=False)
 
+    def _may_prune_above(self) -> bool:
+        """Following the bottom, and not walking over messages with the keys (↑ would need
+        what is pruned)."""
+        return self.following and not self._focus_inside()
+
     def _focus_inside(self) -> bool:
         focused = self.screen.focused
         return focused is not None and self in focused.ancestors
@@ -256,8 +262,10 @@ class Transcript(VerticalScroll, can_focus=False):
             self._schedule_load()
 
     def _after_layout(self) -> None:
-        """New content or a new terminal size: fill the viewport if it is short."""
-        if self._wants_more():
+        """New content or a new terminal size: fill the viewport if it is short; while following
+        a growing answer, unmount what scrolled far above (each update lays out every mounted
+        message, so a long conversation must not cost more per update than an empty one)."""
+        if self._wants_more() or (self._may_prune_above() and self._far_views(below=False)):
             self._schedule_load()
 
     def _margin(self) -> int:
@@ -292,6 +300,9 @@ class Transcript(VerticalScroll, can_focus=False):
                     below < self._margin() or (index is not None and len(views) - index <= EDGE)
                 ):
                     await self._mount_newer(self._count_for(self._margin() - below + screen))
+                elif self._may_prune_above():
+                    await self._unmount_top(self._far_views(below=False))
+                    self._update_hints()
         finally:
             self._loading = False
 
