@@ -1,12 +1,13 @@
-"""The chat widgets on their own: streaming through MarkdownStream, reasoning, pruning, status."""
+"""The chat widgets on their own: streaming Markdown, reasoning, pruning, status."""
 
 from __future__ import annotations
 
 import pytest
 from textual import events
 from textual.widgets import Markdown
-from textual.widgets.markdown import MarkdownFence, MarkdownStream
+from textual.widgets.markdown import MarkdownFence
 
+from craft_tui.ui.widgets.answer_body import AnswerBody
 from craft_tui.ui.widgets.messages import AssistantMessageView
 from craft_tui.ui.widgets.status_bar import StatusBar, StatusInfo
 from craft_tui.ui.widgets.transcript import Transcript
@@ -37,13 +38,13 @@ async def test_streamed_deltas_render_as_markdown_with_code_and_table() -> None:
 
 async def test_deltas_are_coalesced_into_few_writes(monkeypatch: pytest.MonkeyPatch) -> None:
     writes: list[str] = []
-    original = MarkdownStream.write
+    original = AnswerBody.append
 
-    async def counting_write(self: MarkdownStream, fragment: str) -> None:
+    async def counting_append(self: AnswerBody, fragment: str) -> None:
         writes.append(fragment)
         await original(self, fragment)
 
-    monkeypatch.setattr(MarkdownStream, "write", counting_write)
+    monkeypatch.setattr(AnswerBody, "append", counting_append)
     app = WidgetHarness()
     async with app.run_test(size=(80, 24)) as pilot:
         view = await app.query_one(Transcript).add(Entry("a1", "assistant", ""))

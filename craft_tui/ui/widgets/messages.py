@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from textual.app import ComposeResult
 from textual.binding import BindingType
@@ -18,18 +18,15 @@ from textual.widget import Widget
 from textual.widgets import Label, Static
 
 from craft_tui.ui.bindings import binding
+from craft_tui.ui.pacing import FlushPacer
+from craft_tui.ui.widgets.answer_body import AnswerBody
 from craft_tui.ui.widgets.error_view import ErrorDisplay, ErrorView
 from craft_tui.ui.widgets.reasoning import ReasoningBlock
-
-if TYPE_CHECKING:
-    from textual.widgets.markdown import MarkdownStream
 
 ActionName = Literal[
     "copy", "copy_code", "edit", "regenerate", "delete", "previous_version", "next_version"
 ]
 
-# Streaming refresh bound: deltas are coalesced and written at most this often (~25 per second).
-FLUSH_INTERVAL = 0.04
 
 _FINISH_NOTES = {
     "cancelled": "stopped",
@@ -130,8 +127,9 @@ class UserMessageView(MessageView):
 class AssistantMessageView(MessageView):
     """An answer: label (connection · model), reasoning block, Markdown body, inline error.
 
-    While streaming, text arrives through one `MarkdownStream`; deltas are coalesced so the widget
-    is written at most every FLUSH_INTERVAL seconds, never re-parsed from the start.
+    While streaming, deltas are coalesced and written at the pace `FlushPacer` sets (at most 25
+    times a second, fewer when writes get expensive); the body appends them (never re-parsing from the start) into Markdown segments, so
+    each write lays out only the last few blocks (see `AnswerBody`).
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -150,6 +148,7 @@ class AssistantMessageView(MessageView):
         error: ErrorDisplay | None = None,
         retry_key: str = "ctrl+r",
         clock: Callable[[], float] = time.monotonic,
+        cpu_clock: Callable[[], float] = time.process_time,
     ) -> None:
         super().__init__(message_id, text, classes="assistant-message")
         self.label = label
@@ -157,26 +156,24 @@ class AssistantMessageView(MessageView):
         self._chunks: list[str] = [text] if text else []
         self._pending: list[str] = []
         self._pending_reasoning: list[str] = []
-        self._stream: MarkdownStream | None = None  # created on the first fragment
         self._streaming = False
         self._flush_timer: Timer | None = None
         self._flush_scheduled = False
         self._last_flush = 0.0
         self._clock = clock
+        self._cpu_clock = cpu_clock
+        self.pacer = FlushPacer()
         self._error = error
         self._retry_key = retry_key
         self._reasoning = ReasoningBlock(reasoning, thinking=False)
-        # Imported here: Markdown (and markdown-it) is not needed for the first frame.
-        from textual.widgets import Markdown
-
-        self._markdown = Markdown(text, classes="answer")
+        self._body = AnswerBody(text, classes="answer")
         self._note = Label("", classes="message-note")
         self.code_index = 0
 
     def compose(self) -> ComposeResult:
         yield Label(self.label, classes="message-label")
         yield self._reasoning
-        yield self._markdown
+        yield self._body
         yield self._note
 
     @property
@@ -235,7 +232,7 @@ class AssistantMessageView(MessageView):
         if self._flush_scheduled:
             return
         self._flush_scheduled = True
-        wait = self._last_flush + FLUSH_INTERVAL - self._clock()
+        wait = self._last_flush + self.pacer.interval - self._clock()
         if wait <= 0:
             # The first fragment after a quiet spell goes straight out: no added latency.
             self.call_later(self._flush)
@@ -245,6 +242,12 @@ class AssistantMessageView(MessageView):
     async def _flush(self) -> None:
         self._flush_timer = None
         self._flush_scheduled = False
+        if self._body.busy:
+            return  # the write in progress schedules the next one when it is done
+        await self._write_pending()
+
+    async def _write_pending(self) -> None:
+        """Write everything queued: reasoning to its block, text to the body (one write at a time)."""
         self._last_flush = self._clock()
         if self._pending_reasoning:
             self._reasoning.add("".join(self._pending_reasoning))
@@ -252,10 +255,15 @@ class AssistantMessageView(MessageView):
         if self._pending and self._streaming:
             fragment = "".join(self._pending)
             self._pending.clear()
-            if self._stream is None:
-                # Lazily: stopping a stream whose task never ran would cancel the caller.
-                self._stream = self._markdown.get_stream(self._markdown)
-            await self._stream.write(fragment)
+            started = self._cpu_clock()
+            await self._body.append(fragment)
+            # The layout and paint this write causes happen on the next refresh: count them too.
+            self.call_after_refresh(self._write_painted, started)
+            if self._pending and self._streaming:
+                self._schedule_flush()  # deltas that arrived while this one was written
+
+    def _write_painted(self, started: float) -> None:
+        self.pacer.record(self._cpu_clock() - started)
 
     async def end_stream(
         self, finish_reason: str | None, error: ErrorDisplay | None = None
@@ -263,11 +271,11 @@ class AssistantMessageView(MessageView):
         """Write what is still queued, close the stream, and mark how the answer ended."""
         if self._flush_timer is not None:
             self._flush_timer.stop()
-        await self._flush()
+            self._flush_timer = None
+        self._flush_scheduled = False
+        await self._write_pending()  # waits for a write still in progress, then writes the rest
         self._streaming = False
-        if self._stream is not None:
-            stream, self._stream = self._stream, None
-            await stream.stop()
+        await self._body.finish()
         self._reasoning.done()
         self.finish_reason = finish_reason
         if error is not None:

@@ -1,0 +1,153 @@
+"""A streamed answer is split into Markdown segments; the reader must never see the difference."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+from textual.app import App, ComposeResult
+from textual.containers import VerticalScroll
+
+from craft_tui.ui.widgets.answer_body import AnswerBody, next_segment_start
+from craft_tui.ui.widgets.messages import AssistantMessageView
+from craft_tui.ui.widgets.transcript import Transcript
+from tests.ui.harness import Entry, WidgetHarness
+
+FENCE = "```"
+
+
+def long_answer(sections: int = 6) -> str:
+    """Every kind of top-level block, several times: headings, loose and tight lists, code fences
+    with blank lines and heading-like lines inside, tables, quotes, rules."""
+    parts: list[str] = []
+    for n in range(sections):
+        parts += [
+            f"## Section {n}\n",
+            f"Some **bold** and `code` text for section {n}, long enough to wrap on a narrow "
+            "screen so that heights matter when segments are measured.\n",
+            f"- item one\n- item two\n  continued\n- item {n}\n",
+            f"{FENCE}python\ndef f{n}():\n\n    # not a heading\n\n    return {n}\n{FENCE}\n",
+            "| name | value |\n|---|---|\n| a | 1 |\n| b | 2 |\n",
+            "> a quote\n> over two lines\n",
+            "1. first\n\n2. second (loose list)\n",
+            "---\n",
+        ]
+    return "\n".join(parts)
+
+
+class BodyApp(App[None]):
+    def __init__(self, body: AnswerBody) -> None:
+        super().__init__()
+        self.body = body
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield self.body
+
+
+def screen_lines(app: App[None]) -> list[str]:
+    return [strip.text.rstrip() for strip in app.screen._compositor.render_strips()]
+
+
+async def rendered(
+    text: str, *, streamed: bool, seed: int = 0, width: int = 70
+) -> tuple[list[str], int]:
+    body = AnswerBody("" if streamed else text)
+    app = BodyApp(body)
+    async with app.run_test(size=(width, 700)) as pilot:
+        if streamed:
+            chunks = random.Random(seed)
+            index = 0
+            while index < len(text):
+                size = chunks.randint(1, 40)
+                await body.append(text[index : index + size])
+                index += size
+            await pilot.pause()
+        await body.finish()
+        await pilot.pause()
+        await pilot.pause()
+        assert body.source == text
+        return screen_lines(app), len(body.segments)
+
+
+def test_a_new_segment_starts_only_where_a_new_top_level_block_starts() -> None:
+    written = "".join(f"Paragraph {n}.\n\n" for n in range(6))
+    assert next_segment_start(written, "Paragraph 6 goes on") == -1  # no new line: no new block
+    split = next_segment_start(written, "more of 5.\n\n# Heading\n")
+    assert split == len("more of 5.\n\n")
+    assert next_segment_start("# One\n\nTwo.\n\n", "Three.\n\nFour\n", min_blocks=6) == -1
+
+
+def test_no_segment_starts_inside_a_code_fence_list_or_table() -> None:
+    written = "".join(f"Paragraph {n}.\n\n" for n in range(6)) + f"{FENCE}python\n"
+    inside = "x = 1\n\n# comment\n\n- not a list\n"
+    assert next_segment_start(written, inside) == -1
+    closed = inside + f"{FENCE}\n\nAfter.\n"
+    assert closed[next_segment_start(written, closed) :] == "After.\n"
+    written = "".join(f"Paragraph {n}.\n\n" for n in range(6)) + "- a\n"
+    assert next_segment_start(written, "\n- b (same loose list)\n") == -1
+    written = "".join(f"Paragraph {n}.\n\n" for n in range(6)) + "| a | b |\n"
+    assert next_segment_start(written, "|---|---|\n| 1 | 2 |\n") == -1
+
+
+async def test_a_streamed_answer_looks_exactly_like_the_same_text_loaded_whole() -> None:
+    text = long_answer()
+    whole, _ = await rendered(text, streamed=False)
+    for seed in range(2):
+        streamed, segments = await rendered(text, streamed=True, seed=seed)
+        assert segments > 3  # really split
+        assert streamed == whole
+
+
+async def test_a_narrow_resize_while_streaming_keeps_segments_whole() -> None:
+    text = long_answer(3)
+    body = AnswerBody("")
+    app = BodyApp(body)
+    async with app.run_test(size=(90, 400)) as pilot:
+        await body.append(text[: len(text) // 2])
+        await pilot.pause()
+        await pilot.resize_terminal(40, 400)
+        await pilot.pause()
+        await body.append(text[len(text) // 2 :])
+        await pilot.pause()
+        lines = screen_lines(app)
+        # Nothing is clipped: every heading and every code line is on screen, once.
+        for n in range(3):
+            assert sum(line.strip() == f"Section {n}" for line in lines) == 1
+            assert sum(f"return {n}" in line for line in lines) == 1
+
+
+async def harness_lines(text: str, *, streamed: bool) -> list[str]:
+    """The chat widgets showing `text` as an answer: streamed at full speed, or loaded whole."""
+    app = WidgetHarness()
+    async with app.run_test(size=(80, 300)) as pilot:
+        transcript = app.query_one(Transcript)
+        view = await transcript.add(Entry("a1", "assistant", "" if streamed else text))
+        assert isinstance(view, AssistantMessageView)
+        if streamed:
+            view.pacer.min_interval = 0.0  # write as often as possible: the most overlap
+            view.begin_stream()
+            chunks = random.Random(7)
+            index = 0
+            while index < len(text):
+                size = chunks.randint(1, 30)
+                view.add_text(text[index : index + size])
+                index += size
+                await asyncio.sleep(0.001)  # like a socket read: the loop runs on, writes too
+            await view.end_stream("stop")  # often while a write is still in flight
+            body = view.query_one(AnswerBody)
+            assert body.source == text
+            assert len(body.segments) > 1
+        await pilot.pause()
+        await pilot.pause()
+        return screen_lines(app)
+
+
+async def test_deltas_arriving_while_a_write_is_in_flight_are_written_in_order() -> None:
+    """At full speed deltas keep coming while a write awaits its layout; the end of the stream can
+    arrive then too. Writes must not overlap (that cut code fences mid-line) and nothing is lost."""
+    text = long_answer(4)
+    whole = await harness_lines(text, streamed=False)
+    streamed = await harness_lines(text, streamed=True)
+    assert sum("def f3():" in line for line in whole) == 1  # the whole answer is on screen
+    assert streamed == whole
