@@ -10,6 +10,7 @@ Rows (each answers a 2,000-token Markdown reply at rate 0 after start-up):
 Then "scroll to the top" of the 300-message conversation (same tmux size, same run): its last
 message focused, Home once, and PageUp pressed until the first message shows (time, CPU, presses).
 The history files are built once with seed_history.py and copied into each run's fresh HOME.
+craft_tui is byte-compiled once before the runs, as `pip install` does (see _harness.py).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from _harness import (
     PYTHON,
     TEXTUAL_MD,
     Client,
+    compile_craft,
     measure,
     print_table,
     ratio,
@@ -128,6 +130,7 @@ def startup_interleaved(template: Path, rounds: int) -> dict[str, list[float]]:
     (10,000 conversations), one after the other in each round, so that the machine's load
     drifting over minutes hits all three alike."""
     tb = _harness()
+    compile_craft()
     tmux = tb.Tmux(f"craft-start-{os.getpid()}", 160, 48)
     setup = CRAFT_SETUP.replace("{base}", DEAD_BASE)
     bare = TEXTUAL_MD.cmd.format(python=shlex.quote(PYTHON), here=tb.HERE, base=DEAD_BASE)
@@ -159,6 +162,7 @@ def scroll_to_top(template: Path, repeat: int) -> dict[str, float]:
     the first message: once with Home, once with PageUp pressed until it shows. Medians of the
     time and client CPU from the first key until FIRST is on screen, and of the key presses."""
     tb = _harness()
+    compile_craft()
     tmux = tb.Tmux(f"craft-scroll-{os.getpid()}", 160, 48)
     setup = f"{CRAFT_SETUP.replace('{base}', DEAD_BASE)} && {_install(template)}"
     runs: dict[str, list[float]] = {}
