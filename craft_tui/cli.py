@@ -8,13 +8,21 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from craft_tui import __version__
 
 
 class UserError(Exception):
     """A problem the user can fix; printed as one line, exit code 1."""
+
+
+SUMMARIES = {
+    "connection": "add, list, test or remove connections",
+    "ask": "stream one answer to stdout (for scripts)",
+    "models": "list models with context size and price",
+    "paths": "show where config, keys, history and cache live",
+}
 
 
 def _add_connection_parsers(
@@ -24,7 +32,7 @@ def _add_connection_parsers(
 
     connection = subparsers.add_parser(
         "connection",
-        help="add, list, test or remove connections",
+        help=SUMMARIES["connection"],
         description="Manage connections: the endpoints craft-tui talks to. Keys never go in config.toml.",
     )
     actions = connection.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -98,7 +106,7 @@ def _add_connection_parsers(
 def _add_ask_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ask = subparsers.add_parser(
         "ask",
-        help="stream one answer to stdout (for scripts)",
+        help=SUMMARIES["ask"],
         description="Stream an answer as plain text. The prompt comes from the argument, stdin, or both.",
     )
     ask.add_argument("prompt", nargs="?", help="the prompt (stdin is appended when piped)")
@@ -111,16 +119,24 @@ def _add_ask_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
 
 
 def _add_models_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    models = subparsers.add_parser(
-        "models", help="list models with context size and price", description="List models."
-    )
+    models = subparsers.add_parser("models", help=SUMMARIES["models"], description="List models.")
     models.add_argument("query", nargs="?", help="fuzzy filter, e.g. 'sonnet' or 'llama 70b'")
     models.add_argument("-c", "--connection", help="only this connection")
     models.add_argument("--refresh", action="store_true", help="fetch the lists again now")
     models.add_argument("--json", action="store_true", help="machine-readable output")
 
 
-def build_parser() -> argparse.ArgumentParser:
+_BUILDERS = {
+    "connection": _add_connection_parsers,
+    "ask": _add_ask_parser,
+    "models": _add_models_parser,
+}
+
+
+def build_parser(detailed: Collection[str] | None = None) -> argparse.ArgumentParser:
+    """The command line. With `detailed`, only those commands get their options; the others are
+    listed by name and help, which is all `craft-tui --help` shows. Opening the app builds none:
+    that skips ~10 sub-parsers and the presets import before its first frame (~20 ms)."""
     parser = argparse.ArgumentParser(
         prog="craft-tui",
         description="A terminal chat client for any OpenAI- or Anthropic-compatible LLM endpoint.",
@@ -129,11 +145,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"craft-tui {__version__}")
     parser.add_argument("--new", action="store_true", help="start with a new conversation")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    _add_connection_parsers(subparsers)
-    _add_ask_parser(subparsers)
-    _add_models_parser(subparsers)
-    subparsers.add_parser("paths", help="show where config, keys, history and cache live")
+    for name, summary in SUMMARIES.items():
+        add = _BUILDERS.get(name)
+        if add is not None and (detailed is None or name in detailed):
+            add(subparsers)
+        else:
+            subparsers.add_parser(name, help=summary)
     return parser
+
+
+def _parser_for(argv: Sequence[str]) -> argparse.ArgumentParser:
+    """A parser with the options of the command `argv` names (none when it names none)."""
+    words = [arg for arg in argv if not arg.startswith("-")]
+    if not words:
+        return build_parser(())
+    return build_parser({words[0]} if words[0] in SUMMARIES else None)  # else: argparse's error
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -162,7 +188,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `craft-tui` script; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    args = _parser_for(sys.argv[1:] if argv is None else argv).parse_args(argv)
     from craft_tui.config.secrets import MissingKeyError
     from craft_tui.config.store import ConfigError
     from craft_tui.providers.errors import ProviderError

@@ -184,8 +184,10 @@ class ChatBackend:
         total_in = sum(m.input_tokens or 0 for m in answers)
         total_out = sum(m.output_tokens or 0 for m in answers)
         costs = [m.cost_usd for m in answers if m.cost_usd is not None]
-        local = bool(connection) and _is_local(connection)
-        cost = _format_cost(sum(costs) if costs else None, local) if answers else ""
+        cost = ""
+        if answers:  # (pricing's import is not needed for the first frame's empty status line)
+            local = bool(connection) and _is_local(connection)
+            cost = _format_cost(sum(costs) if costs else None, local)
         last = next((m for m in reversed(answers) if m.finish_reason is not None), None)
         return StatusInfo(
             connection=connection.name if connection else "no connection",

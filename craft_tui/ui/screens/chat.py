@@ -93,7 +93,15 @@ class ChatScreen(Screen[None]):
     def on_mount(self) -> None:
         self.prompt.focus()
         self._refresh_chrome()
-        self.load_conversation()
+        # Opening the history store imports the chat core and SQLite in a thread: started after
+        # the first frame, so it does not hold the GIL while the first screen is being painted.
+        self.call_after_refresh(self._load_first_conversation)
+
+    def _load_first_conversation(self) -> None:
+        """The conversation shown at start, unless the user already asked for one."""
+        asked = any(w.node is self and w.group == "load" for w in self.workers)
+        if self.session is None and not asked:
+            self.load_conversation()
 
     # ---------------------------------------------------------------- loading
 
