@@ -17,8 +17,16 @@ import heapq
 import re
 from collections import OrderedDict
 from collections.abc import Sequence
+from typing import overload
 
-__all__ = ["FuzzyIndex", "FuzzyMatch", "fuzzy_filter", "fuzzy_match", "highlight_spans"]
+__all__ = [
+    "FuzzyIndex",
+    "FuzzyMatch",
+    "Ranking",
+    "fuzzy_filter",
+    "fuzzy_match",
+    "highlight_spans",
+]
 
 # Score weights, in the spirit of fzf: a matched character is worth 16; starting a word, following the
 # previous match directly, and starting the text add to it; each gap costs 3 to open and 1 per extra
@@ -297,19 +305,26 @@ class FuzzyIndex:
                     append((-score, lengths[index], index))
         return ranked
 
-    def search(self, query: str, limit: int | None = None) -> list[FuzzyMatch]:
-        """Ranked matches for `query` (the best `limit` when given; cheaper for a long list).
+    def rank(self, query: str) -> Ranking:
+        """Every match for `query`, best first, as a lazy sequence: a list that shows a screenful
+        at a time builds `FuzzyMatch`es (and their positions) only for the rows it draws.
 
-        An empty query returns every text in its original order.
+        An empty query ranks every text in its original order.
         """
+        terms, ranked = self._ranked(query)
+        if ranked is None:
+            return Ranking(self._texts, None, [])
+        return Ranking(self._texts, sorted(ranked), terms)
+
+    def _ranked(self, query: str) -> tuple[list[_Term], list[tuple[int, int, int]] | None]:
+        """The query's terms and its matches in scan order (None: the empty query, everything)."""
         normalised = " ".join(query.lower().split())
         if query[-1:].isspace() and normalised:
             normalised += " "
         terms = _parse(normalised)
         if not terms:
             self._matched = None
-            count = len(self._texts) if limit is None else min(limit, len(self._texts))
-            return [FuzzyMatch(i, 0, ()) for i in range(count)]
+            return terms, None
         remembered = self._remembered.get(normalised)
         if remembered is None:
             ranked = self._scan(terms, self._candidates(normalised))
@@ -320,6 +335,17 @@ class FuzzyIndex:
             self._remembered.move_to_end(normalised)
             ranked = remembered
         self._matched = len(ranked)
+        return terms, ranked
+
+    def search(self, query: str, limit: int | None = None) -> list[FuzzyMatch]:
+        """Ranked matches for `query` (the best `limit` when given; cheaper for a long list).
+
+        An empty query returns every text in its original order.
+        """
+        terms, ranked = self._ranked(query)
+        if ranked is None:
+            count = len(self._texts) if limit is None else min(limit, len(self._texts))
+            return [FuzzyMatch(i, 0, ()) for i in range(count)]
         texts = self._texts
         if limit is not None and limit < len(ranked):
             ranked = heapq.nsmallest(limit, ranked)
@@ -328,6 +354,51 @@ class FuzzyIndex:
         return [
             FuzzyMatch(index, -score, terms=terms, text=texts[index]) for score, _, index in ranked
         ]
+
+
+class Ranking(Sequence[FuzzyMatch]):
+    """All matches of one query, best first; each `FuzzyMatch` is built when it is asked for."""
+
+    __slots__ = ("_ranked", "_terms", "_texts")
+
+    def __init__(
+        self,
+        texts: Sequence[str],
+        ranked: list[tuple[int, int, int]] | None,
+        terms: list[_Term],
+    ) -> None:
+        self._texts = texts
+        self._ranked = ranked  # (-score, length, index), sorted; None: every text, in order
+        self._terms = terms
+
+    def __len__(self) -> int:
+        return len(self._texts) if self._ranked is None else len(self._ranked)
+
+    def index_at(self, position: int) -> int:
+        """The text index of the match at `position` (no `FuzzyMatch` built)."""
+        if self._ranked is None:
+            return range(len(self._texts))[position]
+        return self._ranked[position][2]
+
+    def indices(self) -> Sequence[int]:
+        """Text indexes of every match, best first."""
+        if self._ranked is None:
+            return range(len(self._texts))
+        return [item[2] for item in self._ranked]
+
+    @overload
+    def __getitem__(self, position: int) -> FuzzyMatch: ...
+
+    @overload
+    def __getitem__(self, position: slice) -> list[FuzzyMatch]: ...
+
+    def __getitem__(self, position: int | slice) -> FuzzyMatch | list[FuzzyMatch]:
+        if isinstance(position, slice):
+            return [self[i] for i in range(len(self))[position]]
+        if self._ranked is None:
+            return FuzzyMatch(range(len(self._texts))[position], 0, ())
+        score, _, index = self._ranked[position]
+        return FuzzyMatch(index, -score, terms=self._terms, text=self._texts[index])
 
 
 def fuzzy_filter(query: str, texts: Sequence[str], limit: int | None = None) -> list[FuzzyMatch]:

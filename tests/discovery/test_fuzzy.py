@@ -137,3 +137,16 @@ def test_typing_deleting_and_retyping_equals_fresh_searches() -> None:
             fresh = [(m.index, m.score, m.positions) for m in fuzzy_filter(query, texts, limit)]
             assert got == fresh, query
             assert index.matched == (len(fuzzy_filter(query, texts)) if query else len(texts))
+
+
+def test_rank_lists_every_match_like_search_building_each_on_demand() -> None:
+    texts = [f"vendor/model-{n}" for n in range(300)] + ["other/thing"]
+    index = FuzzyIndex(texts)
+    for query in ("", "mo 1", "model-2", "zzz"):
+        ranking = index.rank(query)
+        expected = FuzzyIndex(texts).search(query)
+        assert len(ranking) == len(expected) == index.matched
+        assert list(ranking) == expected
+        assert list(ranking.indices()) == [match.index for match in expected]
+        if expected:
+            assert ranking.index_at(len(ranking) - 1) == expected[-1].index

@@ -5,17 +5,18 @@ from __future__ import annotations
 import asyncio
 
 from textual.app import App
-from textual.widgets import Input, OptionList, Static
+from textual.scrollbar import ScrollBar
+from textual.widgets import Input, Static
 
 from craft_tui.config.schema import Config, Connection, ModelEntry
 from craft_tui.config.store import load_config, update_config
 from craft_tui.ui.screens.model_picker import (
-    SHOWN,
     ModelChoice,
     ModelPickerScreen,
     PickerEntry,
     load_recent,
 )
+from craft_tui.ui.widgets.model_rows import ListScrollBar, ModelRows
 from tests.servers.fake import FakeLLMServer
 
 
@@ -55,8 +56,24 @@ def setup_connections() -> None:
     update_config(change)
 
 
+def rows_of(app: Host) -> ModelRows:
+    return app.screen.query_one("#picker-list", ModelRows)
+
+
 def shown(app: Host) -> list[str]:
-    return [str(o.prompt) for o in app.screen.query_one("#picker-list", OptionList).options]
+    rows = rows_of(app)
+    return [str(rows.row(n)) for n in range(rows.count)]
+
+
+def highlighted(app: Host) -> str:
+    rows = rows_of(app)
+    assert rows.highlighted is not None
+    return str(rows.row(rows.highlighted))
+
+
+def screen_text(app: Host) -> str:
+    """What the terminal shows: every line of the screen as plain text."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
 CURRENT = ModelChoice("openrouter", "anthropic/claude-sonnet-4")
@@ -106,9 +123,7 @@ async def test_favourites_and_recent_models_come_first() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         assert "qwen3:8b" in shown(app)[0]  # recently used on top
         await pilot.press("down", "down")  # openai/gpt-5
-        assert "openai/gpt-5" in str(
-            app.screen.query_one("#picker-list", OptionList).highlighted_option.prompt  # type: ignore[union-attr]
-        )
+        assert "openai/gpt-5" in highlighted(app)
         await pilot.press("ctrl+f")
         rows = shown(app)
         assert rows[0].startswith("★") and "openai/gpt-5" in rows[0]
@@ -128,21 +143,56 @@ async def test_the_current_model_is_highlighted_when_the_picker_opens() -> None:
     assert app.results == [ModelChoice("local", "llama3.2:latest")]
 
 
-async def test_five_thousand_models_show_a_bounded_list_and_filter() -> None:
-    entries = [
+def many_entries(count: int = 5000) -> list[PickerEntry]:
+    return [
         PickerEntry("big", "Big", f"vendor{n % 50}/model-{n:04d}", context_window=8192)
-        for n in range(5000)
+        for n in range(count)
     ]
-    app = Host(ModelPickerScreen(None, entries=entries, recent=[], refresh_lists=False))
+
+
+async def test_five_thousand_models_are_all_listed_and_filter() -> None:
+    app = Host(ModelPickerScreen(None, entries=many_entries(), recent=[], refresh_lists=False))
     async with app.run_test(size=(100, 30)) as pilot:
-        option_list = app.screen.query_one("#picker-list", OptionList)
-        assert option_list.option_count == SHOWN
+        assert rows_of(app).count == 5000
         status = str(app.screen.query_one("#picker-status", Static).render())
-        assert "5,000 of 5,000 models" in status and "type to narrow" in status
+        assert "5,000 of 5,000 models" in status
         await pilot.press(*"model-4999")
         assert "vendor49/model-4999" in shown(app)[0]
+        assert "vendor49/model-4999" in screen_text(app)
         await pilot.press("enter")
     assert app.results == [ModelChoice("big", "vendor49/model-4999")]
+
+
+async def test_keys_reach_every_match_and_the_list_scrolls_to_the_highlight() -> None:
+    app = Host(ModelPickerScreen(None, entries=many_entries(), recent=[], refresh_lists=False))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press(*"model-1")
+        await pilot.pause()
+        count = rows_of(app).count
+        assert count > 1000  # model-1000 .. model-1999 and scattered matches
+        page = rows_of(app).scrollable_content_region.height
+        await pilot.press("pagedown", "pagedown", "down")
+        assert rows_of(app).highlighted == 2 * page + 1
+        await pilot.pause()
+        assert highlighted(app).split()[0] in screen_text(app)  # scrolled into view
+        await pilot.press("tab", "end")  # on the list, End goes to the last of all matches
+        await pilot.pause()
+        last = highlighted(app).split()[0]
+        assert rows_of(app).highlighted == count - 1 and last in screen_text(app)
+        await pilot.press("pageup", "home")
+        assert rows_of(app).highlighted == 0
+        await pilot.press("end", "enter")
+    assert app.results == [ModelChoice("big", last)]
+
+
+async def test_the_current_model_far_down_the_list_is_on_screen_when_it_opens() -> None:
+    current = ModelChoice("big", "vendor0/model-4000")
+    app = Host(ModelPickerScreen(current, entries=many_entries(), recent=[], refresh_lists=False))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert "● vendor0/model-4000" in screen_text(app)
+        await pilot.press("enter")
+    assert app.results == [current]
 
 
 async def test_a_background_refresh_adds_models_without_losing_the_query() -> None:
@@ -228,3 +278,42 @@ async def test_clicking_a_row_picks_that_model() -> None:
         assert "openai/gpt-5" in rows[1]
         await pilot.click("#picker-list", offset=(10, 2))  # border, then the second row
     assert app.results == [ModelChoice("openrouter", "openai/gpt-5")]
+
+
+async def test_the_list_follows_the_query_within_the_keystroke() -> None:
+    setup_connections()
+    app = Host(ModelPickerScreen(None, recent=[], refresh_lists=False))
+    async with app.run_test(size=(100, 30)):
+        app.screen.query_one("#picker-query", Input).value = "qwen"
+        # no message processed yet: the rows were rebuilt as the text changed, so the frame that
+        # shows the new text shows its matches too (not one frame later)
+        rows = shown(app)
+        assert "qwen3:8b" in rows[0] and not any("claude" in row for row in rows)
+
+
+async def test_a_query_longer_than_the_field_shows_its_end() -> None:
+    setup_connections()
+    app = Host(ModelPickerScreen(None, recent=[], refresh_lists=False))
+    async with app.run_test(size=(60, 30)) as pilot:
+        typed = "x" * 70 + "-the-end"
+        await pilot.press(*typed)
+        await pilot.pause()
+        assert app.screen.query_one("#picker-query", Input).value == typed
+        assert "x-the-end" in screen_text(app)
+
+
+async def test_the_scrollbar_draws_what_textual_draws() -> None:
+    app = Host(ModelPickerScreen(None, entries=many_entries(), recent=[], refresh_lists=False))
+    async with app.run_test(size=(100, 30)) as pilot:
+        for keys in ((), ("pagedown",) * 40, ("end",)):
+            await pilot.press(*keys)
+            await pilot.pause()
+            bar = rows_of(app).vertical_scrollbar
+            assert isinstance(bar, ListScrollBar) and bar.display
+            region = bar.size.region
+            ours = bar.render_lines(region)
+            textual = [ScrollBar.render_line(bar, y) for y in range(region.height)]
+            assert [list(line) for line in ours] == [list(line) for line in textual]
+            assert any(segment.style and segment.style.reverse for segment in ours[0]) == (
+                keys == ()
+            )  # the thumb is at the top only before moving

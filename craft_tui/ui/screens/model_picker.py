@@ -1,7 +1,8 @@
 """The model picker: one fuzzy-filtered list over every connection's models.
 
-An `Input` over an `OptionList`: each keystroke re-ranks a prepared `FuzzyIndex` and replaces the
-list's options (at most `SHOWN` of them), so thousands of models never become thousands of widgets.
+An `Input` over a `ModelRows` list: each keystroke re-ranks a prepared `FuzzyIndex`; the list holds
+every match but builds only the rows on screen, so thousands of models never become thousands of
+widgets (or options) and one keystroke costs about a screenful of rows.
 Favourites (`settings.favourite_models`) and recently picked models come first; the current model is
 marked. A model id typed that no list has can still be chosen: it goes to the current connection and
 is remembered in that connection's models.
@@ -15,30 +16,27 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.cells import cell_len, set_cell_size
-from rich.segment import Segment
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content, Span
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.screen import ModalScreen
-from textual.strip import Strip
-from textual.style import Style
-from textual.widgets import Footer, Input, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Footer, Input, Static
 
 from craft_tui.config import paths
 from craft_tui.config.atomic import atomic_write_text
 from craft_tui.config.schema import Config, Connection, ModelEntry
 from craft_tui.config.store import ConfigError, load_config, update_config
-from craft_tui.fuzzy import FuzzyIndex, FuzzyMatch, highlight_spans
+from craft_tui.fuzzy import FuzzyIndex, FuzzyMatch, Ranking, highlight_spans
+from craft_tui.ui.widgets.model_rows import ModelRows
 
 if TYPE_CHECKING:
     from craft_tui.providers.catalog import ModelCatalog
 
-SHOWN = 50  # options in the list at once (more than a tall terminal shows); typing narrows the rest
 RECENT_LIMIT = 8
-CUSTOM_ID = "custom"
 
 
 @dataclass(frozen=True)
@@ -176,41 +174,12 @@ def save_recent(choice: ModelChoice) -> None:
 Loader = Callable[[], Awaitable[list[PickerEntry]]]
 
 
-class ModelRows(OptionList):
-    """The picker's list. Its rows are one-line `Content`, turned into a strip in one pass: the
-    general OptionList path (visual, wrap, format, a Padding visual, link styles) costs about twice
-    as much per row, and every keystroke repaints a screenful of new rows."""
+class QueryInput(Input):
+    """The filter field. Textual's `Input` sets its virtual size (the text's width) on every
+    keystroke, and that reactive lays out the whole screen; a one-line field of fixed size scrolls
+    its text without any layout, so here it is an ordinary reactive (~3 ms a keystroke saved)."""
 
-    def _get_option_render(self, option: Option, style: Style) -> list[Strip]:
-        prompt = option.prompt
-        padding = self.get_component_styles("option-list--option").padding
-        width = self.scrollable_content_region.width
-        inner = width - padding.left - padding.right
-        if (
-            not isinstance(prompt, Content)
-            or option._divider
-            or padding.top
-            or padding.bottom
-            or inner <= 0
-            or prompt.cell_length > inner
-            or "\n" in prompt.plain
-        ):
-            return super()._get_option_render(option, style)
-        cache_key = (option, style, padding)
-        strips = self._option_render_cache.get(cache_key)
-        if strips is None:
-            segments = [
-                Segment(text, (style + text_style).rich_style)
-                for text, text_style in prompt.render(style, end="", parse_style=self._get_style)
-            ]
-            rich_style = style.rich_style
-            strip = Strip(segments, prompt.cell_length).crop_pad(
-                inner, padding.left, padding.right, rich_style
-            )
-            meta = {"option": self._option_to_index[option]}
-            strips = [strip.extend_cell_length(width, rich_style).apply_meta(meta)]
-            self._option_render_cache[cache_key] = strips
-        return strips
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0))
 
 
 class ModelPickerScreen(ModalScreen[ModelChoice | None]):
@@ -223,8 +192,8 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
         Binding("ctrl+f", "favourite", "Favourite", id="picker.favourite"),
         Binding("down", "move(1)", "Down", show=False),
         Binding("up", "move(-1)", "Up", show=False),
-        Binding("pagedown", "move(10)", show=False),
-        Binding("pageup", "move(-10)", show=False),
+        Binding("pagedown", "page(1)", show=False),
+        Binding("pageup", "page(-1)", show=False),
     ]
 
     def __init__(
@@ -252,17 +221,22 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
         self.connections: dict[str, Connection] = {}
         self.default_connection: Connection | None = None
         self._index = FuzzyIndex([])
-        self._shown: list[PickerEntry] = []
-        self._matching = 0
+        self._ranking: Ranking = self._index.rank("")
+        self._custom_row = False  # the last row offers the typed query as a model id
+        self._id_lengths: list[int] = []  # per entry, for the model id column's width
+        self._by_id: dict[str, list[int]] = {}  # model id -> its entries (one per connection)
+        self._id_width = 12
         self._columns: dict[str, str] = {}  # entry key -> its fixed columns, built once
         self._favourite_keys: frozenset[str] = frozenset()
-        self._shown_query: str | None = None  # the query the options were built for
+        self._shown_query: str | None = None  # the query the rows were built for
         self._status = ""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker-dialog"):
             yield Static("Pick a model", id="picker-title")
-            yield Input(placeholder="Type to filter, or a model id to use as is", id="picker-query")
+            yield QueryInput(
+                placeholder="Type to filter, or a model id to use as is", id="picker-query"
+            )
             yield ModelRows(id="picker-list")
             yield Static("", id="picker-status")
         yield Footer()
@@ -280,7 +254,12 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
             self.set_entries(self._given_entries)
         else:
             self.set_entries(self._catalog_entries(config))
-        self.query_one("#picker-query", Input).focus()
+        query = self.query_one("#picker-query", Input)
+        query.focus()
+        # Re-rank inside the keystroke, not on the Input.Changed message: the message arrives after
+        # the screen has drawn a frame for the new text alone, so every key cost two frames (the
+        # second one with the list) instead of one with both.
+        self.watch(query, "value", self._query_changed, init=False)
         if self.loader is not None or (self.refresh_lists and self.catalog is not None):
             self.refresh_entries()
 
@@ -314,18 +293,10 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
             title.update(f"Pick a model · lists not refreshed ({type(error).__name__})")
             return
         title.update("Pick a model")
-        option_list = self.query_one("#picker-list", OptionList)
-        highlighted = option_list.highlighted_option
-        key = (
-            self._shown[int(highlighted.id)].key
-            if highlighted and highlighted.id not in {None, CUSTOM_ID}
-            else None
-        )
+        highlighted = self._highlighted_entry()
         self.set_entries(merge_entries(fresh, self.entries))
-        for number, entry in enumerate(self._shown):
-            if entry.key == key:
-                option_list.highlighted = number
-                break
+        if highlighted is not None:
+            self._highlight_key(highlighted.key)
 
     # ---- ordering and filtering -----------------------------------------------------------
 
@@ -345,6 +316,10 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
 
         self.entries = [entry for _, entry in sorted(enumerate(entries), key=order)]
         self._index = FuzzyIndex([f"{e.model_id} {e.connection_name}" for e in self.entries])
+        self._id_lengths = [len(entry.model_id) for entry in self.entries]
+        self._by_id = {}
+        for index, entry in enumerate(self.entries):
+            self._by_id.setdefault(entry.model_id, []).append(index)
         self._favourite_keys = frozenset(self.favourites)
         self.refilter(force=True)
 
@@ -353,48 +328,71 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
         return self.query_one("#picker-query", Input).value.strip()
 
     def refilter(self, *, force: bool = False) -> None:
-        """Re-rank for the current query; only the best `SHOWN` become options.
+        """Re-rank every model for the current query and hand the list its new rows.
 
-        A keystroke that leaves the query as it was (a space between terms, or after the last
-        one) changes nothing on screen, so it rebuilds nothing and keeps the highlighted row.
+        Only the ranking happens here; the list builds the few rows it shows. A keystroke that
+        leaves the query as it was (a space between terms, or after the last one) changes nothing
+        on screen, so it rebuilds nothing and keeps the highlighted row.
         """
         query = self.query_text
         if not force and query == self._shown_query:
             return
         self._shown_query = query
-        option_list = self.query_one("#picker-list", OptionList)
-        matches: list[FuzzyMatch] = self._index.search(query, limit=SHOWN)
-        self._matching = self._index.matched
-        self._shown = [self.entries[match.index] for match in matches]
-        id_width = max((len(entry.model_id) for entry in self._shown), default=10)
-        id_width = max(12, min(id_width, self.app.size.width - 48))
-        options = [
-            Option(self._prompt(entry, match, id_width), id=str(number))
-            for number, (entry, match) in enumerate(zip(self._shown, matches, strict=True))
-        ]
-        exact = any(entry.model_id == query for entry in self._shown)
+        ranking = self._index.rank(query)
+        self._ranking = ranking
+        lengths = self._id_lengths
+        id_width = max(map(lengths.__getitem__, ranking.indices()), default=10)
+        self._id_width = max(12, min(id_width, self.app.size.width - 48))
         target = self._custom_target()
-        if query and not exact and target is not None and not any(c.isspace() for c in query):
-            label = Content.assemble(
-                ("+ ", "bold ansi_green"),
-                "use ",
-                (query, "bold"),
-                f" as a model id on {target.name}",
-            )
-            options.append(Option(label, id=CUSTOM_ID))
-        option_list.set_options(options)
-        if options:
-            option_list.highlighted = self._initial_highlight(query)
-        self._update_status(len(matches))
+        self._custom_row = bool(
+            query
+            and target is not None
+            and not any(c.isspace() for c in query)
+            and query not in self._by_id  # an id already listed is picked from its row
+        )
+        self.query_one("#picker-list", ModelRows).set_rows(
+            len(ranking) + self._custom_row, self._row, self._initial_highlight(query)
+        )
+        self._update_status()
+
+    def _entry_at(self, row: int) -> PickerEntry | None:
+        """The model shown in `row`; None for the typed-id row or past the end."""
+        if 0 <= row < len(self._ranking):
+            return self.entries[self._ranking.index_at(row)]
+        return None
+
+    def _highlighted_entry(self) -> PickerEntry | None:
+        row = self.query_one("#picker-list", ModelRows).highlighted
+        return None if row is None else self._entry_at(row)
+
+    def _highlight_key(self, key: str) -> None:
+        """Highlight the row of the model with this `slug/model` key, if it is listed."""
+        for row, index in enumerate(self._ranking.indices()):
+            if self.entries[index].key == key:
+                self.query_one("#picker-list", ModelRows).highlight(row)
+                return
+
+    def _row(self, row: int) -> Content:
+        """Row `row` of the list, built when it comes on screen."""
+        if row < len(self._ranking):
+            match = self._ranking[row]
+            return self._prompt(self.entries[match.index], match, self._id_width)
+        target = self._custom_target()
+        return Content.assemble(
+            ("+ ", "bold ansi_green"),
+            "use ",
+            (self._shown_query or "", "bold"),
+            f" as a model id on {target.name if target else ''}",
+        )
 
     def _initial_highlight(self, query: str) -> int:
         if not query and self.current is not None:
-            for number, entry in enumerate(self._shown):
+            for row, entry in enumerate(self.entries):  # the empty query keeps this order
                 if entry.choice == self.current:
-                    return number
+                    return row
         return 0
 
-    def _update_status(self, shown: int) -> None:
+    def _update_status(self) -> None:
         total = len(self.entries)
         if not total and not self.connections:
             from craft_tui.ui.bindings import first_key
@@ -404,10 +402,7 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
                 f"No connections yet: add one in the connections screen ({key})."
             )
             return
-        matching = self._matching
-        text = f"{matching:,} of {total:,} models"
-        if matching > shown:
-            text += f" · showing the best {shown}; type to narrow"
+        text = f"{len(self._ranking):,} of {total:,} models"
         text += " · ★ favourite · ● current · $ per 1M tokens in/out"
         if text != self._status:  # one fixed-height line: no relayout of the screen for it
             self._status = text
@@ -458,39 +453,38 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
             return self.connections[self.current.connection_slug]
         return self.default_connection
 
-    @on(Input.Changed, "#picker-query")
     def _query_changed(self) -> None:
         self.refilter()
 
     # ---- actions --------------------------------------------------------------------------
 
     def action_move(self, delta: int) -> None:
-        option_list = self.query_one("#picker-list", OptionList)
-        if option_list.option_count == 0:
-            return
-        current = option_list.highlighted or 0
-        option_list.highlighted = max(0, min(option_list.option_count - 1, current + delta))
+        self.query_one("#picker-list", ModelRows).move(delta)
+
+    def action_page(self, pages: int) -> None:
+        self.query_one("#picker-list", ModelRows).page(pages)
 
     @on(Input.Submitted, "#picker-query")
     def _submitted(self) -> None:
         self.action_pick()
 
-    @on(OptionList.OptionSelected, "#picker-list")
-    def _selected(self) -> None:
+    @on(ModelRows.Picked, "#picker-list")
+    def _clicked(self) -> None:
         self.action_pick()
 
     def action_pick(self) -> None:
-        option = self.query_one("#picker-list", OptionList).highlighted_option
-        if option is None or option.id is None:
+        row = self.query_one("#picker-list", ModelRows).highlighted
+        if row is None:
             return
-        if option.id == CUSTOM_ID:
+        entry = self._entry_at(row)
+        if entry is not None:
+            choice = entry.choice
+        else:
             target = self._custom_target()
-            if target is None:
+            if not self._custom_row or target is None:
                 return
             choice = ModelChoice(target.slug, self.query_text)
             self._remember_model(choice)
-        else:
-            choice = self._shown[int(option.id)].choice
         save_recent(choice)
         self.dismiss(choice)
 
@@ -509,10 +503,10 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
 
     def action_favourite(self) -> None:
         """Star or unstar the highlighted model; favourites stay on top."""
-        option = self.query_one("#picker-list", OptionList).highlighted_option
-        if option is None or option.id in {None, CUSTOM_ID}:
+        highlighted = self._highlighted_entry()
+        if highlighted is None:
             return
-        key = self._shown[int(str(option.id))].key
+        key = highlighted.key
         favourites = [item for item in self.favourites if item != key]
         if key not in self.favourites:
             favourites.insert(0, key)
@@ -527,10 +521,7 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
             return
         self.favourites = favourites
         self.set_entries(self.entries)
-        for number, entry in enumerate(self._shown):
-            if entry.key == key:
-                self.query_one("#picker-list", OptionList).highlighted = number
-                break
+        self._highlight_key(key)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
