@@ -13,7 +13,6 @@ matched), and answers a query it has seen before (backspace) from memory.
 
 from __future__ import annotations
 
-import heapq
 import re
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -100,6 +99,7 @@ def _is_word_start(text: str, position: int) -> bool:
 
 
 _Result = tuple[int, tuple[int, ...]]
+_UNSCORED = object()  # a term's score not computed yet (None means: computed, no match)
 
 
 class _Term:
@@ -263,8 +263,11 @@ class FuzzyIndex:
         self._lengths = [len(text) for text in self._texts]
         self._matched: int | None = None  # how many the last search matched; None: everything
         self._everything: list[int] = list(range(len(self._texts)))
-        # normalised query -> its matches as (-score, length, index), in scan order
+        # normalised query -> its matches as (-score, length, index), sorted (best first)
         self._remembered: OrderedDict[str, list[tuple[int, int, int]]] = OrderedDict()
+        # term -> {text index: its score, None for no match}: a query's terms but its last were
+        # scored when the shorter queries were typed, so a keystroke scores one term, not all
+        self._term_scores: OrderedDict[str, dict[int, int | None]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._texts)
@@ -286,23 +289,48 @@ class FuzzyIndex:
                 return [item[2] for item in known]
         return self._everything
 
+    def _scores(self, term: str) -> dict[int, int | None]:
+        """The remembered scores of one term (an empty dict to fill for a new one)."""
+        scores = self._term_scores.get(term)
+        if scores is None:
+            scores = self._term_scores[term] = {}
+            if len(self._term_scores) > self.REMEMBERED:
+                self._term_scores.popitem(last=False)
+        else:
+            self._term_scores.move_to_end(term)
+        return scores
+
     def _scan(self, terms: list[_Term], candidates: list[int]) -> list[tuple[int, int, int]]:
         """Score every candidate; plain tuples so ranking sorts in C."""
         lowered, texts, lengths = self._lowered, self._texts, self._lengths
         ranked: list[tuple[int, int, int]] = []
         append = ranked.append
+        unscored = _UNSCORED
         if len(terms) == 1:
             score_one = terms[0].score
+            scores = self._scores(terms[0].text)
+            get = scores.get
             for index in candidates:
-                score = score_one(lowered[index], texts[index])
+                score = get(index, unscored)
+                if score is unscored:
+                    score = scores[index] = score_one(lowered[index], texts[index])
                 if score is not None:
-                    append((-score, lengths[index], index))
-        else:
-            terms_by_length = sorted(terms, key=lambda t: -t.length)  # most selective first
-            for index in candidates:
-                score = _score_terms(terms_by_length, lowered[index], texts[index])
-                if score is not None:
-                    append((-score, lengths[index], index))
+                    append((-score, lengths[index], index))  # type: ignore[operator]
+            return ranked
+        # Terms already scored first (a lookup), then the most selective of the rest.
+        by_cost = sorted(terms, key=lambda t: (t.text not in self._term_scores, -t.length))
+        scored = [(term.score, self._scores(term.text)) for term in by_cost]
+        for index in candidates:
+            total = 0
+            for score_one, scores in scored:
+                score = scores.get(index, unscored)
+                if score is unscored:
+                    score = scores[index] = score_one(lowered[index], texts[index])
+                if score is None:
+                    break
+                total += score  # type: ignore[operator]
+            else:
+                append((-total, lengths[index], index))
         return ranked
 
     def rank(self, query: str) -> Ranking:
@@ -312,12 +340,13 @@ class FuzzyIndex:
         An empty query ranks every text in its original order.
         """
         terms, ranked = self._ranked(query)
-        if ranked is None:
-            return Ranking(self._texts, None, [])
-        return Ranking(self._texts, sorted(ranked), terms)
+        return Ranking(self._texts, ranked, terms)
 
     def _ranked(self, query: str) -> tuple[list[_Term], list[tuple[int, int, int]] | None]:
-        """The query's terms and its matches in scan order (None: the empty query, everything)."""
+        """The query's terms and its matches, best first (None: the empty query, everything).
+
+        Remembered sorted: backspace and a repeated query need no sort, and narrowing scans a
+        sorted list, so the new one is nearly sorted already (cheap for Python's sort)."""
         normalised = " ".join(query.lower().split())
         if query[-1:].isspace() and normalised:
             normalised += " "
@@ -328,6 +357,7 @@ class FuzzyIndex:
         remembered = self._remembered.get(normalised)
         if remembered is None:
             ranked = self._scan(terms, self._candidates(normalised))
+            ranked.sort()
             self._remembered[normalised] = ranked
             if len(self._remembered) > self.REMEMBERED:
                 self._remembered.popitem(last=False)
@@ -347,10 +377,8 @@ class FuzzyIndex:
             count = len(self._texts) if limit is None else min(limit, len(self._texts))
             return [FuzzyMatch(i, 0, ()) for i in range(count)]
         texts = self._texts
-        if limit is not None and limit < len(ranked):
-            ranked = heapq.nsmallest(limit, ranked)
-        else:
-            ranked = sorted(ranked)
+        if limit is not None:
+            ranked = ranked[:limit]
         return [
             FuzzyMatch(index, -score, terms=terms, text=texts[index]) for score, _, index in ranked
         ]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from craft_tui import fuzzy
 from craft_tui.fuzzy import FuzzyIndex, fuzzy_filter, fuzzy_match, highlight_spans
 
 MODELS = [
@@ -150,3 +153,26 @@ def test_rank_lists_every_match_like_search_building_each_on_demand() -> None:
         assert list(ranking.indices()) == [match.index for match in expected]
         if expected:
             assert ranking.index_at(len(ranking) - 1) == expected[-1].index
+
+
+def test_a_keystroke_scores_only_the_term_it_changed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Earlier terms were scored while they were typed: extending the query scores the new term
+    alone, and a term remembered from another query gives what a fresh search gives."""
+    texts = [f"vendor{i % 7}/model-{i}-{'mini' if i % 3 else 'large'}" for i in range(300)]
+    index = FuzzyIndex(texts)
+    scored: list[str] = []
+    original = fuzzy._Term.score
+
+    def spy(term: fuzzy._Term, lowered: str, text: str) -> int | None:
+        scored.append(term.text)
+        return original(term, lowered, text)
+
+    monkeypatch.setattr(fuzzy._Term, "score", spy)
+    index.search("v3 mo")
+    scored.clear()
+    index.search("v3 mo 1")
+    assert set(scored) == {"1"}
+    for query in ("mo 1", "1 v3 mo", "la mo"):
+        got = [(m.index, m.score, m.positions) for m in index.search(query)]
+        fresh = [(m.index, m.score, m.positions) for m in fuzzy_filter(query, texts)]
+        assert got == fresh, query

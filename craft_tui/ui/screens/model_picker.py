@@ -341,7 +341,10 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
         ranking = self._index.rank(query)
         self._ranking = ranking
         lengths = self._id_lengths
-        id_width = max(map(lengths.__getitem__, ranking.indices()), default=10)
+        if len(ranking) == len(lengths):  # everything matches: no need to look them up
+            id_width = max(lengths, default=10)
+        else:
+            id_width = max(map(lengths.__getitem__, ranking.indices()), default=10)
         self._id_width = max(12, min(id_width, self.app.size.width - 48))
         target = self._custom_target()
         self._custom_row = bool(

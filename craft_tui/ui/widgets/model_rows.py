@@ -12,6 +12,7 @@ scrollbar appears or disappears. The scrollbar itself is drawn from its segments
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import pairwise
 from typing import ClassVar
 
 from rich.color import Color as RichColor
@@ -25,11 +26,13 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.strip import Strip
+from textual.style import Style as VisualStyle
 from textual.widget import Widget
 
 RowBuilder = Callable[[int], Content]
 
 _CACHED_STRIPS = 400  # rendered rows kept (a few screenfuls of scrolling back and forth)
+_CACHED_STYLES = 200  # combinations of a row style and its spans' styles (a handful in practice)
 
 
 def _no_rows(index: int) -> Content:
@@ -105,7 +108,9 @@ class ModelRows(ScrollView, can_focus=True):
         self._count = 0
         self._build: RowBuilder = _no_rows
         self._highlighted: int | None = None
-        self._strips: dict[tuple[int, object, int], Strip] = {}
+        self._strips: dict[tuple[int, object, int], Strip] = {}  # by row, until rows change
+        self._rows_drawn: dict[tuple[object, ...], Strip] = {}  # by text, spans, style, width
+        self._span_styles: dict[tuple[object, ...], RichStyle] = {}  # style + span styles
 
     @property
     def vertical_scrollbar(self) -> ScrollBar:
@@ -211,11 +216,38 @@ class ModelRows(ScrollView, can_focus=True):
         if strip is None:
             if len(self._strips) >= _CACHED_STRIPS:
                 self._strips.clear()
-            content = self._build(index)
-            segments = [
-                Segment(text, (style + text_style).rich_style)
-                for text, text_style in content.render(style, end="", parse_style=self._get_style)
-            ]
-            strip = Strip(segments, content.cell_length).adjust_cell_length(width, style.rich_style)
-            self._strips[key] = strip
+            strip = self._strips[key] = self._render_row(self._build(index), style, width)
+        return strip
+
+    def _render_row(self, content: Content, style: VisualStyle, width: int) -> Strip:
+        """One row's strip; the same row drawn before (a query typed again after a backspace,
+        rows scrolled back into view) comes from a cache keyed by its text and spans."""
+        spans = content.spans
+        key = (content.plain, tuple(spans), style, width)
+        strip = self._rows_drawn.get(key)
+        if strip is not None:
+            return strip
+        text = content.plain
+        cuts = sorted(
+            {0, len(text), *(span.start for span in spans), *(span.end for span in spans)}
+        )
+        segments = []
+        styles = self._span_styles
+        for start, end in pairwise(cuts):
+            if start >= end:
+                continue
+            # Spans in order, later on top: as Content.render combines them, without its
+            # general machinery (a style stack and a parse per span per render).
+            active = tuple(span.style for span in spans if span.start <= start and end <= span.end)
+            rich_style = styles.get((style, active))
+            if rich_style is None:
+                if len(styles) >= _CACHED_STYLES:
+                    styles.clear()
+                combined = VisualStyle.combine([style, *map(self._get_style, active)])
+                rich_style = styles[(style, active)] = combined.rich_style
+            segments.append(Segment(text[start:end], rich_style))
+        strip = Strip(segments, content.cell_length).adjust_cell_length(width, style.rich_style)
+        if len(self._rows_drawn) >= _CACHED_STRIPS:
+            self._rows_drawn.clear()
+        self._rows_drawn[key] = strip
         return strip
