@@ -6,6 +6,7 @@ import asyncio
 
 from textual.app import App
 from textual.scrollbar import ScrollBar
+from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from craft_tui.config.schema import Config, Connection, ModelEntry
@@ -276,7 +277,7 @@ async def test_clicking_a_row_picks_that_model() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         rows = shown(app)
         assert "openai/gpt-5" in rows[1]
-        await pilot.click("#picker-list", offset=(10, 2))  # border, then the second row
+        await pilot.click("#picker-list", offset=(10, 1))  # the second row
     assert app.results == [ModelChoice("openrouter", "openai/gpt-5")]
 
 
@@ -317,3 +318,26 @@ async def test_the_scrollbar_draws_what_textual_draws() -> None:
             assert any(segment.style and segment.style.reverse for segment in ours[0]) == (
                 keys == ()
             )  # the thumb is at the top only before moving
+
+
+async def test_the_list_draws_its_rows_as_textuals_line_pipeline_would() -> None:
+    """The list skips Textual's per-line pipeline (padding, filters) for speed: same lines,
+    unfocused and focused, after moving and scrolling, including the blank rows past the end."""
+    app = Host(ModelPickerScreen(None, entries=many_entries(), recent=[], refresh_lists=False))
+    async with app.run_test(size=(100, 30)) as pilot:
+        rows = rows_of(app)
+
+        def both() -> tuple[list[list[object]], list[list[object]]]:
+            region = rows.size.region
+            ours = rows.render_lines(region)
+            rows._styles_cache.clear()
+            textual = Widget.render_lines(rows, region)
+            return [list(line) for line in ours], [list(line) for line in textual]
+
+        for keys in ((), ("down", "pagedown"), (*"model-4999",), ("tab", "down")):
+            await pilot.press(*keys)
+            await pilot.pause()
+            ours, textual = both()
+            assert ours == textual, keys
+        assert rows.has_focus
+        assert rows.count < rows.size.height  # blank rows below the matches were compared too

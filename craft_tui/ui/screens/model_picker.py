@@ -237,7 +237,8 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
             yield QueryInput(
                 placeholder="Type to filter, or a model id to use as is", id="picker-query"
             )
-            yield ModelRows(id="picker-list")
+            with Vertical(id="picker-list-frame"):  # the border: the list draws rows only
+                yield ModelRows(id="picker-list")
             yield Static("", id="picker-status")
         yield Footer()
 

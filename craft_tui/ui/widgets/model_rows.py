@@ -40,28 +40,36 @@ def _no_rows(index: int) -> Content:
 
 
 class ListScrollBar(ScrollBar):
-    """A vertical scrollbar whose lines are its segments, made once per thumb position and size.
+    """A vertical scrollbar drawn from its segments, made once per thumb position and size.
 
-    Textual's `ScrollBar` renders a Rich renderable through a console on every change; the list's
-    thumb moves on every keystroke (the match count changes), and that path cost ~2 ms each time.
+    Textual's `ScrollBar` renders a Rich renderable through a console, then each line through the
+    widget line pipeline, on every change; the list's thumb moves on every keystroke (the match
+    count changes), and that cost ~2 ms each time. A bar has no border, padding or tint, so its
+    lines go straight out, through the app's line filters like any line.
     """
 
     def __init__(self, *, thickness: int) -> None:
         super().__init__(vertical=True, name="vertical", thickness=thickness)
-        self._bar: object = None
         self._lines_key: tuple[object, ...] | None = None
         self._lines: list[Strip] = []
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        self._bar = self.render()  # colours and sizes once per render, not once per line
-        return super().render_lines(crop)
-
-    def render_line(self, y: int) -> Strip:
-        bar = self._bar
+        bar = self.render()
         if not isinstance(bar, ScrollBarRender) or not isinstance(bar.style, RichStyle):
-            return super().render_line(y)
+            return super().render_lines(crop)  # a renderer of another kind: Textual's path
+        background = self.background_colors[1]
+        filters = self.get_line_filters()
+        lines = []
+        for line in self._bar_lines(bar)[crop.y : crop.bottom]:
+            for line_filter in filters:
+                line = line.apply_filter(line_filter, background)
+            lines.append(line.crop(crop.x, crop.right))
+        return lines
+
+    def _bar_lines(self, bar: ScrollBarRender) -> list[Strip]:
         width, height = self.size
         style = bar.style
+        assert isinstance(style, RichStyle)
         base = self.visual_style.rich_style  # as Textual's path lays it under the bar
         key = (width, height, bar.virtual_size, bar.window_size, bar.position, style, base)
         if key != self._lines_key:
@@ -79,7 +87,7 @@ class ListScrollBar(ScrollBar):
                 Strip([Segment(segment.text, base + segment.style)], width) for segment in segments
             ]
             self._lines_key = key
-        return self._lines[y] if y < len(self._lines) else Strip.blank(width)
+        return self._lines
 
 
 class ModelRows(ScrollView, can_focus=True):
@@ -108,7 +116,7 @@ class ModelRows(ScrollView, can_focus=True):
         self._count = 0
         self._build: RowBuilder = _no_rows
         self._highlighted: int | None = None
-        self._strips: dict[tuple[int, object, int], Strip] = {}  # by row, until rows change
+        self._strips: dict[tuple[object, ...], Strip] = {}  # by row, until rows change
         self._rows_drawn: dict[tuple[object, ...], Strip] = {}  # by text, spans, style, width
         self._span_styles: dict[tuple[object, ...], RichStyle] = {}  # style + span styles
 
@@ -202,32 +210,74 @@ class ModelRows(ScrollView, can_focus=True):
             self.highlight(index)
             self.post_message(self.Picked(self, index))
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Lines go straight out when the list has no border, outline, top or bottom padding,
+        tint or opacity (the picker draws its border on a frame around it). Textual's line
+        pipeline pads, borders and filters every row again on every frame, about half the cost of
+        a keystroke's frame; here a row drawn before is reused as it was, filters included."""
+        styles = self.styles
+        padding = styles.padding
+        if (
+            padding.top
+            or padding.bottom
+            or any(edge for edge, _ in styles.border)
+            or any(edge for edge, _ in styles.outline)
+            or styles.tint.a
+            or styles.text_opacity != 1.0
+            or self.opacity != 1.0
+            or (styles.has_rule("hatch") and styles.hatch != "none")
+        ):
+            return super().render_lines(crop)
+        base_background, background = self.background_colors
+        inner = self._styles_cache.get_inner_outer(base_background, background)[0].rich_style
+        layout = (self.content_region.width, padding.left, padding.right, inner)
+        filters = self.get_line_filters()
+        lines = []
+        for y in crop.line_range:
+            line = self._line(y, layout)
+            for line_filter in filters:
+                line = line.apply_filter(line_filter, background)
+            lines.append(line.crop(crop.x, crop.right))
+        return lines
+
     def render_line(self, y: int) -> Strip:
+        """One row for Textual's line pipeline (used when the fast path of `render_lines` is not)."""
+        return self._line(y, (self.scrollable_content_region.width, 0, 0, None))
+
+    def _line(self, y: int, layout: tuple[int, int, int, RichStyle | None]) -> Strip:
+        """Line `y` of the list's content, laid out as `layout` says: (content width, left and
+        right padding, the style of the padding; None: the row alone, as wide as the rows)."""
         index = self.scroll_offset.y + y
-        width = self.scrollable_content_region.width
-        if index >= self._count:
-            return Strip.blank(width, self.get_visual_style("model-rows--row").rich_style)
         if index == self._highlighted:
             style = self.get_visual_style("model-rows--row", "model-rows--highlighted")
         else:
             style = self.get_visual_style("model-rows--row")
-        key = (index, style, width)
-        strip = self._strips.get(key)
-        if strip is None:
+        key = (index, style, layout)
+        line = self._strips.get(key)
+        if line is None:
             if len(self._strips) >= _CACHED_STRIPS:
                 self._strips.clear()
-            strip = self._strips[key] = self._render_row(self._build(index), style, width)
-        return strip
+            content = self._build(index) if index < self._count else None
+            line = self._strips[key] = self._render_row(content, style, layout)
+        return line
 
-    def _render_row(self, content: Content, style: VisualStyle, width: int) -> Strip:
-        """One row's strip; the same row drawn before (a query typed again after a backspace,
-        rows scrolled back into view) comes from a cache keyed by its text and spans."""
-        spans = content.spans
-        key = (content.plain, tuple(spans), style, width)
+    def _render_row(
+        self,
+        content: Content | None,
+        style: VisualStyle,
+        layout: tuple[int, int, int, RichStyle | None],
+    ) -> Strip:
+        """One row's line (None: a blank row). The same row drawn before (a query typed again
+        after a backspace, rows scrolled back into view) comes from a cache keyed by its text and
+        spans, so its filtered form (cached on the strip by Textual) is reused too."""
+        text = "" if content is None else content.plain
+        spans = [] if content is None else content.spans
+        key = (text, tuple(spans), style, layout)
         strip = self._rows_drawn.get(key)
         if strip is not None:
             return strip
-        text = content.plain
+        content_width, pad_left, pad_right, inner = layout
+        row_width = self.scrollable_content_region.width if inner is not None else content_width
         cuts = sorted(
             {0, len(text), *(span.start for span in spans), *(span.end for span in spans)}
         )
@@ -246,7 +296,17 @@ class ModelRows(ScrollView, can_focus=True):
                 combined = VisualStyle.combine([style, *map(self._get_style, active)])
                 rich_style = styles[(style, active)] = combined.rich_style
             segments.append(Segment(text[start:end], rich_style))
-        strip = Strip(segments, content.cell_length).adjust_cell_length(width, style.rich_style)
+        cells = content.cell_length if content is not None else 0
+        strip = Strip(segments, cells).adjust_cell_length(row_width, style.rich_style)
+        if inner is not None:  # as Textual's pipeline would: fill, then padding, in `inner`
+            strip = Strip(
+                [
+                    Segment(" " * pad_left, inner),
+                    *strip.adjust_cell_length(content_width, inner),
+                    Segment(" " * pad_right, inner),
+                ],
+                pad_left + content_width + pad_right,
+            )
         if len(self._rows_drawn) >= _CACHED_STRIPS:
             self._rows_drawn.clear()
         self._rows_drawn[key] = strip
