@@ -189,34 +189,38 @@ def _run(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `craft-tui` script; returns the exit code."""
     args = _parser_for(sys.argv[1:] if argv is None else argv).parse_args(argv)
-    from craft_tui.config.secrets import MissingKeyError
-    from craft_tui.config.store import ConfigError
-    from craft_tui.providers.errors import ProviderError
-
     try:
         return _run(args)
-    except (UserError, ConfigError, MissingKeyError) as error:
-        print(f"craft-tui: {error}", file=sys.stderr)
-        return 1
-    except ProviderError as error:
-        print(f"craft-tui: {error.message}", file=sys.stderr)
-        if error.hint:
-            print(f"  fix: {error.hint}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print("craft-tui: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as error:  # last resort: one line, never a traceback
-        from craft_tui.logging_setup import log_exception
+    except Exception as error:
+        return _report(error)
 
-        where = log_exception(error)
-        print(
-            f"craft-tui: unexpected error: {type(error).__name__}. Details: {where}",
-            file=sys.stderr,
-        )
+
+def _report(error: Exception) -> int:
+    """One line (and a fix) on stderr for an error that ended a command; never a traceback."""
+    from craft_tui.config.source import ConfigError
+    from craft_tui.providers.errors import ProviderError
+
+    # Only raised once the secret store (and with it pydantic) was imported: not imported here.
+    secrets = sys.modules.get("craft_tui.config.secrets")
+    missing_key = (secrets.MissingKeyError,) if secrets is not None else ()
+    if isinstance(error, (UserError, ConfigError, *missing_key)):
+        print(f"craft-tui: {error}", file=sys.stderr)
         return 1
+    if isinstance(error, ProviderError):
+        print(f"craft-tui: {error.message}", file=sys.stderr)
+        if error.hint:
+            print(f"  fix: {error.hint}", file=sys.stderr)
+        return 1
+    from craft_tui.logging_setup import log_exception  # last resort: one line, details in the log
+
+    where = log_exception(error)
+    print(f"craft-tui: unexpected error: {type(error).__name__}. Details: {where}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

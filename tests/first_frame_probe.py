@@ -16,6 +16,7 @@ from craft_tui.ui.backend import ChatBackend
 from craft_tui.ui.screens.chat import ChatScreen
 
 SLOW = (
+    "pydantic",
     "httpx",
     "markdown_it",
     "sqlite3",
@@ -38,6 +39,8 @@ def display(self: CraftApp, screen: Any, renderable: Any) -> None:
         seen["first_paint"] = {
             "imported": [name for name in SLOW if name in sys.modules],
             "placeholder": screen.prompt.placeholder,
+            "status": str(screen.status.render()),
+            "theme": self.theme,
         }
     original_display(self, screen, renderable)
 

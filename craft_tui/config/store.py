@@ -8,7 +8,6 @@ here ever writes over a file it could not read.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,40 +18,32 @@ from pydantic import ValidationError
 from craft_tui.config import paths
 from craft_tui.config.atomic import atomic_write_text
 from craft_tui.config.schema import Config, Timeouts
+from craft_tui.config.source import ConfigError as ConfigError  # defined there, raised here too
+from craft_tui.config.source import ConfigSource, parse_config_source, read_config_source
 
 HEADER = (
     "# craft-tui configuration. Keys are never stored here: see `craft-tui connection --help`.\n"
 )
 
 
-class ConfigError(Exception):
-    """`config.toml` cannot be used as it is; the message says where and why, and how to fix it."""
-
-
 def load_config(path: Path | None = None) -> Config:
     """Read the config; a missing file is an empty config, a broken one raises ConfigError."""
-    path = path or paths.config_file()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return Config()
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: cannot be read ({error}).") from None
-    return parse_config(text, path)
+    return validate_config(read_config_source(path))
 
 
 def parse_config(text: str, path: Path) -> Config:
     """Validate TOML text as a Config, turning every failure into one readable ConfigError."""
+    return validate_config(parse_config_source(text, path))
+
+
+def validate_config(source: ConfigSource) -> Config:
+    """The Config of an already TOML-parsed file (ConfigError naming the file when invalid)."""
+    if not source.exists:
+        return Config()
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(
-            f"{path}: not valid TOML: {error}. Fix the file by hand; craft-tui will not overwrite it."
-        ) from None
-    try:
-        return Config.model_validate(data)
+        return Config.model_validate(source.data)
     except ValidationError as error:
-        raise ConfigError(_describe_validation_error(error, text, path)) from None
+        raise ConfigError(_describe_validation_error(error, source.text, source.path)) from None
 
 
 def _describe_validation_error(error: ValidationError, text: str, path: Path) -> str:

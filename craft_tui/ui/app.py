@@ -7,18 +7,23 @@ screens (lazy imports); `on_connections_closed` and `on_model_chosen` are what h
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual.app import App, SystemCommand
 from textual.binding import BindingType
 from textual.screen import Screen
 
-from craft_tui.config.schema import Config
+from craft_tui.config.preview import ConfigPreview, preview_config
 from craft_tui.ui.backend import ChatBackend, DriverOpener
 from craft_tui.ui.bindings import binding, keymap_from_settings
+
+if TYPE_CHECKING:
+    from craft_tui.config.schema import Config
+    from craft_tui.config.source import ConfigSource
 
 
 class CraftApp(App[None]):
@@ -34,20 +39,31 @@ class CraftApp(App[None]):
 
     def __init__(
         self,
-        config: Config,
+        config: Config | None = None,
         new_conversation: bool = False,
         *,
+        config_source: ConfigSource | None = None,
         store: Any = None,
         driver_opener: DriverOpener | None = None,
         clock: Callable[[], float] = time.monotonic,
         environ: dict[str, str] | None = None,
     ) -> None:
+        """`config`, or `config_source` (the TOML-parsed file, validated after the first frame:
+        the screen is painted from its preview, and `config` is None until then)."""
         super().__init__()
-        self.config = config
+        self._config_source = config_source if config is None else None
+        self.config_error: str | None = None  # why config_source was refused (the app exits)
+        self.config_ready = asyncio.Event()  # set once `config` is the validated Config
+        preview = preview_config(config_source.data if config_source else {})
+        self.config: Config = config  # type: ignore[assignment]  # None only until validated
         self.new_conversation = new_conversation
         self.clock = clock
-        self.backend = ChatBackend(config, store=store, driver_opener=driver_opener)
-        self.keymap, self._unknown_keys = keymap_from_settings(config.settings.keymap)
+        self.backend = ChatBackend(
+            config, store=store, driver_opener=driver_opener, preview=preview
+        )
+        self._preview: ConfigPreview = preview
+        keymap = config.settings.keymap if config is not None else preview.keymap
+        self.keymap, self._unknown_keys = keymap_from_settings(keymap)
         self._environ = environ
         self._tmux_mode: Any = None  # clipboard.TmuxClipboard, detected on first copy
         self._told_tmux = False
@@ -55,8 +71,9 @@ class CraftApp(App[None]):
         self.fatal_message: str | None = None
 
     def on_mount(self) -> None:
-        if self.config.settings.theme in self.available_themes:
-            self.theme = self.config.settings.theme
+        theme = self.config.settings.theme if self.config is not None else self._preview.theme
+        if theme in self.available_themes:
+            self.theme = theme
         if self.keymap:
             self.set_keymap(self.keymap)
         if self._unknown_keys:
@@ -67,6 +84,31 @@ class CraftApp(App[None]):
         from craft_tui.ui.screens.chat import ChatScreen
 
         self.push_screen(ChatScreen())
+        if self.config is None:
+            self.call_after_refresh(self._validate_config)
+        else:
+            self._config_validated()
+
+    def _validate_config(self) -> None:
+        """After the first frame: validate the file (importing pydantic), or exit with its error
+        (printed by the command line once the terminal is restored; the file is left as it is)."""
+        from craft_tui.config.store import ConfigError, validate_config
+
+        assert self._config_source is not None
+        try:
+            config = validate_config(self._config_source)
+        except ConfigError as error:
+            self.config_error = str(error)
+            self.exit(return_code=1)
+            return
+        self.config = self.backend.config = config
+        self._config_validated()
+        chat = self.chat
+        if chat is not None:
+            chat.config_changed()
+
+    def _config_validated(self) -> None:
+        self.config_ready.set()
         if not self.config.connections:
             self.action_open_connections(first_run=True)
 
@@ -87,6 +129,8 @@ class CraftApp(App[None]):
 
     def action_open_connections(self, first_run: bool = False) -> None:
         """Add, edit, test and remove connections."""
+        if not self.config_ready.is_set():
+            return  # a key pressed within the first frame: the config is still being checked
         try:
             from craft_tui.ui.screens.connections import ConnectionsScreen
         except ImportError:
@@ -115,6 +159,8 @@ class CraftApp(App[None]):
 
     def action_pick_model(self) -> None:
         """Choose any model of any connection for the next answer."""
+        if not self.config_ready.is_set():
+            return  # a key pressed within the first frame: the config is still being checked
         try:
             from craft_tui.ui.screens.model_picker import ModelChoice, ModelPickerScreen
         except ImportError:

@@ -9,12 +9,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from craft_tui.config.schema import Config, Connection
+from craft_tui.config.preview import ConfigPreview
 from craft_tui.ui.widgets.status_bar import StatusInfo
 
-DriverOpener = Callable[[Connection], Any]
+if TYPE_CHECKING:  # pydantic is not imported before the first frame
+    from craft_tui.config.schema import Config, Connection
+
+DriverOpener = Callable[["Connection"], Any]
 
 
 def _format_cost(total: float | None, local: bool) -> str:
@@ -28,12 +31,16 @@ class ChatBackend:
 
     def __init__(
         self,
-        config: Config,
+        config: Config | None,
         *,
         store: Any = None,
         driver_opener: DriverOpener | None = None,
+        preview: ConfigPreview | None = None,
     ) -> None:
-        self.config = config
+        """`config` is None only until the app has validated it after the first frame; until
+        then the chrome (placeholder, status line) comes from `preview`."""
+        self.config: Config = config  # type: ignore[assignment]
+        self._preview = preview or ConfigPreview()
         self._store = store
         self._driver_opener = driver_opener
         self._drivers: dict[str, Any] = {}
@@ -138,6 +145,8 @@ class ChatBackend:
         return connection, conversation.model or connection.effective_default_model
 
     def current_model(self, session: Any) -> str | None:
+        if self.config is None:
+            return self._preview.model
         return self.current_target(session)[1]
 
     def cannot_send_reason(self, session: Any, keymap: dict[str, str] | None = None) -> str | None:
@@ -178,6 +187,9 @@ class ChatBackend:
 
     def status_info(self, session: Any) -> StatusInfo:
         """Figures for the status line: totals of the shown branch, speed of the last answer."""
+        if self.config is None:
+            name = self._preview.connection_name
+            return StatusInfo(connection=name or "no connection", model=self._preview.model or "")
         connection, model = self.current_target(session)
         messages = list(session.messages) if session is not None else []
         answers = [m for m in messages if m.role == "assistant"]
@@ -186,7 +198,7 @@ class ChatBackend:
         costs = [m.cost_usd for m in answers if m.cost_usd is not None]
         cost = ""
         if answers:  # (pricing's import is not needed for the first frame's empty status line)
-            local = bool(connection) and _is_local(connection)
+            local = connection is not None and _is_local(connection)
             cost = _format_cost(sum(costs) if costs else None, local)
         last = next((m for m in reversed(answers) if m.finish_reason is not None), None)
         return StatusInfo(

@@ -50,6 +50,7 @@ class ChatScreen(Screen[None]):
         self._answer: Worker[None] | None = None
         self._live: AssistantMessageView | None = None
         self._editing: str | None = None  # id of the user message being edited
+        self._send_when_open: str | None = None  # Enter pressed before the conversation opened
         self.session: Any = None  # the chat core's ChatSession, once loaded
         self.loaded = False  # True once the conversation is on screen
         # "version 2/3" of messages with siblings, so views mounted later (scrolling up) show it
@@ -108,11 +109,15 @@ class ChatScreen(Screen[None]):
     @work(group="load", exclusive=True, exit_on_error=False)
     async def load_conversation(self, conversation_id: str | None = None) -> None:
         """Open (or start) a conversation without blocking the first frame."""
+        await self.craft.config_ready.wait()  # validated just after the first frame
         session = await self.craft.backend.open_session(
             conversation_id, new=self.craft.new_conversation and conversation_id is None
         )
         self.craft.new_conversation = False
         await self.show_session(session)
+        text, self._send_when_open = self._send_when_open, None
+        if text is not None and self.prompt.text == text:  # not edited since Enter
+            self.post_message(PromptArea.Submitted(self.prompt, text))
 
     async def show_session(self, session: Any) -> None:
         """Render `session`'s conversation (its active branch)."""
@@ -209,7 +214,9 @@ class ChatScreen(Screen[None]):
             self.notify("An answer is still coming: press Esc to stop it first.")
             return
         if self.session is None or not self.loaded:
-            self.notify("Still opening the conversation…")
+            # Enter within the first moments (the config is checked and the conversation opened
+            # right after the first frame): the text stays in the prompt and goes once it is open.
+            self._send_when_open = event.text
             return
         problem = self.craft.backend.cannot_send_reason(self.session, self.craft.keymap)
         if problem:
