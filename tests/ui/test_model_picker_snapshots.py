@@ -94,3 +94,24 @@ def test_picker_offers_a_typed_id(snap_compare, size) -> None:  # type: ignore[n
         await settle(pilot)
 
     assert snap_compare(Host(picker()), terminal_size=size, run_before=run_before)
+
+
+def many() -> ModelPickerScreen:
+    """300 models: every one is listed (the status counts them all) and the scrollbar shows
+    where the highlighted row is among them."""
+    entries = [
+        PickerEntry("openrouter", "OpenRouter", f"vendor{n % 12}/model-{n:03d}", 131_072, 1, 2)
+        for n in range(300)
+    ]
+    return ModelPickerScreen(None, entries=entries, recent=[], refresh_lists=False)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_picker_scrolled_through_many_models(snap_compare, size) -> None:  # type: ignore[no-untyped-def]
+    connections()
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await pilot.press("pagedown", "pagedown", "down")
+        await settle(pilot)
+
+    assert snap_compare(Host(many()), terminal_size=size, run_before=run_before)
