@@ -341,3 +341,24 @@ async def test_the_list_draws_its_rows_as_textuals_line_pipeline_would() -> None
             assert ours == textual, keys
         assert rows.has_focus
         assert rows.count < rows.size.height  # blank rows below the matches were compared too
+
+
+async def test_the_row_under_the_mouse_is_marked() -> None:
+    setup_connections()
+    app = Host(ModelPickerScreen(None, recent=[], refresh_lists=False))
+    async with app.run_test(size=(100, 30)) as pilot:
+        rows = rows_of(app)
+
+        def background(y: int) -> object:
+            line = rows.render_lines(rows.size.region)[y]
+            return [segment.style.bgcolor for segment in line if segment.style][2]
+
+        plain = background(2)
+        await pilot.hover("#picker-list", offset=(10, 2))
+        await pilot.pause()
+        hovered = background(2)
+        assert hovered != plain and background(3) == plain
+        assert background(0) not in {plain, hovered}  # the highlighted row keeps its own look
+        await pilot.hover("#picker-title")
+        await pilot.pause()
+        assert background(2) == plain

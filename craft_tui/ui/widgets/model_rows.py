@@ -93,7 +93,11 @@ class ListScrollBar(ScrollBar):
 class ModelRows(ScrollView, can_focus=True):
     """Rows of a long list; one is highlighted; Enter (via the screen) or a click picks it."""
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"model-rows--row", "model-rows--highlighted"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "model-rows--row",
+        "model-rows--highlighted",
+        "model-rows--hover",
+    }
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("home", "first", "First", show=False),
         Binding("end", "last", "Last", show=False),
@@ -116,6 +120,7 @@ class ModelRows(ScrollView, can_focus=True):
         self._count = 0
         self._build: RowBuilder = _no_rows
         self._highlighted: int | None = None
+        self._hover: int | None = None  # the row under the mouse
         self._strips: dict[tuple[object, ...], Strip] = {}  # by row, until rows change
         self._rows_drawn: dict[tuple[object, ...], Strip] = {}  # by text, spans, style, width
         self._span_styles: dict[tuple[object, ...], RichStyle] = {}  # style + span styles
@@ -200,6 +205,22 @@ class ModelRows(ScrollView, can_focus=True):
         self._strips.clear()
         self._scroll_to_highlight()  # rows set before the list had a size
 
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        offset = event.get_content_offset(self)
+        index = None if offset is None else self.scroll_offset.y + offset.y
+        self._set_hover(index if index is not None and 0 <= index < self._count else None)
+
+    def on_leave(self) -> None:
+        self._set_hover(None)
+
+    def _set_hover(self, index: int | None) -> None:
+        """Mark the row under the mouse (what a click would pick)."""
+        if index != self._hover:
+            for row in (self._hover, index):
+                if row is not None:
+                    self.refresh_line(row)
+            self._hover = index
+
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
         if offset is None:
@@ -250,6 +271,8 @@ class ModelRows(ScrollView, can_focus=True):
         index = self.scroll_offset.y + y
         if index == self._highlighted:
             style = self.get_visual_style("model-rows--row", "model-rows--highlighted")
+        elif index == self._hover and index < self._count:
+            style = self.get_visual_style("model-rows--row", "model-rows--hover")
         else:
             style = self.get_visual_style("model-rows--row")
         key = (index, style, layout)
