@@ -265,6 +265,7 @@ class FuzzyIndex:
     """
 
     REMEMBERED = 64  # queries whose matches are kept (a few typed-and-deleted queries' worth)
+    TERMS_REMEMBERED = 16  # terms whose scores are kept (up to one int per text each)
 
     def __init__(self, texts: Sequence[str]) -> None:
         self._texts = list(texts)
@@ -303,7 +304,7 @@ class FuzzyIndex:
         scores = self._term_scores.get(term)
         if scores is None:
             scores = self._term_scores[term] = {}
-            if len(self._term_scores) > self.REMEMBERED:
+            if len(self._term_scores) > self.TERMS_REMEMBERED:
                 self._term_scores.popitem(last=False)
         else:
             self._term_scores.move_to_end(term)
