@@ -160,6 +160,8 @@ class _Term:
         if start == 0:
             return self.word_score + _PREFIX
         if start < 0:
+            if self.length == 1:  # one character: scattered is the same as contiguous
+                return None
             positions = self.scattered(lowered)
             return None if positions is None else _score(original, positions)
         previous = lowered[start - 1]
