@@ -18,11 +18,13 @@ waiting cost ~84 ms per key and hid everything. Timestamps are taken inside the 
     handler (the picker's refilter, the reference's Input.Changed handler), plus the frame time
     after it — the CPU a user waits for, pacing excluded. A frame drawn before the handler finished
     is inside the first part and counted once (earlier versions of this script counted it twice);
-  * refilter: the picker's own handler alone (rank with the fuzzy index, build the options).
+  * refilter: the picker's own handler alone (rank with the fuzzy index, hand the list its rows;
+    it runs inside the keystroke, from a watcher on the Input's value).
 
 Reference, same run, same method: a bare Textual app with an `Input` over an `OptionList` of 50 static
 options whose Changed handler does nothing — what any keystroke in such a layout costs. Figures are
-medians and max over keys × repeats; the target is one frame (16 ms) median for the picker's key.
+medians, 90th percentiles and max over keys × repeats; the target is one frame (16 ms) median for
+the picker's key. The max is usually a gen-2 garbage collection (50-90 ms) that lands in one key.
 """
 
 from __future__ import annotations
@@ -202,7 +204,13 @@ async def one_run(screen: Screen[Any], probe: Probe) -> dict[str, list[float]]:
 
 
 def row(name: str, values: list[float]) -> str:
-    return f"| {name} | {statistics.median(values) * 1000:.1f} | {max(values) * 1000:.1f} |"
+    """Median, 90th percentile (the typing keys that scan), max (a gen-2 GC pause lands in one
+    key per run or so, in the reference too)."""
+    p90 = statistics.quantiles(values, n=10)[-1]
+    return (
+        f"| {name} | {statistics.median(values) * 1000:.1f} | {p90 * 1000:.1f}"
+        f" | {max(values) * 1000:.1f} |"
+    )
 
 
 def main() -> int:
@@ -223,8 +231,8 @@ def main() -> int:
             picker.setdefault(name, []).extend(values)
     print(f"\n### Model picker, {args.models} models, typing {QUERY!r} and deleting it")
     print(f"({args.repeat} repeats × {2 * len(QUERY)} keys; in-app timestamps, no pilot)\n")
-    print("| per keystroke | median ms | max ms |")
-    print("|---|---|---|")
+    print("| per keystroke | median ms | p90 ms | max ms |")
+    print("|---|---|---|---|")
     print(row("picker: key → screen (incl. 60 Hz frame pacing)", picker["latency"]))
     print(row("picker: screen work (busy: key, refilter, frame)", picker["work"]))
     print(row("picker: refilter alone", picker["refilter"]))
