@@ -4,7 +4,11 @@
 
 Rows (each answers a 2,000-token Markdown reply at rate 0 after start-up):
   * textual_md: start-up baseline (a bare Textual app);
-  * craft-tui, empty history / 10,000 conversations in history (`--new`: start-up to ready);
+  * craft-tui, empty history / 10,000 conversations in history (`--new`: start-up to ready).
+    Ready = the first frame of the chat screen, prompt placeholder included: typing works from
+    then on. config.toml is validated and the conversation opened right after that frame (an
+    Enter pressed meanwhile sends once it is open); the "open" rows below time until a reopened
+    conversation is on screen;
   * craft-tui reopening a 2-message / a 300-message conversation: start-up until the last message
     (word ZZLASTZZ) is on screen, then CPU and lag of a new answer streamed at its bottom.
 Then "scroll to the top" of the 300-message conversation (same tmux size, same run): its last
