@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 MIN_INTERVAL = 0.04  # a person cannot read faster than ~25 updates a second
 MAX_INTERVAL = 0.25  # slower than this looks stuck
-DUTY = 0.3  # share of one core that painting a streaming answer may use
+DUTY = 0.15  # share of one core that painting a streaming answer may use
 
 
 @dataclass

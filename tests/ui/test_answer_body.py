@@ -9,6 +9,7 @@ from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 
 from craft_tui.ui.widgets.answer_body import AnswerBody, next_segment_start
+from craft_tui.ui.widgets.frozen_segment import FrozenSegment
 from craft_tui.ui.widgets.messages import AssistantMessageView
 from craft_tui.ui.widgets.transcript import Transcript
 from tests.ui.harness import Entry, WidgetHarness
@@ -86,6 +87,9 @@ def test_no_segment_starts_inside_a_code_fence_list_or_table() -> None:
     assert closed[next_segment_start(written, closed) :] == "After.\n"
     written = "".join(f"Paragraph {n}.\n\n" for n in range(6)) + "- a\n"
     assert next_segment_start(written, "\n- b (same loose list)\n") == -1
+    many = "".join(f"Paragraph {n}.\n\n" for n in range(8)) + "1. a\n\n2"
+    # `2` may still become item 2 of the list: the segment starts at the list instead.
+    assert many[next_segment_start("", many) :] == "1. a\n\n2"
     written = "".join(f"Paragraph {n}.\n\n" for n in range(6)) + "| a | b |\n"
     assert next_segment_start(written, "|---|---|\n| 1 | 2 |\n") == -1
 
@@ -97,6 +101,29 @@ async def test_a_streamed_answer_looks_exactly_like_the_same_text_loaded_whole()
         streamed, segments = await rendered(text, streamed=True, seed=seed)
         assert segments > 3  # really split
         assert streamed == whole
+
+
+async def test_while_streaming_the_finished_part_is_lines_and_comes_back_as_markdown() -> None:
+    text = long_answer()
+    whole, _ = await rendered(text, streamed=False)
+    body = AnswerBody("")
+    app = BodyApp(body)
+    async with app.run_test(size=(70, 700)) as pilot:
+        index = 0
+        while index < len(text):
+            await body.append(text[index : index + 40])
+            index += 40
+        await pilot.pause()
+        await pilot.pause()
+        frozen = [s for s in body.segments if isinstance(s, FrozenSegment)]
+        assert len(frozen) >= 3  # the finished part is a few widgets, not hundreds
+        assert screen_lines(app) == whole  # and looks the same
+        await body.finish()
+        await pilot.pause()
+        await pilot.pause()
+        # On screen after the end: real Markdown again (links, selection), same lines.
+        assert not any(isinstance(s, FrozenSegment) for s in body.segments)
+        assert screen_lines(app) == whole
 
 
 async def test_a_narrow_resize_while_streaming_keeps_segments_whole() -> None:

@@ -23,12 +23,14 @@ from __future__ import annotations
 import asyncio
 import weakref
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Union
 
 from textual import events
 from textual.app import ComposeResult
 from textual.geometry import Size
 from textual.widget import Widget
+
+from craft_tui.ui.widgets.frozen_segment import FrozenSegment, render_offscreen
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -79,22 +81,26 @@ def top_level_blocks(text: str) -> list[tuple[int, str]]:
 def next_segment_start(written: str, fragment: str, *, min_blocks: int = BLOCKS_PER_SEGMENT) -> int:
     """Where in `fragment` a new segment may start, or -1.
 
-    `written` is the text already in the live segment. A new segment may start at the beginning
-    of the last top-level block of `written + fragment` when that beginning lies in `fragment`
-    (so the live segment has not shown any of it yet), at least `min_blocks` blocks come before
-    it, and the block just before it cannot absorb it (a list or indented code could). Everything
-    before that point is then final.
+    `written` is the text already in the live segment. A new segment may start where a top-level
+    block of `written + fragment` begins, if that is inside `fragment` (the live segment has not
+    shown any of it yet) and at least `min_blocks` blocks come before it; the latest such place is
+    taken, so the new live segment is small. Everything before it must be final: a block followed
+    by a finished block is; the block before the *last* one is too, unless it could still absorb
+    the last (a list or indented code could).
     """
     if "\n" not in fragment:
         return -1  # a new block can only begin on a new line
     text = written + fragment
     blocks = top_level_blocks(text)
-    if len(blocks) <= min_blocks or blocks[-2][1] in _OPEN_ENDED:
-        return -1
-    offset = _line_offset(text, blocks[-1][0])
-    if offset < len(written) or offset >= len(text):
-        return -1
-    return offset - len(written)
+    for index in range(len(blocks) - 1, min_blocks - 1, -1):
+        if index == len(blocks) - 1 and blocks[index - 1][1] in _OPEN_ENDED:
+            continue
+        offset = _line_offset(text, blocks[index][0])
+        if offset < len(written):
+            return -1  # earlier blocks start earlier still
+        if offset < len(text):
+            return offset - len(written)
+    return -1
 
 
 def _line_offset(text: str, line: int) -> int:
@@ -103,6 +109,9 @@ def _line_offset(text: str, line: int) -> int:
     for _ in range(line):
         offset = text.index("\n", offset) + 1
     return offset
+
+
+Segment = Union["Markdown", FrozenSegment]
 
 
 class AnswerBody(Widget):
@@ -118,12 +127,15 @@ class AnswerBody(Widget):
 
     def __init__(self, text: str = "", *, classes: str = "") -> None:
         super().__init__(classes=classes)
-        self._segments: list[Markdown] = [self._new_segment(text)]
+        self._segments: list[Segment] = [self._new_segment(text)]
         self._live_text = text  # text written to the last segment
-        self._adjusted: weakref.WeakSet[Widget] = weakref.WeakSet()
-        self._pinned: list[Markdown] = []  # closed segments with a fixed height
+        self._css_top_margin: weakref.WeakKeyDictionary[Widget, int] = weakref.WeakKeyDictionary()
+        self._pinned: list[Markdown] = []  # closed segments with a fixed height, not frozen yet
+        self._streaming = False
+        self._width = 0
         # Markdown.append reads its source before it waits for its own lock, so two appends in
-        # flight at once corrupt it (a code fence cut mid-line): appends here run one at a time.
+        # flight at once corrupt it (a code fence cut mid-line): appends here run one at a time,
+        # and so do the swaps between Markdown and frozen segments.
         self._lock = asyncio.Lock()
 
     def compose(self) -> ComposeResult:
@@ -137,7 +149,7 @@ class AnswerBody(Widget):
         return Markdown(text, parser_factory=markdown_parser)
 
     @property
-    def segments(self) -> list[Markdown]:
+    def segments(self) -> list[Segment]:
         return list(self._segments)
 
     @property
@@ -155,6 +167,7 @@ class AnswerBody(Widget):
         if not fragment:
             return
         async with self._lock:
+            self._streaming = True
             await self._append(fragment)
 
     async def _append(self, fragment: str) -> None:
@@ -165,17 +178,22 @@ class AnswerBody(Widget):
         head, tail = fragment[:split], fragment[split:]
         if head:
             await self._write(head)
-        await self._settle(self._segments[-1], self._live_text)
-        self._pin(self._segments[-1])
+        closed = self._segments[-1]
+        assert not isinstance(closed, FrozenSegment)  # the live segment is never frozen
+        await self._settle(closed, self._live_text)
+        self._pin(closed)
         segment = self._new_segment()
         self._segments.append(segment)
         self._live_text = ""
         with self.app.batch_update():
             await self.mount(segment)
             await self._write(tail)
+        # Once the closed segment's last block has been laid out, keep only its lines.
+        self.call_after_refresh(self._freeze_later, closed)
 
     async def _write(self, text: str) -> None:
         live = self._segments[-1]
+        assert not isinstance(live, FrozenSegment)
         self._live_text += text
         await live.append(text)
         if len(self._segments) > 1:
@@ -198,26 +216,21 @@ class AnswerBody(Widget):
         if index:
             self._collapse_margin(self._segments[index - 1], segment)
 
-    def _collapse_margin(self, above: Markdown, below: Markdown) -> None:
+    def _collapse_margin(self, above: Segment, below: Markdown) -> None:
         """Give the first block of `below` the top margin Textual would have collapsed it to.
 
         Inside one Markdown widget the gap between two blocks is max(bottom margin of the upper,
-        top margin of the lower); across two widgets both margins would be added.
+        top margin of the lower); across two widgets both margins would be added. (A frozen
+        segment above was frozen after this was done: its lines include its blocks' margins.)
         """
-        if not above.children or not below.children:
+        if isinstance(above, FrozenSegment) or not above.children or not below.children:
             return
         first = below.children[0]
-        if first in self._adjusted:
-            return
-        self._adjusted.add(first)
         margin = first.styles.margin
-        above_bottom = above.children[-1].styles.margin.bottom
-        first.styles.margin = (
-            max(0, margin.top - above_bottom),
-            margin.right,
-            margin.bottom,
-            margin.left,
-        )
+        top = self._css_top_margin.setdefault(first, margin.top)  # before any adjustment
+        collapsed = max(0, top - above.children[-1].styles.margin.bottom)
+        if collapsed != margin.top:
+            first.styles.margin = (collapsed, margin.right, margin.bottom, margin.left)
 
     def _pin(self, segment: Markdown) -> None:
         """Fix a closed segment's height so later updates need not re-arrange its blocks."""
@@ -228,18 +241,85 @@ class AnswerBody(Widget):
         if segment not in self._pinned:
             self._pinned.append(segment)
 
-    def on_resize(self, event: events.Resize) -> None:
-        """Text re-wraps at a new width: measure the pinned segments again."""
-        for segment in self._pinned:
+    async def _freeze_later(self, segment: Markdown) -> None:
+        async with self._lock:
+            self._freeze(segment)
+
+    def _freeze(self, segment: Markdown) -> None:
+        """Replace a closed, laid-out segment by its rendered lines while the answer streams."""
+        if (
+            not self._streaming
+            or segment not in self._segments
+            or segment is self._segments[-1]
+            or not segment.is_mounted
+        ):
+            return  # finished or gone: stays a Markdown
+        if segment.size.width != self.size.width or not segment.size.height:
+            # Not laid out at this width yet (mounted this frame, or the width changed): later.
+            self.call_after_refresh(self._freeze_later, segment)
+            return
+        strips = render_offscreen(segment)
+        if strips is None:
+            self.call_after_refresh(self._freeze_later, segment)  # its last write is not laid out
+            return
+        frozen = FrozenSegment(segment.source, strips, self.app.theme)
+        index = self._segments.index(segment)
+        self._segments[index] = frozen
+        if segment in self._pinned:
+            self._pinned.remove(segment)
+        with self.app.batch_update():
+            self.mount(frozen, before=segment)
+            segment.remove()
+
+    async def on_frozen_segment_thaw_request(self, event: FrozenSegment.ThawRequest) -> None:
+        event.stop()
+        async with self._lock:
+            await self._thaw(event.segment)
+
+    async def _thaw(self, frozen: FrozenSegment) -> None:
+        """Bring back a frozen segment's Markdown widgets (same text, same lines)."""
+        if frozen not in self._segments:
+            return
+        segment = self._new_segment(frozen.source)
+        index = self._segments.index(frozen)
+        self._segments[index] = segment
+        with self.app.batch_update():
+            await self.mount(segment, before=frozen)
+            await frozen.remove()
+        if index:
+            self._collapse_margin(self._segments[index - 1], segment)
+        if index + 1 < len(self._segments):
+            below = self._segments[index + 1]
+            if not isinstance(below, FrozenSegment):
+                self._collapse_margin(segment, below)
+        if self._streaming:
             self._pin(segment)
+            self.call_after_refresh(self._freeze_later, segment)
+
+    async def on_resize(self, event: events.Resize) -> None:
+        """Text re-wraps at a new width: frozen lines are stale, pinned heights too."""
+        width = event.size.width
+        if width == self._width:
+            return  # only the height changed (the answer grew)
+        self._width = width
+        async with self._lock:
+            for segment in self._segments:
+                if isinstance(segment, FrozenSegment):
+                    await self._thaw(segment)
+            for pinned in self._pinned:
+                self._pin(pinned)
 
     async def finish(self) -> None:
-        """The answer is complete: every segment goes back to auto height (nothing to speed up)."""
+        """The answer is complete: segments go back to auto height; frozen ones thaw when seen."""
         async with self._lock:  # after the last append
-            await self._settle(self._segments[-1], self._live_text)
-            self._unpin()
-
-    def _unpin(self) -> None:
-        for segment in self._pinned:
-            segment.styles.clear_rule("height")
-        self._pinned.clear()
+            self._streaming = False
+            live = self._segments[-1]
+            assert not isinstance(live, FrozenSegment)
+            await self._settle(live, self._live_text)
+            for segment in self._pinned:
+                segment.styles.clear_rule("height")
+            self._pinned.clear()
+            for segment in self._segments:
+                if isinstance(segment, FrozenSegment):
+                    segment.thaw_when_seen = True
+                    segment.refresh()  # on screen: rendered again now, and so thawed

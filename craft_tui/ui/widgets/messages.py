@@ -128,8 +128,9 @@ class AssistantMessageView(MessageView):
     """An answer: label (connection · model), reasoning block, Markdown body, inline error.
 
     While streaming, deltas are coalesced and written at the pace `FlushPacer` sets (at most 25
-    times a second, fewer when writes get expensive); the body appends them (never re-parsing from the start) into Markdown segments, so
-    each write lays out only the last few blocks (see `AnswerBody`).
+    times a second, fewer when writes get expensive); the body appends them (never re-parsing from
+    the start) into Markdown segments, so each write lays out only the last few blocks and the
+    finished part is shown as plain lines (see `AnswerBody`).
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
