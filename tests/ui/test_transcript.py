@@ -3,6 +3,7 @@ user reach every message: scrolling, PageUp, Home/End and ↑/↓ over messages.
 
 from __future__ import annotations
 
+from textual import events
 from textual.pilot import Pilot
 
 from craft_tui.ui.widgets.messages import AssistantMessageView, MessageView
@@ -166,6 +167,41 @@ async def test_arrow_keys_walk_over_messages_that_were_not_mounted() -> None:
             await pilot.pause(0.02)
         focused = app.focused
         assert isinstance(focused, MessageView) and focused.message_id == "m23"
+
+
+def hold(app: WidgetHarness, key: str, count: int) -> None:
+    """Queue `count` presses of `key` at once, as a held key does: they arrive faster than the
+    app handles them (pilot.press waits for the app to be idle after each one)."""
+    driver = app._driver
+    assert driver is not None
+    for _ in range(count):
+        event = events.Key(key, None)
+        event.set_sender(app)
+        driver.send_message(event)
+
+
+async def test_held_arrow_keys_move_one_message_each_while_older_ones_load() -> None:
+    """Each queued ↑/↓ moves exactly one message: none stops at the top of what is mounted, is
+    lost while a load is half-done, or skips what is still loading."""
+    app = WidgetHarness()
+    async with app.run_test(size=(80, 24)) as pilot:
+        transcript = app.query_one(Transcript)
+        await transcript.show(conversation(60))
+        await settle(pilot)
+        assert transcript.hidden_count > 30
+        transcript.views()[-1].focus()
+        await pilot.pause()
+        hold(app, "up", 45)
+        await wait_until(pilot, lambda: getattr(app.focused, "message_id", None) == "m14")
+        await settle(pilot)
+        focused = app.focused
+        assert isinstance(focused, MessageView) and focused.message_id == "m14"
+        hold(app, "down", 40)
+        await wait_until(pilot, lambda: getattr(app.focused, "message_id", None) == "m54")
+        await settle(pilot)
+        focused = app.focused
+        assert isinstance(focused, MessageView) and focused.message_id == "m54"
+        assert "m54" in on_screen(transcript)
 
 
 async def test_a_new_message_while_reading_the_top_brings_back_the_end() -> None:

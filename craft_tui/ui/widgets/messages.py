@@ -98,8 +98,19 @@ class MessageView(Widget, can_focus=True):
     def action_request(self, action: ActionName) -> None:
         self.post_message(self.Action(self, action))
 
-    def action_move(self, step: int) -> None:
-        """Focus the previous/next message; past the last one, back to the prompt."""
+    async def action_move(self, step: int) -> None:
+        """Focus the previous/next message; past the last one, back to the prompt.
+
+        In a transcript the move goes by entry (it mounts what is not), not by the widgets
+        mounted right now, which change while older or newer messages load.
+        """
+        from craft_tui.ui.widgets.transcript import Transcript  # it imports this module
+
+        parent = self.parent
+        if isinstance(parent, Transcript):
+            if not await parent.move_focus(self, step) and step > 0:
+                self.screen.focus_next()
+            return
         views = list(self.screen.query(MessageView))
         index = views.index(self) + step
         if 0 <= index < len(views):

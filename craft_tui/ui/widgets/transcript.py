@@ -80,6 +80,11 @@ class Transcript(VerticalScroll, can_focus=False):
         self._lock = asyncio.Lock()  # one change of the window at a time
         self._loading = False
         self._arranged: DockArrangeResult | None = None  # the last arrangement (scroll anchoring)
+        # The message ↑/↓ focused, until the user scrolls some other way. "Far away" is judged on
+        # the last layout, which lags behind under load (older messages mounted, the scroll to
+        # the new focus not done yet): a held ↑ could otherwise unmount the message it had just
+        # focused and focus would jump to whatever is left on screen, skipping messages.
+        self._walked: MessageView | None = None
 
     def compose(self) -> Any:
         yield self._empty
@@ -209,8 +214,51 @@ class Transcript(VerticalScroll, can_focus=False):
 
     # ---------------------------------------------------------------- keys
 
+    async def move_focus(self, view: MessageView, step: int) -> bool:
+        """Focus the message `step` entries away from `view`, mounting it if it is not.
+
+        ↑/↓ walk the conversation's entries, not the mounted widgets: a held key must neither
+        stop at the top of the window nor skip what a load half-done has not mounted yet. Waits
+        for a window change in progress, so positions and entries agree. False past either end.
+        """
+        async with self._lock:
+            views = self.views()
+            if view not in views:  # unmounted since the key was pressed: stay where focus is
+                return True
+            index = self._lo + views.index(view) + step
+            if not 0 <= index < len(self._entries):
+                return False
+            if index < self._lo:
+                await self._mount_older(max(BATCH, self._lo - index))
+            elif index >= self._hi:
+                await self._mount_newer(max(BATCH, index + 1 - self._hi))
+            target = self.views()[index - self._lo]
+        # Now, not after the next message: a key already queued must act on the new focus.
+        self._walked = target
+        self.screen.set_focus(target, scroll_visible=False)
+        target.scroll_visible(animate=False)
+        return True
+
+    def action_page_up(self) -> None:
+        self._walked = None  # scrolling away from the focused message may unmount it again
+        super().action_page_up()
+
+    def action_page_down(self) -> None:
+        self._walked = None
+        super().action_page_down()
+
+    def on_mouse_scroll_up(self) -> None:
+        self._walked = None
+
+    def on_mouse_scroll_down(self) -> None:
+        self._walked = None
+
+    def on_scroll_to(self) -> None:  # the scrollbar dragged or clicked
+        self._walked = None
+
     async def action_scroll_home(self) -> None:  # type: ignore[override]
         """Home: the first message of the conversation, not just the first one mounted."""
+        self._walked = None
         focused = self._focus_inside()
         if self._lo > 0:
             async with self._lock:
@@ -226,6 +274,7 @@ class Transcript(VerticalScroll, can_focus=False):
 
     async def action_scroll_end(self) -> None:  # type: ignore[override]
         """End: the newest message, following new text again."""
+        self._walked = None
         focused = self._focus_inside()
         await self.show_tail()
         self.scroll_end(animate=False, immediate=True)
@@ -265,8 +314,29 @@ class Transcript(VerticalScroll, can_focus=False):
         """New content or a new terminal size: fill the viewport if it is short; while following
         a growing answer, unmount what scrolled far above (each update lays out every mounted
         message, so a long conversation must not cost more per update than an empty one)."""
+        walked = self._walked
+        if (
+            walked is not None
+            and walked is self.screen.focused
+            and walked in self.views()
+            and not self._shown(walked)
+        ):
+            # Its scroll_visible used the layout before this one (older or newer messages were
+            # mounted or unmounted since): scroll again, on the geometry just computed.
+            walked.scroll_visible(animate=False)
         if self._wants_more() or (self._may_prune_above() and self._far_views(below=False)):
             self._schedule_load()
+
+    def _shown(self, view: MessageView) -> bool:
+        """True if the last layout puts `view` (at least partly) inside the viewport."""
+        if self._arranged is None:
+            return False
+        top, bottom = self.scroll_y, self.scroll_y + self.size.height
+        for placement in self._arranged.placements:
+            if placement.widget is view:
+                region = placement.region
+                return bool(region.height) and region.y < bottom and region.bottom > top
+        return False
 
     def _margin(self) -> int:
         return max(4, self.size.height // 2)
@@ -381,17 +451,33 @@ class Transcript(VerticalScroll, can_focus=False):
             count += 1
         return count
 
+    def _walked_index(self, views: list[MessageView]) -> int | None:
+        """Where the message ↑/↓ just focused is, while it must stay mounted (`_walked`)."""
+        walked = self._walked
+        if walked is None or walked is not self.screen.focused or walked not in views:
+            return None
+        return views.index(walked)
+
     async def _unmount_top(self, count: int) -> None:
+        """Unmount up to `count` views from the top, never the one ↑/↓ just focused."""
+        views = self.views()
+        walked = self._walked_index(views)
+        if walked is not None:
+            count = min(count, walked)
         if count <= 0:
             return
-        views = self.views()[:count]
+        views = views[:count]
         await self._unmount(views, self._lo)
         self._lo += len(views)
 
     async def _unmount_bottom(self, count: int) -> None:
+        """Unmount up to `count` views from the bottom, never the one ↑/↓ just focused."""
+        views = self.views()
+        walked = self._walked_index(views)
+        if walked is not None:
+            count = min(count, len(views) - 1 - walked)
         if count <= 0:
             return
-        views = self.views()
         doomed = views[len(views) - count :]
         await self._unmount(doomed, self._hi - len(doomed))
         self._hi -= len(doomed)
