@@ -126,6 +126,31 @@ async def test_while_streaming_the_finished_part_is_lines_and_comes_back_as_mark
         assert screen_lines(app) == whole
 
 
+async def test_after_the_end_segments_thawed_below_a_frozen_one_keep_their_spacing() -> None:
+    """Only what is on screen thaws; the gap to a segment still frozen above must not grow."""
+    text = long_answer()
+
+    async def bottom_lines(streamed: bool) -> list[str]:
+        body = AnswerBody("" if streamed else text)
+        app = BodyApp(body)
+        async with app.run_test(size=(70, 30)) as pilot:
+            if streamed:
+                for index in range(0, len(text), 40):
+                    await body.append(text[index : index + 40])
+                    app.query_one(VerticalScroll).scroll_end(animate=False)  # following
+                    await pilot.pause()
+                await body.finish()
+                await pilot.pause()
+            app.query_one(VerticalScroll).scroll_end(animate=False)
+            for _ in range(4):
+                await pilot.pause()
+            if streamed:
+                assert isinstance(body.segments[0], FrozenSegment)  # off screen: still lines
+            return screen_lines(app)
+
+    assert await bottom_lines(streamed=True) == await bottom_lines(streamed=False)
+
+
 async def test_a_narrow_resize_while_streaming_keeps_segments_whole() -> None:
     text = long_answer(3)
     body = AnswerBody("")

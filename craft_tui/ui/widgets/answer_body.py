@@ -220,15 +220,20 @@ class AnswerBody(Widget):
         """Give the first block of `below` the top margin Textual would have collapsed it to.
 
         Inside one Markdown widget the gap between two blocks is max(bottom margin of the upper,
-        top margin of the lower); across two widgets both margins would be added. (A frozen
-        segment above was frozen after this was done: its lines include its blocks' margins.)
+        top margin of the lower); across two widgets both margins would be added.
         """
-        if isinstance(above, FrozenSegment) or not above.children or not below.children:
+        if not below.children:
+            return
+        if isinstance(above, FrozenSegment):
+            above_bottom = above.bottom_margin  # its lines include that margin
+        elif above.children:
+            above_bottom = above.children[-1].styles.margin.bottom
+        else:
             return
         first = below.children[0]
         margin = first.styles.margin
         top = self._css_top_margin.setdefault(first, margin.top)  # before any adjustment
-        collapsed = max(0, top - above.children[-1].styles.margin.bottom)
+        collapsed = max(0, top - above_bottom)
         if collapsed != margin.top:
             first.styles.margin = (collapsed, margin.right, margin.bottom, margin.left)
 
@@ -262,7 +267,8 @@ class AnswerBody(Widget):
         if strips is None:
             self.call_after_refresh(self._freeze_later, segment)  # its last write is not laid out
             return
-        frozen = FrozenSegment(segment.source, strips, self.app.theme)
+        bottom_margin = segment.children[-1].styles.margin.bottom if segment.children else 0
+        frozen = FrozenSegment(segment.source, strips, self.app.theme, bottom_margin)
         index = self._segments.index(segment)
         self._segments[index] = frozen
         if segment in self._pinned:

@@ -40,9 +40,10 @@ class FrozenSegment(Widget):
     FrozenSegment { height: auto; }
     """
 
-    def __init__(self, source: str, strips: list[Strip], theme: str) -> None:
+    def __init__(self, source: str, strips: list[Strip], theme: str, bottom_margin: int) -> None:
         super().__init__()
         self.source = source
+        self.bottom_margin = bottom_margin  # of its last block, included in the lines
         self._strips = strips
         self._theme = theme
         self.thaw_when_seen = False
