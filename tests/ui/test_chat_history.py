@@ -47,6 +47,16 @@ def visible_texts(chat: Any) -> list[str]:
     ]
 
 
+async def go_to_first_question(pilot: Any, chat: Any) -> None:
+    """Once the reopened conversation shows, press Home from its newest message: the first
+    question of the conversation is on screen (it was not mounted before)."""
+    await wait_until(pilot, lambda: bool(chat.transcript.views()))
+    await pilot.pause(0.2)
+    chat.transcript.views()[-1].focus()
+    await pilot.press("home")
+    await wait_until(pilot, lambda: "Question 0?" in visible_texts(chat))
+
+
 async def test_a_300_message_conversation_reopens_at_its_end_with_a_screenful_mounted(
     fake_server, tmp_path
 ) -> None:
@@ -67,11 +77,7 @@ async def test_home_shows_the_first_question_with_its_version_label(fake_server,
     app = make_app(fake_server(), store=store)
     async with app.run_test(size=(100, 30)) as pilot:
         chat = await ready(pilot)
-        await wait_until(pilot, lambda: bool(chat.transcript.views()))
-        await pilot.pause(0.2)
-        chat.transcript.views()[-1].focus()
-        await pilot.press("home")
-        await wait_until(pilot, lambda: "Question 0?" in visible_texts(chat))
+        await go_to_first_question(pilot, chat)
         first_answer = chat.transcript.views()[1]
         assert isinstance(first_answer, AssistantMessageView)
         await wait_until(pilot, lambda: first_answer.version == (2, 2))
@@ -87,10 +93,7 @@ async def test_retry_while_reading_the_top_regenerates_the_last_answer(
     app = make_app(fake_server(reply="A fresh take."), store=store)
     async with app.run_test(size=(100, 30)) as pilot:
         chat = await ready(pilot)
-        await wait_until(pilot, lambda: bool(chat.transcript.views()))
-        chat.transcript.views()[-1].focus()
-        await pilot.press("home")
-        await wait_until(pilot, lambda: "Question 0?" in visible_texts(chat))
+        await go_to_first_question(pilot, chat)
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: chat.transcript.views()[-1].text == "A fresh take.")
         answer = await answered(pilot, chat)
@@ -109,10 +112,7 @@ async def test_editing_a_question_that_scrolled_out_of_the_window_cuts_from_it(
     app = make_app(fake_server(reply="Edited answer."), store=store)
     async with app.run_test(size=(100, 30)) as pilot:
         chat = await ready(pilot)
-        await wait_until(pilot, lambda: bool(chat.transcript.views()))
-        chat.transcript.views()[-1].focus()
-        await pilot.press("home")
-        await wait_until(pilot, lambda: "Question 0?" in visible_texts(chat))
+        await go_to_first_question(pilot, chat)
         first = chat.transcript.views()[0]
         assert isinstance(first, MessageView) and first.text == "Question 0?"
         first.focus()

@@ -39,6 +39,13 @@ async def settle(pilot: Pilot[None]) -> None:
         await pilot.pause(0.05)
 
 
+async def home_from(pilot: Pilot[None], view: MessageView) -> None:
+    """Focus `view`, press Home (the conversation's first message) and let it load."""
+    view.focus()
+    await pilot.press("home")
+    await settle(pilot)
+
+
 async def test_a_long_conversation_opens_at_its_end_with_few_messages_mounted() -> None:
     app = WidgetHarness()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -73,10 +80,7 @@ async def test_fewer_messages_than_the_screen_are_all_mounted_without_hints() ->
         assert transcript.hidden_count == 0 and transcript.newer_count == 0
         assert not transcript.query_one(".older-hint").display
         assert not transcript.query_one(".newer-hint").display
-        views = transcript.views()
-        views[-1].focus()
-        await pilot.press("home")
-        await settle(pilot)
+        await home_from(pilot, transcript.views()[-1])
         assert "m0" in on_screen(transcript)
         await pilot.press("end")
         await settle(pilot)
@@ -127,9 +131,7 @@ async def test_home_reaches_the_first_message_and_end_comes_back_following() -> 
         transcript = app.query_one(Transcript)
         await transcript.show(conversation(300))
         await settle(pilot)
-        transcript.views()[-1].focus()
-        await pilot.press("home")
-        await settle(pilot)
+        await home_from(pilot, transcript.views()[-1])
         assert "m0" in on_screen(transcript)
         assert transcript.hidden_count == 0
         assert len(transcript.views()) <= 20
@@ -210,9 +212,7 @@ async def test_a_new_message_while_reading_the_top_brings_back_the_end() -> None
         transcript = app.query_one(Transcript)
         await transcript.show(conversation(300))
         await settle(pilot)
-        transcript.views()[-1].focus()
-        await pilot.press("home")
-        await settle(pilot)
+        await home_from(pilot, transcript.views()[-1])
         assert not transcript.at_tail
         view = await transcript.add(Entry("new", "user", "sent from the top"))
         await settle(pilot)
@@ -251,9 +251,7 @@ async def test_an_answer_streamed_after_opening_keeps_its_text_when_rebuilt() ->
         live.begin_stream()
         live.add_text("Streamed words that were not in the entry.")
         await live.end_stream("stop")
-        live.focus()
-        await pilot.press("home")
-        await settle(pilot)
+        await home_from(pilot, live)
         assert live not in transcript.views()
         await pilot.press("end")
         await settle(pilot)
@@ -272,9 +270,7 @@ async def test_home_while_an_answer_streams_keeps_the_answer_mounted() -> None:
         assert isinstance(live, AssistantMessageView)
         live.begin_stream()
         live.add_text("Still coming")
-        transcript.views()[-2].focus()
-        await pilot.press("home")
-        await settle(pilot)
+        await home_from(pilot, transcript.views()[-2])
         assert "m0" in on_screen(transcript)
         assert live in transcript.views()
         live.add_text(", and done.")
@@ -292,9 +288,7 @@ async def test_a_chat_that_grows_in_one_session_keeps_few_messages_mounted() -> 
         await settle(pilot)
         assert "m39" in on_screen(transcript)
         assert len(transcript.views()) <= 16  # the window is the screen and its margins, not 40
-        transcript.views()[-1].focus()
-        await pilot.press("home")
-        await settle(pilot)
+        await home_from(pilot, transcript.views()[-1])
         assert "m0" in on_screen(transcript)
 
 
