@@ -18,6 +18,7 @@ from textual.widget import Widget
 from textual.widgets import Label, Static
 
 from craft_tui.ui.bindings import binding
+from craft_tui.untrusted import plain_inline, shown
 from craft_tui.ui.pacing import FlushPacer
 from craft_tui.ui.widgets.answer_body import AnswerBody
 from craft_tui.ui.widgets.error_view import ErrorDisplay, ErrorView
@@ -76,7 +77,7 @@ class MessageView(Widget, can_focus=True):
             return
         which, total = self.version
         suffix = f"  ‹ {which}/{total} ›" if total > 1 else ""
-        self.query_one(".message-label", Label).update(self.base_label + suffix)
+        self.query_one(".message-label", Label).update(plain_inline(self.base_label + suffix))
 
     def on_mount(self) -> None:
         self._show_label()
@@ -131,8 +132,8 @@ class UserMessageView(MessageView):
         super().__init__(message_id, text, classes="user-message")
 
     def compose(self) -> ComposeResult:
-        yield Label("You", classes="message-label")
-        yield Static(self._text, markup=False, classes="user-text")
+        yield Label("You", classes="message-label", markup=False)
+        yield Static(shown(self._text), markup=False, classes="user-text")
 
 
 class AssistantMessageView(MessageView):
@@ -178,12 +179,13 @@ class AssistantMessageView(MessageView):
         self._error = error
         self._retry_key = retry_key
         self._reasoning = ReasoningBlock(reasoning, thinking=False)
-        self._body = AnswerBody(text, classes="answer")
-        self._note = Label("", classes="message-note")
+        # The screen shows a disarmed copy (`shown`); `text` keeps what arrived, for copy and edit.
+        self._body = AnswerBody(shown(text), classes="answer")
+        self._note = Label("", classes="message-note", markup=False)
         self.code_index = 0
 
     def compose(self) -> ComposeResult:
-        yield Label(self.label, classes="message-label")
+        yield Label(plain_inline(self.label), classes="message-label", markup=False)
         yield self._reasoning
         yield self._body
         yield self._note
@@ -231,7 +233,7 @@ class AssistantMessageView(MessageView):
         """Queue an answer fragment; written to the screen at a bounded rate."""
         if delta:
             self._chunks.append(delta)
-            self._pending.append(delta)
+            self._pending.append(shown(delta))  # one character for one: safe across chunk cuts
             self._schedule_flush()
 
     def add_reasoning(self, delta: str) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from textual.widgets import Collapsible, Static
 
+from craft_tui.untrusted import shown
+
 
 class ReasoningBlock(Collapsible):
     """Collapsed by default so the answer stays in front; expand it to read the reasoning."""
@@ -25,7 +27,7 @@ class ReasoningBlock(Collapsible):
     def __init__(self, text: str = "", *, thinking: bool = False) -> None:
         self._chunks: list[str] = [text] if text else []
         self._thinking = thinking
-        self._body = Static(text, classes="reasoning-text", markup=False)
+        self._body = Static(shown(text), classes="reasoning-text", markup=False)
         super().__init__(
             self._body, title=self._title_text(), collapsed=True, classes="" if text else "-empty"
         )
@@ -47,13 +49,13 @@ class ReasoningBlock(Collapsible):
         self._chunks.append(delta)
         self.remove_class("-empty")
         if not self.collapsed:  # a collapsed block costs nothing per chunk
-            self._body.update(self.text)
+            self._body.update(shown(self.text))
         self.title = self._title_text()
 
     def _watch_collapsed(self, collapsed: bool) -> None:
         super()._watch_collapsed(collapsed)
         if not collapsed:
-            self._body.update(self.text)
+            self._body.update(shown(self.text))
 
     def done(self) -> None:
         """The answer ended: the title says how much reasoning there was."""
