@@ -17,8 +17,9 @@ def configure_logging() -> None:
         return
     _configured = True
     try:
-        folder = paths.ensure_private_dir(paths.cache_dir())
-        handler: logging.Handler = logging.FileHandler(folder / "craft-tui.log", encoding="utf-8")
+        # FileHandler creates with the umask (0644, 0666 under umask 000): create it private first.
+        log = paths.ensure_private_file(paths.log_file())
+        handler: logging.Handler = logging.FileHandler(log, encoding="utf-8")
     except OSError:
         handler = logging.NullHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

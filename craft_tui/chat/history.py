@@ -29,7 +29,6 @@ database, or one written by a newer craft-tui, is refused and left exactly as it
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
 import threading
 import uuid
@@ -142,10 +141,14 @@ def _message(row: Sequence[Any]) -> StoredMessage:
 
 
 def _create_private(path: Path) -> None:
-    """Create an empty (valid, empty SQLite) file readable only by the user, if none exists."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with contextlib.suppress(FileExistsError):
-        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    """Create an empty (valid, empty SQLite) file readable only by the user, if none exists.
+
+    SQLite would create it 0644 and gives its `-wal` and `-shm` files the database's mode, so a
+    0600 database (tightened if an older version left it looser) keeps all three private.
+    """
+    from craft_tui.config.paths import ensure_private_file
+
+    ensure_private_file(path)
 
 
 class HistoryStore:

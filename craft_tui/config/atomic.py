@@ -7,14 +7,16 @@ import os
 import tempfile
 from pathlib import Path
 
+from craft_tui.config.paths import PRIVATE_FILE_MODE, ensure_private_dir
 
-def atomic_write_text(path: Path, text: str, mode: int = 0o600) -> None:
+
+def atomic_write_text(path: Path, text: str, mode: int = PRIVATE_FILE_MODE) -> None:
     """Write `text` to `path` via a temp file in the same folder, fsync, then rename over it.
 
     A crash at any point leaves either the old file or the new one, never a torn mix; the file is
-    created with `mode` (private by default) before any byte is written.
+    created with `mode` (private by default) before any byte is written, and its folder 0700.
     """
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    ensure_private_dir(path.parent)
     fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, mode)

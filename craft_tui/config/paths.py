@@ -2,11 +2,20 @@
 
 Nothing else in the package builds a path to a user directory. `CRAFT_TUI_HOME` puts config, data and
 cache under one folder (tests, portable installs); otherwise platformdirs decides per OS.
+
+Everything craft-tui writes holds something private (keys, conversations, the servers a person
+uses), so every folder it creates is 0700 and every file 0600 whatever the umask: the two helpers
+at the end are the only way the package creates a folder or a file that is not written atomically
+(`atomic.py` uses them too). Python's `mkdir(mode=...)`, `open()`, `logging.FileHandler` and SQLite
+all pass their mode through the umask (SQLite creates with 0644), so each creation is followed by
+an explicit chmod.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
 from pathlib import Path
 
 from craft_tui import APP_NAME
@@ -65,7 +74,64 @@ def log_file() -> Path:
     return cache_dir() / "craft-tui.log"
 
 
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+def _own_folders() -> tuple[Path, ...]:
+    """craft-tui's own folders: these (and what is inside them) are tightened when found looser."""
+    folders = [config_dir(), data_dir(), cache_dir()]
+    home = _home()
+    return (*folders, home) if home is not None else tuple(folders)
+
+
+def _is_own(folder: Path, own: tuple[Path, ...]) -> bool:
+    return any(folder == root or root in folder.parents for root in own)
+
+
 def ensure_private_dir(path: Path) -> Path:
-    """Create `path` (and parents) readable only by the user; return it."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Create `path` and any missing parents as 0700, whatever the umask; return it.
+
+    A missing parent is created 0700 too (as the XDG spec asks for `~/.cache` and friends). A
+    folder of craft-tui's own on the way (e.g. `cache/` above `cache/models/`) found looser, left by
+    an older version or another tool, is tightened; folders that are not craft-tui's (`~`, `~/.cache`)
+    are never changed.
+    """
+    missing: list[Path] = []
+    current = path
+    while not current.is_dir() and current.parent != current:
+        missing.append(current)
+        current = current.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=PRIVATE_DIR_MODE)
+        except FileExistsError:
+            if not folder.is_dir():
+                raise
+            continue  # another process made it first: tightened below if it is ours
+        os.chmod(folder, PRIVATE_DIR_MODE)  # mkdir's mode went through the umask
+    own = _own_folders()
+    for folder in (path, *path.parents):
+        if not _is_own(folder, own):
+            continue
+        with contextlib.suppress(OSError):  # not ours to change (another owner): leave it
+            if stat.S_IMODE(folder.stat().st_mode) != PRIVATE_DIR_MODE:
+                os.chmod(folder, PRIVATE_DIR_MODE)
+    return path
+
+
+def ensure_private_file(path: Path) -> Path:
+    """Make sure `path` exists as a file only the user can read and write (0600); return it.
+
+    For files that something else then opens with the umask (the log's `FileHandler`, SQLite's
+    database, whose `-wal` and `-shm` files copy its mode): creating it here first, and tightening
+    one an older version left 0644, is what keeps them private. Never truncates.
+    """
+    ensure_private_dir(path.parent)
+    fd = os.open(path, os.O_RDONLY | os.O_CREAT, PRIVATE_FILE_MODE)
+    try:
+        if stat.S_IMODE(os.fstat(fd).st_mode) != PRIVATE_FILE_MODE:
+            os.fchmod(fd, PRIVATE_FILE_MODE)
+    finally:
+        os.close(fd)
     return path
