@@ -32,6 +32,19 @@ def now_utc() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
+class FieldError(ValueError):
+    """A check on a whole model that is about one of its fields.
+
+    pydantic reports a model validator's error at the model (the `[[connections]]` line, or the top
+    of the file); `loc`, relative to that model, names the field, so the config error can point at
+    the line of the key that is wrong (see `store._describe_validation_error`).
+    """
+
+    def __init__(self, message: str, *loc: str | int) -> None:
+        super().__init__(message)
+        self.loc: tuple[str | int, ...] = loc
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -142,12 +155,13 @@ class Connection(_Strict):
     def _no_credentials_in_headers(cls, value: dict[str, str]) -> dict[str, str]:
         for header in value:
             if header.strip().lower() in _CREDENTIAL_HEADERS:
-                raise ValueError(
+                raise FieldError(
                     f"header {header!r} carries a credential; store the key with the connection's "
-                    "auth instead (config.toml never holds secrets)"
+                    "auth instead (config.toml never holds secrets)",
+                    header,
                 )
             if not re.fullmatch(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+", header):
-                raise ValueError(f"{header!r} is not a valid HTTP header name")
+                raise FieldError(f"{header!r} is not a valid HTTP header name", header)
         return value
 
     @model_validator(mode="after")
@@ -155,7 +169,7 @@ class Connection(_Strict):
         try:
             normalised = normalize_base_url(self.protocol, self.base_url)
         except InvalidURLError as error:
-            raise ValueError(f"base_url: {error}") from None
+            raise FieldError(str(error), "base_url") from None
         if normalised != self.base_url:
             object.__setattr__(self, "base_url", normalised)
         if self.default_model and self.default_model not in self.model_ids:
@@ -202,15 +216,24 @@ class Config(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Config:
-        seen: set[str] = set()
-        for connection in self.connections:
-            if connection.slug in seen:
-                raise ValueError(f"two connections share the slug {connection.slug!r}")
-            seen.add(connection.slug)
+        seen: dict[str, int] = {}
+        for index, connection in enumerate(self.connections):
+            first = seen.setdefault(connection.slug, index)
+            if first != index:
+                raise FieldError(
+                    f"two connections share the slug {connection.slug!r} (connections[{first}] "
+                    "has it too); give each its own",
+                    "connections",
+                    index,
+                    "slug",
+                )
         default = self.settings.default_connection
         if default is not None and default not in seen:
-            raise ValueError(
-                f"settings.default_connection is {default!r}, but no connection has that slug"
+            known = ", ".join(repr(slug) for slug in seen) or "none yet"
+            raise FieldError(
+                f"{default!r}: no connection has that slug (known: {known})",
+                "settings",
+                "default_connection",
             )
         return self
 

@@ -1,25 +1,31 @@
 """Reading and writing `config.toml`.
 
 Reads with `tomllib`, writes with `tomli-w`, atomically and with mode 0600. A broken file raises
-`ConfigError` with one message naming the file, the line or field, and what was expected; nothing
-here ever writes over a file it could not read.
+`ConfigError` with one message naming the file, the line of the offending key, the field, and what
+was expected; nothing here ever writes over a file it could not read.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import tomli_w
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from craft_tui.config import paths
 from craft_tui.config.atomic import atomic_write_text
-from craft_tui.config.schema import Config, Timeouts
+from craft_tui.config.schema import Config, FieldError, Timeouts
 from craft_tui.config.source import ConfigError as ConfigError  # defined there, raised here too
-from craft_tui.config.source import ConfigSource, parse_config_source, read_config_source
+from craft_tui.config.source import (
+    ConfigSource,
+    Loc,
+    key_lines,
+    line_of,
+    parse_config_source,
+    read_config_source,
+)
 
 HEADER = (
     "# craft-tui configuration. Keys are never stored here: see `craft-tui connection --help`.\n"
@@ -47,19 +53,14 @@ def validate_config(source: ConfigSource) -> Config:
 
 
 def _describe_validation_error(error: ValidationError, text: str, path: Path) -> str:
+    """One message for the whole file: each problem with the line of its key, then the fix."""
+    lines = key_lines(text) if text else {}
     problems = []
     for detail in error.errors()[:5]:
-        location = _format_location(detail["loc"])
-        line = _find_line(text, detail["loc"])
+        loc = _field_location(detail)
+        line = line_of(lines, loc)
         where = f"line {line}, " if line else ""
-        message = detail["msg"].removeprefix("Value error, ")
-        if detail["type"] == "extra_forbidden":
-            message = "unknown field (check the spelling; see README for the fields)"
-        elif detail["type"] == "missing":
-            message = "required field is missing"
-        elif "input" in detail and not isinstance(detail["input"], dict | list):
-            message += f" (got {detail['input']!r})"
-        problems.append(f"{where}{location or 'top level'}: {message}")
+        problems.append(f"{where}{_format_location(loc) or 'top level'}: {_problem(detail)}")
     more = len(error.errors()) - len(problems)
     suffix = f" (and {more} more)" if more > 0 else ""
     return (
@@ -70,35 +71,59 @@ def _describe_validation_error(error: ValidationError, text: str, path: Path) ->
     )
 
 
-def _format_location(loc: tuple[Any, ...]) -> str:
+def _field_location(detail: ErrorDetails) -> Loc:
+    """The key a problem is about, as the file spells it.
+
+    pydantic's union-branch labels are dropped; a whole-model check that names its field
+    (`FieldError`: a URL, a duplicate slug, the default connection) points at that field instead
+    of its table; an unknown or missing auth `type` points at `type`.
+    """
+    loc: list[str | int] = []
+    for part in detail["loc"]:
+        if isinstance(part, str) and part.startswith("function-"):
+            continue
+        if loc and loc[-1] == "auth" and part in _AUTH_TAGS:
+            continue
+        loc.append(part)
+    cause = (detail.get("ctx") or {}).get("error")
+    if isinstance(cause, FieldError):
+        loc.extend(cause.loc)
+    elif detail["type"] in {"union_tag_invalid", "union_tag_not_found"}:
+        loc.append(str((detail.get("ctx") or {}).get("discriminator", "type")).strip("'"))
+    return tuple(loc)
+
+
+def _problem(detail: ErrorDetails) -> str:
+    """What is wrong, in words, without a closing full stop (the sentence goes on after it)."""
+    kind = detail["type"]
+    context = detail.get("ctx") or {}
+    if kind == "extra_forbidden":
+        return "unknown field (check the spelling; see README for the fields)"
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "union_tag_invalid":
+        return f"unknown type {context.get('tag')!r}; use {_AUTH_CHOICES}"
+    if kind == "union_tag_not_found":
+        return f"say which kind of authentication: type = {_AUTH_CHOICES}"
+    message = detail["msg"].removeprefix("Value error, ").rstrip(". ")
+    value = detail.get("input")
+    if "input" in detail and not isinstance(value, dict | list) and repr(value) not in message:
+        message += f" (got {value!r})"
+    return message
+
+
+_AUTH_TAGS = ("api_key", "bearer", "none")
+_AUTH_CHOICES = '"api_key", "bearer" or "none"'
+
+
+def _format_location(loc: Loc) -> str:
     out = ""
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in {"api_key", "bearer", "none", "function-after[_from_plain_id(), ModelEntry]"}:
-            continue  # pydantic's union-branch labels mean nothing to a person
         else:
             out += ("." if out else "") + str(part)
     return out
-
-
-def _find_line(text: str, loc: tuple[Any, ...]) -> int | None:
-    """Best-effort line number of the field `loc` points at (tomllib keeps no positions)."""
-    keys = [part for part in loc if isinstance(part, str)]
-    if not keys:
-        return None
-    start = 0
-    lines = text.splitlines()
-    if loc and loc[0] == "connections" and len(loc) > 1 and isinstance(loc[1], int):
-        headers = [i for i, line in enumerate(lines) if re.match(r"\s*\[\[connections\]\]", line)]
-        if loc[1] < len(headers):
-            start = headers[loc[1]]
-    key = re.escape(keys[-1])
-    pattern = re.compile(rf'^\s*(?:"{key}"|{key})\s*=|^\s*\[+[^\]]*\b{key}\]+')
-    for number in range(start, len(lines)):
-        if pattern.match(lines[number]):
-            return number + 1
-    return None
 
 
 def dump_config(config: Config) -> str:
