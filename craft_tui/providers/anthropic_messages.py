@@ -70,15 +70,16 @@ class _StreamParser:
     def __init__(self, ctx: ErrorContext) -> None:
         self.ctx = ctx
         self.done = False
+        self.arrived = False  # set by the streaming loop once text or reasoning was handed over
         self.stop_reason: str | None = None
 
     def feed(self, event: Event) -> list[StreamEvent]:
         try:
             data = json.loads(event.data)
         except ValueError:
-            raise malformed_event_error(self.ctx, event.data) from None
+            raise malformed_event_error(self.ctx, event.data, arrived=self.arrived) from None
         if not isinstance(data, dict):
-            raise malformed_event_error(self.ctx, event.data)
+            raise malformed_event_error(self.ctx, event.data, arrived=self.arrived)
         kind = data.get("type") or event.event
         if kind == "error" or event.event == "error" or isinstance(data.get("error"), dict):
             raise error_from_stream_payload(data, self.ctx)
@@ -125,7 +126,9 @@ class _StreamParser:
 
     def finish(self) -> Finish:
         if not self.done and self.stop_reason is None:
-            raise stream_cut_error(self.ctx, "it never said the answer was complete")
+            raise stream_cut_error(
+                self.ctx, "it never said the answer was complete", arrived=self.arrived
+            )
         reason = self.stop_reason or "end_turn"
         return Finish(_STOP.get(reason, "other"), reason)
 

@@ -59,6 +59,18 @@ _DATA_POLICY = "no endpoints found matching your data policy"
 
 
 @dataclass(frozen=True)
+class EnvProxy:
+    """The proxy the HTTP client uses for a connection, and the environment variable it came from.
+
+    Failing to reach it is the proxy's fault, not the server's, so the message must say so. Only
+    `host:port` is kept: a proxy URL may carry `user:password@`, which never reaches a message.
+    """
+
+    variable: str  # as spelled in the environment, e.g. "HTTPS_PROXY" or "https_proxy"
+    address: str  # host:port, without credentials
+
+
+@dataclass(frozen=True)
 class ErrorContext:
     """What the mapping needs to know about the connection to phrase the fix."""
 
@@ -71,6 +83,7 @@ class ErrorContext:
     read_timeout: float = 120.0
     connect_timeout: float = 10.0
     secret: str | None = field(default=None, repr=False)
+    proxy: EnvProxy | None = None  # the environment proxy requests to this base URL go through
 
     @property
     def host(self) -> str:
@@ -312,6 +325,13 @@ def classify(
             **extra,
         )
 
+    if status == 413 or reason.type == "request_too_large":
+        return error(
+            ErrorKind.REQUEST_TOO_LARGE,
+            f"The request is too big for the server (413{_quote(message)}).",
+            "Send less: fewer or shorter messages (delete older ones or start a new "
+            "conversation), or a smaller attachment or pasted file.",
+        )
     if reason.is_html and status != 404:
         return error(
             ErrorKind.HTML_RESPONSE,
@@ -460,9 +480,20 @@ def error_from_stream_payload(payload: Any, ctx: ErrorContext) -> ProviderError:
     )
 
 
-def stream_cut_error(ctx: ErrorContext, detail: str = "") -> ProviderError:
-    """The connection ended before the answer said it was complete."""
+def stream_cut_error(
+    ctx: ErrorContext, detail: str = "", *, arrived: bool = False
+) -> ProviderError:
+    """The connection ended before the answer said it was complete.
+
+    `arrived`: some of the answer was already handed over (and is kept); the hint says so only then.
+    """
     extra = f" ({detail})" if detail else ""
+    if not arrived:
+        return ProviderError(
+            ErrorKind.STREAM_CUT,
+            f"The connection closed before any of the answer arrived{extra}.",
+            "Try again; a proxy or the server dropped the stream.",
+        )
     return ProviderError(
         ErrorKind.STREAM_CUT,
         f"The connection closed in the middle of the answer{extra}.",
@@ -470,14 +501,25 @@ def stream_cut_error(ctx: ErrorContext, detail: str = "") -> ProviderError:
     )
 
 
-def malformed_event_error(ctx: ErrorContext, data: str) -> ProviderError:
-    """An event whose data is not the JSON the protocol promises."""
+def provider_ended_with_error(ctx: ErrorContext, *, arrived: bool = False) -> ProviderError:
+    """The stream ended normally but said the answer failed (OpenAI `finish_reason: "error"`)."""
+    kept = "The text that arrived is kept; try" if arrived else "Try"
+    return ProviderError(
+        ErrorKind.STREAM_CUT,
+        "The provider ended the answer with an error.",
+        f"{kept} again, or pick another model.",
+    )
+
+
+def malformed_event_error(ctx: ErrorContext, data: str, *, arrived: bool = False) -> ProviderError:
+    """An event whose data is not the JSON the protocol promises (`arrived`: text came before it)."""
     sample = _clean(ctx.scrub(data))[:80]
+    kept = "The text before it is kept; try" if arrived else "Try"
     return ProviderError(
         ErrorKind.MALFORMED,
         f"The server sent an event that is not valid JSON ({sample!r}).",
-        "The text before it is kept; try again. If it repeats, the server or a proxy is mangling "
-        f"the stream; check that it really speaks the {ctx.protocol} protocol.",
+        f"{kept} again. If it repeats, the server or a proxy is mangling the stream; check that it "
+        f"really speaks the {ctx.protocol} protocol.",
         server_reason=sample,
     )
 
@@ -491,13 +533,88 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return seen
 
 
+_DNS_MARKERS = (
+    "name or service not known",
+    "nodename nor servname",
+    "getaddrinfo",
+    "name resolution",
+    "no address associated",
+    "11001",
+)
+
+
+def _is_dns_failure(lowered: str) -> bool:
+    return any(marker in lowered for marker in _DNS_MARKERS)
+
+
+def _is_refused(lowered: str) -> bool:
+    return "refused" in lowered or "errno 111" in lowered or "errno 61" in lowered
+
+
+def _proxy_unreachable(exc: Exception, ctx: ErrorContext, proxy: EnvProxy) -> ProviderError:
+    """The client never reached the proxy, so the server was never asked: name the proxy, the
+    variable it came from, and the two ways out (fix the proxy, or go around it)."""
+    lowered = " ".join(str(e) for e in _chain(exc)).lower()
+    if isinstance(exc, httpx.ConnectTimeout):
+        detail = f"no answer within {ctx.connect_timeout:g} s"
+    elif _is_dns_failure(lowered):
+        detail = "its host name cannot be found"
+    elif _is_refused(lowered):
+        detail = "connection refused"
+    else:
+        detail = ctx.scrub(_clean(str(exc))) or type(exc).__name__
+    host = ctx.host or ctx.host_port
+    return ProviderError(
+        ErrorKind.CANNOT_CONNECT,
+        f"Cannot reach the proxy {proxy.address} set in {proxy.variable} ({detail}), so the "
+        f"request never got to {ctx.host_port or ctx.base_url}.",
+        f"Start or fix that proxy; or, to connect without it, unset {proxy.variable} or add "
+        f"{host} to NO_PROXY.",
+    )
+
+
+def _read_timeout(ctx: ErrorContext, where: str, arrived: bool) -> ProviderError:
+    """No byte for `read_timeout` seconds: a stall once text came, a slow (or stuck) start before."""
+    if arrived:
+        return ProviderError(
+            ErrorKind.TIMEOUT,
+            f"The answer stalled: nothing more arrived for {ctx.read_timeout:g} s.",
+            "The text that arrived is kept; try again, or raise this connection's read timeout "
+            "(timeouts.read in config.toml) if the model is slow.",
+        )
+    return ProviderError(
+        ErrorKind.TIMEOUT,
+        f"{where} accepted the request, but no text arrived in {ctx.read_timeout:g} s.",
+        "Check that the model is loaded and the server is not overloaded, then try again; a "
+        "large model can take longer to start: raise this connection's read timeout "
+        "(timeouts.read in config.toml).",
+    )
+
+
 def error_from_exception(
-    exc: Exception, ctx: ErrorContext, *, mid_stream: bool = False
+    exc: Exception, ctx: ErrorContext, *, mid_stream: bool = False, arrived: bool = False
 ) -> ProviderError:
-    """Map an httpx/OS exception to a ProviderError that says which kind of failure it was."""
+    """Map an httpx/OS exception to a ProviderError that says which kind of failure it was.
+
+    `mid_stream`: the response had begun (a 2xx status came); `arrived`: some of the answer (text
+    or reasoning) was already handed over, so the message may say it is kept — and only then.
+    """
     where = ctx.host_port or ctx.base_url
     local = is_local_host(ctx.host)
     text = " ".join(str(e) for e in _chain(exc))
+    tls_failure = isinstance(exc, httpx.ConnectError) and (
+        any(isinstance(e, ssl.SSLError) for e in _chain(exc))
+        or "SSL" in text
+        or "certificate" in text
+    )
+    if (
+        ctx.proxy is not None
+        and isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+        and not tls_failure
+    ):
+        # Through a proxy the client opens a connection only to the proxy; failing to connect
+        # means failing to reach it. (The server's own TLS handshake runs inside the tunnel.)
+        return _proxy_unreachable(exc, ctx, ctx.proxy)
     if isinstance(exc, httpx.ConnectTimeout):
         return ProviderError(
             ErrorKind.TIMEOUT,
@@ -505,34 +622,15 @@ def error_from_exception(
             "Check the host and port, your network or VPN, and any proxy (HTTPS_PROXY).",
         )
     if isinstance(exc, httpx.ReadTimeout):
-        if mid_stream:
-            return ProviderError(
-                ErrorKind.TIMEOUT,
-                f"The answer stalled: nothing arrived for {ctx.read_timeout:g} s.",
-                "The text that arrived is kept; try again, or raise this connection's read timeout "
-                "if the model is slow.",
-            )
-        return ProviderError(
-            ErrorKind.TIMEOUT,
-            f"{where} accepted the request but sent nothing for {ctx.read_timeout:g} s.",
-            "The server may be loading the model or overloaded; try again, or raise this "
-            "connection's read timeout.",
-        )
+        return _read_timeout(ctx, where, arrived)
     if isinstance(exc, httpx.TimeoutException):
         return ProviderError(
             ErrorKind.TIMEOUT,
             f"Talking to {where} timed out ({type(exc).__name__}).",
             "Check your network and try again.",
         )
-    if (
+    if tls_failure:
         # The handshake happens while connecting; a TLS hiccup mid-answer is a cut stream.
-        isinstance(exc, httpx.ConnectError)
-        and (
-            any(isinstance(e, ssl.SSLError) for e in _chain(exc))
-            or "SSL" in text
-            or "certificate" in text
-        )
-    ):
         if "WRONG_VERSION_NUMBER" in text or "record layer failure" in text:
             return ProviderError(
                 ErrorKind.TLS,
@@ -551,6 +649,14 @@ def error_from_exception(
             "self-signed local server you may turn verification off for this connection.",
         )
     if isinstance(exc, httpx.ProxyError):
+        if ctx.proxy is not None:
+            return ProviderError(
+                ErrorKind.CANNOT_CONNECT,
+                f"The proxy {ctx.proxy.address} set in {ctx.proxy.variable} refused to connect "
+                f"to {where} ({ctx.scrub(_clean(str(exc))) or 'no reason given'}).",
+                f"Check the proxy's address and credentials in {ctx.proxy.variable}; to connect "
+                f"without it, unset {ctx.proxy.variable} or add {ctx.host or where} to NO_PROXY.",
+            )
         return ProviderError(
             ErrorKind.CANNOT_CONNECT,
             f"The proxy refused to connect to {where}.",
@@ -564,23 +670,13 @@ def error_from_exception(
         )
     if isinstance(exc, httpx.ConnectError):
         lowered = text.lower()
-        if any(
-            marker in lowered
-            for marker in (
-                "name or service not known",
-                "nodename nor servname",
-                "getaddrinfo",
-                "name resolution",
-                "no address associated",
-                "11001",
-            )
-        ):
+        if _is_dns_failure(lowered):
             return ProviderError(
                 ErrorKind.CANNOT_CONNECT,
                 f"Cannot find the host {ctx.host or where} (DNS lookup failed).",
                 "Check the spelling of the base URL's host, and your network or VPN.",
             )
-        if "refused" in lowered or "errno 111" in lowered or "errno 61" in lowered:
+        if _is_refused(lowered):
             hint = (
                 "Start the server (e.g. `ollama serve`, LM Studio's server, llama-server) or check "
                 "the port."
@@ -599,7 +695,9 @@ def error_from_exception(
         )
     if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.StreamError):
         if mid_stream:
-            return stream_cut_error(ctx, "the server or a proxy dropped the connection")
+            return stream_cut_error(
+                ctx, "the server or a proxy dropped the connection", arrived=arrived
+            )
         return ProviderError(
             ErrorKind.CANNOT_CONNECT,
             f"{where} closed the connection without answering.",

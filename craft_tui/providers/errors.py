@@ -21,6 +21,7 @@ class ErrorKind(StrEnum):
     RATE_LIMITED = "rate_limited"
     OVERLOADED = "overloaded"
     CONTEXT_EXCEEDED = "context_exceeded"
+    REQUEST_TOO_LARGE = "request_too_large"
     DATA_POLICY = "data_policy"
     HTML_RESPONSE = "html_response"
     INVALID_REQUEST = "invalid_request"

@@ -6,14 +6,18 @@ Choices made here on purpose:
   it becomes an error naming the new address instead.
 * `trust_env=True`: HTTPS_PROXY / NO_PROXY / SSL_CERT_FILE from the environment are honoured, as
   people behind company proxies expect. The key itself is never read from the environment here.
+  `environment_proxy` works out which proxy (and which variable) httpx picks for a URL, so a dead
+  proxy is named in the error instead of the server it stood in front of.
 * Explicit timeouts from the connection; `read` is the longest silence tolerated mid-stream.
 """
 
 from __future__ import annotations
 
 import functools
+import ipaddress
 import json
 import logging
+import os
 import re
 import ssl
 from collections.abc import AsyncIterator, Mapping
@@ -28,6 +32,7 @@ from craft_tui.config.schema import Connection
 from craft_tui.config.urls import Protocol as WireProtocol
 from craft_tui.config.urls import chat_url
 from craft_tui.providers.error_mapping import (
+    EnvProxy,
     ErrorContext,
     error_from_exception,
     error_from_response,
@@ -37,7 +42,7 @@ from craft_tui.providers.error_mapping import (
 )
 from craft_tui.providers.errors import ErrorKind, ProviderError
 from craft_tui.providers.sse import Event, iter_events
-from craft_tui.providers.types import ChatRequest, StreamEvent
+from craft_tui.providers.types import ChatRequest, ReasoningDelta, StreamEvent, TextDelta
 
 USER_AGENT = f"craft-tui/{__version__}"
 log = logging.getLogger(__name__)
@@ -68,6 +73,110 @@ def _trust(ca_bundle: str | None, stamp: int | None) -> ssl.SSLContext:
     return context
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443, "socks5": 1080, "socks5h": 1080}
+
+
+def _proxy_variables(environ: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    """scheme -> (variable name, value), chosen as `urllib.request.getproxies_environment` does
+    (what httpx reads): any case counts, an all-lowercase `_proxy` suffix wins, and an empty
+    lowercase one removes the scheme. Under CGI (REQUEST_METHOD set) `HTTP_PROXY` is ignored."""
+    found: dict[str, tuple[str, str]] = {}
+    for name, value in environ.items():
+        if value and name.lower().endswith("_proxy"):
+            found[name.lower()[:-6]] = (name, value)
+    if "REQUEST_METHOD" in environ:
+        found.pop("http", None)
+    for name, value in environ.items():
+        if name.endswith("_proxy"):
+            if value:
+                found[name.lower()[:-6]] = (name, value)
+            else:
+                found.pop(name.lower()[:-6], None)
+    return found
+
+
+@functools.lru_cache(maxsize=64)
+def _pattern(key: str) -> tuple[str, re.Pattern[str] | None, int | None, tuple[int, int, int]]:
+    """A mount key of httpx (`https://`, `all://*example.com`, ...) as (scheme, host regex, port,
+    priority), matched and ordered as httpx's URLPattern does."""
+    url = httpx.URL(key)
+    scheme = "" if url.scheme == "all" else url.scheme
+    host = "" if url.host == "*" else url.host
+    regex: re.Pattern[str] | None = None
+    if host.startswith("*."):
+        regex = re.compile(f"^.+\\.{re.escape(host[2:])}$")
+    elif host.startswith("*"):
+        regex = re.compile(f"^(.+\\.)?{re.escape(host[1:])}$")
+    elif host:
+        regex = re.compile(f"^{re.escape(host)}$")
+    priority = (0 if url.port is not None else 1, -len(host), -len(scheme))
+    return scheme, regex, url.port, priority
+
+
+def _is_ip(text: str, version: type[ipaddress.IPv4Address | ipaddress.IPv6Address]) -> bool:
+    try:
+        version(text.split("/")[0])
+    except ValueError:
+        return False
+    return True
+
+
+def environment_proxy(url: str, environ: Mapping[str, str] | None = None) -> EnvProxy | None:
+    """The proxy an httpx client with `trust_env=True` uses for `url`, and the variable it came
+    from; None when it connects directly (no proxy variable, or NO_PROXY exempts the host).
+
+    This mirrors httpx's own choice (`get_environment_proxies` and the sorted mounts): errors may
+    blame the proxy only when requests really go through it. tests/providers/test_proxy.py checks
+    the two agree.
+    """
+    env = os.environ if environ is None else environ
+    found = _proxy_variables(env)
+    mounts: dict[str, tuple[str, str] | None] = {}
+    for scheme in ("http", "https", "all"):
+        if scheme in found:
+            mounts[f"{scheme}://"] = found[scheme]
+    no_proxy = [entry.strip() for entry in found.get("no", ("", ""))[1].split(",")]
+    for entry in no_proxy:
+        if entry == "*":
+            return None
+        if not entry:
+            continue
+        if "://" in entry:
+            mounts[entry] = None
+        elif _is_ip(entry, ipaddress.IPv4Address) or entry.lower() == "localhost":
+            mounts[f"all://{entry}"] = None
+        elif _is_ip(entry, ipaddress.IPv6Address):
+            mounts[f"all://[{entry}]"] = None
+        else:
+            mounts[f"all://*{entry}"] = None
+    target = httpx.URL(url)
+    patterns = []
+    for key, value in mounts.items():
+        try:
+            patterns.append((_pattern(key), value))
+        except (httpx.InvalidURL, ValueError):
+            continue  # httpx would refuse to build the client; nothing to blame here
+    for (scheme, regex, port, _), value in sorted(patterns, key=lambda item: item[0][3]):
+        if scheme and scheme != target.scheme:
+            continue
+        if regex is not None and not regex.match(target.host):
+            continue
+        if port is not None and port != target.port:
+            continue
+        if value is None:
+            return None
+        return EnvProxy(variable=value[0], address=_address(value[1]))
+    return None
+
+
+def _address(proxy_url: str) -> str:
+    """`host:port` of a proxy URL, never its `user:password@` part."""
+    url = httpx.URL(proxy_url if "://" in proxy_url else f"http://{proxy_url}")
+    host = f"[{url.host}]" if ":" in url.host else url.host
+    port = url.port or _DEFAULT_PORTS.get(url.scheme)
+    return f"{host}:{port}" if port else host
+
+
 def build_client(connection: Connection) -> httpx.AsyncClient:
     """The pooled client for one connection: its TLS settings, timeouts, headers and proxy env."""
     timeouts = connection.timeouts
@@ -92,9 +201,15 @@ def build_client(connection: Connection) -> httpx.AsyncClient:
 
 
 class StreamParser(Protocol):
-    """Turns one protocol's SSE events into neutral events; `done` once the answer is complete."""
+    """Turns one protocol's SSE events into neutral events; `done` once the answer is complete.
+
+    `arrived` is set by the streaming loop once it has handed over some text or reasoning, so a
+    parser's own errors (a malformed event, a stream that never finished) say whether anything is
+    kept — and never claim so when nothing arrived.
+    """
 
     done: bool
+    arrived: bool
 
     def feed(self, event: Event) -> list[StreamEvent]: ...
 
@@ -117,6 +232,9 @@ class HttpDriver:
         self.connection = connection
         self.__key = api_key
         self._client = client or build_client(connection)
+        # The client read the proxy variables when it was built; read them now, too, so errors
+        # name the proxy this client really uses for the connection's URL.
+        self._proxy = environment_proxy(connection.base_url) if self._client.trust_env else None
 
     def __repr__(self) -> str:
         key = "set" if self.__key else "none"
@@ -147,6 +265,7 @@ class HttpDriver:
             read_timeout=connection.timeouts.read,
             connect_timeout=connection.timeouts.connect,
             secret=self.__key,
+            proxy=self._proxy,
         )
 
     def _auth_headers(self) -> dict[str, str]:
@@ -186,11 +305,15 @@ class HttpDriver:
             try:
                 async for sse_event in iter_events(response):
                     for item in parser.feed(sse_event):
+                        if isinstance(item, TextDelta | ReasoningDelta) and item.text:
+                            parser.arrived = True
                         yield item
                     if parser.done:
                         break
             except httpx.HTTPError as error:
-                raise error_from_exception(error, ctx, mid_stream=True) from None
+                raise error_from_exception(
+                    error, ctx, mid_stream=True, arrived=parser.arrived
+                ) from None
             yield parser.finish()
 
     async def _whole_answer(self, response: httpx.Response, ctx: ErrorContext) -> list[StreamEvent]:

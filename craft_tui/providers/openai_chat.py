@@ -20,6 +20,7 @@ from craft_tui.providers.error_mapping import (
     ErrorContext,
     error_from_stream_payload,
     malformed_event_error,
+    provider_ended_with_error,
     stream_cut_error,
 )
 from craft_tui.providers.errors import ErrorKind, ProviderError
@@ -159,6 +160,7 @@ class _StreamParser:
     def __init__(self, ctx: ErrorContext) -> None:
         self.ctx = ctx
         self.done = False
+        self.arrived = False  # set by the streaming loop once text or reasoning was handed over
         self.finish_reason: str | None = None
 
     def feed(self, event: Event) -> list[StreamEvent]:
@@ -169,9 +171,9 @@ class _StreamParser:
         try:
             chunk = json.loads(data)
         except ValueError:
-            raise malformed_event_error(self.ctx, data) from None
+            raise malformed_event_error(self.ctx, data, arrived=self.arrived) from None
         if not isinstance(chunk, dict):
-            raise malformed_event_error(self.ctx, data)
+            raise malformed_event_error(self.ctx, data, arrived=self.arrived)
         if chunk.get("error") or event.event == "error":
             raise error_from_stream_payload(chunk, self.ctx)
         out: list[StreamEvent] = []
@@ -195,13 +197,11 @@ class _StreamParser:
 
     def finish(self) -> Finish:
         if self.finish_reason == "error":
-            raise ProviderError(
-                ErrorKind.STREAM_CUT,
-                "The provider ended the answer with an error.",
-                "The text that arrived is kept; try again, or pick another model.",
-            )
+            raise provider_ended_with_error(self.ctx, arrived=self.arrived)
         if self.finish_reason is None and not self.done:
-            raise stream_cut_error(self.ctx, "it never said the answer was complete")
+            raise stream_cut_error(
+                self.ctx, "it never said the answer was complete", arrived=self.arrived
+            )
         reason = self.finish_reason or "stop"
         return Finish(_FINISH.get(reason, "other"), reason)
 

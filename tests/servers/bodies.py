@@ -51,6 +51,15 @@ _HTML_502 = b"""<html>
 </html>
 """
 
+_HTML_413 = b"""<html>
+<head><title>413 Request Entity Too Large</title></head>
+<body>
+<center><h1>413 Request Entity Too Large</h1></center>
+<hr><center>nginx/1.25.3</center>
+</body>
+</html>
+"""
+
 _HTML_LOGIN = b"""<!DOCTYPE html><html><head><title>Sign in - Corporate SSO</title></head>
 <body><form action="/login"><input name="user"></form></body></html>
 """
@@ -85,6 +94,9 @@ ERRORS: dict[str, ErrorResponse] = {
         "Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing "
         "to upgrade or purchase credits.",
     ),
+    "anthropic_402_billing": _anthropic(
+        402, "billing_error", "There is an issue with your billing or payment information."
+    ),
     "openai_403": _openai(
         403,
         "Project does not have access to model gpt-5",
@@ -116,6 +128,11 @@ ERRORS: dict[str, ErrorResponse] = {
     ),
     "openrouter_400_model": _json(
         400, {"error": {"message": "nonexistent/model is not a valid model ID", "code": 400}}
+    ),
+    "plain_404": ErrorResponse(404, b"404 page not found", "text/plain; charset=utf-8"),
+    "nginx_413": ErrorResponse(413, _HTML_413, "text/html"),
+    "anthropic_413": _anthropic(
+        413, "request_too_large", "Request exceeds the maximum allowed number of bytes."
     ),
     "openrouter_data_policy": _json(
         404,
@@ -161,6 +178,12 @@ ERRORS: dict[str, ErrorResponse] = {
     "openai_503": _openai(503, "The engine is currently overloaded, please try again later", None),
     "anthropic_529": _anthropic(529, "overloaded_error", "Overloaded"),
     "anthropic_500": _anthropic(500, "api_error", "Internal server error"),
+    "envoy_503": ErrorResponse(
+        503,
+        b"upstream connect error or disconnect/reset before headers. reset reason: connection "
+        b"failure",
+        "text/plain",
+    ),
     "plain_500": ErrorResponse(500, b"Internal Server Error", "text/plain; charset=utf-8"),
     "html_502": ErrorResponse(502, _HTML_502, "text/html"),
     "html_200_login": ErrorResponse(200, _HTML_LOGIN, "text/html; charset=utf-8"),
