@@ -2,13 +2,18 @@
 
 Exit codes: 0 success, 1 a provider or user error (one clear line on stderr), 2 a usage error.
 Imports are lazy so `craft-tui --help` and the app start fast.
+
+Everything a subcommand prints goes through `untrusted.DisarmedStream`: model ids, server reasons,
+connection names and answers are outside text, and none of it reaches the terminal as a control
+sequence, whichever print path it takes.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 
 from craft_tui import __version__
 
@@ -116,6 +121,12 @@ def _add_ask_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     ask.add_argument("--max-tokens", type=int, help="maximum tokens to generate")
     ask.add_argument("--temperature", type=float, help="sampling temperature")
     ask.add_argument("--usage", action="store_true", help="print token usage and cost on stderr")
+    ask.add_argument(
+        "--raw",
+        action="store_true",
+        help="when stdout is a file or pipe, write exactly what the model sent, control "
+        "characters included (on a terminal the answer is always shown disarmed)",
+    )
 
 
 def _add_models_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -188,7 +199,29 @@ def _run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `craft-tui` script; returns the exit code."""
-    args = _parser_for(sys.argv[1:] if argv is None else argv).parse_args(argv)
+    with _disarmed_output():
+        return _main(sys.argv[1:] if argv is None else argv)
+
+
+@contextlib.contextmanager
+def _disarmed_output() -> Iterator[None]:
+    """Print through `DisarmedStream` while a command runs. (The app draws on `sys.__stderr__`,
+    with control sequences of its own, and disarms outside text in its widgets.)"""
+    from craft_tui.untrusted import DisarmedStream
+
+    streams = sys.stdout, sys.stderr
+    sys.stdout = DisarmedStream(streams[0])
+    sys.stderr = DisarmedStream(streams[1])
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()
+        sys.stdout, sys.stderr = streams
+
+
+def _main(argv: Sequence[str]) -> int:
+    args = _parser_for(argv).parse_args(argv)
     try:
         return _run(args)
     except KeyboardInterrupt:

@@ -31,13 +31,14 @@ Stored text stays as it was received (the history keeps the truth); this is for 
 
 from __future__ import annotations
 
+import io
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from textual.content import Content
 
-__all__ = ["has_controls", "plain", "plain_inline", "shown", "shown_inline"]
+__all__ = ["DisarmedStream", "plain", "plain_inline", "raw_stream", "shown", "shown_inline"]
 
 _ESC = 0x1B
 
@@ -78,11 +79,6 @@ _INLINE_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-
 _CR_BEFORE_LF = re.compile("\r(?=\n|\\Z)")
 
 
-def has_controls(text: str) -> bool:
-    """True when `text` holds a character `shown` would replace (a fast test, no copy)."""
-    return _BLOCK_UNSAFE.search(text) is not None or "\r" in text
-
-
 def shown(text: str) -> str:
     """Multi-line outside text, safe to write to a terminal or a widget (see the module doc)."""
     if _BLOCK_UNSAFE.search(text) is None and "\r" not in text:
@@ -112,3 +108,39 @@ def plain_inline(text: str) -> Content:
     from textual.content import Content
 
     return Content(shown_inline(text))
+
+
+class DisarmedStream(io.TextIOBase):
+    """A text stream that writes everything through `shown`: the command line's stdout and
+    stderr, so no path — a table, an error line, argparse echoing an argument — can put a control
+    sequence on the user's terminal. `raw` is the stream underneath, for the few writes that are
+    ours (a dim style around reasoning) or that the user asked to be byte-exact (`ask --raw`)."""
+
+    def __init__(self, raw: TextIO) -> None:
+        super().__init__()
+        self.raw = raw
+
+    def write(self, text: str) -> int:
+        self.raw.write(shown(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.raw.flush()
+
+    def isatty(self) -> bool:
+        return self.raw.isatty()
+
+    def fileno(self) -> int:
+        return self.raw.fileno()
+
+    def writable(self) -> bool:
+        return True
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self.raw.encoding
+
+
+def raw_stream(stream: TextIO) -> TextIO:
+    """The stream under a `DisarmedStream` (or `stream` itself): for bytes we mean to send."""
+    return stream.raw if isinstance(stream, DisarmedStream) else stream

@@ -3,6 +3,10 @@
 stdout carries only the answer (flushed as it arrives); everything else — reasoning (dimmed, and
 only on a terminal), usage, errors — goes to stderr. Ctrl+C stops at once with exit code 130 and
 keeps what already arrived on screen.
+
+The answer is outside text: control characters in it are written as visible stand-ins
+(`untrusted.shown`), on a terminal always, into a pipe or file unless `--raw` asks for the model's
+exact output.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from craft_tui.providers.types import (
     TextDelta,
     Usage,
 )
+from craft_tui.untrusted import raw_stream, shown
 
 _DIM = "\x1b[2m"
 _RESET = "\x1b[0m"
@@ -88,10 +93,18 @@ async def stream_answer(
     out: TextIO,
     err: TextIO,
     show_usage: bool,
+    raw: bool = False,
 ) -> None:
-    """Write the answer to `out` as it arrives; ProviderError propagates after the partial text."""
+    """Write the answer to `out` as it arrives; ProviderError propagates after the partial text.
+
+    With `raw` and `out` not a terminal, the text goes out exactly as the model sent it; otherwise
+    every control character in it is disarmed (one for one, so a sequence cut between two deltas
+    is disarmed too). Reasoning is dimmed with our own SGR codes around disarmed text."""
     driver = open_driver(connection)
     reasoning_visible = err.isatty()
+    exact = raw and not out.isatty()
+    answer_out = raw_stream(out) if exact else out
+    style_err = raw_stream(err)  # our dim/reset codes must reach the terminal as codes
     usage = Usage()
     finish: Finish | None = None
     wrote_text = ""
@@ -106,15 +119,15 @@ async def stream_answer(
                     first_token = time.monotonic()
                 if isinstance(event, TextDelta):
                     if in_reasoning:
-                        err.write(f"{_RESET}\n")
-                        err.flush()
+                        style_err.write(f"{_RESET}\n")
+                        style_err.flush()
                         in_reasoning = False
-                    out.write(event.text)
-                    out.flush()
+                    answer_out.write(event.text if exact else shown(event.text))
+                    answer_out.flush()
                     wrote_text = event.text or wrote_text
                 elif isinstance(event, ReasoningDelta) and reasoning_visible:
-                    err.write(("" if in_reasoning else _DIM) + event.text)
-                    err.flush()
+                    style_err.write(("" if in_reasoning else _DIM) + shown(event.text))
+                    style_err.flush()
                     in_reasoning = True
                 elif isinstance(event, Usage):
                     usage = usage.merged(event)
@@ -123,10 +136,10 @@ async def stream_answer(
     finally:
         with contextlib.suppress(OSError, ValueError):
             if in_reasoning:
-                err.write(f"{_RESET}\n")
+                style_err.write(f"{_RESET}\n")
             if wrote_text and not wrote_text.endswith("\n"):
-                out.write("\n")
-            out.flush()
+                answer_out.write("\n")
+            answer_out.flush()
         await driver.aclose()
     with contextlib.suppress(Exception):  # the answer matters more than the timestamp
         mark_connection_used(connection.slug)
@@ -164,7 +177,11 @@ def run(args: argparse.Namespace) -> int:
         temperature=args.temperature,
     )
     try:
-        asyncio.run(stream_answer(connection, request, sys.stdout, sys.stderr, args.usage))
+        asyncio.run(
+            stream_answer(
+                connection, request, sys.stdout, sys.stderr, args.usage, raw=bool(args.raw)
+            )
+        )
     except BrokenPipeError:
         # The reader went away (`| head`): stop quietly, and keep Python's exit flush quiet too.
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -25,6 +25,7 @@ from craft_tui.config.schema import (
 from craft_tui.config.secrets import SecretStore, mask_secret
 from craft_tui.config.store import load_config, update_config
 from craft_tui.config.urls import InvalidURLError, Protocol, chat_url, normalize_base_url
+from craft_tui.untrusted import shown_inline
 
 
 def run(args: argparse.Namespace) -> int:
@@ -201,8 +202,8 @@ def list_connections(args: argparse.Namespace) -> int:
             f", default {row['default_model']}" if row["default_model"] else ""
         )
         auth = row["auth"] + (f" {row['key']}" if row["key"] else "")
-        print(f"{marker} {row['slug']:<20} {row['protocol']:<9} {row['base_url']}")
-        print(f"    {row['name']} · {auth} · {models}")
+        print(f"{marker} {row['slug']:<20} {row['protocol']:<9} {shown_inline(row['base_url'])}")
+        print(f"    {shown_inline(row['name'])} · {auth} · {models}")
     print(f"\nKeys: {store.description}")
     return 0
 

@@ -19,6 +19,7 @@ from craft_tui.cli import UserError
 from craft_tui.config.schema import Config
 from craft_tui.config.store import load_config
 from craft_tui.providers.catalog import CatalogEntry, ModelCatalog
+from craft_tui.untrusted import shown_inline
 
 
 def format_context(tokens: int | None) -> str:
@@ -99,7 +100,9 @@ def run(args: argparse.Namespace) -> int:
 
     entries = [e for e, _ in catalog.search(args.query)] if args.query else catalog.entries
     if args.json:
-        print(json.dumps([_as_json(entry) for entry in entries], indent=2))
+        # ensure_ascii: every control or non-ASCII character is a \u escape, so the JSON keeps
+        # the ids exactly and still has no raw control character in it.
+        print(json.dumps([_as_json(entry) for entry in entries], indent=2, ensure_ascii=True))
     elif entries:
         _print_table(entries)
     elif listed_any:
@@ -138,10 +141,11 @@ def _as_json(entry: CatalogEntry) -> dict[str, Any]:
 def _print_table(entries: list[CatalogEntry]) -> None:
     rows = [("CONNECTION", "MODEL", "CONTEXT", "IN $/1M", "OUT $/1M")]
     for entry in entries:
-        model = entry.model_id + (" *" if entry.is_default else "")
+        # Ids come from servers: one line each, nothing in them acts on the terminal.
+        model = shown_inline(entry.model_id) + (" *" if entry.is_default else "")
         rows.append(
             (
-                entry.connection_slug,
+                shown_inline(entry.connection_slug),
                 model,
                 format_context(entry.context_window),
                 format_price(entry, entry.input_price),

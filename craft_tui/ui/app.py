@@ -20,8 +20,11 @@ from textual.screen import Screen
 from craft_tui.config.preview import ConfigPreview, preview_config
 from craft_tui.ui.backend import ChatBackend, DriverOpener
 from craft_tui.ui.bindings import binding, keymap_from_settings
+from craft_tui.untrusted import shown, shown_inline
 
 if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
+
     from craft_tui.config.schema import Config
     from craft_tui.config.source import ConfigSource
 
@@ -124,6 +127,31 @@ class CraftApp(App[None]):
             if isinstance(screen, ChatScreen):
                 return screen
         return None
+
+    # ---------------------------------------------------------------- notifications
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every toast (screens' and widgets' `notify` come here too) shows its text as text.
+
+        Toasts carry server reasons, paths and connection names ("Corp [EU]"): Textual's default
+        would parse them as markup (and raise on `[/]`), and pass control characters through.
+        Markup is off unless a caller asks for it, and the text is disarmed either way.
+        """
+        super().notify(
+            shown(message),
+            title=shown_inline(title),
+            severity=severity,
+            timeout=timeout,
+            markup=markup,
+        )
 
     # ---------------------------------------------------------------- connections and models
 

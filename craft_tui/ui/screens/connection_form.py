@@ -38,6 +38,7 @@ from craft_tui.config.schema import (
 from craft_tui.config.secrets import MissingKeyError, SecretStore, key_for, mask_secret
 from craft_tui.config.store import ConfigError, update_config
 from craft_tui.config.urls import InvalidURLError, Protocol, chat_url, normalize_base_url
+from craft_tui.untrusted import shown, shown_inline
 
 if TYPE_CHECKING:
     from craft_tui.providers.check import CheckStep
@@ -113,7 +114,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.question)
+            yield Static(shown(self.question), markup=False)
             with Horizontal():
                 yield Button(self.yes_label, id="yes", variant="error", compact=True)
                 yield Button(self.no_label, id="no", compact=True)
@@ -217,9 +218,13 @@ class ConnectionFormScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         values = self._initial_values()
-        title = f"Edit connection: {self.existing.name}" if self.existing else "Add a connection"
+        title = (
+            f"Edit connection: {shown_inline(self.existing.name)}"
+            if self.existing
+            else "Add a connection"
+        )
         with Vertical(id="form-dialog"):
-            yield Static(title, id="form-title")
+            yield Static(title, id="form-title", markup=False)
             with VerticalScroll(id="form-body"):
                 yield from _row(
                     "Preset",
@@ -231,7 +236,12 @@ class ConnectionFormScreen(ModalScreen[str | None]):
                         compact=True,
                     ),
                 )
-                yield Static(_preset_docs(self._applied_preset), id="preset-docs", classes="note")
+                yield Static(
+                    _preset_docs(self._applied_preset),
+                    id="preset-docs",
+                    classes="note",
+                    markup=False,
+                )
                 yield from _row(
                     "Name",
                     Input(
@@ -241,7 +251,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
                 slug_note = (
                     f"slug {self.existing.slug} (fixed)" if self.existing else "slug (derived)"
                 )
-                yield Static(slug_note, id="slug-note", classes="note")
+                yield Static(slug_note, id="slug-note", classes="note", markup=False)
                 yield _error("name")
                 yield from _row(
                     "Protocol",
@@ -265,7 +275,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
                         compact=True,
                     ),
                 )
-                yield Static("", id="url-preview", classes="note")
+                yield Static("", id="url-preview", classes="note", markup=False)
                 yield _error("base-url")
                 yield from _row(
                     "Auth",
@@ -302,7 +312,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
                     Input(placeholder=placeholder, password=True, id="key", compact=True),
                     row_id="row-key",
                 )
-                yield Static("", id="key-note", classes="note warning")
+                yield Static("", id="key-note", classes="note warning", markup=False)
                 yield _error("key")
                 yield from _row(
                     "Variable",
@@ -323,7 +333,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
                 )
                 yield _error("headers")
                 with Horizontal(classes="row"):
-                    yield Label("TLS", classes="label")
+                    yield Label("TLS", classes="label", markup=False)
                     yield Checkbox(
                         "verify certificates", bool(values["verify"]), id="verify", compact=True
                     )
@@ -356,7 +366,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
                     ),
                 )
                 yield _error("models")
-                yield Static("", id="results")
+                yield Static("", id="results", markup=False)
                 yield _error("form")
             with Horizontal(id="form-buttons"):
                 yield Button("Test", id="test", compact=True)
@@ -418,7 +428,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         except InvalidURLError:
             preview.update("")
             return
-        preview.update(f"→ POST {chat_url(self.protocol, base)}")
+        preview.update(f"→ POST {shown_inline(chat_url(self.protocol, base))}")
         self._show_error("base-url", "")
 
     @on(Input.Changed, "#base-url")
@@ -608,7 +618,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
     async def run_check(self, connection: Connection, typed_key: str | None) -> None:
         results = self.query_one("#results", Static)
         lines = Text("Testing ")
-        lines.append(chat_url(connection.protocol, connection.base_url), style="bold")
+        lines.append(shown_inline(chat_url(connection.protocol, connection.base_url)), style="bold")
         lines.append(" …\n")
         results.update(lines)
         self.suggested_url = None
@@ -617,7 +627,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
             key = typed_key if typed_key is not None else key_for(connection, self.store)
         except MissingKeyError as error:
             lines.append("✗ key  ", style="bold red")
-            lines.append(str(error))
+            lines.append(shown_inline(str(error)))
             results.update(lines)
             self.last_test = "failed: no key"
             return
@@ -626,7 +636,9 @@ class ConnectionFormScreen(ModalScreen[str | None]):
             failed = await self._show_steps(connection, key, lines, results)
         except Exception as error:  # no traceback on screen: one line, the test counts as failed
             lines.append("✗ test  ", style="bold red")
-            lines.append(f"stopped unexpectedly ({type(error).__name__}: {error}).\n")
+            lines.append(
+                shown_inline(f"stopped unexpectedly ({type(error).__name__}: {error}).") + "\n"
+            )
             failed = "test"
         lines.append(
             "Test passed." if failed is None else f"Test failed at: {failed}.",
@@ -652,18 +664,18 @@ class ConnectionFormScreen(ModalScreen[str | None]):
             mark, style = ("✓", "bold green") if step.ok else ("✗", "bold red")
             lines.append(f"{mark} {step.name}", style=style)
             if step.detail:
-                lines.append(f"  {step.detail}")
+                lines.append(f"  {shown_inline(step.detail)}")
             lines.append("\n")
             if not step.ok:
                 failed = failed or step.name
                 if step.error is not None:
                     if step.error.hint:
-                        lines.append(f"  {step.error.hint}\n", style="italic")
+                        lines.append(f"  {shown_inline(step.error.hint)}\n", style="italic")
                     if step.error.suggested_base_url:
                         self.suggested_url = step.error.suggested_base_url
                         lines.append("  Press ")
                         lines.append("Ctrl+R", style="bold reverse")
-                        lines.append(f" to use {self.suggested_url}\n")
+                        lines.append(f" to use {shown_inline(self.suggested_url)}\n")
             results.update(lines)
         return failed
 
@@ -679,18 +691,20 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         from craft_tui.providers.errors import ProviderError
 
         results = self.query_one("#results", Static)
-        results.update(f"Fetching the model list of {connection.base_url} …")
+        results.update(f"Fetching the model list of {shown_inline(connection.base_url)} …")
         try:
             key = typed_key if typed_key is not None else key_for(connection, self.store)
             found = await discover_models(connection, key)
         except (MissingKeyError, ProviderError) as error:
-            results.update(Text.assemble(("✗ models  ", "bold red"), str(error)))
+            results.update(Text.assemble(("✗ models  ", "bold red"), shown_inline(str(error))))
             return
         except Exception as error:  # no traceback on screen
             results.update(
                 Text.assemble(
                     ("✗ models  ", "bold red"),
-                    f"the list could not be fetched ({type(error).__name__}: {error}).",
+                    shown_inline(
+                        f"the list could not be fetched ({type(error).__name__}: {error})."
+                    ),
                 )
             )
             return
@@ -805,12 +819,12 @@ def _row(
     label: str, widget: Input | Select[str] | Checkbox, row_id: str | None = None
 ) -> ComposeResult:
     with Horizontal(classes="row", id=row_id):
-        yield Label(label, classes="label")
+        yield Label(label, classes="label", markup=False)
         yield widget
 
 
 def _error(field: str) -> Static:
-    return Static("", id=f"error-{field}", classes="error")
+    return Static("", id=f"error-{field}", classes="error", markup=False)
 
 
 def _preset_docs(preset_id: str) -> str:

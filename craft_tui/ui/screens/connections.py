@@ -30,6 +30,7 @@ from craft_tui.ui.screens.connection_form import (
     ConnectionFormScreen,
     FormDraft,
 )
+from craft_tui.untrusted import shown_inline
 
 Detector = Callable[[], Awaitable[list[Finding]]]
 
@@ -84,13 +85,13 @@ def connection_prompt(
     text = Text()
     text.append("★" if is_default else " ", style="bold yellow")
     text.append(" ")
-    text.append(connection.name, style="bold")
+    text.append(shown_inline(connection.name), style="bold")
     text.append(" ")
     text.append(f"[{connection.protocol}]", style="magenta")
     text.append(" ")
-    text.append(connection.base_url, style="underline")
+    text.append(shown_inline(connection.base_url), style="underline")
     text.truncate(width, overflow="ellipsis")
-    second = Text("  " + " · ".join(details), style="dim")
+    second = Text("  " + shown_inline(" · ".join(details)), style="dim")
     second.truncate(width, overflow="ellipsis")
     return Text("\n").join([text, second])
 
@@ -98,8 +99,8 @@ def connection_prompt(
 def finding_prompt(finding: Finding) -> Text:
     text = Text()
     text.append("+ ", style="bold green")
-    text.append(finding.label, style="bold")
-    text.append(f"  {finding.detail}", style="dim")
+    text.append(shown_inline(finding.label), style="bold")
+    text.append(f"  {shown_inline(finding.detail)}", style="dim")
     return text
 
 
@@ -134,14 +135,15 @@ class ConnectionsScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="connections-dialog"):
-            yield Static("Connections", id="connections-title")
+            yield Static("Connections", id="connections-title", markup=False)
             if self.first_run:
                 yield Static(FIRST_RUN_TEXT + _store_words(self.store), id="first-run", markup=True)
-                yield Static("Looking for local servers and keys…", id="found-title")
+                yield Static("Looking for local servers and keys…", id="found-title", markup=False)
                 yield OptionList(id="found")
             yield OptionList(id="connection-list")
-            yield Static("", id="connections-empty")
-            yield Static("", id="connections-error")
+            yield Static("", id="connections-empty", markup=False)
+            # Config errors quote the user's TOML ("[[connections]]"), paths and server text.
+            yield Static("", id="connections-error", markup=False)
             with Horizontal(id="connections-buttons"):
                 yield Button("Add", id="add", compact=True)
                 yield Button("Edit", id="edit", compact=True)

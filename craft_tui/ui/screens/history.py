@@ -8,9 +8,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
+
+from craft_tui.untrusted import plain_inline
 
 PAGE = 200
 
@@ -42,10 +45,14 @@ class HistoryScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label("Conversations")
+            yield Label("Conversations", markup=False)
             yield Input(placeholder="Search titles and messages…", id="history-search")
             yield OptionList(id="history-list")
-            yield Label("Enter opens · Ctrl+D deletes (press twice) · Esc closes", classes="help")
+            yield Label(
+                "Enter opens · Ctrl+D deletes (press twice) · Esc closes",
+                classes="help",
+                markup=False,
+            )
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
@@ -67,7 +74,9 @@ class HistoryScreen(ModalScreen[str | None]):
         for conversation in conversations:
             when = str(conversation.updated_at)[:16].replace("T", " ")
             title = conversation.title or "(untitled)"
-            options.add_option(Option(f"{title}  [dim]{when}[/dim]", id=conversation.id))
+            # A title is the user's first prompt (or a model's words): text, never markup.
+            row = Content.assemble(plain_inline(title), "  ", (when, "dim"))
+            options.add_option(Option(row, id=conversation.id))
         if conversations:
             options.highlighted = 0
 

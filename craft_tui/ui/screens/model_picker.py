@@ -32,6 +32,7 @@ from craft_tui.config.schema import Config, Connection, ModelEntry
 from craft_tui.config.store import ConfigError, load_config, update_config
 from craft_tui.fuzzy import FuzzyIndex, FuzzyMatch, Ranking, highlight_spans
 from craft_tui.ui.widgets.model_rows import ModelRows
+from craft_tui.untrusted import shown_inline
 
 if TYPE_CHECKING:
     from craft_tui.providers.catalog import ModelCatalog
@@ -147,7 +148,7 @@ _COLUMN_SPANS = ((2, 16, "ansi_cyan"), (16, 22, "dim"), (22, 34, "ansi_green"))
 def _columns(entry: PickerEntry) -> str:
     """Connection, context and price columns of one entry (cached per entry by the picker)."""
     return (
-        f"  {entry.connection_name[:14]:<14}"
+        f"  {shown_inline(entry.connection_name)[:14]:<14}"
         f" {format_context(entry.context_window):>5}"
         f" {format_price(entry):>11}"
     )
@@ -223,6 +224,7 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
         self._index = FuzzyIndex([])
         self._ranking: Ranking = self._index.rank("")
         self._custom_row = False  # the last row offers the typed query as a model id
+        self._shown_ids: list[str] = []  # per entry, the id as displayed (see set_entries)
         self._id_lengths: list[int] = []  # per entry, for the model id column's width
         self._by_id: dict[str, list[int]] = {}  # model id -> its entries (one per connection)
         self._id_width = 12
@@ -233,13 +235,13 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker-dialog"):
-            yield Static("Pick a model", id="picker-title")
+            yield Static("Pick a model", id="picker-title", markup=False)
             yield QueryInput(
                 placeholder="Type to filter, or a model id to use as is", id="picker-query"
             )
             with Vertical(id="picker-list-frame"):  # the border: the list draws rows only
                 yield ModelRows(id="picker-list")
-            yield Static("", id="picker-status")
+            yield Static("", id="picker-status", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -316,8 +318,16 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
             return (2, 0, position)
 
         self.entries = [entry for _, entry in sorted(enumerate(entries), key=order)]
-        self._index = FuzzyIndex([f"{e.model_id} {e.connection_name}" for e in self.entries])
-        self._id_lengths = [len(entry.model_id) for entry in self.entries]
+        # Ids and names come from servers: rows show (and match on) their disarmed form, in which a
+        # newline or an escape is one visible character, so a row stays one line.
+        self._shown_ids = [shown_inline(entry.model_id) for entry in self.entries]
+        self._index = FuzzyIndex(
+            [
+                f"{shown} {shown_inline(e.connection_name)}"
+                for shown, e in zip(self._shown_ids, self.entries, strict=True)
+            ]
+        )
+        self._id_lengths = [len(shown) for shown in self._shown_ids]
         self._by_id = {}
         for index, entry in enumerate(self.entries):
             self._by_id.setdefault(entry.model_id, []).append(index)
@@ -380,13 +390,14 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
         """Row `row` of the list, built when it comes on screen."""
         if row < len(self._ranking):
             match = self._ranking[row]
-            return self._prompt(self.entries[match.index], match, self._id_width)
+            index = match.index
+            return self._prompt(self.entries[index], self._shown_ids[index], match, self._id_width)
         target = self._custom_target()
         return Content.assemble(
             ("+ ", "bold ansi_green"),
             "use ",
-            (self._shown_query or "", "bold"),
-            f" as a model id on {target.name if target else ''}",
+            (shown_inline(self._shown_query or ""), "bold"),
+            f" as a model id on {shown_inline(target.name) if target else ''}",
         )
 
     def _initial_highlight(self, query: str) -> int:
@@ -412,11 +423,14 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
             self._status = text
             self.query_one("#picker-status", Static).update(text, layout=False)
 
-    def _prompt(self, entry: PickerEntry, match: FuzzyMatch, id_width: int) -> Content:
+    def _prompt(
+        self, entry: PickerEntry, shown_id: str, match: FuzzyMatch, id_width: int
+    ) -> Content:
         """One row as a Textual `Content` built from its plain text and spans in one go: no Rich
-        `Text` to convert on every keystroke, and the fixed columns come from a per-entry cache."""
+        `Text` to convert on every keystroke, and the fixed columns come from a per-entry cache.
+        `shown_id` is the entry's id as displayed (disarmed); match positions are in it."""
         is_current = self.current is not None and entry.choice == self.current
-        model = entry.model_id
+        model = shown_id
         if cell_len(model) > id_width:
             model = set_cell_size(model, id_width - 1) + "…"
         shown = len(model)

@@ -37,8 +37,10 @@ class SystemPromptScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label("System prompt for this conversation")
-            yield Label("Leave empty to use the connection's default.", classes="help")
+            yield Label("System prompt for this conversation", markup=False)
+            yield Label(
+                "Leave empty to use the connection's default.", classes="help", markup=False
+            )
             yield TextArea(self._current, id="system-text", soft_wrap=True)
             with Horizontal():
                 yield Button("Cancel", id="cancel")

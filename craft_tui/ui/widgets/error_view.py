@@ -12,6 +12,7 @@ from textual.timer import Timer
 from textual.widgets import Static
 
 from craft_tui.providers.errors import ErrorKind, ProviderError
+from craft_tui.untrusted import shown_inline
 
 _TITLES: dict[str, str] = {
     ErrorKind.CANNOT_CONNECT: "Cannot connect",
@@ -66,7 +67,8 @@ class ErrorDisplay:
 
 
 def _clip(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())
+    """One tidy line of at most `limit` characters; the server's words are shown, never run."""
+    text = shown_inline(" ".join(text.split()))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -131,7 +133,7 @@ class ErrorView(Static):
             text.append(_clip(error.hint, 400))
         if error.suggested_base_url:
             text.append("\nTry base URL: ", style="bold")
-            text.append(error.suggested_base_url)
+            text.append(shown_inline(error.suggested_base_url))
         text.append("\n")
         left = self.seconds_left
         if left > 0:

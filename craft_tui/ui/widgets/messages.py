@@ -18,11 +18,11 @@ from textual.widget import Widget
 from textual.widgets import Label, Static
 
 from craft_tui.ui.bindings import binding
-from craft_tui.untrusted import plain_inline, shown
 from craft_tui.ui.pacing import FlushPacer
 from craft_tui.ui.widgets.answer_body import AnswerBody
 from craft_tui.ui.widgets.error_view import ErrorDisplay, ErrorView
 from craft_tui.ui.widgets.reasoning import ReasoningBlock
+from craft_tui.untrusted import plain_inline, shown
 
 ActionName = Literal[
     "copy", "copy_code", "edit", "regenerate", "delete", "previous_version", "next_version"

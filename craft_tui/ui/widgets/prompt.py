@@ -7,6 +7,8 @@ from textual import events
 from textual.message import Message
 from textual.widgets import TextArea
 
+from craft_tui.untrusted import shown
+
 NEWLINE_KEYS = frozenset({"ctrl+j", "newline", "shift+enter"})
 
 
@@ -35,6 +37,20 @@ class PromptArea(TextArea):
         self.cursor_blink = False
         self.sent: list[str] = []
         self._recall_index: int | None = None
+
+    def load_text(self, text: str) -> None:
+        """Put `text` in the prompt (recall, edit) as it will be shown and sent: disarmed."""
+        super().load_text(shown(text))
+
+    def on_paste(self, event: events.Paste) -> None:
+        """Pasted text goes in disarmed: a copied web page can hide an escape sequence, and what
+        the prompt shows must be what is sent. (Runs before TextArea's own paste handler, which
+        `prevent_default` skips.)"""
+        if self.read_only:
+            return
+        event.prevent_default()
+        result = self.replace(shown(event.text), *self.selection)
+        self.move_cursor(result.end_location)
 
     async def _on_key(self, event: events.Key) -> None:
         if event.key == "enter":

@@ -12,6 +12,8 @@ from rich.text import Text
 from textual.timer import Timer
 from textual.widgets import Static
 
+from craft_tui.untrusted import shown_inline
+
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
@@ -110,8 +112,8 @@ class StatusBar(Static):
             text.append("● ", style="bold green")
         parts: list[tuple[str, str]] = []
         if info.connection:
-            parts.append((info.connection, "bold"))
-        parts.append((info.model or "no model", ""))
+            parts.append((shown_inline(info.connection), "bold"))
+        parts.append((shown_inline(info.model) or "no model", ""))
         if info.input_tokens or info.output_tokens:
             parts.append((f"↑{_tokens(info.input_tokens)} ↓{_tokens(info.output_tokens)} tok", ""))
         if info.cost:

@@ -73,8 +73,8 @@ class Transcript(VerticalScroll, can_focus=False):
         self._lo = 0  # index into _entries of the first mounted message
         self._hi = 0  # one past the last mounted message
         self.max_mounted = max(max_mounted, BATCH + OPEN_BATCH)
-        self._older = Label("", classes="window-hint older-hint")
-        self._newer = Label("", classes="window-hint newer-hint")
+        self._older = Label("", classes="window-hint older-hint", markup=False)
+        self._newer = Label("", classes="window-hint newer-hint", markup=False)
         self._empty_text = empty_hint
         self._empty = Label(empty_hint, classes="empty-hint", markup=False)
         self._lock = asyncio.Lock()  # one change of the window at a time
