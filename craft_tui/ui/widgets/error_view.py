@@ -26,6 +26,7 @@ _TITLES: dict[str, str] = {
     ErrorKind.RATE_LIMITED: "Rate limited",
     ErrorKind.OVERLOADED: "Provider overloaded",
     ErrorKind.CONTEXT_EXCEEDED: "Context window exceeded",
+    ErrorKind.REQUEST_TOO_LARGE: "Request too large",
     ErrorKind.DATA_POLICY: "Blocked by data policy",
     ErrorKind.HTML_RESPONSE: "Unexpected HTML page",
     ErrorKind.INVALID_REQUEST: "Request rejected",
