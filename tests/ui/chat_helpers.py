@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -96,3 +98,28 @@ def last_answer(chat: ChatScreen) -> AssistantMessageView:
 
 def views(chat: ChatScreen) -> list[MessageView]:
     return chat.transcript.views()
+
+
+_SVG_TEXT = re.compile(
+    r'<text [^>]*?x="([\d.]+)"[^>]*?clip-path="url\(#terminal-\d+-line-(\d+)\)"[^>]*>(.*?)</text>',
+    re.S,
+)
+_CELL_WIDTH = 12.2  # Rich's SVG export: 0.61 of its 20px font per terminal cell
+
+
+def screen_text(app: Any) -> str:
+    """What the terminal shows, line by line, from the app's public screenshot: every cell as the
+    driver draws it (control characters included, had any reached it). Text runs are placed at
+    their column; cells with no text (background only) read as spaces."""
+    lines: dict[int, dict[int, str]] = {}
+    for x, line, chunk in _SVG_TEXT.findall(app.export_screenshot()):
+        text = html.unescape(chunk).replace("\xa0", " ")
+        if text.strip("\n"):
+            lines.setdefault(int(line), {})[round(float(x) / _CELL_WIDTH)] = text
+    rendered = []
+    for number in range(max(lines, default=-1) + 1):
+        row = ""
+        for column, text in sorted(lines.get(number, {}).items()):
+            row = row.ljust(column) + text
+        rendered.append(row.rstrip())
+    return "\n".join(rendered)
