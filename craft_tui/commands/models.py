@@ -16,7 +16,6 @@ from typing import Any
 
 from craft_tui.chat.cost import format_cost
 from craft_tui.cli import UserError
-from craft_tui.config.schema import Config
 from craft_tui.config.store import load_config
 from craft_tui.providers.catalog import CatalogEntry, ModelCatalog
 from craft_tui.untrusted import shown_inline
@@ -56,19 +55,21 @@ def run(args: argparse.Namespace) -> int:
     config = load_config()
     if not config.connections:
         raise UserError("No connections yet. Add one: craft-tui connection add --help")
+    shown = config.connections
     if args.connection:
         chosen = config.find(args.connection)
         if chosen is None:
             known = ", ".join(c.slug for c in config.connections)
             raise UserError(f"No connection named {args.connection!r}. Known: {known}.")
-        config = Config(settings=config.settings, connections=[chosen])
+        shown = [chosen]  # the catalog keeps the whole (valid) config; only this one is listed
+    slugs = {connection.slug for connection in shown}
     catalog = ModelCatalog(config)
-    targets = [c for c in catalog.connections if args.refresh or not catalog.status(c.slug).cached]
+    targets = [c for c in shown if args.refresh or not catalog.status(c.slug).cached]
     if targets:
         asyncio.run(_fetch(catalog, [c.slug for c in targets]))
 
     listed_any = False
-    for connection in catalog.connections:
+    for connection in shown:
         status = catalog.status(connection.slug)
         has_entries = bool(catalog.entries_for(connection.slug))
         if status.error is not None:
@@ -98,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
         if has_entries or (status.error is None and status.cached):
             listed_any = True
 
-    entries = [e for e, _ in catalog.search(args.query)] if args.query else catalog.entries
+    found = [e for e, _ in catalog.search(args.query)] if args.query else catalog.entries
+    entries = [entry for entry in found if entry.connection_slug in slugs]
     if args.json:
         # ensure_ascii: every control or non-ASCII character is a \u escape, so the JSON keeps
         # the ids exactly and still has no raw control character in it.

@@ -177,3 +177,24 @@ def test_a_missing_key_is_one_clear_line(isolated_home: Path) -> None:
     assert result.returncode == 0
     assert result.stdout.splitlines()[1].split()[1] == "typed"
     assert "CRAFT_MODELS_TEST_KEY" in result.stderr
+
+
+def test_c_works_for_every_connection_with_a_default_set(
+    isolated_home: Path, fake_server: ServerFactory
+) -> None:
+    """`models -c two` while `one` is the default: it used to build a one-connection config whose
+    default named a missing connection and end in "unexpected error: ValidationError"."""
+    first = fake_server(models=[FakeModel("one-a")])
+    second = fake_server(models=[FakeModel("two-a"), FakeModel("two-b")])
+    _setup(
+        make_connection("one", first.base_url),
+        make_connection("two", second.base_url),
+        default_connection="one",
+    )
+    for slug, expected in (("one", ["one-a"]), ("two", ["two-a", "two-b"])):
+        result = craft(isolated_home, "-c", slug)
+        assert result.returncode == 0, result.stderr
+        assert "unexpected error" not in result.stderr
+        assert [line.split()[1] for line in result.stdout.splitlines()[1:]] == expected
+        listed = craft(isolated_home, "-c", slug, "--json")
+        assert {row["connection"] for row in json.loads(listed.stdout)} == {slug}
