@@ -444,26 +444,20 @@ def check(fault: Fault, kind: str | None, sentence: str, fix: str, kept: str) ->
         assert phrase.lower() not in fix.lower(), fix
 
 
-def _clip(text: str, width: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def format_matrix(outcomes: list[Outcome], title: str) -> str:
-    """The matrix as a plain-text table, in MATRIX order."""
+    """The matrix in MATRIX order: one line per row (row, protocol, kept, retry), then the whole
+    sentence and fix beneath it, unclipped, as the user read them."""
     order: dict[tuple[str, str], int] = {
         (row.label, protocol): i for i, (protocol, row) in enumerate(MATRIX_CASES)
     }
     rows = sorted(outcomes, key=lambda o: order.get((o.row, o.protocol), len(order)))
-    head = ("row", "protocol", "sentence", "fix", "kept", "retry")
-    cells = [
-        (o.row, o.protocol, _clip(o.sentence, 70), _clip(o.fix, 60), repr(o.kept), o.retried)
-        for o in rows
-    ]
-    widths = [max(len(head[i]), *(len(c[i]) for c in cells)) for i in range(len(head))]
-    lines = [title, " | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True))]
-    lines.append("-+-".join("-" * w for w in widths))
-    lines += [" | ".join(c.ljust(w) for c, w in zip(cell, widths, strict=True)) for cell in cells]
+    label = max([len("row"), *(len(o.row) for o in rows)])
+    lines = [title, f"{'row':<{label}} | protocol  | kept             | retry"]
+    lines.append("-" * len(lines[-1]))
+    for o in rows:
+        lines.append(f"{o.row:<{label}} | {o.protocol:<9} | {o.kept!r:<16} | {o.retried}")
+        lines.append(f"{'':<{label}}   sentence: {' '.join(o.sentence.split())}")
+        lines.append(f"{'':<{label}}   fix:      {' '.join(o.fix.split())}")
     return "\n".join(lines)
 
 

@@ -27,9 +27,8 @@ def add_connection(
 
     fields.setdefault("models", [{"id": "fake-small"}])
     fields.setdefault("auth", make_auth("api_key" if key else "none"))
-    connection = Connection(
-        slug=slug, name=slug.title(), protocol=server.protocol, base_url=server.base_url, **fields
-    )
+    fields.setdefault("base_url", server.base_url)  # a test may point it elsewhere (a proxy, DNS)
+    connection = Connection(slug=slug, name=slug.title(), protocol=server.protocol, **fields)
     config = load_config()
     connections = [c for c in config.connections if c.slug != slug] + [connection]
     settings = Settings(default_connection=slug if default else config.settings.default_connection)
