@@ -164,8 +164,8 @@ class _StreamParser:
         self.finish_reason: str | None = None
 
     def feed(self, event: Event) -> list[StreamEvent]:
-        data = event.data.strip()
-        if data == "[DONE]":
+        data = event.data
+        if len(data) < 64 and data.strip() == "[DONE]":  # no copy of a multi-megabyte event
             self.done = True
             return []
         try:
