@@ -23,7 +23,9 @@ whichever comes first, plus once when the stream pauses with text unsaved), so k
 what arrived; cancelling the task (Esc) saves the
 partial as "cancelled" and lets `CancelledError` propagate; a `ProviderError` keeps the partial
 and records the error's kind and message. Chunks are collected in a list (no quadratic string
-building, no SQLite write per chunk).
+building, no SQLite write per chunk). One answer holds at most `settings.max_answer_mb`: the
+request carries the cap, the driver stops the stream there (providers/limits.py), and the answer
+fails as `answer_too_long` with what arrived kept.
 """
 
 from __future__ import annotations
@@ -33,13 +35,13 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from craft_tui.chat.conversation import Conversation, StoredMessage, latest_leaf, path_to
 from craft_tui.chat.history import HistoryError, HistoryStore
 from craft_tui.chat.request_builder import build_request
-from craft_tui.config.schema import Config, Connection
+from craft_tui.config.schema import Config, Connection, Settings
 from craft_tui.providers.errors import ErrorKind, ProviderError
 from craft_tui.providers.types import (
     Driver,
@@ -338,6 +340,12 @@ class ChatSession:
     def _current_config(self) -> Config | None:
         return self._config() if callable(self._config) else self._config
 
+    def _max_answer_bytes(self) -> int:
+        """How much one answer may hold (settings.max_answer_mb); the driver enforces it."""
+        config = self._current_config()
+        settings = config.settings if config is not None else Settings()
+        return settings.max_answer_bytes
+
     def target(self) -> tuple[Connection | None, str | None]:
         """The connection and model the next request goes to.
 
@@ -442,7 +450,10 @@ class ChatSession:
         try:
             if connection is None or not model:
                 raise _no_target_error(connection)
-            request = build_request(self._path[:-1], self.conversation, connection, model)
+            request = replace(
+                build_request(self._path[:-1], self.conversation, connection, model),
+                max_answer_bytes=self._max_answer_bytes(),
+            )
             driver = self._driver_opener(connection)
             answer.started = self._clock()
             saver = _PartialSaver(

@@ -2,7 +2,9 @@
 
 stdout carries only the answer (flushed as it arrives); everything else — reasoning (dimmed, and
 only on a terminal), usage, errors — goes to stderr. Ctrl+C stops at once with exit code 130 and
-keeps what already arrived on screen.
+keeps what already arrived on screen. An answer past `settings.max_answer_mb` is stopped by the
+driver like any provider error: what arrived up to the limit is on stdout, one line and its fix
+on stderr, exit code 1.
 
 The answer is outside text: control characters in it are written as visible stand-ins
 (`untrusted.shown`), on a terminal always, into a pipe or file unless `--raw` asks for the model's
@@ -175,6 +177,7 @@ def run(args: argparse.Namespace) -> int:
         system=args.system,
         max_tokens=args.max_tokens,
         temperature=args.temperature,
+        max_answer_bytes=config.settings.max_answer_bytes,  # the app's cap, same setting
     )
     try:
         asyncio.run(

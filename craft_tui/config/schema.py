@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from craft_tui.config.urls import InvalidURLError, Protocol, normalize_base_url
 
+DEFAULT_MAX_ANSWER_MB = 4.0
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
 _ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 # Headers that carry credentials: they belong in the secret store, never in config.toml.
@@ -205,6 +206,17 @@ class Settings(_Strict):
     favourite_models: list[str] = Field(
         default_factory=list, description="'connection-slug/model-id' entries shown first"
     )
+    # An endless or enormous answer (a looping model, a hostile server) is stopped here instead of
+    # filling memory; 4 MB of text is ~1 million tokens, far past any real answer.
+    max_answer_mb: Annotated[float, Field(gt=0)] = Field(
+        default=DEFAULT_MAX_ANSWER_MB,
+        description="MB of text and reasoning one answer may hold before its stream is stopped",
+    )
+
+    @property
+    def max_answer_bytes(self) -> int:
+        """`max_answer_mb` in bytes (1 MB = 1,048,576 bytes), as drivers count an answer."""
+        return max(1, int(self.max_answer_mb * 1024 * 1024))
 
 
 class Config(_Strict):

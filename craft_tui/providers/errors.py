@@ -29,6 +29,7 @@ class ErrorKind(StrEnum):
     MALFORMED = "malformed"
     MISSING_KEY = "missing_key"
     NO_MODEL_LIST = "no_model_list"
+    ANSWER_TOO_LONG = "answer_too_long"  # settings.max_answer_mb stopped the stream
     UNKNOWN = "unknown"
 
 

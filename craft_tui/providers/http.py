@@ -41,7 +41,8 @@ from craft_tui.providers.error_mapping import (
     reason_from_body,
 )
 from craft_tui.providers.errors import ErrorKind, ProviderError
-from craft_tui.providers.sse import Event, iter_events
+from craft_tui.providers.limits import AnswerLimit
+from craft_tui.providers.sse import Event, EventTooLarge, iter_events
 from craft_tui.providers.types import ChatRequest, ReasoningDelta, StreamEvent, TextDelta
 
 USER_AGENT = f"craft-tui/{__version__}"
@@ -149,7 +150,10 @@ def environment_proxy(url: str, environ: Mapping[str, str] | None = None) -> Env
             mounts[f"all://[{entry}]"] = None
         else:
             mounts[f"all://*{entry}"] = None
-    target = httpx.URL(url)
+    try:
+        target = httpx.URL(url)
+    except httpx.InvalidURL:
+        return None  # the request fails on the URL itself, and the error says so
     patterns = []
     for key, value in mounts.items():
         try:
@@ -165,7 +169,10 @@ def environment_proxy(url: str, environ: Mapping[str, str] | None = None) -> Env
             continue
         if value is None:
             return None
-        return EnvProxy(variable=value[0], address=_address(value[1]))
+        try:
+            return EnvProxy(variable=value[0], address=_address(value[1]))
+        except httpx.InvalidURL:
+            return EnvProxy(variable=value[0], address="(unreadable address)")
     return None
 
 
@@ -285,14 +292,28 @@ class HttpDriver:
         raise NotImplementedError
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
-        """Yield the answer's events; a fault after some text raises only after that text."""
+        """Yield the answer's events; a fault after some text raises only after that text.
+
+        Past `request.max_answer_bytes` the delta that crosses it is trimmed and yielded, and
+        `ANSWER_TOO_LONG` is raised inside the response's context: the response is closed right
+        there, whoever consumes the stream (see providers/limits.py).
+        """
         ctx = self._context(request.model)
         url = chat_url(self.protocol, self.connection.base_url)
+        limit = AnswerLimit(request.max_answer_bytes)
         async with self._stream(url, self.build_body(request), ctx) as response:
             content_type = response.headers.get("content-type", "").lower()
             if "json" in content_type:
-                for event in await self._whole_answer(response, ctx):
-                    yield event
+                try:
+                    events = await self._whole_answer(response, ctx, limit.max_line_bytes)
+                except EventTooLarge:
+                    raise limit.error() from None
+                for event in events:
+                    kept = limit.admit(event)
+                    if kept is not None:
+                        yield kept
+                    if limit.reached:
+                        raise limit.error()
                 return
             if "html" in content_type:
                 raise ProviderError(
@@ -303,24 +324,44 @@ class HttpDriver:
                 )
             parser = self._new_parser(ctx)
             try:
-                async for sse_event in iter_events(response):
+                async for sse_event in iter_events(response, max_line_bytes=limit.max_line_bytes):
                     for item in parser.feed(sse_event):
                         if isinstance(item, TextDelta | ReasoningDelta) and item.text:
                             parser.arrived = True
-                        yield item
+                        kept = limit.admit(item)
+                        if kept is not None:
+                            yield kept
+                        if limit.reached:
+                            raise limit.error()
                     if parser.done:
                         break
+            except EventTooLarge:
+                raise limit.error() from None
             except httpx.HTTPError as error:
                 raise error_from_exception(
                     error, ctx, mid_stream=True, arrived=parser.arrived
                 ) from None
             yield parser.finish()
 
-    async def _whole_answer(self, response: httpx.Response, ctx: ErrorContext) -> list[StreamEvent]:
-        """A server or gateway that ignored `stream: true`: one JSON document holds the answer."""
+    async def _whole_answer(
+        self, response: httpx.Response, ctx: ErrorContext, max_bytes: int | None = None
+    ) -> list[StreamEvent]:
+        """A server or gateway that ignored `stream: true`: one JSON document holds the answer.
+
+        It is read up to `max_bytes` (the answer cap's bound for one event), so a body that goes
+        on and on stops as too long instead of filling memory.
+        """
         raw = b""
         try:
-            raw = await response.aread()
+            parts: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if max_bytes is not None and size > max_bytes:
+                    raise EventTooLarge(max_bytes)
+                parts.append(chunk)
+            raw = b"".join(parts)
+            del parts
             payload = json.loads(raw)
         except httpx.HTTPError as error:
             raise error_from_exception(error, ctx, mid_stream=True) from None

@@ -34,6 +34,9 @@ class ChatRequest:
     temperature: float | None = None
     reasoning_effort: ReasoningEffort | None = None
     reasoning_budget: int | None = None  # Anthropic thinking budget_tokens
+    # Text and reasoning (UTF-8 bytes) the answer may hold before the driver stops it (None: no
+    # cap); the chat core and `ask` set it from settings.max_answer_mb (see providers/limits.py).
+    max_answer_bytes: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

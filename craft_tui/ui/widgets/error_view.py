@@ -34,6 +34,7 @@ _TITLES: dict[str, str] = {
     ErrorKind.MALFORMED: "Unreadable response",
     ErrorKind.MISSING_KEY: "No API key",
     ErrorKind.NO_MODEL_LIST: "No model list",
+    ErrorKind.ANSWER_TOO_LONG: "Answer too long",
     ErrorKind.UNKNOWN: "Error",
 }
 
