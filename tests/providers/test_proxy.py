@@ -175,3 +175,9 @@ async def test_no_proxy_exempts_the_server_and_it_is_reached_directly(
         await driver.aclose()
     assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "Direct."
     assert dead.relayed == 0
+
+
+def test_a_url_that_cannot_be_parsed_has_no_proxy_to_blame() -> None:
+    assert environment_proxy("http://example.com:abc", {"HTTP_PROXY": P}) is None
+    bad_proxy = environment_proxy("http://example.com", {"HTTP_PROXY": "http://proxy:abc"})
+    assert bad_proxy == EnvProxy("HTTP_PROXY", "(unreadable address)")
