@@ -9,6 +9,8 @@ malformed events, mid-stream errors, canned error responses (`bodies.ERRORS`), u
 keep-alives, CRLF, byte-split writes, redirects, required keys, model-list styles, strict fields.
 `FakeLLMServer(tls=True)` serves HTTPS with a self-signed cert (`server.cert_path` is its CA).
 `tests.servers.cli` writes a config pointing at a server and runs `craft-tui` in a subprocess.
+`tests.servers.door.Door` is a loopback port that refuses, hangs (connect timeout) or relays to a
+server, also as an HTTP proxy (CONNECT and absolute-form), for faults that happen before HTTP.
 """
 
 from tests.servers.bodies import ERRORS, MIDSTREAM_ERRORS, ErrorResponse
