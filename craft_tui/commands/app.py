@@ -14,6 +14,11 @@ def run_app(new_conversation: bool = False) -> int:
 
     configure_logging()
     source = read_config_source()
+    from craft_tui.config.secrets import drop_orphaned_keys
+
+    # Keys of connections that are gone (a remove killed half-way): ~2 ms, and the keyring is
+    # opened only when there is one to delete.
+    drop_orphaned_keys(source=source)
     from craft_tui.ui.app import CraftApp
 
     app = CraftApp(config_source=source, new_conversation=new_conversation)

@@ -6,6 +6,7 @@ import argparse
 import getpass
 import json
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,8 +23,8 @@ from craft_tui.config.schema import (
     make_auth,
     slugify,
 )
-from craft_tui.config.secrets import SecretStore, mask_secret
-from craft_tui.config.store import load_config, update_config
+from craft_tui.config.secrets import SecretStore, drop_orphaned_keys, mask_secret
+from craft_tui.config.store import KeyNotStoredError, load_config, save_connection, update_config
 from craft_tui.config.urls import InvalidURLError, Protocol, chat_url, normalize_base_url
 from craft_tui.untrusted import shown_inline
 
@@ -37,6 +38,8 @@ def run(args: argparse.Namespace) -> int:
         "key": set_key,
         "default": make_default,
     }
+    # Keys left by a remove that was killed half-way (or by an older craft-tui) go first.
+    drop_orphaned_keys()
     return handlers[args.action](args)
 
 
@@ -130,20 +133,16 @@ def add(args: argparse.Namespace) -> int:
         raise UserError(f"--ca-bundle {connection.ca_bundle}: no such file.")
 
     store = SecretStore.open()
-    if key is not None:
-        store.set(slug, key)
 
     def change(config: Config) -> None:
         config.connections.append(connection)
         if args.default or len(config.connections) == 1:
             config.settings.default_connection = slug
 
-    try:
-        config = update_config(change)
-    except Exception:
-        if key is not None:
-            store.delete(slug)  # no orphaned secret when the config could not be saved
-        raise
+    try:  # config.toml first, then the key: a kill in between cannot leave a key behind
+        config = save_connection(change, slug, key=key, new=True, store=store)
+    except KeyNotStoredError as error:
+        raise UserError(f"{error}. Nothing was added.") from None
     print(f"Added connection {slug!r} ({protocol}) → {chat_url(protocol, base)}")
     if key is not None:
         print(f"Key {mask_secret(key)} stored in the {store.description}.")
@@ -226,8 +225,7 @@ def remove(args: argparse.Namespace) -> int:
                 config.connections[0].slug if config.connections else None
             )
 
-    update_config(change)
-    SecretStore.open().delete(slug)
+    save_connection(change, slug, forget_key=True)  # config.toml first, then the key
     from craft_tui.providers.model_cache import delete_cached
 
     delete_cached(slug)
@@ -241,15 +239,20 @@ def set_key(args: argparse.Namespace) -> int:
         raise UserError("Pass --api-key-stdin to read the key from stdin.")
     key = _read_key_from_stdin(f"API key for {connection.name}: ")
     store = SecretStore.open()
-    store.set(connection.slug, key)
+    change: Callable[[Config], None] | None = None
     if isinstance(connection.auth, NoAuth) or connection.auth.api_key_env:
         kind: AuthKind = "bearer" if connection.auth.type == "bearer" else "api_key"
 
-        def change(config: Config) -> None:
+        def use_stored_key(config: Config) -> None:
             target = _find(config, connection.slug)
             target.auth = make_auth(kind)
 
-        update_config(change)
+        change = use_stored_key
+
+    try:
+        save_connection(change, connection.slug, key=key, store=store)
+    except KeyNotStoredError as error:
+        raise UserError(str(error)) from None
     print(f"Key {mask_secret(key)} stored for {connection.slug!r} in the {store.description}.")
     return 0
 

@@ -66,6 +66,15 @@ def credentials_file() -> Path:
     return config_dir() / "credentials.toml"
 
 
+KEYRING_INDEX_NAME = "keyring-slugs.json"
+
+
+def keyring_index_file() -> Path:
+    """Which connections have a key in the system keyring (slugs only; the keyring cannot be
+    listed, and keys of removed connections must be found to be deleted)."""
+    return config_dir() / KEYRING_INDEX_NAME
+
+
 def history_file() -> Path:
     return data_dir() / "history.db"
 

@@ -4,23 +4,35 @@ On a desktop the keyring (service `craft-tui`, one entry per connection slug) is
 server keyring usually has no backend (`keyring.backends.fail.Keyring`) or its D-Bus call fails; then
 keys go to `credentials.toml` beside the config, mode 0600, and `SecretStore.description` says so.
 `CRAFT_TUI_SECRETS=file|keyring` forces a store. A connection may instead name an environment variable.
+
+A key must never outlive its connection (`drop_orphaned_keys`): the keyring cannot be listed, so
+`keyring-slugs.json` records which slugs craft-tui put there (slugs only, never a key). The order in
+which config.toml and a key are written is `store.save_connection`'s job.
+
+Imports are light (no pydantic, no tempfile) so the app can look for orphaned keys before its first
+frame: the writers and the schema are imported when first needed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
+import logging
 import os
 import stat
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Protocol as TypingProtocol
 
-import tomli_w
-
 from craft_tui.config import paths
-from craft_tui.config.atomic import atomic_write_text
-from craft_tui.config.schema import Connection, NoAuth
+
+if TYPE_CHECKING:
+    from craft_tui.config.schema import Connection
+    from craft_tui.config.source import ConfigSource
+
+log = logging.getLogger(__name__)
 
 SERVICE = "craft-tui"
 STORE_ENV = "CRAFT_TUI_SECRETS"
@@ -74,8 +86,16 @@ class FileBackend:
         return {str(k): str(v) for k, v in keys.items()}
 
     def _write(self, keys: dict[str, str]) -> None:
+        import tomli_w
+
+        from craft_tui.config.atomic import atomic_write_text
+
         text = "# craft-tui API keys. Private: mode 0600.\n" + tomli_w.dumps({"keys": keys})
         atomic_write_text(self.path, text, mode=0o600)
+
+    def slugs(self) -> set[str]:
+        """The slugs that have a key in the file."""
+        return set(self._read())
 
     def get(self, slug: str) -> str | None:
         return self._read().get(slug)
@@ -89,6 +109,47 @@ class FileBackend:
         keys = self._read()
         if keys.pop(slug, None) is not None:
             self._write(keys)
+
+
+@dataclass
+class KeyringIndex:
+    """`keyring-slugs.json`: the slugs craft-tui stored a key for in the keyring.
+
+    A keyring cannot be listed, so without this record a key left behind for a removed connection
+    could never be found again. A slug is recorded before its key goes in and forgotten after it
+    is deleted, so a kill at any point leaves at worst a slug without a key, never a key without a
+    slug. Holds no secret.
+    """
+
+    path: Path
+
+    def slugs(self) -> set[str]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return set()
+        except (OSError, ValueError):
+            log.warning("%s is unreadable; keyring entries it listed are not cleaned up", self.path)
+            return set()
+        slugs = data.get("slugs") if isinstance(data, dict) else None
+        return {str(slug) for slug in slugs} if isinstance(slugs, list) else set()
+
+    def add(self, slug: str) -> None:
+        slugs = self.slugs()
+        if slug not in slugs:
+            self._write(slugs | {slug})
+
+    def discard(self, slug: str) -> None:
+        slugs = self.slugs()
+        if slug in slugs:
+            self._write(slugs - {slug})
+
+    def _write(self, slugs: set[str]) -> None:
+        from craft_tui.config.atomic import atomic_write_text
+
+        data = {"about": "connections whose key craft-tui stored in the keyring", "slugs": []}
+        data["slugs"] = sorted(slugs)
+        atomic_write_text(self.path, json.dumps(data, indent=2) + "\n")
 
 
 class KeyringBackend:
@@ -137,18 +198,22 @@ def keyring_usable() -> bool:
 class SecretStore:
     """Get, set and delete connection keys in the best store this machine has."""
 
-    def __init__(self, backend: _Backend, fallback: FileBackend) -> None:
+    def __init__(
+        self, backend: _Backend, fallback: FileBackend, index: KeyringIndex | None = None
+    ) -> None:
         self._backend: _Backend = backend
         self._fallback = fallback
+        self._index = index or KeyringIndex(fallback.path.with_name(paths.KEYRING_INDEX_NAME))
 
     @classmethod
     def open(cls) -> SecretStore:
         """Pick the keyring when usable (or forced by CRAFT_TUI_SECRETS), else the private file."""
         file_backend = FileBackend(paths.credentials_file())
+        index = KeyringIndex(paths.keyring_index_file())
         choice = os.environ.get(STORE_ENV, "").strip().lower()
         if choice == "file" or (choice != "keyring" and not keyring_usable()):
-            return cls(file_backend, file_backend)
-        return cls(KeyringBackend(), file_backend)
+            return cls(file_backend, file_backend, index)
+        return cls(KeyringBackend(), file_backend, index)
 
     @property
     def description(self) -> str:
@@ -179,6 +244,7 @@ class SecretStore:
         if not secret:
             raise ValueError("The key is empty.")
         if not self.uses_file:
+            self._index.add(slug)  # first: a key in the keyring is always findable again
             try:
                 self._backend.set(slug, secret)
             except Exception:
@@ -195,7 +261,16 @@ class SecretStore:
                 self._backend.delete(slug)
             except Exception:
                 self._degrade()
+            else:
+                self._index.discard(slug)  # after: until the key is gone, it stays findable
         self._fallback.delete(slug)
+
+    def stored_slugs(self) -> frozenset[str]:
+        """Every slug that may have a key here: in the file, and recorded as put in the keyring."""
+        slugs = self._fallback.slugs()
+        if not self.uses_file:
+            slugs |= self._index.slugs()
+        return frozenset(slugs)
 
 
 def key_for(connection: Connection, store: SecretStore | None = None) -> str | None:
@@ -204,6 +279,8 @@ def key_for(connection: Connection, store: SecretStore | None = None) -> str | N
     An environment variable is read only when the connection names it, so `OPENAI_API_KEY` never
     reaches a server the user did not pair it with. Raises MissingKeyError with the fix.
     """
+    from craft_tui.config.schema import NoAuth
+
     auth = connection.auth
     if isinstance(auth, NoAuth):
         return None
@@ -224,3 +301,73 @@ def key_for(connection: Connection, store: SecretStore | None = None) -> str | N
             f"screen, or: craft-tui connection key {connection.slug} --api-key-stdin."
         )
     return stored
+
+
+def drop_orphaned_keys(
+    store: SecretStore | None = None,
+    config_path: Path | None = None,
+    *,
+    source: ConfigSource | None = None,
+) -> list[str]:
+    """Delete every stored key whose connection is not in config.toml; return their slugs.
+
+    Such a key is left when a process dies between writing config.toml and deleting the key of a
+    removed connection (or was left by an older craft-tui, which stored the key first). Called
+    after every connection change (`store.save_connection`), by every `craft-tui connection`
+    command and when the app starts.
+
+    Cheap when there is nothing to drop (two small files are read; the keyring is not opened, and
+    `source`, the config the caller already read, saves reading it again), so the app can call it
+    before its first frame. Keys are listed before config.toml is read again: a connection being
+    added elsewhere has its config.toml written before its key, so if its key is seen here its
+    connection is seen too. Nothing is deleted on the word of a config file that is missing or
+    not valid TOML.
+    """
+    from craft_tui.config.source import ConfigError, read_config_source
+
+    path = config_path or (source.path if source is not None else paths.config_file())
+    try:
+        stored: set[str]
+        if store is not None:
+            stored = set(store.stored_slugs())
+        else:
+            stored = FileBackend(paths.credentials_file()).slugs()
+            stored |= KeyringIndex(paths.keyring_index_file()).slugs()
+    except (MissingKeyError, OSError):  # damaged or unreadable: said when a key is read
+        return []
+    try:
+        if stored and source is not None:
+            stored -= _connection_slugs(source)
+        if not stored:
+            return []
+        fresh = read_config_source(path)
+    except ConfigError:
+        return []
+    if not fresh.exists:
+        return []
+    orphans = sorted(stored - _connection_slugs(fresh))
+    if not orphans:
+        return []
+    store = store or SecretStore.open()
+    dropped = []
+    for slug in orphans:
+        try:
+            store.delete(slug)
+        except Exception as error:  # tried again next time; nothing here may stop a command
+            log.warning("could not delete the key of removed connection %s: %s", slug, error)
+        else:
+            dropped.append(slug)
+    if dropped:
+        log.info("dropped the keys of connections that no longer exist: %s", ", ".join(dropped))
+    return dropped
+
+
+def _connection_slugs(source: ConfigSource) -> set[str]:
+    connections = source.data.get("connections")
+    if not isinstance(connections, list):
+        return set()
+    return {
+        slug
+        for item in connections
+        if isinstance(item, dict) and isinstance(slug := item.get("slug"), str)
+    }

@@ -7,8 +7,10 @@ was expected; nothing here ever writes over a file it could not read.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import tomli_w
 from pydantic import ValidationError
@@ -26,6 +28,9 @@ from craft_tui.config.source import (
     parse_config_source,
     read_config_source,
 )
+
+if TYPE_CHECKING:
+    from craft_tui.config.secrets import SecretStore
 
 HEADER = (
     "# craft-tui configuration. Keys are never stored here: see `craft-tui connection --help`.\n"
@@ -167,6 +172,62 @@ def update_config(change: Callable[[Config], None], path: Path | None = None) ->
         raise ConfigError(_describe_validation_error(error, "", path)) from None
     save_config(checked, path)
     return checked
+
+
+class KeyNotStoredError(Exception):
+    """config.toml was changed as asked but the connection's key could not be stored (a new
+    connection is taken out again first); the message says why."""
+
+
+def save_connection(
+    change: Callable[[Config], None] | None,
+    slug: str,
+    *,
+    key: str | None = None,
+    forget_key: bool = False,
+    new: bool = False,
+    store: SecretStore | None = None,
+    path: Path | None = None,
+) -> Config:
+    """Change a connection in config.toml and store or delete its key, in the one order that
+    cannot leave a key without its connection; return the saved config.
+
+    1. config.toml first (`change`, through `update_config`): if that fails nothing else happens.
+    2. Then the key: stored (`key`), or deleted (`forget_key`: the connection was removed, or now
+       needs no stored key). A kill between 1 and 2 leaves either a connection without its key,
+       which is reported as a missing key and fixed with `connection key` (or Save again), or the
+       key of a removed connection, which step 3 of the next change drops.
+    3. `drop_orphaned_keys`: every key whose connection is not in config.toml goes.
+
+    The CLI (`craft-tui connection add/remove/key`) and the connection form both save through
+    here. When the key of a `new` connection cannot be stored, the connection is taken out of
+    config.toml again, so a failed add leaves nothing behind; `KeyNotStoredError` says why.
+    """
+    from craft_tui.config.secrets import SecretStore, drop_orphaned_keys
+
+    store = store or SecretStore.open()
+    config = update_config(change, path) if change is not None else load_config(path)
+    if key is not None:
+        try:
+            store.set(slug, key)
+        except Exception as error:
+            if new:
+                with contextlib.suppress(ConfigError, OSError):  # the key error is the news
+                    config = update_config(lambda current: _take_out(current, slug), path)
+            raise KeyNotStoredError(f"The key could not be stored: {error}") from error
+    elif forget_key:
+        store.delete(slug)
+    with contextlib.suppress(Exception):  # housekeeping: never fails a change that was saved
+        drop_orphaned_keys(store, path)
+    return config
+
+
+def _take_out(config: Config, slug: str) -> None:
+    config.connections = [c for c in config.connections if c.slug != slug]
+    if config.settings.default_connection == slug:
+        config.settings.default_connection = (
+            config.connections[0].slug if config.connections else None
+        )
 
 
 def mark_connection_used(

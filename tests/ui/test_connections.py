@@ -491,15 +491,15 @@ async def test_t_in_the_list_opens_the_form_with_the_test_running(
 async def test_a_config_that_cannot_be_saved_keeps_the_old_key_and_the_form(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from craft_tui.config import store
     from craft_tui.config.store import ConfigError
-    from craft_tui.ui.screens import connection_form
 
     add_connection(
         Connection(slug="work", name="Work", protocol="openai", base_url="llm.example.com"),
         key=KEY,
     )
 
-    def broken(change):  # type: ignore[no-untyped-def]
+    def broken(change, path=None):  # type: ignore[no-untyped-def]
         raise ConfigError("config.toml: line 3: not valid TOML. Fix the file by hand.")
 
     app = Host(lambda: ConnectionsScreen())
@@ -507,7 +507,7 @@ async def test_a_config_that_cannot_be_saved_keeps_the_old_key_and_the_form(
         await pilot.press("e")
         form = app.screen
         await type_into(pilot, "key", "sk-or-v1-anotherkey000000")
-        monkeypatch.setattr(connection_form, "update_config", broken)
+        monkeypatch.setattr(store, "update_config", broken)  # save_connection writes with it
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert app.screen is form

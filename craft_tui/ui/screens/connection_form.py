@@ -1,9 +1,10 @@
 """Add or edit one connection: preset, URL, auth, headers, TLS, models, and a live test.
 
 The form never builds an HTTP request: "Test" runs `providers.check.check_connection` in a worker
-and shows each step as it completes. Saving writes `config.toml` through `update_config` and the key
-through `SecretStore`, so a key never touches the config file. A field that does not validate gets
-its message right under it and keeps what was typed.
+and shows each step as it completes. Saving goes through `store.save_connection` (as the CLI does):
+`config.toml` first, then the key in the `SecretStore`, so a key never touches the config file and
+is never left without its connection. A field that does not validate gets its message right under
+it and keeps what was typed.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from craft_tui.config.schema import (
     slugify,
 )
 from craft_tui.config.secrets import MissingKeyError, SecretStore, key_for, mask_secret
-from craft_tui.config.store import ConfigError, update_config
+from craft_tui.config.store import ConfigError, KeyNotStoredError, save_connection
 from craft_tui.config.urls import InvalidURLError, Protocol, chat_url, normalize_base_url
 from craft_tui.untrusted import shown, shown_inline
 
@@ -750,12 +751,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         typed_key = self._value("key")
         slug = connection.slug
         is_new = self.existing is None
-        try:
-            if self.key_source == "stored" and typed_key:
-                self.store.set(slug, typed_key)
-        except Exception as error:  # keyring and file failures become one message, no traceback
-            self._show_error("key", f"The key could not be stored: {error}")
-            return
+        key = typed_key if self.key_source == "stored" and typed_key else None
 
         def change(config: Config) -> None:
             if is_new:
@@ -772,10 +768,12 @@ class ConnectionFormScreen(ModalScreen[str | None]):
                 config.settings.default_connection = config.connections[0].slug
 
         try:
-            update_config(change)
+            save_connection(change, slug, key=key, new=is_new, store=self.store)
         except (ConfigError, OSError) as error:
-            self._undo_key(slug, typed_key, is_new)
             self._show_error("form", f"Not saved: {error}")
+            return
+        except KeyNotStoredError as error:  # keyring and file failures: one message, no traceback
+            self._show_error("key", f"{error}" + ("" if is_new else " (the rest was saved)"))
             return
         if self.key_source != "stored" and self._stored_key:
             try:
@@ -785,18 +783,6 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         test = self.last_test or "not tested"
         self.app.notify(f"Saved {connection.name!r} (test: {test}).", title="Connection saved")
         self.dismiss(slug)
-
-    def _undo_key(self, slug: str, typed_key: str, is_new: bool) -> None:
-        """The config was not saved: put the secret store back as it was."""
-        if not (self.key_source == "stored" and typed_key):
-            return
-        try:
-            if self._stored_key and not is_new:
-                self.store.set(slug, self._stored_key)
-            else:
-                self.store.delete(slug)  # no orphaned secret
-        except Exception:
-            pass  # the config error shown is the thing to fix first
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
