@@ -207,12 +207,13 @@ def c1_free(data: bytes) -> bool:
 
 # -- model lists ---------------------------------------------------------------------------------
 
-ID_TITLE = f"evil-title{ESC}]0;PWNED-MODEL-TITLE{BEL}-model"
+# Short enough for the picker's id column (about 32 cells): each shows whole, not cut with "…".
+ID_TITLE = f"evil{ESC}]0;PWNED-MODEL{BEL}-title"
 ID_CLEAR = f"evil-clear{ESC}[2J{ESC}[H-model"
-ID_NEWLINE = "split-first\nsplit-second-model"
-ID_OSC52 = f"evil-clip{ESC}]52;c;{CLIPBOARD_B64}{ST}-model"
-ID_C1 = f"evil-c1{C1_OSC}2;PWNED-MODEL-C1{C1_ST}-model"
-ID_BIDI = f"evil-bidi{RLO}lmth.exe{PDF}-model"
+ID_NEWLINE = "split-first\nsplit-second"
+ID_OSC52 = f"c{ESC}]52;c;{CLIPBOARD_B64}{ST}"
+ID_C1 = f"c1{C1_OSC}2;PWNED-C1{C1_ST}-x"
+ID_BIDI = f"bidi{RLO}lmth.exe"
 ID_CR = "evil-cr-visible\rHIDDEN-model"
 PLAIN_ID = "plain-model"
 
@@ -230,12 +231,12 @@ HOSTILE_MODELS: tuple[FakeModel, ...] = (
 # How an id must read on one line (craft_tui/untrusted.py `shown_inline`).
 SHOWN_IDS: dict[str, str] = {
     PLAIN_ID: PLAIN_ID,
-    ID_TITLE: f"evil-title{SHOWN_ESC}]0;PWNED-MODEL-TITLE{SHOWN_BEL}-model",
+    ID_TITLE: f"evil{SHOWN_ESC}]0;PWNED-MODEL{SHOWN_BEL}-title",
     ID_CLEAR: f"evil-clear{SHOWN_ESC}[2J{SHOWN_ESC}[H-model",
-    ID_NEWLINE: f"split-first{SHOWN_LF}split-second-model",
-    ID_OSC52: f"evil-clip{SHOWN_ESC}]52;c;{CLIPBOARD_B64}{SHOWN_ST}-model",
-    ID_C1: f"evil-c1{SHOWN_ESC}]2;PWNED-MODEL-C1{SHOWN_ESC}\\-model",
-    ID_BIDI: "evil-bidi⟨U+202E⟩lmth.exe⟨U+202C⟩-model",
+    ID_NEWLINE: f"split-first{SHOWN_LF}split-second",
+    ID_OSC52: f"c{SHOWN_ESC}]52;c;{CLIPBOARD_B64}{SHOWN_ST}",
+    ID_C1: f"c1{SHOWN_ESC}]2;PWNED-C1{SHOWN_ESC}\\-x",
+    ID_BIDI: "bidi⟨U+202E⟩lmth.exe",
     ID_CR: f"evil-cr-visible{SHOWN_CR}HIDDEN-model",
 }
 
@@ -243,6 +244,7 @@ MODELS_NEVER_IN_TERMINAL: tuple[bytes, ...] = (
     f"{ESC}]0;PWNED".encode(),
     f"{ESC}]2;PWNED".encode(),
     f"{ESC}]52;c;{CLIPBOARD_B64}".encode(),
+    f"evil{ESC}".encode(),
     f"evil-clear{ESC}".encode(),
     f"Clear {ESC}".encode(),
     C1_CSI.encode(),
