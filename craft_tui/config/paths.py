@@ -88,10 +88,12 @@ PRIVATE_FILE_MODE = 0o600
 
 
 def _own_folders() -> tuple[Path, ...]:
-    """craft-tui's own folders: these (and what is inside them) are tightened when found looser."""
-    folders = [config_dir(), data_dir(), cache_dir()]
-    home = _home()
-    return (*folders, home) if home is not None else tuple(folders)
+    """craft-tui's own folders: these (and what is inside them) are tightened when found looser.
+
+    Not `CRAFT_TUI_HOME` itself: it may be a folder the user chose for other things too (it is
+    created 0700 when craft-tui creates it).
+    """
+    return (config_dir(), data_dir(), cache_dir())
 
 
 def _is_own(folder: Path, own: tuple[Path, ...]) -> bool:
