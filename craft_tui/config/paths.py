@@ -142,7 +142,9 @@ def ensure_private_file(path: Path) -> Path:
     fd = os.open(path, os.O_RDONLY | os.O_CREAT, PRIVATE_FILE_MODE)
     try:
         if stat.S_IMODE(os.fstat(fd).st_mode) != PRIVATE_FILE_MODE:
-            os.fchmod(fd, PRIVATE_FILE_MODE)
+            # A file just created is ours and always changes; one of another owner cannot.
+            with contextlib.suppress(PermissionError):
+                os.fchmod(fd, PRIVATE_FILE_MODE)
     finally:
         os.close(fd)
     return path
