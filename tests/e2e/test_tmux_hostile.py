@@ -32,11 +32,14 @@ from tests.servers.hostile import (
     ANSWER_END,
     CLIPBOARD_B64,
     CLIPBOARD_COMMAND,
+    ERROR_NEVER_IN_TERMINAL,
     HOSTILE_ANSWER,
     HOSTILE_REASONING,
     NEVER_IN_TERMINAL,
     SEQUENCES,
+    SHOWN_BEL,
     SHOWN_ESC,
+    hostile_error,
 )
 
 CHUNK = 3  # characters per SSE text delta: every sequence is cut across events
@@ -130,6 +133,47 @@ def test_a_hostile_answer_never_reaches_the_terminal_live_or_replayed(
         assert "Show me something hostile" in screen
         assert_answer_on_screen(screen)
         assert len(server.chat_requests) == 1  # replayed, not asked again
+
+
+# -- a hostile error reason ------------------------------------------------------------------
+
+REASON_MARKERS: dict[bytes, bytes] = {
+    CLIPBOARD_B64.encode(): f"{SHOWN_ESC}]52;c;".encode(),
+    b"PWNED-REASON-TITLE": f"{SHOWN_ESC}]2;".encode(),
+    b"PWNED-REASON-C1": f"{SHOWN_ESC}]0;".encode(),
+}
+
+
+@pytest.mark.parametrize("protocol", ["openai", "anthropic"])
+def test_a_hostile_error_reason_never_reaches_the_terminal_live_or_replayed(
+    isolated_home: Path, tmp_path: Path, protocol: str
+) -> None:
+    """The server's own reason is quoted in the error view (and kept with the conversation):
+    quoted disarmed, both when the request fails and when the conversation is reopened."""
+    reason = b"HOSTILE-REASON"
+    with FakeLLMServer(protocol=protocol, error=hostile_error(protocol)) as server:  # type: ignore[arg-type]
+        add_connection(server, key=None)
+        for run in ("live", "replay"):
+            with _capture(tmp_path, isolated_home, run) as tmux:
+                tmux.start(CRAFT_TUI)
+                if run == "live":
+                    tmux.wait_for(lambda s: "Message fake-small" in s)
+                    tmux.keys("Fail for me", literal=True)
+                    tmux.keys("Enter")
+                # On the bytes, not the screen: a leaked clear-screen must not hide what leaked.
+                tmux.wait_until(
+                    lambda: (
+                        reason in tmux.captured() and b"rejected the request" in tmux.captured()
+                    ),
+                    f"the error ({run})",
+                )
+                screen = tmux.screen()
+                data = quit_app(tmux)
+                assert_app_output_safe(data, ERROR_NEVER_IN_TERMINAL)
+                assert_markers_only_disarmed(data, REASON_MARKERS)
+                assert_terminal_untouched(tmux)
+            assert f"HOSTILE-REASON {SHOWN_ESC}]52;c;{CLIPBOARD_B64}{SHOWN_BEL} then" in screen
+        assert len(server.chat_requests) == 1
 
 
 # -- the harness itself ---------------------------------------------------------------------------
