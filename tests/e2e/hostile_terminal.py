@@ -110,6 +110,17 @@ class CapturedTmux(Tmux):
     def captured(self) -> bytes:
         return self.capture.read_bytes() if self.capture.exists() else b""
 
+    def click(self, text: str) -> None:
+        """A left click on the first cell of `text` on the screen (an SGR mouse report, as the
+        terminal would send it; Textual turns mouse reporting on)."""
+        for row, line in enumerate(self.screen().splitlines()):
+            col = line.find(text)
+            if col >= 0:
+                at = f"{col + 1};{row + 1}"
+                self.keys(f"\x1b[<0;{at}M\x1b[<0;{at}m", literal=True)
+                return
+        raise AssertionError(f"{text!r} is not on the screen:\n{self.screen()}")
+
     def wait_until(self, condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while not condition():

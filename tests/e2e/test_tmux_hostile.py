@@ -45,7 +45,10 @@ from tests.servers.hostile import (
 CHUNK = 3  # characters per SSE text delta: every sequence is cut across events
 
 
+REASONING_END = b"REASONING-END"
 ANSWER_MARKERS: dict[bytes, bytes] = {
+    b"PWNED-REASONING" + SHOWN_ESC.encode(): f"{SHOWN_ESC}]2;".encode(),
+    b"PWNED-REASONING-C1": f"{SHOWN_ESC}]0;".encode(),
     b"PWNED-TITLE-0-BEL": f"{SHOWN_ESC}]0;".encode(),
     b"PWNED-TITLE-0-ST": f"{SHOWN_ESC}]0;".encode(),
     b"PWNED-TITLE-2-BEL": f"{SHOWN_ESC}]2;".encode(),
@@ -82,6 +85,12 @@ def _wait_for_answer(tmux: CapturedTmux) -> str:
     return tmux.screen()
 
 
+def _show_reasoning(tmux: CapturedTmux) -> None:
+    """Expand the collapsed reasoning block (a click on its title) and wait until it is drawn."""
+    tmux.click("Reasoning (")
+    tmux.wait_until(lambda: REASONING_END in tmux.captured(), "the reasoning")
+
+
 def _capture(tmp_path: Path, home: Path, name: str) -> CapturedTmux:
     return CapturedTmux(tmp_path / f"{name}.sock", home, tmp_path / f"{name}.bytes")
 
@@ -106,6 +115,8 @@ def test_a_hostile_answer_never_reaches_the_terminal_live_or_replayed(
             live.keys("Show me something hostile", literal=True)
             live.keys("Enter")
             screen = _wait_for_answer(live)
+            assert_app_output_safe(live.captured(), NEVER_IN_TERMINAL)  # the answer, so far
+            _show_reasoning(live)
             data = quit_app(live)
             assert_app_output_safe(data, NEVER_IN_TERMINAL)
             assert_markers_only_disarmed(data, ANSWER_MARKERS)
@@ -119,6 +130,7 @@ def test_a_hostile_answer_never_reaches_the_terminal_live_or_replayed(
         assert conversation_id is not None
         _conversation, messages = store.load_conversation(conversation_id)
         assert messages[-1].text == HOSTILE_ANSWER
+        assert messages[-1].reasoning == HOSTILE_REASONING
 
         # Start again: the app reopens the conversation and draws the answer from the history.
         with _capture(tmp_path, isolated_home, "replay") as replay:
@@ -126,6 +138,8 @@ def test_a_hostile_answer_never_reaches_the_terminal_live_or_replayed(
             end = ANSWER_END.encode()
             replay.wait_until(lambda: end in replay.captured(), "the reopened answer")
             screen = replay.screen()
+            assert_app_output_safe(replay.captured(), NEVER_IN_TERMINAL)
+            _show_reasoning(replay)
             data = quit_app(replay)
             assert_app_output_safe(data, NEVER_IN_TERMINAL)
             assert_markers_only_disarmed(data, ANSWER_MARKERS)
@@ -201,8 +215,11 @@ def test_the_harness_sees_raw_sequences(isolated_home: Path, tmp_path: Path) -> 
             assert_terminal_untouched(tmux)
     with pytest.raises(AssertionError, match="hostile sequences reached the terminal"):
         assert_app_output_safe(data, NEVER_IN_TERMINAL)
-    with pytest.raises(AssertionError, match="after"):
-        assert_markers_only_disarmed(data, ANSWER_MARKERS)
+    in_answer = {m: d for m, d in ANSWER_MARKERS.items() if b"REASONING" not in m}
+    assert len(in_answer) == len(ANSWER_MARKERS) - 2
+    for marker, disarmed in in_answer.items():
+        with pytest.raises(AssertionError, match="after"):
+            assert_markers_only_disarmed(data, {marker: disarmed})
     # Without the list of payloads, the checks on Textual's grammar still catch each one — all
     # but a hostile SGR (Textual writes SGR itself) and the bidi override (not a control).
     for item in SEQUENCES:
