@@ -26,6 +26,7 @@ from craft_tui.ui.widgets.messages import AssistantMessageView, MessageView, Use
 from craft_tui.ui.widgets.prompt import PromptArea
 from craft_tui.ui.widgets.status_bar import StatusBar
 from craft_tui.ui.widgets.transcript import Transcript
+from craft_tui.untrusted import plain_inline
 
 if TYPE_CHECKING:
     from craft_tui.ui.app import CraftApp
@@ -202,7 +203,10 @@ class ChatScreen(Screen[None]):
         """Placeholder and status line from the current connection, model and totals."""
         backend = self.craft.backend
         model = backend.current_model(self.session) or "no model"
-        self.prompt.placeholder = f"Message {model} · Enter to send, Ctrl+J for a new line"
+        # A model id is a server's text: shown, never markup or a control sequence.
+        self.prompt.placeholder = plain_inline(
+            f"Message {model} · Enter to send, Ctrl+J for a new line"
+        )
         self.status.set_info(backend.status_info(self.session))
 
     # ---------------------------------------------------------------- sending
