@@ -48,6 +48,10 @@ class Tmux:
         self.socket = socket
         self.env = subprocess_env(home, TERM="xterm-256color")
         self.env.pop("TMUX", None)
+        # pytest-xdist workers have COLUMNS/LINES set; tmux hands them to the pane and Textual
+        # would then ignore the window size the test asked for.
+        self.env.pop("COLUMNS", None)
+        self.env.pop("LINES", None)
 
     def _tmux(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
