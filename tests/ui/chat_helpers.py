@@ -16,6 +16,7 @@ from craft_tui.config.urls import normalize_base_url
 from craft_tui.ui.app import CraftApp
 from craft_tui.ui.screens.chat import ChatScreen
 from craft_tui.ui.widgets.messages import AssistantMessageView, MessageView
+from craft_tui.ui.widgets.transcript import Transcript
 from tests.servers.fake import FakeLLMServer
 
 
@@ -62,7 +63,52 @@ async def wait_until(
     while not predicate():
         if loop.time() > deadline:
             raise AssertionError("condition never became true")
-        await pilot.pause(0.02)
+        await pilot.pause(0.02)  # a polling interval: messages are processed, then a layout
+
+
+def _window(transcript: Transcript) -> tuple[object, ...]:
+    """Everything about the transcript's window a test may look at: which messages are mounted,
+    where each one is, the scroll offset, the content's size and the focus."""
+    views = transcript.views()
+    return (
+        transcript.hidden_count,
+        transcript.newer_count,
+        len(transcript.entries),
+        tuple(id(view) for view in views),
+        tuple((view.virtual_region, view.region) for view in views),
+        transcript.scroll_y,
+        transcript.max_scroll_y,
+        transcript.virtual_size,
+        id(transcript.app.focused),
+    )
+
+
+async def transcript_at_rest(
+    pilot: Pilot[Any], transcript: Transcript, timeout: float = 15.0
+) -> None:
+    """Wait until the transcript's window has stopped changing: no load of older or newer
+    messages running, no scroll animation, and one more round of message processing and layout
+    (`pilot.pause()` ends with a layout; the next one runs what that layout scheduled) changed
+    nothing. Needed before asserting what is mounted or on screen, and before asserting that
+    something did *not* happen (a further load, a jump): the round after the last change is the
+    positive signal that it would have been seen."""
+    app = pilot.app
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    before: tuple[object, ...] | None = None
+    while True:
+        await pilot.pause()  # queued messages handled, then laid out
+        loads = [w for w in app.workers if w.node is transcript and not w.is_finished]
+        if loads:
+            remaining = max(0.1, deadline - loop.time())
+            await asyncio.wait_for(asyncio.gather(*(w.wait() for w in loads)), remaining)
+        moving = app.animator.is_being_animated(transcript, "scroll_y")
+        now = _window(transcript)
+        if not loads and not moving and now == before:
+            return
+        if loop.time() > deadline:
+            raise AssertionError("the transcript never came to rest")
+        before = now
 
 
 async def ready(pilot: Pilot[Any]) -> ChatScreen:

@@ -6,9 +6,10 @@ from __future__ import annotations
 from textual import events
 from textual.pilot import Pilot
 
+from craft_tui.ui.widgets.answer_body import AnswerBody
 from craft_tui.ui.widgets.messages import AssistantMessageView, MessageView
 from craft_tui.ui.widgets.transcript import Transcript
-from tests.ui.chat_helpers import wait_until
+from tests.ui.chat_helpers import transcript_at_rest, wait_until
 from tests.ui.harness import Entry, WidgetHarness
 
 ANSWER = "An answer with a list:\n\n- one\n- two\n\n```python\nprint('hi')\n```\n\nDone."
@@ -33,17 +34,16 @@ def on_screen(transcript: Transcript) -> list[str]:
     ]
 
 
-async def settle(pilot: Pilot[None]) -> None:
-    """Let pending loads and layouts finish."""
-    for _ in range(5):
-        await pilot.pause(0.05)
+async def at_rest(pilot: Pilot[None]) -> None:
+    """Wait until the transcript's window stops changing (loads, layout, scrolling done)."""
+    await transcript_at_rest(pilot, pilot.app.query_one(Transcript))
 
 
 async def home_from(pilot: Pilot[None], view: MessageView) -> None:
     """Focus `view`, press Home (the conversation's first message) and let it load."""
     view.focus()
     await pilot.press("home")
-    await settle(pilot)
+    await at_rest(pilot)
 
 
 async def test_a_long_conversation_opens_at_its_end_with_few_messages_mounted() -> None:
@@ -51,7 +51,7 @@ async def test_a_long_conversation_opens_at_its_end_with_few_messages_mounted() 
     async with app.run_test(size=(80, 24)) as pilot:
         transcript = app.query_one(Transcript)
         await transcript.show(conversation(300))
-        await settle(pilot)
+        await at_rest(pilot)
         assert "m299" in on_screen(transcript)
         assert transcript.following
         assert len(transcript.views()) <= 12  # a screen and a bit, not the 300 (nor 20)
@@ -65,7 +65,7 @@ async def test_short_messages_fill_the_screen_so_scrolling_up_is_possible() -> N
     async with app.run_test(size=(80, 40)) as pilot:
         transcript = app.query_one(Transcript)
         await transcript.show([Entry(f"m{i}", "user", f"line {i}") for i in range(100)])
-        await settle(pilot)
+        await at_rest(pilot)
         assert transcript.max_scroll_y > 0
         assert transcript.hidden_count > 0
 
@@ -75,7 +75,7 @@ async def test_fewer_messages_than_the_screen_are_all_mounted_without_hints() ->
     async with app.run_test(size=(80, 40)) as pilot:
         transcript = app.query_one(Transcript)
         await transcript.show(conversation(3))
-        await settle(pilot)
+        await at_rest(pilot)
         assert [view.message_id for view in transcript.views()] == ["m0", "m1", "m2"]
         assert transcript.hidden_count == 0 and transcript.newer_count == 0
         assert not transcript.query_one(".older-hint").display
@@ -83,7 +83,7 @@ async def test_fewer_messages_than_the_screen_are_all_mounted_without_hints() ->
         await home_from(pilot, transcript.views()[-1])
         assert "m0" in on_screen(transcript)
         await pilot.press("end")
-        await settle(pilot)
+        await at_rest(pilot)
         assert "m2" in on_screen(transcript)
 
 
@@ -92,13 +92,13 @@ async def test_scrolling_to_the_top_loads_older_messages_without_moving_the_text
     async with app.run_test(size=(80, 24)) as pilot:
         transcript = app.query_one(Transcript)
         await transcript.show(conversation(300))
-        await settle(pilot)
+        await at_rest(pilot)
         hidden = transcript.hidden_count
         transcript.scroll_to(y=0, animate=False)
         await pilot.pause()
         reading = transcript.views()[0]
         where = reading.region.y
-        await settle(pilot)
+        await at_rest(pilot)
         assert transcript.hidden_count < hidden
         assert reading.is_mounted
         assert reading.region.y == where  # older messages went in above, out of sight
@@ -110,14 +110,15 @@ async def test_page_up_reaches_the_first_message_with_a_bounded_window() -> None
     async with app.run_test(size=(80, 24)) as pilot:
         transcript = app.query_one(Transcript)
         await transcript.show(conversation(60))
-        await settle(pilot)
+        await at_rest(pilot)
         transcript.views()[-1].focus()
         most = 0
         for _ in range(400):
             if "m0" in on_screen(transcript):
                 break
             await pilot.press("pageup")
-            await pilot.pause(0.02)
+            most = max(most, len(transcript.views()))  # while it scrolls and loads
+            await at_rest(pilot)  # the page scrolled, what it brought near is loaded
             most = max(most, len(transcript.views()))
         assert "m0" in on_screen(transcript)
         assert most <= 16
@@ -130,7 +131,7 @@ async def test_home_reaches_the_first_message_and_end_comes_back_following() -> 
     async with app.run_test(size=(80, 24)) as pilot:
         transcript = app.query_one(Transcript)
         await transcript.show(conversation(300))
-        await settle(pilot)
+        await at_rest(pilot)
         await home_from(pilot, transcript.views()[-1])
         assert "m0" in on_screen(transcript)
         assert transcript.hidden_count == 0
@@ -139,11 +140,11 @@ async def test_home_reaches_the_first_message_and_end_comes_back_following() -> 
         assert app.focused is not None and getattr(app.focused, "message_id", None) == "m0"
         assert "later messages" in str(transcript.query_one(".newer-hint").render())
         await pilot.press("end")
-        await settle(pilot)
+        await at_rest(pilot)
         assert "m299" in on_screen(transcript)
         assert transcript.following and transcript.at_tail
         await transcript.add(Entry("new", "user", "one more"))
-        await settle(pilot)
+        await at_rest(pilot)
         assert "new" in on_screen(transcript)
 
 
@@ -152,13 +153,13 @@ async def test_arrow_keys_walk_over_messages_that_were_not_mounted() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         transcript = app.query_one(Transcript)
         await transcript.show(conversation(24))
-        await settle(pilot)
+        await at_rest(pilot)
         first_mounted = transcript.views()[0].message_id
         transcript.views()[-1].focus()
         seen: list[str] = []
         for _ in range(23):
             await pilot.press("up")
-            await pilot.pause(0.02)
+            await pilot.pause()  # the key is handled (focus moves before its handler returns)
             focused = app.focused
             assert isinstance(focused, MessageView)
             seen.append(focused.message_id or "")
@@ -166,7 +167,7 @@ async def test_arrow_keys_walk_over_messages_that_were_not_mounted() -> None:
         assert seen == [f"m{i}" for i in range(22, -1, -1)]
         for _ in range(23):
             await pilot.press("down")
-            await pilot.pause(0.02)
+            await pilot.pause()
         focused = app.focused
         assert isinstance(focused, MessageView) and focused.message_id == "m23"
 
@@ -189,18 +190,20 @@ async def test_held_arrow_keys_move_one_message_each_while_older_ones_load() -> 
     async with app.run_test(size=(80, 24)) as pilot:
         transcript = app.query_one(Transcript)
         await transcript.show(conversation(60))
-        await settle(pilot)
+        await at_rest(pilot)
         assert transcript.hidden_count > 30
         transcript.views()[-1].focus()
         await pilot.pause()
         hold(app, "up", 45)
         await wait_until(pilot, lambda: getattr(app.focused, "message_id", None) == "m14")
-        await settle(pilot)
+        # Every queued key has been handled once the queue has drained (at_rest starts with
+        # that): a key that moved two messages, or one still to come, would show here.
+        await at_rest(pilot)
         focused = app.focused
         assert isinstance(focused, MessageView) and focused.message_id == "m14"
         hold(app, "down", 40)
         await wait_until(pilot, lambda: getattr(app.focused, "message_id", None) == "m54")
-        await settle(pilot)
+        await at_rest(pilot)
         focused = app.focused
         assert isinstance(focused, MessageView) and focused.message_id == "m54"
         assert "m54" in on_screen(transcript)
@@ -211,11 +214,11 @@ async def test_a_new_message_while_reading_the_top_brings_back_the_end() -> None
     async with app.run_test(size=(80, 24)) as pilot:
         transcript = app.query_one(Transcript)
         await transcript.show(conversation(300))
-        await settle(pilot)
+        await at_rest(pilot)
         await home_from(pilot, transcript.views()[-1])
         assert not transcript.at_tail
         view = await transcript.add(Entry("new", "user", "sent from the top"))
-        await settle(pilot)
+        await at_rest(pilot)
         assert transcript.views()[-1] is view
         assert "new" in on_screen(transcript) and transcript.following
 
@@ -225,9 +228,9 @@ async def test_removing_from_a_message_that_is_not_mounted_cuts_the_rest() -> No
     async with app.run_test(size=(80, 24)) as pilot:
         transcript = app.query_one(Transcript)
         await transcript.show(conversation(300))
-        await settle(pilot)
+        await at_rest(pilot)
         await transcript.remove_from_index(100)
-        await settle(pilot)
+        await at_rest(pilot)
         assert len(transcript.entries) == 100
         assert transcript.views()[-1].message_id == "m99"
         assert "m99" in on_screen(transcript)
@@ -245,7 +248,7 @@ async def test_an_answer_streamed_after_opening_keeps_its_text_when_rebuilt() ->
         transcript = app.query_one(Transcript)
         transcript._snapshot = snapshot
         await transcript.show(conversation(300))
-        await settle(pilot)
+        await at_rest(pilot)
         live = await transcript.add(Entry("a-new", "assistant", ""))
         assert isinstance(live, AssistantMessageView)
         live.begin_stream()
@@ -254,7 +257,7 @@ async def test_an_answer_streamed_after_opening_keeps_its_text_when_rebuilt() ->
         await home_from(pilot, live)
         assert live not in transcript.views()
         await pilot.press("end")
-        await settle(pilot)
+        await at_rest(pilot)
         rebuilt = transcript.views()[-1]
         assert rebuilt is not live
         assert rebuilt.text == "Streamed words that were not in the entry."
@@ -265,7 +268,7 @@ async def test_home_while_an_answer_streams_keeps_the_answer_mounted() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         transcript = app.query_one(Transcript)
         await transcript.show(conversation(30))
-        await settle(pilot)
+        await at_rest(pilot)
         live = await transcript.add(Entry("a-new", "assistant", ""))
         assert isinstance(live, AssistantMessageView)
         live.begin_stream()
@@ -285,7 +288,7 @@ async def test_a_chat_that_grows_in_one_session_keeps_few_messages_mounted() -> 
         for entry in conversation(40):
             await transcript.add(entry)
             await pilot.pause()
-        await settle(pilot)
+        await at_rest(pilot)
         assert "m39" in on_screen(transcript)
         assert len(transcript.views()) <= 16  # the window is the screen and its margins, not 40
         await home_from(pilot, transcript.views()[-1])
@@ -297,21 +300,26 @@ async def test_messages_far_above_a_growing_answer_are_unmounted_and_come_back()
     async with app.run_test(size=(80, 24)) as pilot:
         transcript = app.query_one(Transcript)
         await transcript.show(conversation(300))
-        await settle(pilot)
+        await at_rest(pilot)
         before = len(transcript.views())
         live = await transcript.add(Entry("a-new", "assistant", ""))
         assert isinstance(live, AssistantMessageView)
         live.begin_stream()
+        written = ""
         for index in range(60):
-            live.add_text(f"Paragraph {index} of a long answer.\n\n")
-            await pilot.pause(0.01)
-        await settle(pilot)
+            paragraph = f"Paragraph {index} of a long answer.\n\n"
+            written += paragraph
+            live.add_text(paragraph)
+            await pilot.pause()  # the next delta once this one is handled: the answer grows
+        body = live.query_one(AnswerBody)
+        await wait_until(pilot, lambda: body.source == written)  # the paced writes are done
+        await at_rest(pilot)
         assert transcript.following
         assert "a-new" in on_screen(transcript)
         assert len(transcript.views()) < before  # the answer fills the screen alone
         await live.end_stream("stop")
         live.focus()
         await pilot.press("up")  # the message above the answer is there when wanted
-        await settle(pilot)
+        await at_rest(pilot)
         focused = app.focused
         assert isinstance(focused, MessageView) and focused.message_id == "m299"
