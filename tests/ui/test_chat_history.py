@@ -7,7 +7,7 @@ from typing import Any
 
 from craft_tui.chat.history import HistoryStore
 from craft_tui.ui.widgets.messages import AssistantMessageView, MessageView
-from tests.ui.chat_helpers import answered, make_app, ready, wait_until
+from tests.ui.chat_helpers import answered, make_app, ready, transcript_at_rest, wait_until
 
 ANSWER = "Sure:\n\n- one\n- two\n\n```python\nprint('hi')\n```\n\nDone."
 
@@ -51,7 +51,7 @@ async def go_to_first_question(pilot: Any, chat: Any) -> None:
     """Once the reopened conversation shows, press Home from its newest message: the first
     question of the conversation is on screen (it was not mounted before)."""
     await wait_until(pilot, lambda: bool(chat.transcript.views()))
-    await pilot.pause(0.2)
+    await transcript_at_rest(pilot, chat.transcript)  # opened: its first screenful is loaded
     chat.transcript.views()[-1].focus()
     await pilot.press("home")
     await wait_until(pilot, lambda: "Question 0?" in visible_texts(chat))
@@ -66,7 +66,8 @@ async def test_a_300_message_conversation_reopens_at_its_end_with_a_screenful_mo
     async with app.run_test(size=(100, 30)) as pilot:
         chat = await ready(pilot)
         await wait_until(pilot, lambda: any("answer 149" in t for t in visible_texts(chat)))
-        await pilot.pause(0.2)
+        # Filling the screen has stopped: no later load would mount more than is counted here.
+        await transcript_at_rest(pilot, chat.transcript)
         assert len(chat.transcript.views()) <= 14
         assert len(chat.transcript.entries) == 300
 

@@ -11,6 +11,7 @@ from craft_tui.ui.widgets.answer_body import AnswerBody
 from craft_tui.ui.widgets.messages import AssistantMessageView
 from craft_tui.ui.widgets.status_bar import StatusBar, StatusInfo
 from craft_tui.ui.widgets.transcript import Transcript
+from tests.ui.chat_helpers import wait_until
 from tests.ui.harness import Entry, WidgetHarness
 
 ANSWER = "# Title\n\nSome **bold** text.\n\n```python\nprint('hi')\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
@@ -136,11 +137,17 @@ async def test_text_shows_while_streaming_not_only_at_the_end() -> None:
         view = await app.query_one(Transcript).add(Entry("a1", "assistant", ""))
         assert isinstance(view, AssistantMessageView)
         view.begin_stream()
+
+        def shown() -> str:
+            found = view.query(Markdown)
+            return found.first().source if found else ""
+
         view.add_text("First words")
-        await pilot.pause(0.1)
+        # Writes are paced (a timer): wait for the text itself, still before the stream ends.
+        await wait_until(pilot, lambda: shown() == "First words")
         assert view.query_one(Markdown).source == "First words"
         view.add_text(" and more")
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: shown() == "First words and more")
         assert view.query_one(Markdown).source == "First words and more"
         await view.end_stream("stop")
 
