@@ -25,6 +25,7 @@ from craft_tui.config.schema import Connection
 from craft_tui.providers.errors import ErrorKind, ProviderError
 from craft_tui.providers.types import ChatRequest, Finish, ReasoningDelta, TextDelta, Usage
 from tests.chat.fakes import Clock, Gate, Opener, ScriptedDriver, Tick, collect, config, connection
+from tests.waiting import until
 
 HANG_GUARD = 10.0
 
@@ -131,11 +132,11 @@ async def test_text_left_unsaved_when_the_stream_pauses_is_saved_during_the_paus
     )
     task = asyncio.create_task(collect(session.send("Go")))
     await asyncio.wait_for(pause.reached.wait(), HANG_GUARD)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + HANG_GUARD
-    while stored_answer(store, session).text != "before the pause":
-        assert loop.time() < deadline, "the paused partial was never saved"
-        await asyncio.sleep(0.01)
+    await until(
+        lambda: stored_answer(store, session).text == "before the pause",
+        "the paused partial being saved",
+        HANG_GUARD,
+    )
     pause.release.set()
     await asyncio.wait_for(task, HANG_GUARD)
     assert stored_answer(store, session).text == "before the pause!"

@@ -17,6 +17,7 @@ from craft_tui.providers.types import ModelInfo
 from tests.discovery.conftest import GatedServer, make_connection
 from tests.servers import FakeModel
 from tests.servers.fixtures import ServerFactory
+from tests.waiting import until
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -152,10 +153,7 @@ async def test_two_refreshes_of_one_connection_share_one_request() -> None:
     catalog = ModelCatalog(Config(connections=[connection]), discover=discover)
     first = asyncio.ensure_future(catalog.refresh("one"))
     second = asyncio.ensure_future(catalog.refresh("one"))
-    for _ in range(1000):  # let both start; a bounded wait, not a timing assertion
-        if calls:
-            break
-        await asyncio.sleep(0)
+    await until(lambda: calls, "the first refresh starting")  # both have started by then
     assert catalog.status("one").refreshing
     gate.set()
     await asyncio.gather(first, second)
