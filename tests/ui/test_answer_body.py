@@ -7,6 +7,7 @@ import random
 
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
+from textual.pilot import Pilot
 
 from craft_tui.ui.widgets.answer_body import AnswerBody, next_segment_start
 from craft_tui.ui.widgets.frozen_segment import FrozenSegment
@@ -50,6 +51,24 @@ def screen_lines(app: App[None]) -> list[str]:
     return [strip.text.rstrip() for strip in app.screen._compositor.render_strips()]
 
 
+async def drawn(pilot: Pilot[None], body: AnswerBody, timeout: float = 15.0) -> None:
+    """Wait until the body has stopped changing: no write in progress, and one more round of
+    messages and layout (`pilot.pause()` ends with one) left its segments and the screen as they
+    were. Freezing and thawing run after a refresh, one step per round, so the round that
+    changes nothing is also the signal that a segment expected to stay frozen really stays."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    before: tuple[object, ...] | None = None
+    while True:
+        await pilot.pause()
+        now = (body.busy, tuple(id(s) for s in body.segments), tuple(screen_lines(pilot.app)))
+        if not body.busy and now == before:
+            return
+        if loop.time() > deadline:
+            raise AssertionError("the answer never stopped changing")
+        before = now
+
+
 async def rendered(
     text: str, *, streamed: bool, seed: int = 0, width: int = 70
 ) -> tuple[list[str], int]:
@@ -65,8 +84,7 @@ async def rendered(
                 index += size
             await pilot.pause()
         await body.finish()
-        await pilot.pause()
-        await pilot.pause()
+        await drawn(pilot, body)
         assert body.source == text
         return screen_lines(app), len(body.segments)
 
@@ -113,14 +131,12 @@ async def test_while_streaming_the_finished_part_is_lines_and_comes_back_as_mark
         while index < len(text):
             await body.append(text[index : index + 40])
             index += 40
-        await pilot.pause()
-        await pilot.pause()
+        await drawn(pilot, body)  # the finished segments have been frozen
         frozen = [s for s in body.segments if isinstance(s, FrozenSegment)]
         assert len(frozen) >= 3  # the finished part is a few widgets, not hundreds
         assert screen_lines(app) == whole  # and looks the same
         await body.finish()
-        await pilot.pause()
-        await pilot.pause()
+        await drawn(pilot, body)
         # On screen after the end: real Markdown again (links, selection), same lines.
         assert not any(isinstance(s, FrozenSegment) for s in body.segments)
         assert screen_lines(app) == whole
@@ -142,8 +158,7 @@ async def test_after_the_end_segments_thawed_below_a_frozen_one_keep_their_spaci
                 await body.finish()
                 await pilot.pause()
             app.query_one(VerticalScroll).scroll_end(animate=False)
-            for _ in range(4):
-                await pilot.pause()
+            await drawn(pilot, body)  # what is on screen thawed; what is not stays frozen
             if streamed:
                 assert isinstance(body.segments[0], FrozenSegment)  # off screen: still lines
             return screen_lines(app)
@@ -161,7 +176,7 @@ async def test_a_narrow_resize_while_streaming_keeps_segments_whole() -> None:
         await pilot.resize_terminal(40, 400)
         await pilot.pause()
         await body.append(text[len(text) // 2 :])
-        await pilot.pause()
+        await drawn(pilot, body)
         lines = screen_lines(app)
         # Nothing is clipped: every heading and every code line is on screen, once.
         for n in range(3):
@@ -190,8 +205,7 @@ async def harness_lines(text: str, *, streamed: bool) -> list[str]:
             body = view.query_one(AnswerBody)
             assert body.source == text
             assert len(body.segments) > 1
-        await pilot.pause()
-        await pilot.pause()
+        await drawn(pilot, app.query_one(AnswerBody))
         return screen_lines(app)
 
 
