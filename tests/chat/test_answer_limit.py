@@ -62,3 +62,30 @@ async def test_an_answer_stopped_at_the_cap_is_saved_with_the_reason(store: Hist
     assert stored.finish_reason == "error"
     assert stored.error_kind == "answer_too_long"
     assert "limit and was stopped" in (stored.error_message or "")
+
+
+async def test_a_long_fast_answer_is_not_rewritten_every_two_kilobytes(
+    store: HistoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each save rewrites the whole answer: saving every 2 KB made a 4 MB answer cost 27 ms per
+    2 KB. The bytes written stay a small multiple of the answer (linear, not quadratic)."""
+    written: list[int] = []
+    original = HistoryStore.update_message_text
+
+    def counting(
+        self: HistoryStore, message_id: str, text: str, reasoning: str | None = None
+    ) -> None:
+        written.append(len(text))
+        original(self, message_id, text, reasoning)
+
+    monkeypatch.setattr(HistoryStore, "update_message_text", counting)
+    driver = ScriptedDriver([TextDelta("x" * 1000) for _ in range(1000)])  # 1 MB, no time passing
+    session = _session(store, Opener(driver), config(connection("fake")))
+    await collect(session.send("Go"))
+    assert stored_text(store, session) == "x" * 1_000_000
+    assert sum(written) <= 10 * 1_000_000
+    assert len(written) <= 60
+
+
+def stored_text(store: HistoryStore, session: ChatSession) -> str:
+    return str(store.load_conversation(session.conversation.id)[1][-1].text)
