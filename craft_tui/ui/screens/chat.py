@@ -345,7 +345,13 @@ class ChatScreen(Screen[None]):
         return True
 
     def action_stop(self) -> None:
-        """Stop the answer now; the partial text stays."""
+        """Stop the answer now; the partial text stays.
+
+        The live view starts no further write (`halt`), so nothing queued behind the stream runs
+        before the worker's cancellation closes the response and marks the answer stopped.
+        """
+        if self._live is not None:
+            self._live.halt()
         if self._answer is not None:
             self._answer.cancel()
 

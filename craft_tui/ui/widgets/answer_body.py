@@ -15,22 +15,34 @@ width changes and dropped when the answer is finished.
 A segment ends only where a top-level block ends (markdown-it decides, the same parser the
 widget uses), so lists, tables and code fences are never cut; the vertical margins that Textual
 would have collapsed between two blocks are collapsed by hand across segment boundaries, so the
-answer looks exactly as it would in one `Markdown` widget.
+answer looks exactly as it would in one `Markdown` widget. One exception: a single block longer
+than `LIVE_SEGMENT_CHARS` (a runaway paragraph or code block) would make every append re-parse
+and re-render it from its start, so the live segment is closed inside it, at a line break if
+there is one (a code fence is reopened in the next segment); such a block shows a break there.
+
+Bounded cost, whatever arrives: the message view hands the body pieces of at most
+`piece_limit()` characters. Past `MARKDOWN_LIMIT` characters of Markdown, or from a delta that
+was enormous on its own (see `backlog.PLAIN_DELTA`), the rest of the answer is shown as plain
+wrapped lines (`PlainText`): Markdown costs hundreds of bytes per character, plain lines a few.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import re
 import weakref
+from collections.abc import AsyncIterator
 from functools import cache
 from typing import TYPE_CHECKING, Union
 
 from textual import events
 from textual.app import ComposeResult
 from textual.geometry import Size
-from textual.widget import Widget
+from textual.widget import MountError, Widget
 
 from craft_tui.ui.widgets.frozen_segment import FrozenSegment, render_offscreen
+from craft_tui.ui.widgets.plain_text import PlainText
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -40,6 +52,15 @@ if TYPE_CHECKING:
 # an update lays out a handful of blocks, large enough that a long answer is not hundreds of
 # segments (the answer's own layout visits each segment once).
 BLOCKS_PER_SEGMENT = 6
+# A live segment this long is closed even inside a block: each append re-parses its last block.
+LIVE_SEGMENT_CHARS = 16_000
+# The most Markdown one write is given: a few tens of milliseconds of parsing, building and laying
+# out blocks, so a key (Esc) waits at most that long. Plain text is ~100 times cheaper per char.
+MARKDOWN_PIECE = 4_000
+PLAIN_PIECE = 128 * 1024
+# Markdown for the first 2 million characters of an answer (far beyond any real one, ~500,000
+# tokens); the rest is plain text, so an answer at the size cap stays a few times its size.
+MARKDOWN_LIMIT = 2_000_000
 
 
 @cache
@@ -103,6 +124,36 @@ def next_segment_start(written: str, fragment: str, *, min_blocks: int = BLOCKS_
     return -1
 
 
+_CLOSING_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})[ \t]*\n?")
+
+
+def open_fence(text: str) -> str | None:
+    """The opening line of the code fence `text` ends inside (markup and info string), or None."""
+    blocks = [t for t in markdown_parser().parse(text) if t.level == 0 and t.map is not None]
+    if not blocks or blocks[-1].type != "fence":
+        return None
+    fence = blocks[-1]
+    assert fence.map is not None
+    lines = text.splitlines(keepends=True)
+    start, end = fence.map
+    if end - start > 1 and end <= len(lines):
+        closing = _CLOSING_FENCE.fullmatch(lines[end - 1])
+        marker = closing.group(1) if closing else ""
+        if marker[:1] == fence.markup[:1] and len(marker) >= len(fence.markup):
+            return None  # closed: its last line is a closing fence as long as the opening one
+    return f"{fence.markup}{fence.info}\n"
+
+
+def forced_cut(fragment: str) -> int:
+    """Where to close a live segment that grew too long inside one block: after the last line
+    break of `fragment`, else after its last space, else after all of it."""
+    for mark in ("\n", " "):
+        index = fragment.rfind(mark)
+        if index >= 0:
+            return index + 1
+    return len(fragment)
+
+
 def _line_offset(text: str, line: int) -> int:
     """The character offset at which 0-based `line` of `text` begins."""
     offset = 0
@@ -127,6 +178,12 @@ class AnswerBody(Widget):
 
     def __init__(self, text: str = "", *, classes: str = "") -> None:
         super().__init__(classes=classes)
+        self._plain: PlainText | None = None  # the unformatted rest of a very large answer
+        if len(text) > MARKDOWN_LIMIT:
+            cut = text.rfind("\n", 0, MARKDOWN_LIMIT) + 1 or MARKDOWN_LIMIT
+            text, rest = text[:cut], text[cut:]
+            self._plain = PlainText(rest)
+        self._markdown_size = len(text)
         self._segments: list[Segment] = [self._new_segment(text)]
         self._live_text = text  # text written to the last segment
         self._css_top_margin: weakref.WeakKeyDictionary[Widget, int] = weakref.WeakKeyDictionary()
@@ -140,6 +197,8 @@ class AnswerBody(Widget):
 
     def compose(self) -> ComposeResult:
         yield from self._segments
+        if self._plain is not None:
+            yield self._plain
 
     @staticmethod
     def _new_segment(text: str = "") -> Markdown:
@@ -154,8 +213,38 @@ class AnswerBody(Widget):
 
     @property
     def source(self) -> str:
-        """The Markdown written so far."""
-        return "".join(segment.source for segment in self._segments)
+        """The text written so far (Markdown, then any plain rest)."""
+        plain = self._plain.source if self._plain is not None else ""
+        return "".join(segment.source for segment in self._segments) + plain
+
+    @property
+    def plain(self) -> PlainText | None:
+        """The plain-text rest of a very large answer, once there is one."""
+        return self._plain
+
+    @property
+    def gone(self) -> bool:
+        """Being removed (the answer deleted or regenerated, the app quitting): a write would
+        mount into a widget on its way out, which Textual refuses. (Textual-private flags:
+        Textual is pinned.)"""
+        return self._pruning or self._closing or not self.is_attached
+
+    @contextlib.asynccontextmanager
+    async def _writing(self) -> AsyncIterator[None]:
+        """One change at a time (the lock); a change that finds the body being removed halfway
+        just stops (callers return at once when it already is)."""
+        async with self._lock:
+            try:
+                yield
+            except MountError:
+                if not self.gone:
+                    raise
+
+    def piece_limit(self, plain: bool = False) -> int:
+        """The most characters the next `append` should be given (see the module docstring)."""
+        if plain or self._plain is not None or self._markdown_size >= MARKDOWN_LIMIT:
+            return PLAIN_PIECE
+        return MARKDOWN_PIECE
 
     @property
     def busy(self) -> bool:
@@ -163,19 +252,48 @@ class AnswerBody(Widget):
         return self._lock.locked()
 
     async def append(self, fragment: str) -> None:
-        """Add streamed text; starts a new segment at a block boundary when the live one is full."""
+        """Add streamed text; starts a new segment at a block boundary when the live one is full.
+
+        Once the answer has a plain rest (or passed `MARKDOWN_LIMIT`), text goes there instead.
+        """
         if not fragment:
             return
-        async with self._lock:
+        async with self._writing():
+            if self.gone:
+                return
             self._streaming = True
-            await self._append(fragment)
+            if self._plain is not None or self._markdown_size >= MARKDOWN_LIMIT:
+                await self._append_plain(fragment)
+            else:
+                self._markdown_size += len(fragment)
+                await self._append(fragment)
+
+    async def append_plain(self, fragment: str) -> None:
+        """Add streamed text as plain lines: this and everything after it (see the module doc)."""
+        if not fragment:
+            return
+        async with self._writing():
+            if self.gone:
+                return
+            self._streaming = True
+            await self._append_plain(fragment)
+
+    async def _append_plain(self, fragment: str) -> None:
+        if self._plain is None:
+            self._plain = PlainText()
+            await self.mount(self._plain)
+        self._plain.append(fragment)
 
     async def _append(self, fragment: str) -> None:
         split = next_segment_start(self._live_text, fragment)
+        reopen = ""
+        if split < 0 and len(self._live_text) + len(fragment) > LIVE_SEGMENT_CHARS:
+            split = forced_cut(fragment)
+            reopen = open_fence(self._live_text + fragment[:split]) or ""
         if split < 0:
             await self._write(fragment)
             return
-        head, tail = fragment[:split], fragment[split:]
+        head, tail = fragment[:split], reopen + fragment[split:]
         if head:
             await self._write(head)
         closed = self._segments[-1]
@@ -187,7 +305,8 @@ class AnswerBody(Widget):
         self._live_text = ""
         with self.app.batch_update():
             await self.mount(segment)
-            await self._write(tail)
+            if tail:
+                await self._write(tail)
         # Once the closed segment's last block has been laid out, keep only its lines.
         self.call_after_refresh(self._freeze_later, closed)
 
@@ -247,7 +366,9 @@ class AnswerBody(Widget):
             self._pinned.append(segment)
 
     async def _freeze_later(self, segment: Markdown) -> None:
-        async with self._lock:
+        async with self._writing():
+            if self.gone:
+                return
             self._freeze(segment)
 
     def _freeze(self, segment: Markdown) -> None:
@@ -279,7 +400,9 @@ class AnswerBody(Widget):
 
     async def on_frozen_segment_thaw_request(self, event: FrozenSegment.ThawRequest) -> None:
         event.stop()
-        async with self._lock:
+        async with self._writing():
+            if self.gone:
+                return
             await self._thaw(event.segment)
 
     async def _thaw(self, frozen: FrozenSegment) -> None:
@@ -308,7 +431,9 @@ class AnswerBody(Widget):
         if width == self._width:
             return  # only the height changed (the answer grew)
         self._width = width
-        async with self._lock:
+        async with self._writing():
+            if self.gone:
+                return
             for segment in self._segments:
                 if isinstance(segment, FrozenSegment):
                     await self._thaw(segment)
@@ -317,7 +442,9 @@ class AnswerBody(Widget):
 
     async def finish(self) -> None:
         """The answer is complete: segments go back to auto height; frozen ones thaw when seen."""
-        async with self._lock:  # after the last append
+        async with self._writing():  # after the last append
+            if self.gone:
+                return
             self._streaming = False
             live = self._segments[-1]
             assert not isinstance(live, FrozenSegment)
@@ -325,7 +452,7 @@ class AnswerBody(Widget):
             for segment in self._pinned:
                 segment.styles.clear_rule("height")
             self._pinned.clear()
-            for segment in self._segments:
-                if isinstance(segment, FrozenSegment):
-                    segment.thaw_when_seen = True
-                    segment.refresh()  # on screen: rendered again now, and so thawed
+            for part in self._segments:
+                if isinstance(part, FrozenSegment):
+                    part.thaw_when_seen = True
+                    part.refresh()  # on screen: rendered again now, and so thawed

@@ -20,6 +20,7 @@ from textual.widgets import Label, Static
 from craft_tui.ui.bindings import binding
 from craft_tui.ui.pacing import FlushPacer
 from craft_tui.ui.widgets.answer_body import AnswerBody
+from craft_tui.ui.widgets.backlog import Backlog
 from craft_tui.ui.widgets.error_view import ErrorDisplay, ErrorView
 from craft_tui.ui.widgets.reasoning import ReasoningBlock
 from craft_tui.untrusted import plain_inline, shown
@@ -143,6 +144,12 @@ class AssistantMessageView(MessageView):
     times a second, fewer when writes get expensive); the body appends them (never re-parsing from
     the start) into Markdown segments, so each write lays out only the last few blocks and the
     finished part is shown as plain lines (see `AnswerBody`).
+
+    Each write is one bounded piece of what is queued (`Backlog`, `AnswerBody.piece_limit`), so
+    a key waits for at most one piece: a backlog behind a fast stream, or one enormous delta, is
+    drawn piece after piece with the event loop free in between. When the stream ends the answer
+    is marked at once (stopped, error, …); text still queued is drawn after that, and Esc stops
+    any write from starting (`halt`) before the stream is even closed.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -167,9 +174,11 @@ class AssistantMessageView(MessageView):
         self.label = label
         self.finish_reason = finish_reason
         self._chunks: list[str] = [text] if text else []
-        self._pending: list[str] = []
+        self._backlog = Backlog()  # arrived, not on screen yet (raw: disarmed piece by piece)
         self._pending_reasoning: list[str] = []
         self._streaming = False
+        self._halted = False  # Esc: no write starts until the stream has ended
+        self._drawing = False  # the stream ended with text still queued: drawn piece by piece
         self._flush_timer: Timer | None = None
         self._flush_scheduled = False
         self._last_flush = 0.0
@@ -202,7 +211,9 @@ class AssistantMessageView(MessageView):
 
     @property
     def text(self) -> str:
-        return "".join(self._chunks)
+        if len(self._chunks) > 1:
+            self._chunks[:] = ["".join(self._chunks)]  # later reads start from one string
+        return self._chunks[0] if self._chunks else ""
 
     @property
     def reasoning(self) -> str:
@@ -211,6 +222,11 @@ class AssistantMessageView(MessageView):
     @property
     def streaming(self) -> bool:
         return self._streaming
+
+    @property
+    def drawing(self) -> bool:
+        """Text that arrived is still being put on screen (or a write is in progress)."""
+        return bool(self._backlog) or self._drawing or self._body.busy
 
     @property
     def error(self) -> ErrorDisplay | None:
@@ -233,7 +249,7 @@ class AssistantMessageView(MessageView):
         """Queue an answer fragment; written to the screen at a bounded rate."""
         if delta:
             self._chunks.append(delta)
-            self._pending.append(shown(delta))  # one character for one: safe across chunk cuts
+            self._backlog.push(delta)
             self._schedule_flush()
 
     def add_reasoning(self, delta: str) -> None:
@@ -242,10 +258,23 @@ class AssistantMessageView(MessageView):
             self._pending_reasoning.append(delta)
             self._schedule_flush()
 
+    def halt(self) -> None:
+        """Esc: start no further write; `end_stream` follows once the stream is closed."""
+        self._halted = True
+        if self._flush_timer is not None:
+            self._flush_timer.stop()
+            self._flush_timer = None
+        self._flush_scheduled = False
+
     def _schedule_flush(self) -> None:
-        if self._flush_scheduled:
+        if self._flush_scheduled or self._halted:
             return
         self._flush_scheduled = True
+        if len(self._backlog) > self._body.piece_limit(self._backlog.plain_next):
+            # Behind (a fast stream, a huge delta): the next piece once this frame is painted and
+            # the keys that came meanwhile are handled; pacing resumes once caught up.
+            self.call_after_refresh(self._flush)
+            return
         wait = self._last_flush + self.pacer.interval - self._clock()
         if wait <= 0:
             # The first fragment after a quiet spell goes straight out: no added latency.
@@ -256,25 +285,45 @@ class AssistantMessageView(MessageView):
     async def _flush(self) -> None:
         self._flush_timer = None
         self._flush_scheduled = False
+        if self._body.gone:
+            self._backlog.clear()  # removed meanwhile: nothing left to draw
+            self._drawing = False
+            return
         if self._body.busy:
             return  # the write in progress schedules the next one when it is done
         await self._write_pending()
 
     async def _write_pending(self) -> None:
-        """Write everything queued: reasoning to its block, text to the body (one write at a time)."""
+        """Write queued reasoning, and one piece of queued text (one write at a time)."""
         self._last_flush = self._clock()
+        self._write_reasoning()
+        if self._halted or not (self._streaming or self._drawing) or not self._backlog:
+            return
+        await self._write_piece()
+        if self._backlog and not self._halted:
+            self._schedule_flush()  # the rest, and deltas that arrived while this one was written
+        elif self._drawing and not self._backlog:
+            self._drawing = False
+            await self._body.finish()
+
+    def _write_reasoning(self) -> None:
         if self._pending_reasoning:
-            self._reasoning.add("".join(self._pending_reasoning))
+            self._reasoning.add("".join(self._pending_reasoning))  # collapsed: costs nothing
             self._pending_reasoning.clear()
-        if self._pending and self._streaming:
-            fragment = "".join(self._pending)
-            self._pending.clear()
-            started = self._cpu_clock()
+
+    async def _write_piece(self) -> None:
+        """Hand the body the next piece of the backlog (it waits for a write in progress)."""
+        piece, plain = self._backlog.take(self._body.piece_limit(self._backlog.plain_next))
+        if not piece:
+            return
+        started = self._cpu_clock()
+        fragment = shown(piece)  # one character for one: safe across piece and chunk cuts
+        if plain:
+            await self._body.append_plain(fragment)
+        else:
             await self._body.append(fragment)
-            # The layout and paint this write causes happen on the next refresh: count them too.
-            self.call_after_refresh(self._write_painted, started)
-            if self._pending and self._streaming:
-                self._schedule_flush()  # deltas that arrived while this one was written
+        # The layout and paint this write causes happen on the next refresh: count them too.
+        self.call_after_refresh(self._write_painted, started)
 
     def _write_painted(self, started: float) -> None:
         self.pacer.record(self._cpu_clock() - started)
@@ -282,19 +331,27 @@ class AssistantMessageView(MessageView):
     async def end_stream(
         self, finish_reason: str | None, error: ErrorDisplay | None = None
     ) -> None:
-        """Write what is still queued, close the stream, and mark how the answer ended."""
-        if self._flush_timer is not None:
-            self._flush_timer.stop()
-            self._flush_timer = None
-        self._flush_scheduled = False
-        await self._write_pending()  # waits for a write still in progress, then writes the rest
+        """Mark how the answer ended, then put what is still queued on screen.
+
+        The mark comes first, so a stop shows at once however much is queued. A queue of at
+        most one piece is written here (after a write in progress); a longer one is drawn piece
+        by piece after this returns (`drawing`), with keys handled in between.
+        """
+        self.halt()
+        self._halted = False
         self._streaming = False
-        await self._body.finish()
-        self._reasoning.done()
         self.finish_reason = finish_reason
+        self._write_reasoning()
+        self._reasoning.done()
         if error is not None:
             await self.show_error(error)
         self._update_note()
+        if len(self._backlog) > self._body.piece_limit(self._backlog.plain_next):
+            self._drawing = True
+            self._schedule_flush()
+            return
+        await self._write_piece()
+        await self._body.finish()
 
     async def show_error(self, error: ErrorDisplay) -> None:
         """Show the error inline, replacing an earlier one."""

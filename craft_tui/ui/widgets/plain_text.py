@@ -1,0 +1,122 @@
+"""The part of an answer too large to format, shown as wrapped lines of plain text.
+
+Markdown in Textual costs hundreds of bytes of memory and tens of microseconds of CPU per
+character (every block is a widget, every line a styled strip). For a few hundred kilobytes that is
+fine; for one 10 MB delta it was a 14-second freeze and 700 MB. Here the text is kept as its visual
+lines (the lines joined are the text, so nothing is stored twice), wrapped at the widget's width
+with a greedy word wrap, and only the lines on screen are turned into strips. An append wraps only
+the new text (and the unfinished last line), so drawing a huge answer in pieces stays linear.
+"""
+
+from __future__ import annotations
+
+from rich.cells import cell_len, chop_cells
+from rich.segment import Segment
+from rich.style import Style
+from textual.geometry import Size
+from textual.strip import Strip
+from textual.widget import Widget
+
+NOTICE = "⋯ from here on shown as plain text: too large to format as Markdown"
+
+
+def wrap(line: str, width: int) -> list[str]:
+    """Cut one line (up to and including its line break) into pieces that each fit in `width`
+    cells, not counting a trailing space or line break; the pieces joined are `line`.
+
+    Breaks after the last space that fits, else mid-word (a URL, a hash). Text that is not ASCII
+    is cut by cell width (wide characters count two) without looking for spaces.
+    """
+    end = len(line) - 1 if line.endswith("\n") else len(line)
+    if width <= 0 or (end <= width and (line.isascii() or cell_len(line[:end]) <= width)):
+        return [line]
+    if not line.isascii():
+        pieces = chop_cells(line[:end], width)
+        pieces[-1] += line[end:]
+        return pieces
+    pieces = []
+    start = 0
+    while end - start > width:
+        space = line.rfind(" ", start + 1, start + width + 1)
+        cut = space + 1 if space > start else start + width
+        pieces.append(line[start:cut])
+        start = cut
+    pieces.append(line[start:])
+    return pieces
+
+
+def _logical_lines(lines: list[str]) -> list[str]:
+    """Visual lines joined back into the lines of the text (each up to its line break)."""
+    out: list[str] = []
+    run: list[str] = []
+    for line in lines:
+        run.append(line)
+        if line.endswith("\n"):
+            out.append("".join(run))
+            run = []
+    if run:
+        out.append("".join(run))
+    return out
+
+
+class PlainText(Widget):
+    """Wrapped plain lines with a one-line notice above them saying why they are not formatted."""
+
+    ALLOW_SELECT = False  # copy the message (c) for its text
+
+    DEFAULT_CSS = """
+    PlainText { height: auto; }
+    """
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__()
+        self._width = 0  # the width `_lines` are wrapped at; 0 until the first layout
+        self._lines: list[str] = [text] if text else []
+
+    @property
+    def source(self) -> str:
+        """The text shown (exactly what was appended)."""
+        return "".join(self._lines)
+
+    @property
+    def line_count(self) -> int:
+        """Visual lines of text at the current width (the notice not counted)."""
+        return len(self._lines)
+
+    def append(self, text: str) -> None:
+        """Add text; only it and the unfinished last line are wrapped."""
+        if not text:
+            return
+        if self._lines and not self._lines[-1].endswith("\n"):
+            text = self._lines.pop() + text
+        if self._width:
+            for line in text.splitlines(keepends=True):
+                self._lines.extend(wrap(line, self._width))
+        else:
+            self._lines.append(text)  # wrapped at the first layout
+        self.refresh(layout=True)
+
+    def _wrap_to(self, width: int) -> None:
+        if width == self._width or width <= 0:
+            return
+        lines = _logical_lines(self._lines) if self._width else self.source.splitlines(True)
+        self._width = width
+        self._lines = [piece for line in lines for piece in wrap(line, width)]
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        return container.width
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        self._wrap_to(width)
+        return len(self._lines) + 1
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        style = self.rich_style
+        if y == 0:
+            notice = style + Style(dim=True, italic=True)
+            return Strip([Segment(NOTICE, notice)]).adjust_cell_length(width, style)
+        if y - 1 >= len(self._lines):
+            return Strip.blank(width, style)
+        text = self._lines[y - 1].rstrip("\n").replace("\t", " ")
+        return Strip([Segment(text, style)]).adjust_cell_length(width, style)
