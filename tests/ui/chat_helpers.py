@@ -111,6 +111,27 @@ async def transcript_at_rest(
         before = now
 
 
+async def screen_at_rest(pilot: Pilot[Any], timeout: float = 15.0) -> None:
+    """Wait until what the terminal shows has stopped changing: no worker running, and one more
+    round of message processing and layout left the screenshot as it was (before a snapshot)."""
+    app = pilot.app
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    before: str | None = None
+    while True:
+        await pilot.pause()
+        busy = [worker for worker in app.workers if not worker.is_finished]
+        if busy:
+            remaining = max(0.1, deadline - loop.time())
+            await asyncio.wait_for(asyncio.gather(*(w.wait() for w in busy)), remaining)
+        now = app.export_screenshot()
+        if not busy and now == before:
+            return
+        if loop.time() > deadline:
+            raise AssertionError("the screen never stopped changing")
+        before = now
+
+
 async def ready(pilot: Pilot[Any]) -> ChatScreen:
     """The chat screen once its conversation is loaded."""
     screen = pilot.app.screen

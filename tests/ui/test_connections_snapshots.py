@@ -22,6 +22,7 @@ from craft_tui.providers.detect import Finding
 from craft_tui.providers.errors import ErrorKind, ProviderError
 from craft_tui.ui.screens.connection_form import ConnectionFormScreen, FormDraft
 from craft_tui.ui.screens.connections import ConnectionsScreen
+from tests.ui.chat_helpers import screen_at_rest
 from tests.ui.test_connections import Host
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
@@ -68,11 +69,10 @@ def three_connections() -> None:
 
 
 async def settle(pilot: Pilot[Any]) -> None:
-    await pilot.app.screen.workers.wait_for_complete()
+    await screen_at_rest(pilot)  # checks and detection done, the fields they fill are there
     for field in pilot.app.screen.query(Input):
         field.cursor_blink = False  # a blinking cursor is caught on or off by chance
-    await pilot.pause()
-    await pilot.pause()
+    await screen_at_rest(pilot)
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -14,6 +14,7 @@ from textual.widgets import Input
 from craft_tui.config.schema import Config, Connection, ModelEntry
 from craft_tui.config.store import update_config
 from craft_tui.ui.screens.model_picker import ModelChoice, ModelPickerScreen, PickerEntry
+from tests.ui.chat_helpers import screen_at_rest
 from tests.ui.test_model_picker import Host
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
@@ -64,8 +65,7 @@ def picker() -> ModelPickerScreen:
 async def settle(pilot: Pilot[Any]) -> None:
     for field in pilot.app.screen.query(Input):
         field.cursor_blink = False  # a blinking cursor is caught on or off by chance
-    await pilot.pause()
-    await pilot.pause()
+    await screen_at_rest(pilot)
 
 
 @pytest.mark.parametrize("size", SIZES)
