@@ -83,6 +83,12 @@ def log_file() -> Path:
     return cache_dir() / "craft-tui.log"
 
 
+def state_file() -> Path:
+    """Runtime state (last use, favourites, recent models, last conversation): not config, so
+    beside the history rather than in `config.toml`."""
+    return data_dir() / "state.json"
+
+
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
 

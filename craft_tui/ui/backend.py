@@ -97,7 +97,7 @@ class ChatBackend:
 
         store = self.store()
         if conversation_id is None and not new and self.config.settings.reopen_last_conversation:
-            conversation_id = store.last_conversation_id()
+            conversation_id = _conversation_to_reopen(store)
         conversation = None
         if conversation_id is not None:
             conversation, _messages = store.load_conversation(conversation_id)
@@ -163,14 +163,13 @@ class ChatBackend:
         return None
 
     async def mark_used(self, slug: str | None) -> None:
-        """Record in config.toml that `slug` just answered ("last used" in the connections list)."""
+        """Record that `slug` just answered ("used …" in the connections list), in the runtime
+        state (`config/state.py`): config.toml is the user's and is not rewritten for this."""
         connection = self.connection(slug)
         if connection is None:
             return
-        from craft_tui.config.schema import now_utc
-        from craft_tui.config.store import mark_connection_used
+        from craft_tui.config.state import mark_connection_used
 
-        connection.last_used_at = now_utc()  # what this run shows, whatever the file says
         try:
             await asyncio.to_thread(mark_connection_used, connection.slug)
         except Exception as error:  # the answer matters more than the timestamp
@@ -226,6 +225,24 @@ class ChatBackend:
 
     def set_system_prompt(self, session: Any, text: str) -> None:
         session.set_system_prompt(text.strip() or None)
+
+
+def _conversation_to_reopen(store: Any) -> str | None:
+    """The conversation the user last had on screen, if it is still in the history; else the one
+    updated last (a conversation started elsewhere, or no state yet)."""
+    from craft_tui.chat.history import NotFoundError
+    from craft_tui.config.state import last_conversation
+
+    viewed = last_conversation()
+    if viewed is not None:
+        try:
+            store.get_conversation(viewed)
+        except NotFoundError:
+            pass
+        else:
+            return viewed
+    last: str | None = store.last_conversation_id()
+    return last
 
 
 def _is_local(connection: Connection) -> bool:

@@ -7,6 +7,7 @@ from typing import Any
 
 from textual.widgets import Markdown
 
+from craft_tui.config import paths, state
 from craft_tui.ui.widgets.messages import AssistantMessageView, UserMessageView
 from craft_tui.ui.widgets.transcript import Transcript
 from tests.ui.chat_helpers import answered, last_answer, make_app, ready, send, views, wait_until
@@ -46,7 +47,10 @@ async def test_enter_sends_and_the_answer_streams_in_and_is_saved(fake_server) -
         assert [m.role for m in stored] == ["user", "assistant"]
         assert stored[1].text == "Hello **world**, nice to meet you."
         assert stored[1].finish_reason == "stop"
-        await wait_until(pilot, lambda: app.config.connections[0].last_used_at is not None)
+        # "used …" is runtime state; config.toml is left as the user wrote it.
+        config_before = paths.config_file().read_bytes()
+        await wait_until(pilot, lambda: state.last_used(app.config.connections[0].slug) is not None)
+        assert paths.config_file().read_bytes() == config_before
 
 
 async def test_ctrl_j_inserts_a_newline_and_up_recalls_the_last_prompt(fake_server) -> None:
