@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
 
-Role = Literal["user", "assistant"]
+from craft_tui.providers.content import Parts, settled
+from craft_tui.providers.content import Role as Role  # "user", "assistant", "tool"
 
 TITLE_MAX = 60
 
@@ -42,7 +42,12 @@ class Conversation:
 
 @dataclass(slots=True)
 class StoredMessage:
-    """One user prompt or assistant answer, with what it cost and how it ended.
+    """One user prompt, assistant answer or tool result, with what it cost and how it ended.
+
+    The content is `parts` (providers/content.py): text, reasoning, attachments, tool calls,
+    tool results, in order. `text` and `reasoning` are their concatenations, kept so the UI,
+    exports and search read a message as before; `StoredMessage(..., text="hi")` still makes a
+    one-text-part message (see `settled` for the rule when both are given).
 
     `finish_reason` is None while an answer streams (or when the app died mid-answer): the text
     holds whatever was saved last. 'cancelled' marks an answer the user stopped, 'error' one that
@@ -53,7 +58,7 @@ class StoredMessage:
     conversation_id: str
     parent_id: str | None
     role: Role
-    text: str
+    text: str = ""
     reasoning: str = ""
     connection_slug: str | None = None
     model: str | None = None
@@ -69,6 +74,10 @@ class StoredMessage:
     error_message: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    parts: Parts = ()
+
+    def __post_init__(self) -> None:
+        self.parts, self.text, self.reasoning = settled(self.parts, self.text, self.reasoning)
 
     @property
     def streaming(self) -> bool:

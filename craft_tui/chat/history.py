@@ -15,12 +15,19 @@ API (synchronous; every call is a few small statements; safe from any thread):
     store.all_messages(conv.id)                       # every branch, oldest first
     store.last_conversation_id()
     msg = store.add_message(conv.id, parent_id=None, role="user", text="hi")  # becomes active leaf
-    store.update_message_text(msg.id, "partial…", reasoning="…")             # throttled saves
-    store.finish_message(msg.id, finish_reason="stop", input_tokens=…, cost_usd=…, ttft_s=…)
+    store.add_message(conv.id, parent_id=…, role="user", parts=(TextPart("see"), image))
+    store.update_message_parts(msg.id, parts)        # throttled saves of a growing answer
+    store.update_message_text(msg.id, "partial…", reasoning="…")  # the same, for plain content
+    store.finish_message(msg.id, finish_reason="stop", parts=…, input_tokens=…, cost_usd=…)
+    store.attachment_data([part.id])                  # an attachment's bytes, by SHA-256
     store.delete_message(msg.id)                      # and its subtree; returns the new active leaf
     store.set_active_leaf(conv.id, leaf_id)
     store.rename(conv.id, "title"); store.set_system_prompt(conv.id, None)
     store.set_conversation_model(conv.id, "slug", "model"); store.delete_conversation(conv.id)
+
+Content is stored as parts (chat/stored_parts.py says how); `messages.text` and `.reasoning`
+always hold the concatenated text and reasoning, for search and the history list. Attachment
+bytes are stored once per distinct file and deleted with the last message that uses them.
 
 Every failure is a `HistoryError` whose message names the file. A file that is not a history
 database, or one written by a newer craft-tui, is refused and left exactly as it was.
@@ -32,7 +39,7 @@ import contextlib
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -47,6 +54,8 @@ from craft_tui.chat.conversation import (
     utc_now,
 )
 from craft_tui.chat.migrations import MIGRATIONS, Migration, migrate
+from craft_tui.chat.stored_parts import LoadedRow, attachments_in, parts_from, rows_for
+from craft_tui.providers.content import Part, is_plain, reasoning_of, text_of
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -115,7 +124,9 @@ def _conversation(row: Sequence[Any]) -> Conversation:
     )
 
 
-def _message(row: Sequence[Any]) -> StoredMessage:
+def _message(row: Sequence[Any], rows: Sequence[LoadedRow] = ()) -> StoredMessage:
+    """A message from its `messages` row and its `message_parts` rows (none: plain content)."""
+    parts = parts_from(rows, row[4], row[5]) if rows else ()
     return StoredMessage(
         id=row[0],
         conversation_id=row[1],
@@ -137,7 +148,21 @@ def _message(row: Sequence[Any]) -> StoredMessage:
         error_message=row[17],
         created_at=_dt(row[18]),
         updated_at=_dt(row[19]),
+        parts=parts,
     )
+
+
+_PART_SELECT = (
+    "SELECT p.message_id, p.kind, p.text_len, p.body, p.meta, p.attachment_id, a.size "
+    "FROM message_parts p LEFT JOIN attachments a ON a.id = p.attachment_id "
+)
+
+
+def _part_rows(rows: Sequence[Sequence[Any]]) -> dict[str, list[LoadedRow]]:
+    by_message: dict[str, list[LoadedRow]] = {}
+    for row in rows:
+        by_message.setdefault(row[0], []).append(LoadedRow(*row[1:]))
+    return by_message
 
 
 def _create_private(path: Path) -> None:
@@ -396,6 +421,7 @@ class HistoryStore:
         """Delete it and all its messages (a missing id is not an error: it is gone either way)."""
         with self._write() as db:
             db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+            self._drop_unused_attachments(db)
 
     def _update_conversation(self, conversation_id: str, column: str, value: Any) -> None:
         with self._write() as db:
@@ -411,23 +437,72 @@ class HistoryStore:
     # ------------------------------------------------------------------ messages
 
     def all_messages(self, conversation_id: str) -> list[StoredMessage]:
-        """Every message of every branch, oldest first."""
+        """Every message of every branch, oldest first (attachments without their bytes)."""
         with self._read() as db:
             rows = db.execute(
                 f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? "
                 "ORDER BY created_at, rowid",
                 (conversation_id,),
             ).fetchall()
-        return [_message(row) for row in rows]
+            parts = _part_rows(
+                db.execute(
+                    f"{_PART_SELECT} WHERE p.message_id IN "
+                    "(SELECT id FROM messages WHERE conversation_id = ?) "
+                    "ORDER BY p.message_id, p.seq",
+                    (conversation_id,),
+                ).fetchall()
+            )
+        return [_message(row, parts.get(row[0], ())) for row in rows]
 
     def get_message(self, message_id: str) -> StoredMessage:
         with self._read() as db:
             row = db.execute(
                 f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,)
             ).fetchone()
+            parts = _part_rows(
+                db.execute(
+                    f"{_PART_SELECT} WHERE p.message_id = ? ORDER BY p.seq", (message_id,)
+                ).fetchall()
+            )
         if row is None:
             raise NotFoundError(f"No message {message_id} in {self.path}.")
-        return _message(row)
+        return _message(row, parts.get(message_id, ()))
+
+    def attachment_data(self, attachment_ids: Iterable[str]) -> dict[str, bytes]:
+        """The bytes of these attachments (by SHA-256), for a request; unknown ids are left out."""
+        wanted = sorted(set(attachment_ids))
+        if not wanted:
+            return {}
+        with self._read() as db:
+            rows = db.execute(
+                f"SELECT id, data FROM attachments WHERE id IN ({','.join('?' * len(wanted))})",
+                wanted,
+            ).fetchall()
+        return {str(row[0]): bytes(row[1]) for row in rows}
+
+    @staticmethod
+    def _write_parts(db: sqlite3.Connection, message_id: str, parts: Sequence[Part]) -> None:
+        """Replace the part rows of a message (none for plain content) inside a transaction."""
+        db.execute("DELETE FROM message_parts WHERE message_id = ?", (message_id,))
+        if is_plain(parts):
+            return
+        for attachment in attachments_in(parts):
+            db.execute(
+                "INSERT OR IGNORE INTO attachments (id, size, data) VALUES (?,?,?)",
+                (attachment.id, attachment.size, attachment.loaded()),
+            )
+        db.executemany(
+            "INSERT INTO message_parts (message_id, seq, kind, text_len, body, meta, "
+            "attachment_id) VALUES (?,?,?,?,?,?,?)",
+            [(message_id, *row) for row in rows_for(parts)],
+        )
+
+    @staticmethod
+    def _drop_unused_attachments(db: sqlite3.Connection) -> None:
+        db.execute(
+            "DELETE FROM attachments WHERE id NOT IN (SELECT attachment_id FROM message_parts "
+            "WHERE attachment_id IS NOT NULL)"
+        )
 
     def add_message(
         self,
@@ -435,15 +510,18 @@ class HistoryStore:
         *,
         parent_id: str | None,
         role: Role,
-        text: str,
+        text: str = "",
         reasoning: str = "",
         connection_slug: str | None = None,
         model: str | None = None,
         activate: bool = True,
+        parts: Sequence[Part] = (),
     ) -> StoredMessage:
         """Insert a message (as the new active leaf unless `activate=False`) in one commit.
 
-        The first user prompt also names an untitled conversation.
+        The content is `parts` when given (attachments carrying their bytes are stored with
+        it), else `text` and `reasoning`. The first user prompt also names an untitled
+        conversation.
         """
         now = utc_now()
         message = StoredMessage(
@@ -457,7 +535,9 @@ class HistoryStore:
             model=model,
             created_at=now,
             updated_at=now,
+            parts=tuple(parts),
         )
+        text, reasoning = message.text, message.reasoning
         with self._write() as db:
             if parent_id is not None:
                 owner = db.execute(
@@ -488,6 +568,7 @@ class HistoryStore:
                     _ts(now),
                 ),
             )
+            self._write_parts(db, message.id, message.parts)
             sets = ["updated_at = ?"]
             params: list[Any] = [_ts(now)]
             if activate:
@@ -506,8 +587,10 @@ class HistoryStore:
         return message
 
     def update_message_text(self, message_id: str, text: str, reasoning: str | None = None) -> None:
-        """Save the answer so far (called throttled while it streams)."""
+        """Save plain content (text, and reasoning unless None): what `update_message_parts`
+        does for an answer that is only that. Any part rows the message had are dropped."""
         with self._write() as db:
+            db.execute("DELETE FROM message_parts WHERE message_id = ?", (message_id,))
             if reasoning is None:
                 cursor = db.execute(
                     "UPDATE messages SET text = ?, updated_at = ? WHERE id = ?",
@@ -520,6 +603,23 @@ class HistoryStore:
                 )
             self._found(cursor, message_id)
 
+    def update_message_parts(self, message_id: str, parts: Sequence[Part]) -> None:
+        """Save the answer so far as parts (called throttled while it streams).
+
+        Plain content goes through `update_message_text`: one UPDATE of two columns, as before
+        parts existed; anything else also rewrites the message's few part rows.
+        """
+        if is_plain(parts):
+            self.update_message_text(message_id, text_of(parts), reasoning_of(parts))
+            return
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE messages SET text = ?, reasoning = ?, updated_at = ? WHERE id = ?",
+                (text_of(parts), reasoning_of(parts), _ts(utc_now()), message_id),
+            )
+            self._found(cursor, message_id)
+            self._write_parts(db, message_id, parts)
+
     def finish_message(
         self,
         message_id: str,
@@ -529,18 +629,23 @@ class HistoryStore:
         reasoning: str | None = None,
         connection_slug: str | None = None,
         model: str | None = None,
+        parts: Sequence[Part] | None = None,
         **figures: Any,
     ) -> StoredMessage:
-        """Record how an answer ended, with its final text and figures; return the stored row.
+        """Record how an answer ended, with its final content and figures; return the stored row.
 
-        `figures` are any of input_tokens, output_tokens, cached_tokens, reasoning_tokens,
-        cost_usd, ttft_s, tokens_per_s, error_kind, error_message (omitted ones stay NULL).
+        The content is `parts` when given, else `text` / `reasoning` (plain content) where
+        given, else what the last partial save left. `figures` are any of input_tokens,
+        output_tokens, cached_tokens, reasoning_tokens, cost_usd, ttft_s, tokens_per_s,
+        error_kind, error_message (omitted ones stay NULL).
         """
         unknown = set(figures) - set(_FINISH_FIELDS)
         if unknown:
             raise TypeError(f"finish_message: unknown fields {sorted(unknown)}")
         values: dict[str, Any] = {name: figures.get(name) for name in _FINISH_FIELDS}
         values["finish_reason"] = finish_reason
+        if parts is not None:
+            text, reasoning = text_of(parts), reasoning_of(parts)
         if text is not None:
             values["text"] = text
         if reasoning is not None:
@@ -557,6 +662,10 @@ class HistoryStore:
                 f"UPDATE messages SET {assignments} WHERE id = ?", (*values.values(), message_id)
             )
             self._found(cursor, message_id)
+            if parts is not None:
+                self._write_parts(db, message_id, parts)
+            elif text is not None or reasoning is not None:
+                db.execute("DELETE FROM message_parts WHERE message_id = ?", (message_id,))
             db.execute(
                 "UPDATE conversations SET updated_at = ? WHERE id = "
                 "(SELECT conversation_id FROM messages WHERE id = ?)",
@@ -575,6 +684,7 @@ class HistoryStore:
             conversation = self.get_conversation(message.conversation_id)
             with self._write() as db:
                 db.execute("DELETE FROM messages WHERE id = ?", (message_id,))
+                self._drop_unused_attachments(db)
             remaining = self.all_messages(message.conversation_id)
             leaf = conversation.active_leaf_id
             if leaf is None or not any(m.id == leaf for m in remaining):

@@ -11,7 +11,12 @@ Adding version 2 later means appending one function and never editing an old one
 
     MIGRATIONS = (_v1_initial, _v2_pinned)
 
-(and the new column in `history.py`'s row mapping). Tests run a v2 like that against a v1 file.
+(and the new column in `history.py`'s row mapping). Tests run a next version like that against
+the current one, and v2 against a database written by the v1 code (tests/chat/fixtures).
+
+Foreign keys are off while the steps run (SQLite cannot switch them inside a transaction, and a
+table rebuild needs them off: dropping the old table would otherwise cascade); each step is
+checked with `PRAGMA foreign_key_check` before its commit instead.
 """
 
 from __future__ import annotations
@@ -69,7 +74,87 @@ def _v1_initial(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX messages_parent ON messages (parent_id)")
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1_initial,)
+_V1_MESSAGE_COLUMNS = (
+    "id, conversation_id, parent_id, role, text, reasoning, connection_slug, model, "
+    "input_tokens, output_tokens, cached_tokens, reasoning_tokens, cost_usd, ttft_s, "
+    "tokens_per_s, finish_reason, error_kind, error_message, created_at, updated_at"
+)
+
+
+def _v2_content_parts(db: sqlite3.Connection) -> None:
+    """Content as parts: tool results get a role, and what is more than text and reasoning
+    (signed thinking, attachments, tool calls and results) gets rows of its own.
+
+    The role's CHECK can only change by rebuilding `messages`: a copy with the wider CHECK,
+    every row copied with its rowid (the tie-break of the message order), the old table dropped
+    and the copy renamed. Text and reasoning stay in their columns, so every existing message is
+    a plain one and needs no part rows (chat/stored_parts.py).
+    """
+    db.execute(
+        """
+        CREATE TABLE messages_v2 (
+            id TEXT PRIMARY KEY,
+            conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+            parent_id TEXT REFERENCES messages_v2 (id) ON DELETE CASCADE,
+            role TEXT NOT NULL CHECK (role IN ('user', 'assistant', 'tool')),
+            text TEXT NOT NULL DEFAULT '',
+            reasoning TEXT NOT NULL DEFAULT '',
+            connection_slug TEXT,
+            model TEXT,
+            input_tokens INTEGER,
+            output_tokens INTEGER,
+            cached_tokens INTEGER,
+            reasoning_tokens INTEGER,
+            cost_usd REAL,
+            ttft_s REAL,
+            tokens_per_s REAL,
+            finish_reason TEXT,
+            error_kind TEXT,
+            error_message TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute(
+        f"INSERT INTO messages_v2 (rowid, {_V1_MESSAGE_COLUMNS}) "
+        f"SELECT rowid, {_V1_MESSAGE_COLUMNS} FROM messages"
+    )
+    db.execute("DROP TABLE messages")  # its indexes go with it
+    db.execute("ALTER TABLE messages_v2 RENAME TO messages")  # and its self-reference follows
+    db.execute("CREATE INDEX messages_conversation ON messages (conversation_id, created_at)")
+    db.execute("CREATE INDEX messages_parent ON messages (parent_id)")
+    db.execute(
+        """
+        CREATE TABLE attachments (
+            id TEXT PRIMARY KEY,  -- SHA-256 of data, hex: each distinct file is stored once
+            size INTEGER NOT NULL,
+            data BLOB NOT NULL
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE message_parts (
+            message_id TEXT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL,
+            kind TEXT NOT NULL
+                CHECK (kind IN ('text', 'reasoning', 'attachment', 'tool_call', 'tool_result')),
+            text_len INTEGER NOT NULL DEFAULT 0,
+            body TEXT,
+            meta TEXT,
+            attachment_id TEXT REFERENCES attachments (id),
+            PRIMARY KEY (message_id, seq)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute(
+        "CREATE INDEX message_parts_attachment ON message_parts (attachment_id) "
+        "WHERE attachment_id IS NOT NULL"
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1_initial, _v2_content_parts)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -80,16 +165,26 @@ def migrate(db: sqlite3.Connection, migrations: Sequence[Migration]) -> int:
     at once do not both run the same step.
     """
     target = len(migrations)
-    while True:
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            version = int(db.execute("PRAGMA user_version").fetchone()[0])
-            if version >= target:
-                db.execute("COMMIT")
-                return version
-            migrations[version](db)
-            db.execute(f"PRAGMA user_version = {version + 1}")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+    foreign_keys = int(db.execute("PRAGMA foreign_keys").fetchone()[0])
+    db.execute("PRAGMA foreign_keys = OFF")
+    try:
+        while True:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                version = int(db.execute("PRAGMA user_version").fetchone()[0])
+                if version >= target:
+                    db.execute("COMMIT")
+                    return version
+                migrations[version](db)
+                broken = db.execute("PRAGMA foreign_key_check").fetchone()
+                if broken is not None:
+                    raise sqlite3.IntegrityError(
+                        f"step {version + 1} left a row of {broken[0]} pointing nowhere"
+                    )
+                db.execute(f"PRAGMA user_version = {version + 1}")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+    finally:
+        db.execute(f"PRAGMA foreign_keys = {foreign_keys}")

@@ -10,17 +10,30 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-Role = Literal["user", "assistant"]
+from craft_tui.providers.content import Parts, Role, settled
+
 ReasoningEffort = Literal["low", "medium", "high"]
 
 
 @dataclass(frozen=True, slots=True)
 class ChatMessage:
-    """One turn of a conversation. `reasoning` is the model's visible thinking, if any."""
+    """One turn of a conversation, as parts (see providers/content.py).
+
+    `ChatMessage("user", "hi")` is a one-text-part turn; `ChatMessage("assistant",
+    parts=(...))` any other. `text` and `reasoning` are always the concatenations of the parts.
+    A "tool" turn holds the results of the previous assistant turn's tool calls.
+    """
 
     role: Role
-    text: str
+    text: str = ""
     reasoning: str = ""
+    parts: Parts = ()
+
+    def __post_init__(self) -> None:
+        parts, text, reasoning = settled(self.parts, self.text, self.reasoning)
+        object.__setattr__(self, "parts", parts)
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "reasoning", reasoning)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +60,22 @@ class TextDelta:
 @dataclass(frozen=True, slots=True)
 class ReasoningDelta:
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningSignature:
+    """The thinking block that just streamed is signed (Anthropic `signature_delta`): it closes
+    the block, which from then on goes back to the server with every later request, unchanged."""
+
+    signature: str
+
+
+@dataclass(frozen=True, slots=True)
+class RedactedReasoning:
+    """A thinking block the server encrypted (Anthropic `redacted_thinking`): nothing to show,
+    `data` to send back unchanged."""
+
+    data: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +120,7 @@ class Finish:
     raw_reason: str | None = None  # the server's own word, e.g. "end_turn", "max_tokens"
 
 
-StreamEvent = TextDelta | ReasoningDelta | Usage | Finish
+StreamEvent = TextDelta | ReasoningDelta | ReasoningSignature | RedactedReasoning | Usage | Finish
 
 
 @dataclass(frozen=True, slots=True)

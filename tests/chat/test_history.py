@@ -238,7 +238,7 @@ def test_an_older_database_is_migrated_and_keeps_its_data(tmp_path: Path) -> Non
     v1.close()
 
     v2 = HistoryStore.open(path, migrations=(*MIGRATIONS, _v2_pinned))
-    assert v2._db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert v2._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
     assert v2._db.execute("SELECT pinned FROM conversations").fetchone()[0] == 0
     assert v2.load_conversation(conv.id)[1][0].text == "written by v1"
 
@@ -254,7 +254,7 @@ def test_a_failed_migration_leaves_the_previous_version(tmp_path: Path) -> None:
     with pytest.raises(HistoryError, match=r"history\.db"):
         HistoryStore.open(path, migrations=(*MIGRATIONS, broken))
     again = HistoryStore.open(path)
-    assert again._db.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert again._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     columns = [row[1] for row in again._db.execute("PRAGMA table_info(conversations)")]
     assert "half" not in columns
 
