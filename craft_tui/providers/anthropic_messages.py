@@ -2,9 +2,10 @@
 events. Speaks to Anthropic itself and to Anthropic-compatible gateways (OpenRouter, Vercel AI
 Gateway, LiteLLM, Ollama 0.14+, llama.cpp's server, company proxies).
 
-Translation rules: the system prompt goes in the top-level `system` field; consecutive messages of
-the same role are merged (the API rejects them); empty messages (an answer stopped before any text)
-are dropped; earlier reasoning is not sent back, because we hold no thinking signatures.
+Translation: the system prompt goes in the top-level `system` field; the turns are translated by
+anthropic_content.py (same-role turns joined, tool results as user turns, signed thinking blocks
+sent back unchanged). Thinking signatures and redacted thinking blocks are passed on as events so
+the chat core can keep them with the answer.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 from typing import Any
 
 from craft_tui.config.urls import models_url
+from craft_tui.providers.anthropic_content import wire_messages
 from craft_tui.providers.error_mapping import (
     ErrorContext,
     error_from_stream_payload,
@@ -23,12 +25,13 @@ from craft_tui.providers.http import HttpDriver
 from craft_tui.providers.openai_chat import model_info_from_item, parse_model_list
 from craft_tui.providers.sse import Event
 from craft_tui.providers.types import (
-    ChatMessage,
     ChatRequest,
     Finish,
     FinishReason,
     ModelInfo,
     ReasoningDelta,
+    ReasoningSignature,
+    RedactedReasoning,
     StreamEvent,
     TextDelta,
     Usage,
@@ -51,17 +54,18 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def merge_messages(messages: tuple[ChatMessage, ...]) -> list[dict[str, Any]]:
-    """Wire messages: empty turns dropped, consecutive same-role turns joined by a blank line."""
-    merged: list[dict[str, Any]] = []
-    for message in messages:
-        if not message.text.strip():
-            continue
-        if merged and merged[-1]["role"] == message.role:
-            merged[-1]["content"] += "\n\n" + message.text
-        else:
-            merged.append({"role": message.role, "content": message.text})
-    return merged
+def _thinking_events(block: dict[str, Any]) -> list[StreamEvent]:
+    """A thinking or redacted_thinking block as it starts (streamed) or stands (whole answer)."""
+    if block.get("type") == "redacted_thinking":
+        data = block.get("data")
+        return [RedactedReasoning(data)] if isinstance(data, str) and data else []
+    events: list[StreamEvent] = []
+    if block.get("thinking"):
+        events.append(ReasoningDelta(str(block["thinking"])))
+    signature = block.get("signature")
+    if isinstance(signature, str) and signature:
+        events.append(ReasoningSignature(signature))
+    return events
 
 
 class _StreamParser:
@@ -98,8 +102,8 @@ class _StreamParser:
             if isinstance(block, dict):
                 if block.get("type") == "text" and block.get("text"):
                     return [TextDelta(str(block["text"]))]
-                if block.get("type") == "thinking" and block.get("thinking"):
-                    return [ReasoningDelta(str(block["thinking"]))]
+                if block.get("type") in {"thinking", "redacted_thinking"}:
+                    return _thinking_events(block)
         elif kind == "content_block_delta":
             delta = data.get("delta")
             if isinstance(delta, dict):
@@ -107,6 +111,9 @@ class _StreamParser:
                     return [TextDelta(str(delta["text"]))]
                 if delta.get("type") == "thinking_delta" and delta.get("thinking"):
                     return [ReasoningDelta(str(delta["thinking"]))]
+                signature = delta.get("signature")
+                if delta.get("type") == "signature_delta" and isinstance(signature, str):
+                    return [ReasoningSignature(signature)] if signature else []
         elif kind == "message_delta":
             delta = data.get("delta")
             if isinstance(delta, dict) and isinstance(delta.get("stop_reason"), str):
@@ -122,7 +129,7 @@ class _StreamParser:
                 ]
         elif kind == "message_stop":
             self.done = True
-        return []  # ping, content_block_stop, signature deltas, unknown future events
+        return []  # ping, content_block_stop, unknown future events
 
     def finish(self) -> Finish:
         if not self.done and self.stop_reason is None:
@@ -160,7 +167,7 @@ class AnthropicMessages(HttpDriver):
         body: dict[str, Any] = {
             "model": request.model,
             "max_tokens": max_tokens,
-            "messages": merge_messages(request.messages),
+            "messages": wire_messages(request.messages),
             "stream": True,
         }
         system = request.system if request.system is not None else self.connection.system_prompt
@@ -182,12 +189,8 @@ class AnthropicMessages(HttpDriver):
         """A complete Messages document: its content blocks, usage and stop reason."""
         events: list[StreamEvent] = []
         for block in payload.get("content") or []:
-            if (
-                isinstance(block, dict)
-                and block.get("type") == "thinking"
-                and block.get("thinking")
-            ):
-                events.append(ReasoningDelta(str(block["thinking"])))
+            if isinstance(block, dict) and block.get("type") in {"thinking", "redacted_thinking"}:
+                events.extend(_thinking_events(block))
             elif isinstance(block, dict) and block.get("type") == "text" and block.get("text"):
                 events.append(TextDelta(str(block["text"])))
         usage = payload.get("usage")

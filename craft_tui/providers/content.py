@@ -31,6 +31,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from craft_tui.providers.errors import ErrorKind, ProviderError
+
 Role = Literal["user", "assistant", "tool"]
 
 # What each protocol takes as an image block; anything else is sent as a file or refused.
@@ -250,11 +252,13 @@ def file_as_text(part: AttachmentPart) -> str:
     return f"<file name={name}>\n{content}\n</file>"
 
 
-def unsendable(part: AttachmentPart, protocol: str) -> ValueError:
+def unsendable(part: AttachmentPart, protocol: str) -> ProviderError:
     """The error for a file a protocol has no block for (a zip, a Word file, …)."""
-    return ValueError(
+    return ProviderError(
+        ErrorKind.INVALID_REQUEST,
         f"{part.name or 'This attachment'} ({part.media_type}) cannot be sent over the "
-        f"{protocol} protocol: it takes images, PDF files and text files."
+        f"{protocol} protocol: it takes images, PDF files and text files.",
+        "Remove the attachment, or attach it as an image, a PDF or a text file.",
     )
 
 

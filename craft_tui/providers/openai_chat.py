@@ -25,6 +25,7 @@ from craft_tui.providers.error_mapping import (
 )
 from craft_tui.providers.errors import ErrorKind, ProviderError
 from craft_tui.providers.http import HttpDriver
+from craft_tui.providers.openai_content import wire_messages
 from craft_tui.providers.sse import Event
 from craft_tui.providers.types import (
     ChatRequest,
@@ -240,8 +241,7 @@ class OpenAIChat(HttpDriver):
         system = request.system if request.system is not None else self.connection.system_prompt
         if system:
             messages.append({"role": "system", "content": system})
-        # Earlier reasoning is not sent back: servers neither need nor accept it as content.
-        messages.extend({"role": m.role, "content": m.text} for m in request.messages)
+        messages.extend(wire_messages(request.messages))  # parts → wire: openai_content.py
         body: dict[str, Any] = {
             "model": request.model,
             "messages": messages,

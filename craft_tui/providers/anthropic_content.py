@@ -1,0 +1,132 @@
+"""Neutral messages as Anthropic Messages `messages` entries.
+
+- Roles alternate: the API has only "user" and "assistant" and refuses two turns of one role in
+  a row, so a tool turn goes as a user turn of `tool_result` blocks, and consecutive turns of
+  one role are joined into one (their blocks in order; a text meeting a text at the seam is
+  joined by a blank line, as the chat core joins two prompts). Tool results open their turn,
+  as the API requires, because they follow the answer that asked for them.
+- A turn that is one text block is sent as a plain string; empty and whitespace-only text
+  blocks are left out (the API refuses them), and so is a turn left with nothing.
+- A thinking block with a signature goes back exactly as received (`thinking` + `signature`),
+  a redacted one as `redacted_thinking` with its `data`: with extended thinking on, the API
+  refuses a tool-use turn without them. Unsigned reasoning (another protocol's, or a stream
+  cut before the signature) is never sent: the API cannot verify it.
+- Attachments: an image as an `image` block (base64 + media type), a PDF as a `document` block
+  (base64, titled with its name), a text file as a text block holding its name and content; any
+  other file is refused with a clear error before anything is sent.
+- Tool calls as `tool_use` blocks whose `input` is the arguments parsed as a JSON object (the
+  API needs one; arguments that are not a JSON object go as `{}`, the model wrote them and
+  the result will say the call could not run); results as `tool_result` with `is_error` set for
+  a failed call.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from craft_tui.providers.content import (
+    TURN_JOIN,
+    AttachmentPart,
+    Part,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+    base64_of,
+    file_as_text,
+    unsendable,
+)
+from craft_tui.providers.types import ChatMessage
+
+PROTOCOL = "Anthropic Messages"
+
+
+def _text(text: str) -> dict[str, Any] | None:
+    return {"type": "text", "text": text} if text.strip() else None
+
+
+def _attachment(part: AttachmentPart) -> dict[str, Any] | None:
+    kind = part.kind
+    if kind == "image":
+        source = {"type": "base64", "media_type": part.media_type, "data": base64_of(part)}
+        return {"type": "image", "source": source}
+    if kind == "pdf":
+        source = {"type": "base64", "media_type": part.media_type, "data": base64_of(part)}
+        block: dict[str, Any] = {"type": "document", "source": source}
+        if part.name:
+            block["title"] = part.name
+        return block
+    if kind == "text":
+        return _text(file_as_text(part))
+    raise unsendable(part, PROTOCOL)
+
+
+def _input(arguments: str) -> dict[str, Any]:
+    try:
+        value = json.loads(arguments) if arguments.strip() else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _block(part: Part, role: str) -> dict[str, Any] | None:
+    if isinstance(part, TextPart):
+        return _text(part.text)
+    if isinstance(part, ReasoningPart):
+        if role != "assistant":
+            return None
+        if part.encrypted is not None:
+            return {"type": "redacted_thinking", "data": part.encrypted}
+        if part.signature is not None:
+            return {"type": "thinking", "thinking": part.text, "signature": part.signature}
+        return None
+    if isinstance(part, AttachmentPart):
+        return _attachment(part) if role == "user" else None
+    if isinstance(part, ToolCallPart):
+        if role != "assistant":
+            return None
+        return {
+            "type": "tool_use",
+            "id": part.id,
+            "name": part.name,
+            "input": _input(part.arguments),
+        }
+    if isinstance(part, ToolResultPart) and role == "tool":
+        result: dict[str, Any] = {"type": "tool_result", "tool_use_id": part.call_id}
+        if part.text:
+            result["content"] = part.text
+        if part.is_error:
+            result["is_error"] = True
+        return result
+    return None
+
+
+def _joined(first: list[dict[str, Any]], second: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if first and second and first[-1]["type"] == "text" and second[0]["type"] == "text":
+        seam = {"type": "text", "text": first[-1]["text"] + TURN_JOIN + second[0]["text"]}
+        return [*first[:-1], seam, *second[1:]]
+    return [*first, *second]
+
+
+def wire_messages(messages: tuple[ChatMessage, ...]) -> list[dict[str, Any]]:
+    """The `messages` array for these turns, alternating (the system prompt goes on top)."""
+    turns: list[tuple[str, list[dict[str, Any]]]] = []
+    for message in messages:
+        blocks = [b for b in (_block(p, message.role) for p in message.parts) if b is not None]
+        if not blocks:
+            continue
+        role = "assistant" if message.role == "assistant" else "user"
+        if turns and turns[-1][0] == role:
+            turns[-1] = (role, _joined(turns[-1][1], blocks))
+        else:
+            turns.append((role, blocks))
+    return [
+        {
+            "role": role,
+            "content": blocks[0]["text"]
+            if len(blocks) == 1 and blocks[0]["type"] == "text"
+            else blocks,
+        }
+        for role, blocks in turns
+    ]
