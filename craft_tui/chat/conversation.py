@@ -133,6 +133,24 @@ def siblings(messages: Sequence[StoredMessage], message_id: str) -> list[StoredM
     return children_of(messages, message.parent_id)
 
 
+def versions(messages: Iterable[StoredMessage]) -> dict[str, tuple[int, int]]:
+    """'Version 2 of 3' for every message that has siblings (edits, regenerations), by id.
+
+    The one rule for what a message's versions are (its siblings, oldest first): the session's
+    `siblings` and the chat screen's labels both come from here. A message without siblings is
+    left out (it is version 1 of 1).
+    """
+    children: dict[str | None, list[str]] = {}
+    for message in messages:
+        children.setdefault(message.parent_id, []).append(message.id)
+    return {
+        message_id: (which + 1, len(ids))
+        for ids in children.values()
+        if len(ids) > 1
+        for which, message_id in enumerate(ids)
+    }
+
+
 def latest_leaf(messages: Sequence[StoredMessage], start_id: str | None) -> str | None:
     """Follow the newest child from `start_id` down to a leaf (None start: from the newest root).
 

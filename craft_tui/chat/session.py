@@ -32,13 +32,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from craft_tui.chat.conversation import Conversation, StoredMessage, latest_leaf, path_to
+from craft_tui.chat.conversation import (
+    Conversation,
+    StoredMessage,
+    latest_leaf,
+    path_to,
+    siblings,
+    versions,
+)
 from craft_tui.chat.history import HistoryError, HistoryStore
 from craft_tui.chat.request_builder import build_request
 from craft_tui.config.schema import Config, Connection, Settings
@@ -54,7 +62,8 @@ from craft_tui.providers.types import (
 
 log = logging.getLogger(__name__)
 
-DriverOpener = Callable[[Connection], Driver]
+# An opener may be async: the workspace's driver pool reads the connection's key in a thread.
+DriverOpener = Callable[[Connection], Driver | Awaitable[Driver]]
 CostFn = Callable[[Connection, str, Usage], "float | None"]
 Clock = Callable[[], float]
 
@@ -287,7 +296,6 @@ class ChatSession:
         self._save_interval = save_interval
         self._save_chars = save_chars
         self._idle_save = idle_save
-        self._switched: dict[str, Connection] = {}
         self._path: list[StoredMessage] = path_to(
             store.all_messages(conversation.id), conversation.active_leaf_id
         )
@@ -305,11 +313,11 @@ class ChatSession:
 
     def siblings(self, message_id: str) -> list[StoredMessage]:
         """Every version at this message's place in the tree (itself included), oldest first."""
-        everything = self.store.all_messages(self.conversation.id)
-        target = next((m for m in everything if m.id == message_id), None)
-        if target is None:
-            return []
-        return [m for m in everything if m.parent_id == target.parent_id]
+        return siblings(self.store.all_messages(self.conversation.id), message_id)
+
+    def versions(self) -> dict[str, tuple[int, int]]:
+        """'Version 2 of 3' for each message of this conversation that has other versions."""
+        return versions(self.store.all_messages(self.conversation.id))
 
     def select_branch(self, message_id: str) -> None:
         """Show the branch through `message_id` (down to its newest leaf)."""
@@ -321,7 +329,6 @@ class ChatSession:
 
     def switch(self, connection: Connection, model: str) -> None:
         """The next request goes to `connection` and `model` (the past is untouched)."""
-        self._switched[connection.slug] = connection
         self.store.set_conversation_model(self.conversation.id, connection.slug, model)
         self.conversation.connection_slug = connection.slug
         self.conversation.model = model
@@ -356,16 +363,14 @@ class ChatSession:
         """The connection and model the next request goes to.
 
         The conversation's own choice, else (its connection was deleted, or none was ever set)
-        the default connection with its default model.
+        the default connection with its default model. Always looked up in the config as it is
+        now (never a copy kept from `switch`): an edited connection is used as edited, and what
+        the status line shows (it asks this too) is where the request goes.
         """
         config = self._current_config()
         slug = self.conversation.connection_slug
-        connection: Connection | None = None
-        if slug is not None:
-            if config is not None:
-                connection = next((c for c in config.connections if c.slug == slug), None)
-            if connection is None:
-                connection = self._switched.get(slug)
+        if slug is not None and config is not None:
+            connection = next((c for c in config.connections if c.slug == slug), None)
             if connection is not None:
                 return connection, self.conversation.model or connection.effective_default_model
         fallback = config.default_connection if config is not None else None
@@ -460,7 +465,8 @@ class ChatSession:
                 build_request(self._path[:-1], self.conversation, connection, model),
                 max_answer_bytes=self._max_answer_bytes(),
             )
-            driver = self._driver_opener(connection)
+            opened = self._driver_opener(connection)
+            driver = await opened if inspect.isawaitable(opened) else opened
             answer.started = self._clock()
             saver = _PartialSaver(
                 self.store,

@@ -40,20 +40,14 @@ _RESET = "\x1b[0m"
 
 
 def pick_connection(config: Config, name: str | None) -> Connection:
-    """The named connection, else the default one; a clear error when there is none."""
-    if name:
-        connection = config.find(name)
-        if connection is None:
-            known = ", ".join(c.slug for c in config.connections) or "none yet"
-            raise UserError(f"No connection named {name!r} (known: {known}).")
-        return connection
-    connection = config.default_connection
-    if connection is None:
-        raise UserError(
-            "No connection yet: add one with `craft-tui connection add NAME --preset ...` "
-            "(see `craft-tui connection add --help`)."
-        )
-    return connection
+    """The named connection, else the default one (the rule the app and `models` use too)."""
+    from craft_tui.workspace.targets import ConnectionProblem
+    from craft_tui.workspace.targets import pick_connection as pick
+
+    try:
+        return pick(config, name)
+    except ConnectionProblem as problem:
+        raise UserError(str(problem)) from None
 
 
 def read_prompt(argument: str | None, stdin: TextIO) -> str:

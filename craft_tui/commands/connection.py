@@ -6,7 +6,6 @@ import argparse
 import getpass
 import json
 import sys
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,12 +23,16 @@ from craft_tui.config.schema import (
     slugify,
 )
 from craft_tui.config.secrets import SecretStore, drop_orphaned_keys, mask_secret
-from craft_tui.config.store import KeyNotStoredError, load_config, save_connection, update_config
+from craft_tui.config.state import last_used
 from craft_tui.config.urls import InvalidURLError, Protocol, chat_url, normalize_base_url
 from craft_tui.untrusted import shown_inline
+from craft_tui.workspace.connections import ConnectionService, exists_already
+from craft_tui.workspace.targets import ConnectionProblem, find_connection
 
 
 def run(args: argparse.Namespace) -> int:
+    """Every change goes through `ConnectionService`, as the connections screen's do: the same
+    rules, and the same sentence when one is refused."""
     handlers = {
         "add": add,
         "list": list_connections,
@@ -40,7 +43,10 @@ def run(args: argparse.Namespace) -> int:
     }
     # Keys left by a remove that was killed half-way (or by an older craft-tui) go first.
     drop_orphaned_keys()
-    return handlers[args.action](args)
+    try:
+        return handlers[args.action](args, ConnectionService())
+    except ConnectionProblem as problem:
+        raise UserError(str(problem)) from None
 
 
 def _read_key_from_stdin(prompt: str) -> str:
@@ -78,17 +84,14 @@ def _resolve_endpoint(args: argparse.Namespace) -> tuple[Preset | None, Protocol
     return preset, protocol, base
 
 
-def add(args: argparse.Namespace) -> int:
+def add(args: argparse.Namespace, service: ConnectionService) -> int:
     """Create a connection; the key goes to the secret store, never to config.toml."""
     preset, protocol, base = _resolve_endpoint(args)
     slug = slugify(args.name)
     if not slug:
         raise UserError(f"{args.name!r} has no letters or digits to make a slug from.")
-    existing = load_config()
-    if existing.find(slug) is not None:
-        raise UserError(
-            f"A connection {slug!r} exists already; remove it first or choose another name."
-        )
+    if service.load().find(slug) is not None:  # before asking for a key
+        raise exists_already(slug)
 
     key: str | None = None
     key_env: str | None = args.api_key_env
@@ -132,40 +135,32 @@ def add(args: argparse.Namespace) -> int:
     if connection.ca_bundle is not None and not connection.ca_bundle.is_file():
         raise UserError(f"--ca-bundle {connection.ca_bundle}: no such file.")
 
-    store = SecretStore.open()
-
-    def change(config: Config) -> None:
-        config.connections.append(connection)
-        if args.default or len(config.connections) == 1:
-            config.settings.default_connection = slug
-
-    try:  # config.toml first, then the key: a kill in between cannot leave a key behind
-        config = save_connection(change, slug, key=key, new=True, store=store)
-    except KeyNotStoredError as error:
-        raise UserError(f"{error}. Nothing was added.") from None
+    config = service.add(connection, key=key, default=args.default)
     print(f"Added connection {slug!r} ({protocol}) → {chat_url(protocol, base)}")
     if key is not None:
-        print(f"Key {mask_secret(key)} stored in the {store.description}.")
+        print(f"Key {mask_secret(key)} stored in the {service.secrets.description}.")
     elif key_env:
         print(f"Key read from ${key_env} at request time.")
     else:
         print("No authentication.")
-    if config.settings.default_connection == slug:
+    default = config.default_connection
+    if default is not None and default.slug == slug:
         print("This is the default connection.")
     return 0
 
 
-def _describe(connection: Connection, config: Config, store: SecretStore) -> dict[str, Any]:
+def _describe(
+    connection: Connection, config: Config, masked: dict[str, str | None]
+) -> dict[str, Any]:
     auth = connection.auth
     key_display = ""
     if not isinstance(auth, NoAuth):
         if auth.api_key_env:
             key_display = f"${auth.api_key_env}"
         else:
-            try:
-                key_display = mask_secret(store.get(connection.slug)) or "(no key stored)"
-            except Exception as error:  # a damaged credentials file must not stop the listing
-                key_display = f"(unreadable: {error})"
+            stored = masked.get(connection.slug)
+            key_display = "(unreadable)" if stored is None else stored or "(no key stored)"
+    default = config.default_connection
     return {
         "slug": connection.slug,
         "name": connection.name,
@@ -176,8 +171,8 @@ def _describe(connection: Connection, config: Config, store: SecretStore) -> dic
         "key": key_display,
         "models": connection.model_ids,
         "default_model": connection.effective_default_model,
-        "default": config.settings.default_connection == connection.slug,
-        "last_used": _iso(connection.last_used_at),
+        "default": default is not None and default.slug == connection.slug,
+        "last_used": _iso(last_used(connection.slug)),  # runtime state (config/state.py)
     }
 
 
@@ -185,10 +180,10 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def list_connections(args: argparse.Namespace) -> int:
-    config = load_config()
-    store = SecretStore.open()
-    rows = [_describe(connection, config, store) for connection in config.connections]
+def list_connections(args: argparse.Namespace, service: ConnectionService) -> int:
+    config = service.load()
+    masked = service.masked_keys(config.connections)
+    rows = [_describe(connection, config, masked) for connection in config.connections]
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
@@ -203,77 +198,47 @@ def list_connections(args: argparse.Namespace) -> int:
         auth = row["auth"] + (f" {row['key']}" if row["key"] else "")
         print(f"{marker} {row['slug']:<20} {row['protocol']:<9} {shown_inline(row['base_url'])}")
         print(f"    {shown_inline(row['name'])} · {auth} · {models}")
-    print(f"\nKeys: {store.description}")
+    print(f"\nKeys: {service.secrets.description}")
     return 0
 
 
-def _find(config: Config, name: str) -> Connection:
-    connection = config.find(name)
-    if connection is None:
-        known = ", ".join(c.slug for c in config.connections) or "none yet"
-        raise UserError(f"No connection named {name!r}. Known: {known}.")
-    return connection
-
-
-def remove(args: argparse.Namespace) -> int:
-    slug = _find(load_config(), args.name).slug
-
-    def change(config: Config) -> None:
-        config.connections = [c for c in config.connections if c.slug != slug]
-        if config.settings.default_connection == slug:
-            config.settings.default_connection = (
-                config.connections[0].slug if config.connections else None
-            )
-
-    save_connection(change, slug, forget_key=True)  # config.toml first, then the key
-    from craft_tui.providers.model_cache import delete_cached
-
-    delete_cached(slug)
-    print(f"Removed connection {slug!r}, its stored key and its cached model list.")
+def remove(args: argparse.Namespace, service: ConnectionService) -> int:
+    removed = service.remove(args.name)
+    if removed.key_error is not None:
+        print(
+            f"Removed connection {removed.slug!r} and its cached model list; its stored key could "
+            f"not be deleted ({removed.key_error}): the next craft-tui command tries again."
+        )
+    else:
+        print(f"Removed connection {removed.slug!r}, its stored key and its cached model list.")
     return 0
 
 
-def set_key(args: argparse.Namespace) -> int:
-    connection = _find(load_config(), args.name)
+def set_key(args: argparse.Namespace, service: ConnectionService) -> int:
+    connection = find_connection(service.load(), args.name)
     if not args.api_key_stdin and not sys.stdin.isatty():
         raise UserError("Pass --api-key-stdin to read the key from stdin.")
     key = _read_key_from_stdin(f"API key for {connection.name}: ")
-    store = SecretStore.open()
-    change: Callable[[Config], None] | None = None
-    if isinstance(connection.auth, NoAuth) or connection.auth.api_key_env:
-        kind: AuthKind = "bearer" if connection.auth.type == "bearer" else "api_key"
-
-        def use_stored_key(config: Config) -> None:
-            target = _find(config, connection.slug)
-            target.auth = make_auth(kind)
-
-        change = use_stored_key
-
-    try:
-        save_connection(change, connection.slug, key=key, store=store)
-    except KeyNotStoredError as error:
-        raise UserError(str(error)) from None
-    print(f"Key {mask_secret(key)} stored for {connection.slug!r} in the {store.description}.")
+    service.set_key(connection.slug, key)
+    print(
+        f"Key {mask_secret(key)} stored for {connection.slug!r} "
+        f"in the {service.secrets.description}."
+    )
     return 0
 
 
-def make_default(args: argparse.Namespace) -> int:
-    slug = _find(load_config(), args.name).slug
-
-    def change(config: Config) -> None:
-        config.settings.default_connection = slug
-
-    update_config(change)
-    print(f"{slug!r} is now the default connection.")
+def make_default(args: argparse.Namespace, service: ConnectionService) -> int:
+    config = service.make_default(args.name)
+    default = config.default_connection
+    print(f"{default.slug if default else args.name!r} is now the default connection.")
     return 0
 
 
-def test(args: argparse.Namespace) -> int:
+def test(args: argparse.Namespace, service: ConnectionService) -> int:
     """Real network check; implemented by the driver layer."""
     from craft_tui.providers.check import run_check_cli
 
-    connection = _find(load_config(), args.name)
-    return run_check_cli(connection)
+    return run_check_cli(find_connection(service.load(), args.name))
 
 
 def show_paths() -> int:

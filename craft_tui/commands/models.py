@@ -57,11 +57,10 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("No connections yet. Add one: craft-tui connection add --help")
     shown = config.connections
     if args.connection:
-        chosen = config.find(args.connection)
-        if chosen is None:
-            known = ", ".join(c.slug for c in config.connections)
-            raise UserError(f"No connection named {args.connection!r}. Known: {known}.")
-        shown = [chosen]  # the catalog keeps the whole (valid) config; only this one is listed
+        from craft_tui.commands.ask import pick_connection
+
+        # the catalog keeps the whole (valid) config; only this one is listed
+        shown = [pick_connection(config, args.connection)]
     slugs = {connection.slug for connection in shown}
     catalog = ModelCatalog(config)
     targets = [c for c in shown if args.refresh or not catalog.status(c.slug).cached]

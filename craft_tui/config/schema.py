@@ -263,7 +263,19 @@ class Config(_Strict):
 
     @property
     def default_connection(self) -> Connection | None:
-        """The default connection, else the only/first one."""
+        """The default connection, else the only/first one.
+
+        The one rule for "which connection when none is named": `ask`, `models`, the app's new
+        conversations, the chat core's fallback and the connections list's star all use it.
+        """
         if self.settings.default_connection:
             return self.find(self.settings.default_connection)
         return self.connections[0] if self.connections else None
+
+    def remove_connection(self, slug: str) -> None:
+        """Take a connection out; when it was the default, the first one left becomes it."""
+        self.connections = [c for c in self.connections if c.slug != slug]
+        if self.settings.default_connection == slug:
+            self.settings.default_connection = (
+                self.connections[0].slug if self.connections else None
+            )
