@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from craft_tui.providers.content import Parts, settled
+from craft_tui.providers.content import Parts, plain_parts, settled
 from craft_tui.providers.content import Role as Role  # "user", "assistant", "tool"
 
 TITLE_MAX = 60
@@ -77,7 +77,10 @@ class StoredMessage:
     parts: Parts = ()
 
     def __post_init__(self) -> None:
-        self.parts, self.text, self.reasoning = settled(self.parts, self.text, self.reasoning)
+        if not self.parts:  # plain content (every message read from its two columns): fast
+            self.parts = plain_parts(self.text, self.reasoning)
+        else:
+            self.parts, self.text, self.reasoning = settled(self.parts, self.text, self.reasoning)
 
     @property
     def streaming(self) -> bool:

@@ -6,6 +6,7 @@ The screen drives a session and renders the events it yields::
                           config=lambda: app.config)
     session.messages                      # the active path, root first
     async for event in session.send("hi"):              # or regenerate(id) / edit_and_resend(id, text)
+    session.send("what is this?", attachments=[AttachmentPart.from_bytes(png, "image/png")])
         match event:
             case UserSaved(message): ...     # the prompt is on disk (before any network I/O)
             case AnswerStarted(message): ... # the assistant row exists (empty text)
@@ -23,7 +24,9 @@ eighth of the answer once that is more — whichever comes first, plus once when
 what arrived; cancelling the task (Esc) saves the
 partial as "cancelled" and lets `CancelledError` propagate; a `ProviderError` keeps the partial
 and records the error's kind and message. Chunks are collected in a list (no quadratic string
-building, no SQLite write per chunk). One answer holds at most `settings.max_answer_mb`: the
+building, no SQLite write per chunk); the answer's content parts are built from them once per
+save, not per chunk. A thinking block's signature (Anthropic) is kept with the block it closes,
+so the block can go back to that server unchanged. One answer holds at most `settings.max_answer_mb`: the
 request carries the cap, the driver stops the stream there (providers/limits.py), and the answer
 fails as `answer_too_long` with what arrived kept.
 """
@@ -35,7 +38,7 @@ import contextlib
 import inspect
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -50,11 +53,21 @@ from craft_tui.chat.conversation import (
 from craft_tui.chat.history import HistoryError, HistoryStore
 from craft_tui.chat.request_builder import build_request
 from craft_tui.config.schema import Config, Connection, Settings
+from craft_tui.providers.content import (
+    AttachmentPart,
+    Part,
+    Parts,
+    ReasoningPart,
+    TextPart,
+    with_text,
+)
 from craft_tui.providers.errors import ErrorKind, ProviderError
 from craft_tui.providers.types import (
     Driver,
     Finish,
     ReasoningDelta,
+    ReasoningSignature,
+    RedactedReasoning,
     StreamEvent,
     TextDelta,
     Usage,
@@ -135,16 +148,54 @@ SessionEvent = (
 # ---------------------------------------------------------------------- the growing answer
 
 
+class _Segment:
+    """One run of text or reasoning, in arrival order: the chunks of one future content part.
+
+    A reasoning run is closed by its signature (or is a redacted block): reasoning after it
+    starts a new run, since each signature covers exactly its own block's text.
+    """
+
+    __slots__ = ("chunks", "encrypted", "is_text", "signature")
+
+    def __init__(
+        self, is_text: bool, signature: str | None = None, encrypted: str | None = None
+    ) -> None:
+        self.is_text = is_text
+        self.chunks: list[str] = []
+        self.signature = signature
+        self.encrypted = encrypted
+
+    @property
+    def closed(self) -> bool:
+        return self.signature is not None or self.encrypted is not None
+
+    def joined(self) -> str:
+        chunks = self.chunks
+        if len(chunks) > 1:
+            chunks[:] = ["".join(chunks)]  # later joins start from one string
+        return chunks[0] if chunks else ""
+
+    def part(self) -> Part:
+        if self.is_text:
+            return TextPart(self.joined())
+        return ReasoningPart(self.joined(), self.signature, self.encrypted)
+
+
 class _Answer:
-    """What has arrived so far, and when; decides when the partial is due for a save."""
+    """What has arrived so far, and when; decides when the partial is due for a save.
+
+    Chunks go into segments in arrival order; a chunk of the kind of the last segment (and
+    not a closed one) extends it, so a plain answer is one reasoning and one text segment and
+    each chunk costs one list append, as before content parts.
+    """
 
     def __init__(self, started: float, interval: float, chars: int) -> None:
         self.started = started
         self.first_token_at: float | None = None
         self.usage: Usage | None = None
         self.finish_reason: str | None = None
-        self._text: list[str] = []
-        self._reasoning: list[str] = []
+        self._segments: list[_Segment] = []
+        self._tail: _Segment | None = None  # the last segment, where the next chunk may go
         self._interval = interval
         self._chars = chars
         self._last_save = started
@@ -158,11 +209,34 @@ class _Answer:
         self._unsaved += len(text)
         self._size += len(text)
 
+    def _start(self, is_text: bool, **closing: str) -> _Segment:
+        segment = self._tail = _Segment(is_text, **closing)
+        self._segments.append(segment)
+        return segment
+
     def add_text(self, text: str, now: float) -> None:
-        self.add(self._text, text, now)
+        tail = self._tail
+        if tail is None or not tail.is_text:  # text runs are never closed
+            tail = self._start(True)
+        self.add(tail.chunks, text, now)
 
     def add_reasoning(self, text: str, now: float) -> None:
-        self.add(self._reasoning, text, now)
+        tail = self._tail
+        if tail is None or tail.is_text or tail.closed:
+            tail = self._start(False)
+        self.add(tail.chunks, text, now)
+
+    def sign(self, signature: str) -> None:
+        """Close the thinking block that just streamed (or an empty one) with its signature."""
+        tail = self._tail
+        if tail is None or tail.is_text or tail.closed:
+            tail = self._start(False)
+        tail.signature = signature
+        self._unsaved += 1
+
+    def add_redacted(self, data: str) -> None:
+        self._start(False, encrypted=data)
+        self._unsaved += 1
 
     @property
     def unsaved(self) -> bool:
@@ -181,19 +255,17 @@ class _Answer:
         self._last_save = now
         self._unsaved = 0
 
-    @staticmethod
-    def _joined(parts: list[str]) -> str:
-        if len(parts) > 1:
-            parts[:] = ["".join(parts)]  # later joins start from one string
-        return parts[0] if parts else ""
-
     @property
     def text(self) -> str:
-        return self._joined(self._text)
+        return "".join([s.joined() for s in self._segments if s.is_text])
 
     @property
     def reasoning(self) -> str:
-        return self._joined(self._reasoning)
+        return "".join([s.joined() for s in self._segments if not s.is_text])
+
+    def parts(self) -> Parts:
+        """The answer so far as content parts (built per save, never per chunk)."""
+        return tuple(segment.part() for segment in self._segments)
 
     def figures(self, now: float) -> dict[str, Any]:
         """ttft, tokens/s and token counts for the stored row."""
@@ -245,7 +317,7 @@ class _PartialSaver:
 
     def _save(self, now: float) -> None:
         self.stop()
-        self._store.update_message_text(self._row_id, self._answer.text, self._answer.reasoning)
+        self._store.update_message_parts(self._row_id, self._answer.parts())
         self._answer.saved(now)
 
     def _idle(self) -> None:
@@ -380,15 +452,19 @@ class ChatSession:
 
     # ------------------------------------------------------------------ sending
 
-    def send(self, text: str) -> AsyncIterator[SessionEvent]:
-        """Save `text` as the next prompt on the active path and stream the answer."""
-        if not text.strip():
+    def send(
+        self, text: str, attachments: Sequence[AttachmentPart] = ()
+    ) -> AsyncIterator[SessionEvent]:
+        """Save `text` (and any attachments, with their bytes) as the next prompt on the active
+        path and stream the answer."""
+        if not text.strip() and not attachments:
             raise ValueError("Nothing to send: the prompt is empty.")
-        return self._send(text)
+        parts: Parts = ((TextPart(text),) if text else ()) + tuple(attachments)
+        return self._send(parts)
 
-    async def _send(self, text: str) -> AsyncIterator[SessionEvent]:
+    async def _send(self, parts: Parts) -> AsyncIterator[SessionEvent]:
         parent = self._path[-1].id if self._path else None
-        yield self._save_prompt(parent, text)
+        yield self._save_prompt(parent, parts)
         async with contextlib.aclosing(self._answer()) as answer:
             async for event in answer:
                 yield event
@@ -398,13 +474,14 @@ class ChatSession:
     ) -> AsyncIterator[SessionEvent]:
         """Save `new_text` as a sibling of a user message (a new branch) and answer it.
 
-        The original prompt and everything after it stay in history, one branch away.
+        The original prompt and everything after it stay in history, one branch away; the new
+        prompt keeps the original's attachments.
         """
         original = self.store.get_message(user_message_id)
         if original.role != "user" or original.conversation_id != self.conversation.id:
             raise ValueError("Only a prompt of this conversation can be edited.")
         self._path = self._path_to(original.parent_id)
-        yield self._save_prompt(original.parent_id, new_text)
+        yield self._save_prompt(original.parent_id, with_text(original.parts, new_text))
         async with contextlib.aclosing(self._answer()) as answer:
             async for event in answer:
                 yield event
@@ -430,9 +507,9 @@ class ChatSession:
             return []
         return path_to(self.store.all_messages(self.conversation.id), leaf_id)
 
-    def _save_prompt(self, parent_id: str | None, text: str) -> UserSaved:
+    def _save_prompt(self, parent_id: str | None, parts: Parts) -> UserSaved:
         message = self.store.add_message(
-            self.conversation.id, parent_id=parent_id, role="user", text=text
+            self.conversation.id, parent_id=parent_id, role="user", parts=parts
         )
         self._path.append(message)
         self.conversation.active_leaf_id = message.id
@@ -462,7 +539,13 @@ class ChatSession:
             if connection is None or not model:
                 raise _no_target_error(connection)
             request = replace(
-                build_request(self._path[:-1], self.conversation, connection, model),
+                build_request(
+                    self._path[:-1],
+                    self.conversation,
+                    connection,
+                    model,
+                    attachments=self.store.attachment_data,
+                ),
                 max_answer_bytes=self._max_answer_bytes(),
             )
             opened = self._driver_opener(connection)
@@ -519,6 +602,10 @@ class ChatSession:
             case ReasoningDelta(text=text) if text:
                 answer.add_reasoning(text, self._clock())
                 return ReasoningChunk(text)
+            case ReasoningSignature(signature=signature) if signature:
+                answer.sign(signature)
+            case RedactedReasoning(data=data) if data:
+                answer.add_redacted(data)
             case Usage():
                 answer.usage = event if answer.usage is None else answer.usage.merged(event)
             case Finish(reason=reason):
@@ -539,8 +626,7 @@ class ChatSession:
         stored = self.store.finish_message(
             row.id,
             finish_reason=reason,
-            text=answer.text,
-            reasoning=answer.reasoning,
+            parts=answer.parts(),
             cost_usd=self._cost(connection, model, answer.usage),
             error_kind=error_kind,
             error_message=error_message,

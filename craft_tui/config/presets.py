@@ -10,8 +10,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Literal
 
-from craft_tui.config.protocols import ANTHROPIC, OPENAI, Protocol
-from craft_tui.config.urls import is_local_host
+from craft_tui.config.urls import Protocol, is_local_host
 
 AuthStyle = Literal["api_key", "bearer", "none"]
 
@@ -70,7 +69,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "anthropic",
         "Anthropic",
-        ANTHROPIC.name,
+        "anthropic",
         "https://api.anthropic.com",
         "api_key",
         "ANTHROPIC_API_KEY",
@@ -80,7 +79,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "openai",
         "OpenAI",
-        OPENAI.name,
+        "openai",
         "https://api.openai.com/v1",
         "api_key",
         "OPENAI_API_KEY",
@@ -90,7 +89,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "openrouter",
         "OpenRouter",
-        OPENAI.name,
+        "openai",
         "https://openrouter.ai/api/v1",
         "api_key",
         "OPENROUTER_API_KEY",
@@ -101,7 +100,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "openrouter-anthropic",
         "OpenRouter (Anthropic protocol)",
-        ANTHROPIC.name,
+        "anthropic",
         "https://openrouter.ai/api",
         "bearer",
         "OPENROUTER_API_KEY",
@@ -112,7 +111,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "vercel",
         "Vercel AI Gateway",
-        OPENAI.name,
+        "openai",
         "https://ai-gateway.vercel.sh/v1",
         "api_key",
         "AI_GATEWAY_API_KEY",
@@ -121,7 +120,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "vercel-anthropic",
         "Vercel AI Gateway (Anthropic protocol)",
-        ANTHROPIC.name,
+        "anthropic",
         "https://ai-gateway.vercel.sh",
         "bearer",
         "AI_GATEWAY_API_KEY",
@@ -130,7 +129,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "ollama",
         "Ollama",
-        OPENAI.name,
+        "openai",
         "http://localhost:11434/v1",
         "none",
         None,
@@ -139,7 +138,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "groq",
         "Groq",
-        OPENAI.name,
+        "openai",
         "https://api.groq.com/openai/v1",
         "api_key",
         "GROQ_API_KEY",
@@ -149,7 +148,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "deepseek",
         "DeepSeek",
-        OPENAI.name,
+        "openai",
         "https://api.deepseek.com",
         "api_key",
         "DEEPSEEK_API_KEY",
@@ -159,7 +158,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "mistral",
         "Mistral",
-        OPENAI.name,
+        "openai",
         "https://api.mistral.ai/v1",
         "api_key",
         "MISTRAL_API_KEY",
@@ -168,7 +167,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "xai",
         "xAI",
-        OPENAI.name,
+        "openai",
         "https://api.x.ai/v1",
         "api_key",
         "XAI_API_KEY",
@@ -178,7 +177,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "cerebras",
         "Cerebras",
-        OPENAI.name,
+        "openai",
         "https://api.cerebras.ai/v1",
         "api_key",
         "CEREBRAS_API_KEY",
@@ -188,7 +187,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "huggingface",
         "Hugging Face router",
-        OPENAI.name,
+        "openai",
         "https://router.huggingface.co/v1",
         "api_key",
         "HF_TOKEN",
@@ -198,7 +197,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "lmstudio",
         "LM Studio",
-        OPENAI.name,
+        "openai",
         "http://localhost:1234/v1",
         "none",
         None,
@@ -207,7 +206,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "vllm",
         "vLLM",
-        OPENAI.name,
+        "openai",
         "http://localhost:8000/v1",
         "none",
         None,
@@ -216,7 +215,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "llamacpp",
         "llama.cpp server",
-        OPENAI.name,
+        "openai",
         "http://localhost:8080/v1",
         "none",
         None,
@@ -225,7 +224,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "custom-openai",
         "Custom OpenAI-compatible",
-        OPENAI.name,
+        "openai",
         "",
         "api_key",
         None,
@@ -234,7 +233,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "custom-anthropic",
         "Custom Anthropic-compatible",
-        ANTHROPIC.name,
+        "anthropic",
         "",
         "api_key",
         None,
@@ -256,8 +255,3 @@ def get_preset(preset_id: str) -> Preset:
 
 def preset_ids() -> list[str]:
     return list(_BY_ID)
-
-
-def presets_for(protocol: str) -> list[Preset]:
-    """The presets that speak `protocol`, in table order (a protocol's providers, for help text)."""
-    return [preset for preset in PRESETS if preset.protocol == protocol]

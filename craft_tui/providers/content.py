@@ -151,12 +151,9 @@ def reasoning_of(parts: Iterable[Part]) -> str:
 def plain_parts(text: str, reasoning: str = "") -> Parts:
     """The parts of a message that is only reasoning (first) and text: every message before
     content parts existed, and every answer of an OpenAI-compatible server."""
-    parts: list[Part] = []
     if reasoning:
-        parts.append(ReasoningPart(reasoning))
-    if text:
-        parts.append(TextPart(text))
-    return tuple(parts)
+        return (ReasoningPart(reasoning), TextPart(text)) if text else (ReasoningPart(reasoning),)
+    return (TextPart(text),) if text else ()
 
 
 def is_plain(parts: Sequence[Part]) -> bool:
