@@ -4,12 +4,12 @@
 ones in order, each in its own transaction together with the version bump, so a crash mid-upgrade
 leaves the previous version intact. A database newer than `SCHEMA_VERSION` is refused, untouched.
 
-Adding version 2 later means appending one function and never editing an old one, e.g.::
+Adding version 3 later means appending one function and never editing an old one, e.g.::
 
-    def _v2_pinned(db: sqlite3.Connection) -> None:
+    def _v3_pinned(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0")
 
-    MIGRATIONS = (_v1_initial, _v2_pinned)
+    MIGRATIONS = (_v1_initial, _v2_content_parts, _v3_pinned)
 
 (and the new column in `history.py`'s row mapping). Tests run a next version like that against
 the current one, and v2 against a database written by the v1 code (tests/chat/fixtures).
