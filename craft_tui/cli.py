@@ -34,6 +34,7 @@ def _add_connection_parsers(
     subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
 ) -> None:
     from craft_tui.config.presets import preset_ids
+    from craft_tui.config.protocols import known_protocols
 
     connection = subparsers.add_parser(
         "connection",
@@ -63,7 +64,7 @@ def _add_connection_parsers(
     add.add_argument("name", help="display name; the slug is derived from it and fixed")
     source = add.add_argument_group("endpoint (a preset, or a protocol and a base URL)")
     source.add_argument("--preset", choices=preset_ids(), metavar="PRESET", help="a known provider")
-    source.add_argument("--protocol", choices=["openai", "anthropic"], help="wire protocol")
+    source.add_argument("--protocol", choices=known_protocols(), help="wire protocol")
     source.add_argument(
         "--base-url", help="server URL; overrides the preset's (remote Ollama, proxy)"
     )

@@ -4,7 +4,7 @@ Cached input is charged at the cache price when one is known. The two protocols 
 differently, and the drivers pass the numbers through as the server sent them: OpenAI's
 `prompt_tokens` (our `input_tokens`) *includes* the cached tokens, while Anthropic's `input_tokens`
 *excludes* `cache_read_input_tokens` (our `cached_tokens`). `answer_cost` knows which is which from
-the connection's protocol. `output_tokens` already
+the connection's protocol entry (`WireProtocol.cached_in_input`). `output_tokens` already
 includes reasoning tokens on both APIs; `reasoning_tokens` alone is used only when a server reports
 nothing else. When the server states the cost itself (OpenRouter's `usage.cost`), that figure wins:
 it knows discounts and routing we cannot see.
@@ -16,6 +16,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from craft_tui.config.protocols import get_protocol
 from craft_tui.config.schema import Connection
 from craft_tui.providers.pricing import Pricing, resolve_pricing
 from craft_tui.providers.types import Usage
@@ -83,7 +84,8 @@ def answer_cost(connection: Connection, model_id: str, usage: Usage) -> Cost:
     pricing = resolve_pricing(
         connection, model_id, provider_input=listed[0], provider_output=listed[1]
     )
-    return message_cost(usage, pricing, cached_in_input=connection.protocol != "anthropic")
+    cached_in_input = get_protocol(connection.protocol).cached_in_input
+    return message_cost(usage, pricing, cached_in_input=cached_in_input)
 
 
 def answer_cost_usd(connection: Connection, model_id: str, usage: Usage) -> float | None:

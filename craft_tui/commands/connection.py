@@ -13,6 +13,7 @@ from typing import Any
 from craft_tui.cli import UserError
 from craft_tui.config import paths
 from craft_tui.config.presets import Preset, get_preset
+from craft_tui.config.protocols import known_protocols
 from craft_tui.config.schema import (
     AuthKind,
     Config,
@@ -73,7 +74,8 @@ def _resolve_endpoint(args: argparse.Namespace) -> tuple[Preset | None, Protocol
     preset = get_preset(args.preset) if args.preset else None
     protocol: Protocol | None = args.protocol or (preset.protocol if preset else None)
     if protocol is None:
-        raise UserError("Give --preset, or --protocol {openai,anthropic} with --base-url.")
+        choices = ",".join(known_protocols())
+        raise UserError(f"Give --preset, or --protocol {{{choices}}} with --base-url.")
     raw_url = args.base_url or (preset.resolved_base_url() if preset else "")
     if not raw_url:
         raise UserError(f"--base-url is required for {args.preset or 'a custom connection'}.")

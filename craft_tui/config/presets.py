@@ -10,7 +10,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Literal
 
-from craft_tui.config.urls import Protocol, is_local_host
+from craft_tui.config.protocols import ANTHROPIC, OPENAI, Protocol
+from craft_tui.config.urls import is_local_host
 
 AuthStyle = Literal["api_key", "bearer", "none"]
 
@@ -69,7 +70,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "anthropic",
         "Anthropic",
-        "anthropic",
+        ANTHROPIC.name,
         "https://api.anthropic.com",
         "api_key",
         "ANTHROPIC_API_KEY",
@@ -79,7 +80,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "openai",
         "OpenAI",
-        "openai",
+        OPENAI.name,
         "https://api.openai.com/v1",
         "api_key",
         "OPENAI_API_KEY",
@@ -89,7 +90,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "openrouter",
         "OpenRouter",
-        "openai",
+        OPENAI.name,
         "https://openrouter.ai/api/v1",
         "api_key",
         "OPENROUTER_API_KEY",
@@ -100,7 +101,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "openrouter-anthropic",
         "OpenRouter (Anthropic protocol)",
-        "anthropic",
+        ANTHROPIC.name,
         "https://openrouter.ai/api",
         "bearer",
         "OPENROUTER_API_KEY",
@@ -111,7 +112,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "vercel",
         "Vercel AI Gateway",
-        "openai",
+        OPENAI.name,
         "https://ai-gateway.vercel.sh/v1",
         "api_key",
         "AI_GATEWAY_API_KEY",
@@ -120,7 +121,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "vercel-anthropic",
         "Vercel AI Gateway (Anthropic protocol)",
-        "anthropic",
+        ANTHROPIC.name,
         "https://ai-gateway.vercel.sh",
         "bearer",
         "AI_GATEWAY_API_KEY",
@@ -129,7 +130,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "ollama",
         "Ollama",
-        "openai",
+        OPENAI.name,
         "http://localhost:11434/v1",
         "none",
         None,
@@ -138,7 +139,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "groq",
         "Groq",
-        "openai",
+        OPENAI.name,
         "https://api.groq.com/openai/v1",
         "api_key",
         "GROQ_API_KEY",
@@ -148,7 +149,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "deepseek",
         "DeepSeek",
-        "openai",
+        OPENAI.name,
         "https://api.deepseek.com",
         "api_key",
         "DEEPSEEK_API_KEY",
@@ -158,7 +159,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "mistral",
         "Mistral",
-        "openai",
+        OPENAI.name,
         "https://api.mistral.ai/v1",
         "api_key",
         "MISTRAL_API_KEY",
@@ -167,7 +168,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "xai",
         "xAI",
-        "openai",
+        OPENAI.name,
         "https://api.x.ai/v1",
         "api_key",
         "XAI_API_KEY",
@@ -177,7 +178,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "cerebras",
         "Cerebras",
-        "openai",
+        OPENAI.name,
         "https://api.cerebras.ai/v1",
         "api_key",
         "CEREBRAS_API_KEY",
@@ -187,7 +188,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "huggingface",
         "Hugging Face router",
-        "openai",
+        OPENAI.name,
         "https://router.huggingface.co/v1",
         "api_key",
         "HF_TOKEN",
@@ -197,7 +198,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "lmstudio",
         "LM Studio",
-        "openai",
+        OPENAI.name,
         "http://localhost:1234/v1",
         "none",
         None,
@@ -206,7 +207,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "vllm",
         "vLLM",
-        "openai",
+        OPENAI.name,
         "http://localhost:8000/v1",
         "none",
         None,
@@ -215,7 +216,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "llamacpp",
         "llama.cpp server",
-        "openai",
+        OPENAI.name,
         "http://localhost:8080/v1",
         "none",
         None,
@@ -224,7 +225,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "custom-openai",
         "Custom OpenAI-compatible",
-        "openai",
+        OPENAI.name,
         "",
         "api_key",
         None,
@@ -233,7 +234,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "custom-anthropic",
         "Custom Anthropic-compatible",
-        "anthropic",
+        ANTHROPIC.name,
         "",
         "api_key",
         None,
@@ -255,3 +256,8 @@ def get_preset(preset_id: str) -> Preset:
 
 def preset_ids() -> list[str]:
     return list(_BY_ID)
+
+
+def presets_for(protocol: str) -> list[Preset]:
+    """The presets that speak `protocol`, in table order (a protocol's providers, for help text)."""
+    return [preset for preset in PRESETS if preset.protocol == protocol]

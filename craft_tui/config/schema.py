@@ -14,7 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from craft_tui.config.urls import InvalidURLError, Protocol, normalize_base_url
+from craft_tui.config.protocols import Protocol, get_protocol
+from craft_tui.config.urls import InvalidURLError, normalize_base_url
 
 DEFAULT_MAX_ANSWER_MB = 4.0
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
@@ -139,6 +140,11 @@ class Connection(_Strict):
     system_prompt: str | None = None
     created_at: datetime = Field(default_factory=now_utc)
     last_used_at: datetime | None = None
+
+    @field_validator("protocol")
+    @classmethod
+    def _known_protocol(cls, value: str) -> Protocol:
+        return get_protocol(value).name  # UnknownProtocolError lists the known ones
 
     @field_validator("preset")
     @classmethod

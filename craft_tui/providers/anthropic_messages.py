@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from craft_tui.config.urls import models_url
 from craft_tui.providers.anthropic_content import wire_messages
 from craft_tui.providers.error_mapping import (
     ErrorContext,
@@ -143,18 +142,12 @@ class _StreamParser:
 class AnthropicMessages(HttpDriver):
     """The Anthropic Messages protocol bound to one connection."""
 
-    protocol = "anthropic"
-
     def _auth_headers(self) -> dict[str, str]:
+        """The key (as the registry entry says) after the API version every request must name."""
         headers: dict[str, str] = {}
         if not any(name.lower() == "anthropic-version" for name in self.connection.headers):
             headers["anthropic-version"] = ANTHROPIC_VERSION  # a gateway may need its own
-        auth = self.connection.auth.type
-        if self._key and auth == "bearer":
-            headers["Authorization"] = f"Bearer {self._key}"
-        elif self._key and auth == "api_key":
-            headers["x-api-key"] = self._key
-        return headers
+        return {**headers, **super()._auth_headers()}
 
     def build_body(self, request: ChatRequest) -> dict[str, Any]:
         """The JSON body for one streamed answer."""
@@ -208,7 +201,7 @@ class AnthropicMessages(HttpDriver):
 
     async def list_models(self) -> list[ModelInfo]:
         """GET {base}/v1/models, following `has_more` / `last_id` through every page."""
-        url = models_url("anthropic", self.connection.base_url)
+        url = self.wire.urls.models_url(self.connection.base_url)
         models: list[ModelInfo] = []
         seen: set[str] = set()
         after: str | None = None

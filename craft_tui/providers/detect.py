@@ -22,7 +22,7 @@ import httpx
 
 from craft_tui.config.presets import PRESETS, get_preset, ollama_base_from_host
 from craft_tui.config.schema import Connection, ModelEntry, make_auth, slugify
-from craft_tui.config.urls import Protocol, is_local_host
+from craft_tui.config.urls import Protocol, is_local_host, models_url
 
 ProbeKind = Literal["ollama", "openai"]
 DEFAULT_TIMEOUT = 1.5
@@ -144,10 +144,11 @@ def _model_ids(payload: Any, kind: ProbeKind) -> list[str] | None:
 
 async def probe(target: LocalTarget, timeout: float = DEFAULT_TIMEOUT) -> Finding | None:
     """Ask one local server for its models; None when nothing usable answers in time."""
+    preset = get_preset(target.preset_id)
     url = (
         _root(target.base_url) + "/api/tags"
         if target.kind == "ollama"
-        else target.base_url + "/models"
+        else models_url(preset.protocol, target.base_url)
     )
     host = urlsplit(url).hostname or ""
     try:
@@ -162,7 +163,6 @@ async def probe(target: LocalTarget, timeout: float = DEFAULT_TIMEOUT) -> Findin
         return None
     if models is None:
         return None
-    preset = get_preset(target.preset_id)
     count = len(models)
     detail = f"answering at {_root(target.base_url)}, {count} model{'s' if count != 1 else ''}"
     if count == 0 and target.kind == "ollama":

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
+from craft_tui.config.protocols import get_protocol
 from craft_tui.config.schema import Connection
 from craft_tui.config.urls import is_local_host
 from craft_tui.providers.errors import ErrorKind, ProviderError
@@ -60,11 +61,9 @@ def looks_like_ollama(connection: Connection) -> bool:
 
 
 def server_root(connection: Connection) -> str:
-    """Where Ollama's native `/api/*` lives: the base URL without the OpenAI `/v1` segment."""
-    base = connection.base_url.rstrip("/")
-    if connection.protocol == "openai" and base.endswith("/v1"):
-        base = base[:-3]
-    return base
+    """Where Ollama's native `/api/*` lives: the base URL without the protocol's own version
+    segment (OpenAI's `/v1`; an Anthropic base has none)."""
+    return get_protocol(connection.protocol).urls.server_root(connection.base_url)
 
 
 def ollama_model_id(name: str) -> str:

@@ -22,7 +22,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from craft_tui.config.urls import Protocol, alternative_bases, chat_url, is_local_host
+from craft_tui.config.protocols import Protocol, get_protocol
+from craft_tui.config.urls import alternative_bases, chat_url, is_local_host
 from craft_tui.providers.errors import ErrorKind, ProviderError
 
 _REASON_LIMIT = 300
@@ -250,7 +251,7 @@ def _auth_hint(ctx: ErrorContext) -> str:
         return f"Anthropic keys start with sk-ant-; check for spaces or a missing character, and store it again ({store})."
     if ctx.provider == "openai":
         return f"OpenAI keys start with sk-; check for spaces or a missing character, and store it again ({store})."
-    if ctx.protocol == "anthropic" and ctx.auth_type == "api_key":
+    if ctx.auth_type == "api_key" and get_protocol(ctx.protocol).key_header != "authorization":
         return (
             "Check the key; if this gateway expects 'Authorization: Bearer' rather than x-api-key, "
             "switch the connection's auth to bearer."
@@ -281,16 +282,8 @@ def _not_found(ctx: ErrorContext, status: int, reason: str | None) -> ProviderEr
     suggestion = suggestions[0] if suggestions else None
     if suggestion:
         hint = f"The base URL looks wrong; try {suggestion}."
-    elif ctx.protocol == "openai":
-        hint = (
-            "Check the base URL (OpenAI-compatible servers usually end in /v1), and that the server "
-            "speaks the OpenAI protocol rather than Anthropic's."
-        )
     else:
-        hint = (
-            "Check the base URL (for Anthropic-compatible servers, without /v1), and that the server "
-            "speaks the Anthropic protocol rather than OpenAI's."
-        )
+        hint = get_protocol(ctx.protocol).not_found_hint
     return ProviderError(
         ErrorKind.ENDPOINT_NOT_FOUND,
         f"Nothing answers at {url} ({status}{_quote(reason)}).",

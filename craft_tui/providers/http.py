@@ -22,15 +22,14 @@ import re
 import ssl
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from typing import Any, ClassVar, Protocol
+from typing import Any, Protocol
 
 import certifi
 import httpx
 
 from craft_tui import __version__
+from craft_tui.config.protocols import get_protocol
 from craft_tui.config.schema import Connection
-from craft_tui.config.urls import Protocol as WireProtocol
-from craft_tui.config.urls import chat_url
 from craft_tui.providers.error_mapping import (
     EnvProxy,
     ErrorContext,
@@ -225,10 +224,10 @@ class StreamParser(Protocol):
 
 class HttpDriver:
     """What both drivers share: the connection, its client, its key (kept out of every repr),
-    and the streaming loop. A protocol supplies its body, headers, parser and whole-answer reader.
+    and the streaming loop. A protocol supplies its body, parser and whole-answer reader; its URLs
+    and auth header come from the connection's registry entry (`wire`), so one driver class can
+    serve two protocols that differ only there.
     """
-
-    protocol: ClassVar[WireProtocol]
 
     def __init__(
         self,
@@ -237,6 +236,7 @@ class HttpDriver:
         client: httpx.AsyncClient | None = None,
     ) -> None:
         self.connection = connection
+        self.wire = get_protocol(connection.protocol)
         self.__key = api_key
         self._client = client or build_client(connection)
         # The client read the proxy variables when it was built; read them now, too, so errors
@@ -276,8 +276,15 @@ class HttpDriver:
         )
 
     def _auth_headers(self) -> dict[str, str]:
-        """Overridden per protocol."""
-        raise NotImplementedError
+        """The key as the connection's auth says: `bearer` always as `Authorization: Bearer`,
+        `api_key` in the protocol's own header (`WireProtocol.key_header`), `none` not at all."""
+        key = self._key
+        auth = self.connection.auth.type
+        if not key or auth == "none":
+            return {}
+        if auth == "api_key" and self.wire.key_header == "x-api-key":
+            return {"x-api-key": key}
+        return {"Authorization": f"Bearer {key}"}
 
     def build_body(self, request: ChatRequest) -> dict[str, Any]:
         """The protocol's JSON body for `request`; overridden per protocol."""
@@ -299,7 +306,7 @@ class HttpDriver:
         there, whoever consumes the stream (see providers/limits.py).
         """
         ctx = self._context(request.model)
-        url = chat_url(self.protocol, self.connection.base_url)
+        url = self.wire.urls.chat_url(self.connection.base_url)
         limit = AnswerLimit(request.max_answer_bytes)
         async with self._stream(url, self.build_body(request), ctx) as response:
             content_type = response.headers.get("content-type", "").lower()

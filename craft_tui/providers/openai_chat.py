@@ -15,7 +15,6 @@ from typing import Any
 
 import httpx
 
-from craft_tui.config.urls import models_url
 from craft_tui.providers.error_mapping import (
     ErrorContext,
     error_from_stream_payload,
@@ -210,13 +209,6 @@ class _StreamParser:
 class OpenAIChat(HttpDriver):
     """The OpenAI Chat Completions protocol bound to one connection."""
 
-    protocol = "openai"
-
-    def _auth_headers(self) -> dict[str, str]:
-        if self._key and self.connection.auth.type != "none":
-            return {"Authorization": f"Bearer {self._key}"}
-        return {}
-
     def _host(self) -> str:
         return httpx.URL(self.connection.base_url).host
 
@@ -278,5 +270,5 @@ class OpenAIChat(HttpDriver):
 
     async def list_models(self) -> list[ModelInfo]:
         """GET {base}/models: ids, and context length and prices where the server lists them."""
-        payload = await self._get_json(models_url("openai", self.connection.base_url))
+        payload = await self._get_json(self.wire.urls.models_url(self.connection.base_url))
         return parse_model_list(payload)

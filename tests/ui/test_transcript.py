@@ -3,6 +3,7 @@ user reach every message: scrolling, PageUp, Home/End and ↑/↓ over messages.
 
 from __future__ import annotations
 
+import pytest
 from textual import events
 from textual.pilot import Pilot
 
@@ -87,6 +88,12 @@ async def test_fewer_messages_than_the_screen_are_all_mounted_without_hints() ->
         assert "m2" in on_screen(transcript)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="product bug: Transcript.arrange anchors on the message peeking in at the top row "
+    "(`_shift_of_first_visible`), often a just-mounted answer whose Markdown has not got its "
+    "height yet; when it does, the message being read moves down by that much (2 -> 12)",
+)
 async def test_scrolling_to_the_top_loads_older_messages_without_moving_the_text() -> None:
     app = WidgetHarness()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -94,10 +101,13 @@ async def test_scrolling_to_the_top_loads_older_messages_without_moving_the_text
         await transcript.show(conversation(300))
         await at_rest(pilot)
         hidden = transcript.hidden_count
-        transcript.scroll_to(y=0, animate=False)
-        await pilot.pause()
+        # What the user reads at the top: the first mounted message, where the last layout puts
+        # it at scroll offset 0. Taken at rest, before scrolling: the load that scrolling starts
+        # runs as a worker, and when it landed before a later capture, `reading` was one of the
+        # older messages it mounted, off screen (the test then passed or failed by timing).
         reading = transcript.views()[0]
-        where = reading.region.y
+        where = reading.region.y + int(transcript.scroll_y)
+        transcript.scroll_to(y=0, animate=False)
         await at_rest(pilot)
         assert transcript.hidden_count < hidden
         assert reading.is_mounted

@@ -26,6 +26,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static
 
 from craft_tui.config.presets import PRESETS, get_preset
+from craft_tui.config.protocols import all_protocols, get_protocol
 from craft_tui.config.schema import (
     SLUG_PATTERN,
     AuthKind,
@@ -177,7 +178,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         if self.existing is not None:
             if self.existing.preset:
                 return self.existing.preset
-            return "custom-openai" if self.existing.protocol == "openai" else "custom-anthropic"
+            return get_protocol(self.existing.protocol).custom_preset
         return self.draft.preset_id
 
     def _initial_values(self) -> dict[str, object]:
@@ -257,10 +258,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
                 yield from _row(
                     "Protocol",
                     Select(
-                        [
-                            ("OpenAI Chat Completions", "openai"),
-                            ("Anthropic Messages", "anthropic"),
-                        ],
+                        [(wire.label, wire.name) for wire in all_protocols()],
                         value=str(values["protocol"]),
                         allow_blank=False,
                         id="protocol",
@@ -405,7 +403,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
 
     @property
     def protocol(self) -> Protocol:
-        return "anthropic" if self._select("protocol") == "anthropic" else "openai"
+        return get_protocol(self._select("protocol")).name
 
     @property
     def key_source(self) -> KeySource:
@@ -416,7 +414,9 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         source = self.key_source
         self.query_one("#row-key").display = source == "stored"
         self.query_one("#row-env").display = source == "env"
-        self.query_one("#row-style").display = source != "none" and self.protocol == "anthropic"
+        # Only a protocol whose own key header is not Bearer has a choice to offer.
+        own_header = get_protocol(self.protocol).key_header
+        self.query_one("#row-style").display = source != "none" and own_header != "authorization"
         if source != "stored":
             self._show_error("key", "")
         if source != "env":
