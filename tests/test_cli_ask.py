@@ -283,9 +283,13 @@ def test_usage_says_local_for_a_free_local_server(isolated_home: Path) -> None:
 def test_a_successful_answer_marks_the_connection_as_used(
     isolated_home: Path, server: FakeLLMServer
 ) -> None:
+    from craft_tui.config import paths, state
     from craft_tui.config.store import load_config
 
     add_connection(server, key=KEY)
-    assert load_config().connections[0].last_used_at is None
+    slug = load_config().connections[0].slug
+    assert state.last_used(slug) is None
+    config_before = paths.config_file().read_bytes()
     assert craft(isolated_home, "ask", "Say hello").returncode == 0
-    assert load_config().connections[0].last_used_at is not None
+    assert state.last_used(slug) is not None  # runtime state, in state.json
+    assert paths.config_file().read_bytes() == config_before  # config.toml is not rewritten

@@ -23,7 +23,8 @@ from typing import TextIO
 
 from craft_tui.cli import UserError
 from craft_tui.config.schema import Config, Connection
-from craft_tui.config.store import load_config, mark_connection_used
+from craft_tui.config.state import mark_connection_used
+from craft_tui.config.store import load_config
 from craft_tui.providers.factory import open_driver
 from craft_tui.providers.types import (
     ChatMessage,
@@ -138,7 +139,7 @@ async def stream_answer(
             answer_out.flush()
         await driver.aclose()
     with contextlib.suppress(Exception):  # the answer matters more than the timestamp
-        mark_connection_used(connection.slug)
+        mark_connection_used(connection.slug)  # runtime state: config.toml is not written
     if not wrote_text:
         print("craft-tui: the model returned an empty answer.", file=err)
     if finish is not None and finish.reason == "length":

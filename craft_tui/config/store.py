@@ -1,6 +1,8 @@
 """Reading and writing `config.toml`.
 
-Reads with `tomllib`, writes with `tomli-w`, atomically and with mode 0600. A broken file raises
+Reads with `tomllib`; a new file is written whole with `tomli-w`, a change to an existing one as a
+difference with `tomlkit` (see `toml_edit.py`: the user's comments and layout stay); always
+atomically and with mode 0600. A broken file raises
 `ConfigError` with one message naming the file, the line of the offending key, the field, and what
 was expected; nothing here ever writes over a file it could not read.
 """
@@ -18,7 +20,7 @@ from pydantic_core import ErrorDetails
 
 from craft_tui.config import paths
 from craft_tui.config.atomic import atomic_write_text
-from craft_tui.config.schema import Config, FieldError, Timeouts
+from craft_tui.config.schema import Config, FieldError
 from craft_tui.config.source import ConfigError as ConfigError  # defined there, raised here too
 from craft_tui.config.source import (
     ConfigSource,
@@ -132,45 +134,71 @@ def _format_location(loc: Loc) -> str:
 
 
 def dump_config(config: Config) -> str:
-    """Serialise to TOML; model entries with only an id are written as plain strings."""
-    data = config.model_dump(mode="json", exclude_none=True)
-    for connection, model in zip(data["connections"], config.connections, strict=True):
-        connection["models"] = [
-            extra if len(extra := entry.model_dump(exclude_none=True)) > 1 else entry.id
-            for entry in model.models
-        ]
-        for key in ("created_at", "last_used_at"):
-            value = getattr(model, key)
-            if value is not None:
-                connection[key] = value  # keep TOML's native datetime type
-        if connection["timeouts"] == Timeouts().model_dump():
-            del connection["timeouts"]  # defaults are documented; keep the file short
-        for key in ("headers", "models"):
-            if not connection[key]:
-                del connection[key]
-    if not data["settings"]["keymap"]:
-        del data["settings"]["keymap"]
+    """A whole new file: the header, then tidy TOML (a model with only an id is a plain string;
+    default timeouts, empty lists and runtime state are left out)."""
+    from craft_tui.config.toml_edit import new_connection_values, settings_values
+
+    settings = settings_values(config.settings)
+    if not settings["keymap"]:
+        del settings["keymap"]
+    data = {
+        "version": config.version,
+        "settings": settings,
+        "connections": [new_connection_values(c) for c in config.connections],
+    }
     return HEADER + tomli_w.dumps(data)
 
 
 def save_config(config: Config, path: Path | None = None) -> None:
-    """Write the config atomically with mode 0600."""
+    """Write a whole new config file atomically with mode 0600 (a first run, a test's setup).
+
+    A file the user may have edited is changed with `update_config`, which keeps their layout.
+    """
     atomic_write_text(path or paths.config_file(), dump_config(config), mode=0o600)
 
 
 def update_config(change: Callable[[Config], None], path: Path | None = None) -> Config:
-    """Read the file fresh, apply `change`, validate, save: edits from another process are kept.
+    """Read the file fresh, apply `change`, validate, and write only what changed.
+
+    Edits from another process are kept, and so is everything the user wrote: the change is
+    applied to the file as a difference (`toml_edit.apply_change`), so comments, order, layout and
+    quoting stay byte for byte outside the keys that changed. Nothing is written when nothing
+    changed. Runtime state (`last_used_at`, `settings.favourite_models`) is not written here: it
+    lives in `state.py`. A missing file is written whole (`dump_config`).
 
     Raises ConfigError without touching the file if it is broken or the change makes it invalid.
     """
     path = path or paths.config_file()
-    config = load_config(path)
+    source = read_config_source(path)
+    before = validate_config(source)
+    config = before.model_copy(deep=True)
     try:
         change(config)
         checked = Config.model_validate(config.model_dump())
     except ValidationError as error:
         raise ConfigError(_describe_validation_error(error, "", path)) from None
-    save_config(checked, path)
+    if not source.exists:
+        save_config(checked, path)
+        return checked
+    from craft_tui.config import toml_edit
+
+    if toml_edit.comparable(checked) == toml_edit.comparable(before):
+        return checked
+    import tomlkit
+
+    doc = tomlkit.parse(source.text)
+    toml_edit.apply_change(doc, before, checked)
+    text = doc.as_string()
+    try:
+        written = toml_edit.comparable(parse_config(text, path))
+    except ConfigError:
+        written = None
+    if written != toml_edit.comparable(checked):  # never write a file that says something else
+        raise ConfigError(
+            f"{path}: this change could not be written without rewriting the file's layout; "
+            "the file was left as it is. Make the change by hand."
+        )
+    atomic_write_text(path, text, mode=0o600)
     return checked
 
 
@@ -228,34 +256,3 @@ def _take_out(config: Config, slug: str) -> None:
         config.settings.default_connection = (
             config.connections[0].slug if config.connections else None
         )
-
-
-def mark_connection_used(
-    slug: str, path: Path | None = None, *, min_interval_s: float = 60.0
-) -> bool:
-    """Record that `slug` just answered (shown as "last used"); True when the file was written.
-
-    Skipped when it was marked within `min_interval_s`, so a quick exchange does not rewrite the
-    file after every answer.
-    """
-    from craft_tui.config.schema import now_utc
-
-    now = now_utc()
-    wrote = False
-
-    def change(config: Config) -> None:
-        nonlocal wrote
-        connection = config.find(slug)
-        if connection is None:
-            return
-        last = connection.last_used_at
-        if last is not None and (now - last).total_seconds() < min_interval_s:
-            return
-        connection.last_used_at = now
-        wrote = True
-
-    config = load_config(path)
-    change(config)
-    if wrote:
-        save_config(Config.model_validate(config.model_dump()), path)
-    return wrote

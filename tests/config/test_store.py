@@ -129,17 +129,3 @@ def test_an_invalid_change_is_refused_and_the_file_kept() -> None:
     with pytest.raises(ConfigError, match="share the slug"):
         update_config(duplicate)
     assert paths.config_file().read_bytes() == before
-
-
-def test_marking_a_connection_used_is_throttled() -> None:
-    from craft_tui.config.store import mark_connection_used
-
-    save_config(sample_config())
-    assert mark_connection_used("openrouter") is True
-    first = load_config().connections[0].last_used_at
-    assert first is not None
-    before = paths.config_file().read_bytes()
-    assert mark_connection_used("openrouter") is False  # within a minute: no rewrite
-    assert paths.config_file().read_bytes() == before
-    assert mark_connection_used("openrouter", min_interval_s=0) is True
-    assert mark_connection_used("ghost") is False

@@ -14,6 +14,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
+from craft_tui.config import state
 from craft_tui.config.schema import Config, Connection, ModelEntry
 from craft_tui.config.secrets import SecretStore
 from craft_tui.config.store import update_config
@@ -41,7 +42,6 @@ def three_connections() -> None:
                 models=[ModelEntry(id="anthropic/claude-sonnet-4"), ModelEntry(id="openai/gpt-5")],
                 default_model="anthropic/claude-sonnet-4",
                 created_at=datetime(2026, 1, 5, tzinfo=UTC),
-                last_used_at=datetime(2026, 11, 20, 9, 30, tzinfo=UTC),
             ),
             Connection(
                 slug="ollama",
@@ -66,6 +66,12 @@ def three_connections() -> None:
 
     update_config(change)
     SecretStore.open().set("openrouter", KEY)
+
+    def used(now: state.State) -> bool:  # "used …" is runtime state, not config.toml
+        now.last_used["openrouter"] = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+        return True
+
+    state.update_state(used)
 
 
 async def settle(pilot: Pilot[Any]) -> None:

@@ -9,6 +9,7 @@ from textual.scrollbar import ScrollBar
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
+from craft_tui.config import paths, state
 from craft_tui.config.schema import Config, Connection, ModelEntry
 from craft_tui.config.store import load_config, update_config
 from craft_tui.ui.screens.model_picker import (
@@ -19,6 +20,7 @@ from craft_tui.ui.screens.model_picker import (
 )
 from craft_tui.ui.widgets.model_rows import ListScrollBar, ModelRows
 from tests.servers.fake import FakeLLMServer
+from tests.ui.chat_helpers import wait_until
 
 
 class Host(App[None]):
@@ -93,9 +95,11 @@ async def test_filters_and_returns_a_model_of_another_connection() -> None:
         rows = shown(app)
         assert "qwen3:8b" in rows[0] and "Ollama" in rows[0]
         assert not any("claude" in row for row in rows)
+        config_before = paths.config_file().read_bytes()
         await pilot.press("enter")
+        await wait_until(pilot, lambda: load_recent()[:1] == ["local/qwen3:8b"])
     assert app.results == [ModelChoice("local", "qwen3:8b")]
-    assert load_recent()[0] == "local/qwen3:8b"
+    assert paths.config_file().read_bytes() == config_before  # a pick is not configuration
 
 
 async def test_arrow_keys_move_through_the_list_from_the_filter() -> None:
@@ -125,13 +129,21 @@ async def test_favourites_and_recent_models_come_first() -> None:
         assert "qwen3:8b" in shown(app)[0]  # recently used on top
         await pilot.press("down", "down")  # openai/gpt-5
         assert "openai/gpt-5" in highlighted(app)
+        config_before = paths.config_file().read_bytes()
         await pilot.press("ctrl+f")
         rows = shown(app)
         assert rows[0].startswith("★") and "openai/gpt-5" in rows[0]
         assert "qwen3:8b" in rows[1]
+        await wait_until(pilot, lambda: state.favourite_models() == ["openrouter/openai/gpt-5"])
         await pilot.press("escape")
     assert app.results == [None]
-    assert load_config().settings.favourite_models == ["openrouter/openai/gpt-5"]
+    # A favourite is runtime state (state.json): config.toml is not written for it.
+    assert paths.config_file().read_bytes() == config_before
+    assert load_config().settings.favourite_models == []
+    again = Host(ModelPickerScreen(None, recent=[], refresh_lists=False))
+    async with again.run_test(size=(100, 30)):
+        rows = shown(again)
+        assert rows[0].startswith("★") and "openai/gpt-5" in rows[0]  # remembered
 
 
 async def test_the_current_model_is_highlighted_when_the_picker_opens() -> None:

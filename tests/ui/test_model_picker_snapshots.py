@@ -11,6 +11,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
+from craft_tui.config import state
 from craft_tui.config.schema import Config, Connection, ModelEntry
 from craft_tui.config.store import update_config
 from craft_tui.ui.screens.model_picker import ModelChoice, ModelPickerScreen, PickerEntry
@@ -48,9 +49,9 @@ def connections() -> None:
                 ("ollama", "Ollama", "http://localhost:11434/v1"),
             )
         ]
-        config.settings.favourite_models = ["anthropic/claude-haiku-4-5"]
 
     update_config(change)
+    state.set_favourite_models(["anthropic/claude-haiku-4-5"])
 
 
 def picker() -> ModelPickerScreen:

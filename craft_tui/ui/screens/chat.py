@@ -131,6 +131,9 @@ class ChatScreen(Screen[None]):
         self._refresh_chrome()
         self.refresh_versions()
         self.loaded = True
+        self.app.run_worker(  # the next start reopens it; a file write, so in a thread
+            lambda: _remember_shown(session.conversation.id), thread=True, exit_on_error=False
+        )
 
     # ---------------------------------------------------------------- views
 
@@ -557,3 +560,14 @@ class ChatScreen(Screen[None]):
             self.notify("Nothing to copy yet.")
             return
         self._copy_code(view)
+
+
+def _remember_shown(conversation_id: str) -> None:
+    """Record the conversation on screen (runtime state, config/state.py); losing it only
+    means the next start reopens the one updated last."""
+    import contextlib
+
+    from craft_tui.config.state import set_last_conversation
+
+    with contextlib.suppress(OSError):
+        set_last_conversation(conversation_id)

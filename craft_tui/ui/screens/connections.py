@@ -7,6 +7,7 @@ happens in a worker, so the screen is usable at once and fills in the offers whe
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import ClassVar
@@ -20,6 +21,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
+from craft_tui.config import state
 from craft_tui.config.schema import Config, Connection, NoAuth
 from craft_tui.config.secrets import MissingKeyError, SecretStore, mask_secret
 from craft_tui.config.store import ConfigError, load_config, update_config
@@ -68,9 +70,14 @@ def _when(value: datetime | None) -> str:
 
 
 def connection_prompt(
-    connection: Connection, config: Config, store: SecretStore, width: int = 200
+    connection: Connection,
+    config: Config,
+    store: SecretStore,
+    width: int = 200,
+    last_used: datetime | None = None,
 ) -> Text:
-    """Two lines per connection: name, protocol and URL; then auth, models and last use.
+    """Two lines per connection: name, protocol and URL; then auth, models and last use
+    (`last_used`, from the runtime state).
 
     Each line is cut to `width` cells with an ellipsis, so a row stays two lines on 80 columns."""
     is_default = config.settings.default_connection == connection.slug
@@ -78,7 +85,7 @@ def connection_prompt(
     details = [
         key_display(connection, store),
         f"{count} model{'s' if count != 1 else ''}",
-        f"used {_when(connection.last_used_at)}",
+        f"used {_when(last_used)}",
     ]
     if connection.effective_default_model:
         details.append(f"default {connection.effective_default_model}")
@@ -172,9 +179,13 @@ class ConnectionsScreen(ModalScreen[None]):
         highlighted = options.highlighted_option
         keep = select or (highlighted.id if highlighted else None)
         width = max(30, self.app.size.width - 8)  # dialog border and padding, list border
+        used = state.last_used_times()
         options.set_options(
             Option(
-                connection_prompt(connection, self.config, self.store, width), id=connection.slug
+                connection_prompt(
+                    connection, self.config, self.store, width, used.get(connection.slug)
+                ),
+                id=connection.slug,
             )
             for connection in self.config.connections
         )
@@ -328,17 +339,16 @@ class ConnectionsScreen(ModalScreen[None]):
                 config.settings.default_connection = (
                     config.connections[0].slug if config.connections else None
                 )
-            config.settings.favourite_models = [
-                entry
-                for entry in config.settings.favourite_models
-                if not entry.startswith(f"{slug}/")
-            ]
 
         try:
             update_config(change)
         except (ConfigError, OSError) as error:
             self.query_one("#connections-error", Static).update(str(error))
             return
+        # Its last use, favourites and recent picks (state.json), by a thread of the app's.
+        self.app.run_worker(
+            lambda: _forget_state(slug), thread=True, group="connection-state", exit_on_error=False
+        )
         try:
             self.store.delete(slug)
         except Exception as error:  # the config is already clean; say what is left behind
@@ -366,3 +376,9 @@ class ConnectionsScreen(ModalScreen[None]):
     @on(Button.Pressed, "#close")
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+def _forget_state(slug: str) -> None:
+    """Drop a deleted connection's runtime state; a failed write leaves only stale entries."""
+    with contextlib.suppress(OSError):
+        state.forget_connection(slug)

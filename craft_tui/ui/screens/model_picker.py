@@ -3,14 +3,14 @@
 An `Input` over a `ModelRows` list: each keystroke re-ranks a prepared `FuzzyIndex`; the list holds
 every match but builds only the rows on screen, so thousands of models never become thousands of
 widgets (or options) and one keystroke costs about a screenful of rows.
-Favourites (`settings.favourite_models`) and recently picked models come first; the current model is
-marked. A model id typed that no list has can still be chosen: it goes to the current connection and
+Favourites and recently picked models (runtime state, `config/state.py`: never written into
+config.toml) come first; the current model is marked. A model id typed that no list has can still be chosen: it goes to the current connection and
 is remembered in that connection's models.
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
@@ -26,8 +26,7 @@ from textual.reactive import Reactive
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Static
 
-from craft_tui.config import paths
-from craft_tui.config.atomic import atomic_write_text
+from craft_tui.config import state
 from craft_tui.config.schema import Config, Connection, ModelEntry
 from craft_tui.config.store import ConfigError, load_config, update_config
 from craft_tui.fuzzy import FuzzyIndex, FuzzyMatch, Ranking, highlight_spans
@@ -37,7 +36,7 @@ from craft_tui.untrusted import shown_inline
 if TYPE_CHECKING:
     from craft_tui.providers.catalog import ModelCatalog
 
-RECENT_LIMIT = 8
+RECENT_LIMIT = state.RECENT_LIMIT
 
 
 @dataclass(frozen=True)
@@ -155,21 +154,8 @@ def _columns(entry: PickerEntry) -> str:
 
 
 def load_recent() -> list[str]:
-    """Recently picked `slug/model` keys, newest first; a damaged file is just no history."""
-    try:
-        data = json.loads((paths.cache_dir() / "recent-models.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    return [str(item) for item in data][:RECENT_LIMIT] if isinstance(data, list) else []
-
-
-def save_recent(choice: ModelChoice) -> None:
-    recent = [choice.key, *(key for key in load_recent() if key != choice.key)][:RECENT_LIMIT]
-    try:
-        paths.ensure_private_dir(paths.cache_dir())
-        atomic_write_text(paths.cache_dir() / "recent-models.json", json.dumps(recent))
-    except OSError:
-        pass  # a cache: losing it costs nothing
+    """Recently picked `slug/model` keys, newest first; a damaged state file is just no history."""
+    return state.recent_models()
 
 
 Loader = Callable[[], Awaitable[list[PickerEntry]]]
@@ -252,7 +238,7 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
             self.notify(str(error), severity="error")
         self.connections = {connection.slug: connection for connection in config.connections}
         self.default_connection = config.default_connection
-        self.favourites = list(config.settings.favourite_models)
+        self.favourites = state.favourite_models()
         if self._given_entries is not None:
             self.set_entries(self._given_entries)
         else:
@@ -503,11 +489,16 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
                 return
             choice = ModelChoice(target.slug, self.query_text)
             self._remember_model(choice)
-        save_recent(choice)
+        # Files are written by a thread of the app's, not on the event loop (and not by the
+        # screen, whose workers end with it).
+        self.app.run_worker(
+            lambda: _remember_recent(choice), thread=True, group="picker-state", exit_on_error=False
+        )
         self.dismiss(choice)
 
     def _remember_model(self, choice: ModelChoice) -> None:
-        """A hand-typed id becomes one of its connection's models, so it is offered next time."""
+        """A hand-typed id becomes one of its connection's models, so it is offered next time
+        (configuration: config.toml gets one more model, the rest of the file stays as it is)."""
 
         def change(config: Config) -> None:
             connection = config.find(choice.connection_slug)
@@ -528,18 +519,28 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
         favourites = [item for item in self.favourites if item != key]
         if key not in self.favourites:
             favourites.insert(0, key)
-
-        def change(config: Config) -> None:
-            config.settings.favourite_models = favourites
-
-        try:
-            update_config(change)
-        except (ConfigError, OSError) as error:
-            self.notify(str(error), severity="error")
-            return
         self.favourites = favourites
         self.set_entries(self.entries)
         self._highlight_key(key)
+        app = self.app
+
+        def save() -> None:
+            """Runtime state, by a thread of the app's (the picker may be closed at once); a
+            toggle, so quick presses and another process's stars all count."""
+            try:
+                state.toggle_favourite(key)
+            except OSError as error:
+                app.call_from_thread(
+                    app.notify, f"The favourite could not be saved: {error}", severity="warning"
+                )
+
+        app.run_worker(save, thread=True, group="picker-state", exit_on_error=False)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def _remember_recent(choice: ModelChoice) -> None:
+    """Put a picked model first among the recent ones; losing it costs nothing."""
+    with contextlib.suppress(OSError):
+        state.add_recent_model(choice.key)
