@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 
 from craft_tui.config import paths
-from craft_tui.config.schema import Config, Connection, ModelEntry, NoAuth
+from craft_tui.config.schema import BearerAuth, Config, Connection, ModelEntry, NoAuth
 from craft_tui.config.store import ConfigError, load_config, update_config
 
 HAND_WRITTEN = """\
@@ -259,7 +259,7 @@ def test_a_header_sub_table_is_edited_key_by_key() -> None:
     def edit(config: Config) -> None:
         local = config.find("local")
         assert local is not None
-        local.auth = {"type": "bearer", "api_key_env": "LOCAL_TOKEN"}  # type: ignore[assignment]
+        local.auth = BearerAuth(api_key_env="LOCAL_TOKEN")
 
     expected = replace_once(
         HAND_WRITTEN,
