@@ -38,7 +38,7 @@ def display(self: CraftApp, screen: Any, renderable: Any) -> None:
     if isinstance(screen, ChatScreen) and renderable is not None and not seen["first_paint"]:
         seen["first_paint"] = {
             "imported": [name for name in SLOW if name in sys.modules],
-            "placeholder": screen.prompt.placeholder,
+            "placeholder": str(screen.prompt.placeholder),
             "status": str(screen.status.render()),
             "theme": self.theme,
         }
