@@ -16,7 +16,10 @@ from textual.widgets.markdown import MarkdownFence
 from craft_tui.ui.widgets import answer_body
 from craft_tui.ui.widgets.answer_body import LIVE_SEGMENT_CHARS, AnswerBody, open_fence
 from craft_tui.ui.widgets.backlog import PLAIN_DELTA, Backlog
+from craft_tui.ui.widgets.messages import AssistantMessageView
 from craft_tui.ui.widgets.plain_text import NOTICE, PlainText, wrap
+from craft_tui.ui.widgets.transcript import Transcript
+from tests.ui.harness import Entry, WidgetHarness
 
 # ---------------------------------------------------------------- backlog
 
@@ -199,3 +202,40 @@ async def test_a_streamed_answer_past_the_markdown_limit_goes_on_plain(
         assert body.piece_limit() == answer_body.PLAIN_PIECE
         assert body.source == text
         assert sum(len(s.source) for s in body.segments) <= 3_000 + 1000
+
+
+# ---------------------------------------------------------------- Esc on the view
+
+
+async def test_esc_marks_the_answer_stopped_at_once_and_writes_nothing_more() -> None:
+    app = WidgetHarness()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = await app.query_one(Transcript).add(Entry("a1", "assistant", ""))
+        assert isinstance(view, AssistantMessageView)
+        view.begin_stream()
+        view.add_text("Already on screen. ")
+        await pilot.pause()
+        view.add_text("Queued, not drawn yet.")
+        view.halt(stopped=True)
+        assert view.finish_reason == "cancelled"
+        assert view.has_class("-stopped")
+        assert "stopped" in str(view._note.render())
+        await pilot.pause()
+        await pilot.pause()
+        assert view._body.source == "Already on screen. "  # halted: no write started
+        await view.end_stream("cancelled")  # the stream is closed: what arrived is drawn
+        assert view._body.source == "Already on screen. Queued, not drawn yet."
+        assert view.text == "Already on screen. Queued, not drawn yet."
+
+
+async def test_an_answer_that_ended_just_before_esc_keeps_its_real_ending() -> None:
+    app = WidgetHarness()
+    async with app.run_test(size=(80, 24)):
+        view = await app.query_one(Transcript).add(Entry("a1", "assistant", ""))
+        assert isinstance(view, AssistantMessageView)
+        view.begin_stream()
+        view.add_text("All of it.")
+        view.halt(stopped=True)
+        await view.end_stream("stop")
+        assert view.finish_reason == "stop"
+        assert not view.has_class("-stopped")

@@ -21,7 +21,7 @@ from tests.ui.chat_helpers import answered, make_app, send, wait_until
 
 def saved_answer(app: Any) -> Any:
     chat = app.chat
-    return app.backend.store().load_conversation(chat.session.conversation.id)[1][-1]
+    return app.workspace.history().load_conversation(chat.session.conversation.id)[1][-1]
 
 
 class Appends:
@@ -73,7 +73,11 @@ async def test_escape_in_a_very_fast_stream_stops_before_anything_queued_is_draw
     drawn afterwards in bounded pieces."""
     paragraph = "word " * 40
     reply = "".join(f"Paragraph {i}: {paragraph}\n\n" for i in range(15_000))  # ~3 MB
-    server = fake_server(reply=reply, chunk_size=3, delay=0, usage=None)
+    # As fast as the server can for 120,000 characters, then silent with the stream still open:
+    # Esc lands in a fast stream, and what is left to draw after it stays bounded under load.
+    server = fake_server(
+        reply=reply, chunk_size=3, delay=0, usage=None, stall_after=40_000, stall_seconds=120
+    )
     app = make_app(server)
     state: dict[str, Any] = {"esc": False, "stopped_at": None}
 

@@ -350,11 +350,12 @@ class ChatScreen(Screen[None]):
     def action_stop(self) -> None:
         """Stop the answer now; the partial text stays.
 
-        The live view starts no further write (`halt`), so nothing queued behind the stream runs
-        before the worker's cancellation closes the response and marks the answer stopped.
+        The live view shows the answer stopped and starts no further write (`halt`), so nothing
+        queued behind the stream runs before the worker's cancellation closes the response and
+        saves the answer as stopped.
         """
         if self._live is not None:
-            self._live.halt()
+            self._live.halt(stopped=True)
         if self._answer is not None:
             self._answer.cancel()
 

@@ -58,6 +58,7 @@ LIVE_SEGMENT_CHARS = 16_000
 # out blocks, so a key (Esc) waits at most that long. Plain text is ~100 times cheaper per char.
 MARKDOWN_PIECE = 4_000
 PLAIN_PIECE = 128 * 1024
+PLAIN_PART_CHARS = 256 * 1024  # one PlainText widget of the plain rest (~2,000-3,000 lines)
 # Markdown for the first 2 million characters of an answer (far beyond any real one, ~500,000
 # tokens); the rest is plain text, so an answer at the size cap stays a few times its size.
 MARKDOWN_LIMIT = 2_000_000
@@ -178,11 +179,19 @@ class AnswerBody(Widget):
 
     def __init__(self, text: str = "", *, classes: str = "") -> None:
         super().__init__(classes=classes)
-        self._plain: PlainText | None = None  # the unformatted rest of a very large answer
+        # The unformatted rest of a very large answer, in parts of about `PLAIN_PART_CHARS`:
+        # Textual marks every line of a widget dirty when it changes, so one part of 100,000
+        # lines made each append cost that; an append touches only the last part.
+        self._plain_parts: list[PlainText] = []
         if len(text) > MARKDOWN_LIMIT:
             cut = text.rfind("\n", 0, MARKDOWN_LIMIT) + 1 or MARKDOWN_LIMIT
             text, rest = text[:cut], text[cut:]
-            self._plain = PlainText(rest)
+            while rest:
+                end = rest.rfind("\n", 0, PLAIN_PART_CHARS) + 1 or PLAIN_PART_CHARS
+                if len(rest) <= PLAIN_PART_CHARS:
+                    end = len(rest)
+                self._plain_parts.append(PlainText(rest[:end], notice=not self._plain_parts))
+                rest = rest[end:]
         self._markdown_size = len(text)
         self._segments: list[Segment] = [self._new_segment(text)]
         self._live_text = text  # text written to the last segment
@@ -197,8 +206,7 @@ class AnswerBody(Widget):
 
     def compose(self) -> ComposeResult:
         yield from self._segments
-        if self._plain is not None:
-            yield self._plain
+        yield from self._plain_parts
 
     @staticmethod
     def _new_segment(text: str = "") -> Markdown:
@@ -214,13 +222,13 @@ class AnswerBody(Widget):
     @property
     def source(self) -> str:
         """The text written so far (Markdown, then any plain rest)."""
-        plain = self._plain.source if self._plain is not None else ""
+        plain = "".join(part.source for part in self._plain_parts)
         return "".join(segment.source for segment in self._segments) + plain
 
     @property
     def plain(self) -> PlainText | None:
         """The plain-text rest of a very large answer, once there is one."""
-        return self._plain
+        return self._plain_parts[0] if self._plain_parts else None
 
     @property
     def gone(self) -> bool:
@@ -242,7 +250,7 @@ class AnswerBody(Widget):
 
     def piece_limit(self, plain: bool = False) -> int:
         """The most characters the next `append` should be given (see the module docstring)."""
-        if plain or self._plain is not None or self._markdown_size >= MARKDOWN_LIMIT:
+        if plain or self._plain_parts or self._markdown_size >= MARKDOWN_LIMIT:
             return PLAIN_PIECE
         return MARKDOWN_PIECE
 
@@ -262,7 +270,7 @@ class AnswerBody(Widget):
             if self.gone:
                 return
             self._streaming = True
-            if self._plain is not None or self._markdown_size >= MARKDOWN_LIMIT:
+            if self._plain_parts or self._markdown_size >= MARKDOWN_LIMIT:
                 await self._append_plain(fragment)
             else:
                 self._markdown_size += len(fragment)
@@ -279,10 +287,15 @@ class AnswerBody(Widget):
             await self._append_plain(fragment)
 
     async def _append_plain(self, fragment: str) -> None:
-        if self._plain is None:
-            self._plain = PlainText()
-            await self.mount(self._plain)
-        self._plain.append(fragment)
+        last = self._plain_parts[-1] if self._plain_parts else None
+        if last is None or (
+            last.size_chars >= PLAIN_PART_CHARS
+            and (last.ends_a_line or last.size_chars >= 2 * PLAIN_PART_CHARS)
+        ):
+            last = PlainText(notice=not self._plain_parts)
+            self._plain_parts.append(last)
+            await self.mount(last)
+        last.append(fragment)
 
     async def _append(self, fragment: str) -> None:
         split = next_segment_start(self._live_text, fragment)

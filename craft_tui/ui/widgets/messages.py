@@ -6,6 +6,7 @@ The widgets never touch the chat core: actions post `MessageAction` for the scre
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import ClassVar, Literal
@@ -179,6 +180,7 @@ class AssistantMessageView(MessageView):
         self._streaming = False
         self._halted = False  # Esc: no write starts until the stream has ended
         self._drawing = False  # the stream ended with text still queued: drawn piece by piece
+        self._drawn = asyncio.Event()  # set once that is done
         self._flush_timer: Timer | None = None
         self._flush_scheduled = False
         self._last_flush = 0.0
@@ -258,13 +260,22 @@ class AssistantMessageView(MessageView):
             self._pending_reasoning.append(delta)
             self._schedule_flush()
 
-    def halt(self) -> None:
-        """Esc: start no further write; `end_stream` follows once the stream is closed."""
+    def halt(self, *, stopped: bool = False) -> None:
+        """Start no further write; `end_stream` follows once the stream is closed.
+
+        With `stopped` (Esc) the answer shows as stopped at once, in the key's own handler: the
+        cancellation that closes the stream runs a moment later. (Should the answer have ended
+        just before, `end_stream` puts the real ending back.)
+        """
         self._halted = True
         if self._flush_timer is not None:
             self._flush_timer.stop()
             self._flush_timer = None
         self._flush_scheduled = False
+        if stopped and self._streaming:
+            self.finish_reason = "cancelled"
+            self._note.update("— stopped")
+            self.set_class(True, "-stopped")
 
     def _schedule_flush(self) -> None:
         if self._flush_scheduled or self._halted:
@@ -288,6 +299,7 @@ class AssistantMessageView(MessageView):
         if self._body.gone:
             self._backlog.clear()  # removed meanwhile: nothing left to draw
             self._drawing = False
+            self._drawn.set()
             return
         if self._body.busy:
             return  # the write in progress schedules the next one when it is done
@@ -305,6 +317,7 @@ class AssistantMessageView(MessageView):
         elif self._drawing and not self._backlog:
             self._drawing = False
             await self._body.finish()
+            self._drawn.set()
 
     def _write_reasoning(self) -> None:
         if self._pending_reasoning:
@@ -335,7 +348,9 @@ class AssistantMessageView(MessageView):
 
         The mark comes first, so a stop shows at once however much is queued. A queue of at
         most one piece is written here (after a write in progress); a longer one is drawn piece
-        by piece after this returns (`drawing`), with keys handled in between.
+        by piece, with keys handled in between, and this returns once it is on screen — except
+        after Esc: then it returns at once and the rest is drawn behind (`drawing`), so the next
+        question need not wait for it. (Cancelled while waiting, the drawing goes on the same.)
         """
         self.halt()
         self._halted = False
@@ -348,7 +363,10 @@ class AssistantMessageView(MessageView):
         self._update_note()
         if len(self._backlog) > self._body.piece_limit(self._backlog.plain_next):
             self._drawing = True
+            self._drawn.clear()
             self._schedule_flush()
+            if finish_reason != "cancelled":
+                await self._drawn.wait()
             return
         await self._write_piece()
         await self._body.finish()

@@ -60,7 +60,8 @@ def _logical_lines(lines: list[str]) -> list[str]:
 
 
 class PlainText(Widget):
-    """Wrapped plain lines with a one-line notice above them saying why they are not formatted."""
+    """Wrapped plain lines, with a one-line notice above them saying why they are not formatted
+    (the first part of an answer's plain rest has it; see `AnswerBody`)."""
 
     ALLOW_SELECT = False  # copy the message (c) for its text
 
@@ -68,15 +69,27 @@ class PlainText(Widget):
     PlainText { height: auto; }
     """
 
-    def __init__(self, text: str = "") -> None:
+    def __init__(self, text: str = "", *, notice: bool = True) -> None:
         super().__init__()
+        self._notice = int(notice)  # lines above the text
         self._width = 0  # the width `_lines` are wrapped at; 0 until the first layout
         self._lines: list[str] = [text] if text else []
+        self._chars = len(text)
 
     @property
     def source(self) -> str:
         """The text shown (exactly what was appended)."""
         return "".join(self._lines)
+
+    @property
+    def size_chars(self) -> int:
+        """Characters held."""
+        return self._chars
+
+    @property
+    def ends_a_line(self) -> bool:
+        """The text so far ends with a line break (or is empty)."""
+        return not self._lines or self._lines[-1].endswith("\n")
 
     @property
     def line_count(self) -> int:
@@ -87,6 +100,7 @@ class PlainText(Widget):
         """Add text; only it and the unfinished last line are wrapped."""
         if not text:
             return
+        self._chars += len(text)
         if self._lines and not self._lines[-1].endswith("\n"):
             text = self._lines.pop() + text
         if self._width:
@@ -108,15 +122,16 @@ class PlainText(Widget):
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         self._wrap_to(width)
-        return len(self._lines) + 1
+        return len(self._lines) + self._notice
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         style = self.rich_style
-        if y == 0:
+        if y < self._notice:
             notice = style + Style(dim=True, italic=True)
             return Strip([Segment(NOTICE, notice)]).adjust_cell_length(width, style)
-        if y - 1 >= len(self._lines):
+        y -= self._notice
+        if y >= len(self._lines):
             return Strip.blank(width, style)
-        text = self._lines[y - 1].rstrip("\n").replace("\t", " ")
+        text = self._lines[y].rstrip("\n").replace("\t", " ")
         return Strip([Segment(text, style)]).adjust_cell_length(width, style)
