@@ -353,6 +353,31 @@ class _PartialSaver:
             self._timer = None
 
 
+class _Turn:
+    """Hands the event loop back now and then while events pour in.
+
+    A fast server fills the socket faster than the answer is drawn: every read then returns at
+    once, and the whole chain (driver, this loop, the screen's handler) ran hundreds of events
+    without one real suspension, so a key — Esc — waited behind them. Every `EVENTS` events or
+    `SECONDS` seconds this awaits `sleep(0)`: keys and screen updates get their turn, and a
+    cancellation lands there at the latest.
+    """
+
+    EVENTS = 128
+    SECONDS = 0.005
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._due = time.perf_counter() + self.SECONDS
+
+    async def maybe_yield(self) -> None:
+        self._count += 1
+        if self._count >= self.EVENTS or time.perf_counter() >= self._due:
+            self._count = 0
+            await asyncio.sleep(0)
+            self._due = time.perf_counter() + self.SECONDS
+
+
 async def _aclose(events: AsyncIterator[StreamEvent]) -> None:
     close = getattr(events, "aclose", None)
     if close is not None:
@@ -578,8 +603,10 @@ class ChatSession:
                 self._save_interval if self._idle_save else None,
             )
             events = driver.stream(request)
+            turn = _Turn()
             try:
                 async for event in events:
+                    await turn.maybe_yield()
                     chunk = self._take(event, answer)
                     if chunk is not None:
                         await saver.arrived()

@@ -124,3 +124,44 @@ async def test_saving_a_very_long_answer_does_not_hold_up_the_event_loop(
     assert [size for _, size in partial] == sorted(size for _, size in partial)  # in order
     assert all(not on_main for on_main, size in partial if size >= 1_000_000)
     assert all(on_main for on_main, size in partial if size < 1_000_000)  # short: as before
+
+
+class _Flood:
+    """A driver whose events are all there at once (a fast server, a full socket buffer): its
+    stream never suspends by itself."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+
+    async def stream(self, request: Any) -> Any:
+        for _ in range(self.count):
+            yield TextDelta("tok ")
+
+    async def list_models(self) -> list[Any]:
+        return []
+
+    async def aclose(self) -> None:
+        pass
+
+
+async def test_a_flood_of_events_gives_the_event_loop_turns(store: HistoryStore) -> None:
+    """Esc waited behind the events a fast server had already delivered: the session's loop ran
+    them all without a real suspension. Other tasks (the key, the screen) now get turns."""
+    turns = 0
+    done = False
+
+    async def other_task() -> None:
+        nonlocal turns
+        while not done:
+            turns += 1
+            await asyncio.sleep(0)
+
+    session = _session(store, Opener(_Flood(20_000)), config(connection("fake")))
+    other = asyncio.create_task(other_task())
+    await asyncio.sleep(0)
+    started = turns
+    await collect(session.send("Go"))
+    during = turns - started
+    done = True
+    await other
+    assert during >= 20_000 // 128 // 2
