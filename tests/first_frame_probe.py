@@ -12,8 +12,8 @@ from textual.app import App
 
 from craft_tui import cli
 from craft_tui.ui.app import CraftApp
-from craft_tui.ui.backend import ChatBackend
 from craft_tui.ui.screens.chat import ChatScreen
+from craft_tui.workspace.core import Workspace
 
 SLOW = (
     "pydantic",
@@ -45,7 +45,7 @@ def display(self: CraftApp, screen: Any, renderable: Any) -> None:
     original_display(self, screen, renderable)
 
 
-async def open_session(self: ChatBackend, *args: Any, **kwargs: Any) -> Any:
+async def open_session(self: Workspace, *args: Any, **kwargs: Any) -> Any:
     if seen["painted_before_history"] is None:
         seen["painted_before_history"] = seen["first_paint"] is not None
         apps[0].exit()
@@ -53,10 +53,10 @@ async def open_session(self: ChatBackend, *args: Any, **kwargs: Any) -> Any:
 
 
 original_display = CraftApp._display
-original_open_session = ChatBackend.open_session
+original_open_session = Workspace.open_session
 CraftApp.run = run  # type: ignore[method-assign]
 CraftApp._display = display  # type: ignore[method-assign]
-ChatBackend.open_session = open_session  # type: ignore[method-assign]
+Workspace.open_session = open_session  # type: ignore[method-assign]
 
 if __name__ == "__main__":
     code = cli.main(sys.argv[1:])

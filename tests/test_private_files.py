@@ -24,14 +24,14 @@ import asyncio, sys
 from textual.app import App
 from craft_tui import cli
 from craft_tui.ui.app import CraftApp
-from craft_tui.ui.backend import ChatBackend
+from craft_tui.workspace.core import Workspace
 
 apps = []
 def run(self, **kwargs):
     apps.append(self)
     App.run(self, headless=True, **kwargs)
 
-original_open_session = ChatBackend.open_session
+original_open_session = Workspace.open_session
 async def open_session(self, *args, **kwargs):
     session = await original_open_session(self, *args, **kwargs)
     print("ready", flush=True)
@@ -40,7 +40,7 @@ async def open_session(self, *args, **kwargs):
     return session
 
 CraftApp.run = run
-ChatBackend.open_session = open_session
+Workspace.open_session = open_session
 raise SystemExit(cli.main([]))
 """
 

@@ -1,6 +1,11 @@
 """The Textual application: screens, keymap, clipboard, and the guard that keeps unexpected
 exceptions off the screen.
 
+The app holds no config of its own: `self.workspace` (craft_tui/workspace) has the one copy, and
+the app subscribes to its changes (the file edited underneath, the app's own writes), handing each
+to the screens that show config (`FollowsConfig`) on the UI loop; an invalid edit is shown once
+as a toast naming the file and line while the last good config stays in use.
+
 Extension points: `open_connections` / `pick_model` push the connections and model-picker
 screens (lazy imports); `on_connections_closed` and `on_model_chosen` are what happens after.
 """
@@ -10,23 +15,34 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from rich.text import Text
 from textual.app import App, SystemCommand
 from textual.binding import BindingType
 from textual.screen import Screen
 
-from craft_tui.config.preview import ConfigPreview, preview_config
-from craft_tui.ui.backend import ChatBackend, DriverOpener
 from craft_tui.ui.bindings import binding, keymap_from_settings
 from craft_tui.untrusted import shown, shown_inline
+from craft_tui.workspace.core import ConfigChange, Workspace
 
 if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
 
+    from craft_tui.chat.history import HistoryStore
     from craft_tui.config.schema import Config
     from craft_tui.config.source import ConfigSource
+    from craft_tui.ui.clipboard import TmuxClipboard
+    from craft_tui.ui.screens.chat import ChatScreen
+    from craft_tui.ui.screens.model_picker import ModelChoice
+    from craft_tui.workspace.drivers import DriverFactory
+
+
+@runtime_checkable
+class FollowsConfig(Protocol):
+    """A screen that shows something of the config: told of every change, on the UI loop."""
+
+    def config_changed(self, change: ConfigChange) -> None: ...
 
 
 class CraftApp(App[None]):
@@ -46,35 +62,43 @@ class CraftApp(App[None]):
         new_conversation: bool = False,
         *,
         config_source: ConfigSource | None = None,
-        store: Any = None,
-        driver_opener: DriverOpener | None = None,
+        store: HistoryStore | None = None,
+        driver_factory: DriverFactory | None = None,
         clock: Callable[[], float] = time.monotonic,
         environ: dict[str, str] | None = None,
+        workspace: Workspace | None = None,
+        watch_interval: float | None = None,
     ) -> None:
         """`config`, or `config_source` (the TOML-parsed file, validated after the first frame:
-        the screen is painted from its preview, and `config` is None until then)."""
+        the screen is painted from its preview until then), or a ready `workspace`.
+        `watch_interval`: how often config.toml is looked at (default half a second)."""
         super().__init__()
-        self._config_source = config_source if config is None else None
+        self.workspace = workspace or Workspace(
+            config, source=config_source, history=store, driver_factory=driver_factory
+        )
         self.config_error: str | None = None  # why config_source was refused (the app exits)
-        self.config_ready = asyncio.Event()  # set once `config` is the validated Config
-        preview = preview_config(config_source.data if config_source else {})
-        self.config: Config = config  # type: ignore[assignment]  # None only until validated
+        self.config_ready = asyncio.Event()  # set once the workspace's config is validated
         self.new_conversation = new_conversation
         self.clock = clock
-        self.backend = ChatBackend(
-            config, store=store, driver_opener=driver_opener, preview=preview
-        )
-        self._preview: ConfigPreview = preview
+        self._watch_interval = watch_interval
+        self._shown_config_error: str | None = None  # an invalid edit is toasted once
+        preview = self.workspace.preview
         keymap = config.settings.keymap if config is not None else preview.keymap
         self.keymap, self._unknown_keys = keymap_from_settings(keymap)
         self._environ = environ
-        self._tmux_mode: Any = None  # clipboard.TmuxClipboard, detected on first copy
+        self._tmux_mode: TmuxClipboard | None = None  # detected on first copy
         self._told_tmux = False
         self.copied: list[str] = []  # every escape sequence written for a copy (tests read it)
         self.fatal_message: str | None = None
 
+    @property
+    def config(self) -> Config | None:
+        """The workspace's config (None until it is validated, just after the first frame)."""
+        return self.workspace.config if self.workspace.ready else None
+
     def on_mount(self) -> None:
-        theme = self.config.settings.theme if self.config is not None else self._preview.theme
+        config = self.config
+        theme = config.settings.theme if config is not None else self.workspace.preview.theme
         if theme in self.available_themes:
             self.theme = theme
         if self.keymap:
@@ -87,7 +111,7 @@ class CraftApp(App[None]):
         from craft_tui.ui.screens.chat import ChatScreen
 
         self.push_screen(ChatScreen())
-        if self.config is None:
+        if not self.workspace.ready:
             self.call_after_refresh(self._validate_config)
         else:
             self._config_validated()
@@ -95,31 +119,49 @@ class CraftApp(App[None]):
     def _validate_config(self) -> None:
         """After the first frame: validate the file (importing pydantic), or exit with its error
         (printed by the command line once the terminal is restored; the file is left as it is)."""
-        from craft_tui.config.store import ConfigError, validate_config
+        from craft_tui.config.store import ConfigError
 
-        assert self._config_source is not None
         try:
-            config = validate_config(self._config_source)
+            config = self.workspace.validate_source()
         except ConfigError as error:
             self.config_error = str(error)
             self.exit(return_code=1)
             return
-        self.config = self.backend.config = config
         self._config_validated()
-        chat = self.chat
-        if chat is not None:
-            chat.config_changed()
+        self._config_changed(ConfigChange(config))
 
     def _config_validated(self) -> None:
         self.config_ready.set()
-        if not self.config.connections:
+        self.workspace.subscribe(self._config_changed)
+        self.workspace.start_watching(self._watch_interval)
+        if not self.workspace.config.connections:
             self.action_open_connections(first_run=True)
 
+    def _config_changed(self, change: ConfigChange) -> None:
+        """The config in use changed (or an edit of the file was refused): tell the screens."""
+        if change.error is not None:
+            if change.error != self._shown_config_error:
+                self._shown_config_error = change.error
+                self.notify(
+                    f"{change.error} The last good configuration stays in use.",
+                    title="config.toml not used",
+                    severity="error",
+                    timeout=15,
+                )
+            return
+        self._shown_config_error = None
+        theme = change.config.settings.theme
+        if theme != self.theme and theme in self.available_themes:
+            self.theme = theme
+        for screen in self.screen_stack:
+            if isinstance(screen, FollowsConfig):
+                screen.config_changed(change)
+
     async def on_unmount(self) -> None:
-        await self.backend.aclose()
+        await self.workspace.aclose()
 
     @property
-    def chat(self) -> Any:
+    def chat(self) -> ChatScreen | None:
         """The chat screen (always at the bottom of the stack)."""
         from craft_tui.ui.screens.chat import ChatScreen
 
@@ -170,20 +212,11 @@ class CraftApp(App[None]):
         self.push_screen(ConnectionsScreen(first_run=first_run), self.on_connections_closed)
 
     def on_connections_closed(self, _result: object = None) -> None:
-        """Connections may have changed: reload the config so the next request uses it."""
-        from craft_tui.config.store import ConfigError, load_config
-
-        try:
-            config = load_config()
-        except ConfigError as error:
-            self.notify(str(error), severity="error", timeout=10)
-            return
-        self.config = config
-        self.backend.config = config
-        self.backend._drivers.clear()
+        """Every change the screen made is in the workspace already (and the chat screen was
+        told); the prompt gets the focus back."""
         chat = self.chat
-        if chat is not None:
-            chat.config_changed()
+        if chat is not None and chat.is_mounted:
+            chat.prompt.focus()
 
     def action_pick_model(self) -> None:
         """Choose any model of any connection for the next answer."""
@@ -197,12 +230,12 @@ class CraftApp(App[None]):
         chat = self.chat
         current = None
         if chat is not None and chat.session is not None:
-            connection, model = self.backend.current_target(chat.session)
+            connection, model = self.workspace.target_of(chat.session)
             if connection is not None and model:
                 current = ModelChoice(connection.slug, model)
         self.push_screen(ModelPickerScreen(current), self.on_model_chosen)
 
-    def on_model_chosen(self, choice: Any) -> None:
+    def on_model_chosen(self, choice: ModelChoice | None) -> None:
         """Switch connection and/or model mid-conversation."""
         if choice is None:
             return

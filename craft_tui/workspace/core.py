@@ -249,7 +249,7 @@ class Workspace:
 
         store = self.history()
         if conversation_id is None and not new and self.config.settings.reopen_last_conversation:
-            conversation_id = store.last_conversation_id()
+            conversation_id = _conversation_to_reopen(store)
         conversation = None
         if conversation_id is not None:
             conversation, _messages = store.load_conversation(conversation_id)
@@ -287,6 +287,19 @@ class Workspace:
             return None
         await asyncio.to_thread(session.switch, connection, model)
         return self.target_of(session)
+
+    async def mark_used(self, slug: str | None) -> None:
+        """Record that `slug` just answered ("used …" in the connections list), in the runtime
+        state (`config/state.py`): config.toml is the user's and is not rewritten for this."""
+        connection = self.connection(slug)
+        if connection is None:
+            return
+        from craft_tui.config.state import mark_connection_used
+
+        try:
+            await asyncio.to_thread(mark_connection_used, connection.slug)
+        except Exception as error:  # the answer matters more than the timestamp
+            log.warning("could not record last use: %s", error)
 
     # ---------------------------------------------------------------- derived values
 
@@ -327,6 +340,24 @@ class Workspace:
 
         # Knows each protocol's cached-token counting and the cached list's prices.
         return answer_cost_usd(connection, model, usage)
+
+
+def _conversation_to_reopen(store: HistoryStore) -> str | None:
+    """The conversation the user last had on screen, if it is still in the history; else the one
+    updated last (a conversation started elsewhere, or no state yet)."""
+    from craft_tui.chat.history import NotFoundError
+    from craft_tui.config.state import last_conversation
+
+    viewed = last_conversation()
+    if viewed is not None:
+        try:
+            store.get_conversation(viewed)
+        except NotFoundError:
+            pass
+        else:
+            return viewed
+    last: str | None = store.last_conversation_id()
+    return last
 
 
 def _changed_slugs(old: Config | None, new: Config) -> frozenset[str]:

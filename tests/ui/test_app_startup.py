@@ -48,7 +48,7 @@ async def test_a_valid_file_opens_the_chat_with_its_connection_model_and_theme()
     async with app.run_test(size=(100, 30)) as pilot:
         chat = await chat_loaded(pilot, app)
         assert app.config is not None and app.config.connections[0].slug == "local"
-        assert app.backend.config is app.config
+        assert app.workspace.config is app.config  # one copy, in the workspace
         assert app.theme == "nord"
         assert str(chat.prompt.placeholder).startswith("Message m1")
         assert app.screen is chat  # no first-run connections screen

@@ -42,7 +42,7 @@ async def test_provider_errors_are_shown_inline_with_their_fix(
         assert "Traceback" not in shown
         assert app.focused is chat.prompt
         assert not chat.status.spinning
-        stored = app.backend.store().load_conversation(chat.session.conversation.id)[1]
+        stored = app.workspace.history().load_conversation(chat.session.conversation.id)[1]
         assert stored[-1].error_kind == kind
 
 

@@ -18,7 +18,7 @@ CODE_ANSWER = "Here:\n\n```python\nprint('hi')\n```\n\nand\n\n```sh\nls -la\n```
 def saved_messages(app: Any) -> list[Any]:
     """The active branch as stored in the history database."""
     chat = app.chat
-    _conversation, messages = app.backend.store().load_conversation(chat.session.conversation.id)
+    _conversation, messages = app.workspace.history().load_conversation(chat.session.conversation.id)
     return list(messages)
 
 
@@ -101,7 +101,7 @@ async def test_edit_and_resend_branches_and_keeps_the_old_answer(fake_server) ->
         answer = await answered(pilot, chat)
         assert [v.text for v in views(chat)] == ["second version", answer.text]
         assert "second version" in answer.text
-        store = app.backend.store()
+        store = app.workspace.history()
         _conversation, branch = store.load_conversation(chat.session.conversation.id)
         assert branch[0].text == "second version"
         old = [
@@ -136,6 +136,7 @@ async def test_switching_connection_sends_the_next_request_to_the_other_server(f
         chat = await send(pilot, "One")
         await answered(pilot, chat)
         chat.switch_to("fake2", "fake-model")
+        await wait_until(pilot, lambda: "Fake2" in str(chat.status.line()))
         assert str(chat.prompt.placeholder).startswith("Message fake-model")
         chat.prompt.insert("Two")
         await pilot.press("enter")

@@ -10,6 +10,7 @@ from textual.widgets import Input, Static
 from craft_tui.config.secrets import SecretStore
 from craft_tui.config.store import load_config
 from craft_tui.ui.screens.connection_form import ConnectionFormScreen, FormDraft
+from tests.ui.test_connections import idle
 
 KEY = "sk-test-form-" + "0123456789abcdef"
 
@@ -34,7 +35,7 @@ async def save_with_key(app: Host) -> str:
         form.query_one("#key", Input).value = KEY
         await pilot.pause()
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await idle(pilot)
         if app.screen is not form:
             return ""
         return str(form.query_one("#error-key", Static).render())
@@ -68,6 +69,6 @@ async def test_a_key_the_form_cannot_store_leaves_neither_key_nor_connection(
     app = Host()
     error = await save_with_key(app)
     assert app.results == []  # the form stays open with what was typed
-    assert error == "The key could not be stored: No space left on device"
+    assert error == "The key could not be stored: No space left on device. Nothing was added."
     assert load_config().find("corp") is None
     assert SecretStore.open().stored_slugs() == set()

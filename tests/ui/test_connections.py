@@ -18,6 +18,7 @@ from craft_tui.providers.detect import LocalTarget, detect
 from craft_tui.ui.screens.connection_form import ConnectionFormScreen
 from craft_tui.ui.screens.connections import ConnectionsScreen
 from tests.servers.fake import FakeLLMServer
+from tests.ui.chat_helpers import wait_until
 
 KEY = "sk-or-v1-0123456789abcdef"
 
@@ -59,6 +60,13 @@ def add_connection(connection: Connection, key: str | None = None, default: bool
         SecretStore.open().set(connection.slug, key)
 
 
+async def idle(pilot) -> None:  # type: ignore[no-untyped-def]
+    """Until no worker of the app runs (saves and key reads happen in threads), then a round of
+    messages and layout: what a change leads to is on screen."""
+    await wait_until(pilot, lambda: all(worker.is_finished for worker in pilot.app.workers))
+    await pilot.pause()
+
+
 async def fill(pilot, widget_id: str, text: str) -> None:  # type: ignore[no-untyped-def]
     """Put text in an input as a paste would (one change event), then let the screen react."""
     field = pilot.app.screen.query_one(f"#{widget_id}", Input)
@@ -95,7 +103,7 @@ async def test_add_openrouter_preset_stores_key_masked_and_out_of_config(
         await type_into(pilot, "key", KEY)
         assert KEY not in screen_text(app)
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await idle(pilot)
         assert isinstance(app.screen, ConnectionsScreen)
         listing = screen_text(app)
         assert "sk-or-v••••••••cdef" in listing
@@ -128,7 +136,7 @@ async def test_edit_without_retyping_the_key_keeps_it() -> None:
         await fill(pilot, "models", "gpt-4o, gpt-4o-mini")
         await fill(pilot, "default-model", "gpt-4o-mini")
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await idle(pilot)
         assert isinstance(app.screen, ConnectionsScreen)
     connection = load_config().connections[0]
     assert connection.model_ids == ["gpt-4o", "gpt-4o-mini"]
@@ -151,7 +159,7 @@ async def test_delete_asks_then_removes_connection_and_key() -> None:
         await pilot.press("n")  # declining keeps everything
         assert [c.slug for c in load_config().connections] == ["one", "two"]
         await pilot.press("d", "y")
-        await pilot.pause()
+        await idle(pilot)
         assert "One" not in screen_text(app)
     config = load_config()
     assert [c.slug for c in config.connections] == ["two"]
@@ -165,7 +173,7 @@ async def test_make_default_moves_the_star() -> None:
     app = Host(lambda: ConnectionsScreen())
     async with app.run_test(size=(100, 40)) as pilot:
         await pilot.press("down", "s")
-        await pilot.pause()
+        await idle(pilot)
         options = app.screen.query_one("#connection-list", OptionList).options
         assert str(options[1].prompt).startswith("★ Two")
         assert not str(options[0].prompt).startswith("★")
@@ -183,7 +191,7 @@ async def test_validation_errors_sit_next_to_their_fields_and_keep_input() -> No
         await fill(pilot, "base-url", "ftp://nope")
         await fill(pilot, "headers", "Broken header")
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await idle(pilot)
         assert app.screen is form  # not saved, still open
         url_error = str(form.query_one("#error-base-url", Static).render())
         assert "http:// or https://" in url_error
@@ -197,7 +205,7 @@ async def test_validation_errors_sit_next_to_their_fields_and_keep_input() -> No
         form.query_one("#key-source", Select).value = "none"
         await pilot.pause()
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await idle(pilot)
         assert isinstance(app.screen, ConnectionsScreen)
     connection = load_config().connections[0]
     assert connection.slug == "my-proxy"
@@ -213,7 +221,7 @@ async def test_a_credential_header_is_refused_with_a_reason() -> None:
         await fill(pilot, "headers", "Authorization: Bearer abc")
         form.query_one("#key-source", Select).value = "none"
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await idle(pilot)
         assert app.screen is form
         assert "carries a credential" in str(form.query_one("#error-headers", Static).render())
     assert not paths.config_file().exists()
@@ -230,7 +238,7 @@ async def test_a_second_connection_with_the_same_name_is_refused() -> None:
         form = app.screen
         await fill(pilot, "key", KEY)
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await idle(pilot)
         assert app.screen is form
         assert "exists already" in str(form.query_one("#error-name", Static).render())
     assert len(load_config().connections) == 1
@@ -255,7 +263,7 @@ async def test_anthropic_protocol_offers_bearer_or_x_api_key() -> None:
         await pilot.pause()
         await fill(pilot, "env", "GATEWAY_TOKEN")
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await idle(pilot)
     connection = load_config().connections[0]
     assert connection.base_url == "https://gw.example.com"
     assert connection.auth.type == "bearer"
@@ -289,7 +297,7 @@ async def test_first_run_offers_local_ollama_and_env_key(
         assert isinstance(form, ConnectionFormScreen)
         assert form.query_one("#base-url", Input).value == ollama.openai_base_url
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await idle(pilot)
         # the Ollama offer is used up; the OpenRouter key is still on offer
         assert isinstance(app.screen, ConnectionsScreen)
         found = app.screen.query_one("#found", OptionList)
@@ -298,7 +306,7 @@ async def test_first_run_offers_local_ollama_and_env_key(
         found.focus()
         await pilot.press("enter")
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await idle(pilot)
         assert "Saved. Press Esc to start chatting" in screen_text(app)
         assert not app.screen.query_one("#found", OptionList).display
     config = load_config()
@@ -355,7 +363,7 @@ async def test_test_reports_each_step_and_fixes_a_wrong_url_with_one_key(
         assert "✓ models" in results and "✓ answer" in results
         assert "Test passed." in results
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await idle(pilot)
         assert isinstance(app.screen, ConnectionsScreen)
     assert load_config().connections[0].base_url == server.openai_base_url
     chats = server.chat_requests
@@ -381,7 +389,7 @@ async def test_a_wrong_key_fails_the_test_but_saving_still_works_and_says_so(
         assert "✗ models" in results and "Test failed at: models." in results
         assert "Ctrl+R" not in results
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await idle(pilot)
     assert app.results == ["openrouter"]
     assert notes == ["Saved 'OpenRouter' (test: failed at models)."]
 
@@ -509,7 +517,7 @@ async def test_a_config_that_cannot_be_saved_keeps_the_old_key_and_the_form(
         await type_into(pilot, "key", "sk-or-v1-anotherkey000000")
         monkeypatch.setattr(store, "update_config", broken)  # save_connection writes with it
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await idle(pilot)
         assert app.screen is form
         error = str(form.query_one("#error-form", Static).render())
         assert error.startswith("Not saved: config.toml: line 3")
@@ -548,7 +556,7 @@ async def test_a_key_for_another_provider_gets_a_gentle_warning_but_still_saves(
         assert not note.display
         await fill(pilot, "key", "sk-ant-api03-0000000000")
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await idle(pilot)
     assert app.results == ["openrouter"]
 
 
@@ -567,12 +575,12 @@ async def test_tls_options_are_saved_and_a_missing_ca_bundle_is_named(tmp_path: 
         form.query_one("#verify", Checkbox).value = False
         await fill(pilot, "ca", str(bundle))
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await idle(pilot)
         assert app.screen is form
         assert f"No file at {bundle}" in str(form.query_one("#error-ca", Static).render())
         bundle.write_text("-----BEGIN CERTIFICATE-----\n")
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await idle(pilot)
     connection = load_config().connections[0]
     assert connection.verify_tls is False
     assert connection.ca_bundle == bundle

@@ -49,6 +49,6 @@ async def test_first_run_to_a_picked_model_in_the_real_app(
         await picker.workers.wait_for_complete()
         await pilot.press(*"large", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen))
-        await pilot.pause()
-        assert "fake-large" in str(app.screen.query_one("#prompt").placeholder)  # type: ignore[attr-defined]
+        prompt = app.screen.query_one("#prompt")
+        await wait_until(pilot, lambda: "fake-large" in str(prompt.placeholder))  # type: ignore[attr-defined]
     assert load_config().settings.default_connection == "ollama"

@@ -97,7 +97,7 @@ async def test_fault_matrix_through_the_app(
             if fault.retry_after is not None:
                 assert f"Retry possible in {fault.retry_after:.0f}s" in shown
             assert chat.session is not None
-            stored = app.backend.store().load_conversation(chat.session.conversation.id)[1]
+            stored = app.workspace.history().load_conversation(chat.session.conversation.id)[1]
             assert stored[-1].text == fault.partial and stored[-1].error_kind == fault.kind
 
             fixed = built.heal()

@@ -43,7 +43,7 @@ async def test_delete_needs_a_second_press(fake_server) -> None:
         assert options.option_count == 1
         await pilot.press("ctrl+d")
         assert options.option_count == 0
-        assert app.backend.store().list_conversations() == []
+        assert app.workspace.history().list_conversations() == []
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is chat and chat.loaded and views(chat) == [])
         await send(pilot, "after the delete")  # the open conversation was deleted: a new one

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from craft_tui.ui.backend import ChatBackend
+from craft_tui.workspace.core import Workspace
 from tests.ui.chat_helpers import answered, last_answer, make_app, ready, send, wait_until
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
@@ -38,15 +38,15 @@ def by_length(words: list[str]) -> list[str]:
 @pytest.fixture(autouse=True)
 def pinned_speed(monkeypatch: pytest.MonkeyPatch) -> None:
     """Time to first token and tokens/s are real measurements: pin them so shots are stable."""
-    original = ChatBackend.status_info
+    original = Workspace.status_figures
 
-    def pinned(self: ChatBackend, session: Any) -> Any:
+    def pinned(self: Workspace, session: Any) -> Any:
         info = original(self, session)
         if info.ttft_s is None:
             return info
         return replace(info, ttft_s=0.42, tokens_per_s=57.3)
 
-    monkeypatch.setattr(ChatBackend, "status_info", pinned)
+    monkeypatch.setattr(Workspace, "status_figures", pinned)
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -8,28 +8,34 @@ partial answer as "cancelled" and the widget keeps it, marked as stopped.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widgets import Footer
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from craft_tui.providers.errors import ErrorKind, ProviderError
 from craft_tui.ui.bindings import binding, first_key
 from craft_tui.ui.widgets.error_view import ErrorDisplay
 from craft_tui.ui.widgets.messages import AssistantMessageView, MessageView, UserMessageView
 from craft_tui.ui.widgets.prompt import PromptArea
-from craft_tui.ui.widgets.status_bar import StatusBar
+from craft_tui.ui.widgets.status_bar import StatusBar, StatusInfo
 from craft_tui.ui.widgets.transcript import Transcript
 from craft_tui.untrusted import plain_inline
 
 if TYPE_CHECKING:
+    from craft_tui.chat.conversation import StoredMessage
+    from craft_tui.chat.session import ChatSession, SessionEvent
     from craft_tui.ui.app import CraftApp
+    from craft_tui.workspace.core import ConfigChange
+
+    Operation = Callable[[ChatSession], AsyncIterator[SessionEvent]]
 
 
 class ChatScreen(Screen[None]):
@@ -52,7 +58,8 @@ class ChatScreen(Screen[None]):
         self._live: AssistantMessageView | None = None
         self._editing: str | None = None  # id of the user message being edited
         self._send_when_open: str | None = None  # Enter pressed before the conversation opened
-        self.session: Any = None  # the chat core's ChatSession, once loaded
+        self._switching: Worker[None] | None = None  # a model picked, being switched to
+        self.session: ChatSession | None = None  # once loaded
         self.loaded = False  # True once the conversation is on screen
         # "version 2/3" of messages with siblings, so views mounted later (scrolling up) show it
         self._versions: dict[str, tuple[int, int]] = {}
@@ -111,7 +118,7 @@ class ChatScreen(Screen[None]):
     async def load_conversation(self, conversation_id: str | None = None) -> None:
         """Open (or start) a conversation without blocking the first frame."""
         await self.craft.config_ready.wait()  # validated just after the first frame
-        session = await self.craft.backend.open_session(
+        session = await self.craft.workspace.open_session(
             conversation_id, new=self.craft.new_conversation and conversation_id is None
         )
         self.craft.new_conversation = False
@@ -120,7 +127,7 @@ class ChatScreen(Screen[None]):
         if text is not None and self.prompt.text == text:  # not edited since Enter
             self.post_message(PromptArea.Submitted(self.prompt, text))
 
-    async def show_session(self, session: Any) -> None:
+    async def show_session(self, session: ChatSession) -> None:
         """Render `session`'s conversation (its active branch)."""
         self.loaded = False
         self.session = session
@@ -137,7 +144,7 @@ class ChatScreen(Screen[None]):
 
     # ---------------------------------------------------------------- views
 
-    def _make_view(self, message: Any) -> MessageView:
+    def _make_view(self, message: StoredMessage) -> MessageView:
         view = self._build_view(message)
         version = self._versions.get(message.id)
         if version is not None:
@@ -146,15 +153,16 @@ class ChatScreen(Screen[None]):
             view.call_after_refresh(view.set_version, *version)
         return view
 
-    def _build_view(self, message: Any) -> MessageView:
+    def _build_view(self, message: StoredMessage) -> MessageView:
         if message.role == "user":
             return UserMessageView(message.id, message.text)
         error = None
-        if getattr(message, "error_kind", None):
+        if message.error_kind:
             error = ErrorDisplay(kind=message.error_kind, message=message.error_message or "")
         return AssistantMessageView(
             message.id,
-            self.craft.backend.label_for(message.connection_slug, message.model),
+            # The connection and model that produced this answer, as stored with it.
+            self.craft.workspace.label_for(message.connection_slug, message.model),
             message.text,
             reasoning=message.reasoning or "",
             finish_reason=message.finish_reason,
@@ -164,16 +172,15 @@ class ChatScreen(Screen[None]):
         )
 
     @staticmethod
-    def _snapshot(message: Any, view: MessageView) -> Any:
+    def _snapshot(message: StoredMessage, view: MessageView) -> StoredMessage:
         """The message as `view` shows it now, to rebuild it from once it is unmounted: an answer
         streamed (or was stopped) after the transcript got its message."""
-        if not isinstance(view, AssistantMessageView) or not dataclasses.is_dataclass(message):
+        if not isinstance(view, AssistantMessageView):
             return message
         error = view.error
-        original: Any = message
         return dataclasses.replace(
-            original,
-            id=view.message_id or original.id,
+            message,
+            id=view.message_id or message.id,
             text=view.text,
             reasoning=view.reasoning,
             finish_reason=view.finish_reason,
@@ -204,13 +211,25 @@ class ChatScreen(Screen[None]):
 
     def _refresh_chrome(self) -> None:
         """Placeholder and status line from the current connection, model and totals."""
-        backend = self.craft.backend
-        model = backend.current_model(self.session) or "no model"
+        workspace = self.craft.workspace
+        model = workspace.current_model(self.session) or "no model"
         # A model id is a server's text: shown, never markup or a control sequence.
         self.prompt.placeholder = plain_inline(
             f"Message {model} · Enter to send, Ctrl+J for a new line"
         )
-        self.status.set_info(backend.status_info(self.session))
+        figures = workspace.status_figures(self.session)  # where the next request goes
+        self.status.set_info(StatusInfo(**dataclasses.asdict(figures)))
+
+    def _cannot_send_reason(self) -> str | None:
+        """Why Enter cannot send right now, as one actionable sentence (None: it can)."""
+        connection, model = self.craft.workspace.target_of(self.session)
+        if connection is None:
+            key = first_key("open_connections", self.craft.keymap)
+            return f"No connection yet: press {key} to add one."
+        if not model:
+            key = first_key("pick_model", self.craft.keymap)
+            return f"{connection.name} has no model chosen: press {key} to pick one."
+        return None
 
     # ---------------------------------------------------------------- sending
 
@@ -225,7 +244,8 @@ class ChatScreen(Screen[None]):
             # right after the first frame): the text stays in the prompt and goes once it is open.
             self._send_when_open = event.text
             return
-        problem = self.craft.backend.cannot_send_reason(self.session, self.craft.keymap)
+        await self._switch_done()  # a model was just picked: it gives this answer
+        problem = self._cannot_send_reason()
         if problem:
             self.notify(problem, severity="warning", timeout=8)
             return
@@ -246,19 +266,23 @@ class ChatScreen(Screen[None]):
         if index is not None:
             await self.transcript.remove_from_index(index)
 
-    def _run(self, start: Callable[[Any], AsyncIterator[Any]]) -> None:
+    def _run(self, start: Operation) -> None:
         self._answer = self._stream_answer(start)
 
     @work(group="answer", exclusive=True, exit_on_error=False)
-    async def _stream_answer(self, start: Callable[[Any], AsyncIterator[Any]]) -> None:
+    async def _stream_answer(self, start: Operation) -> None:
         """Run one operation of the chat core and render its events as they come."""
         from craft_tui.chat import session as core
 
+        session = self.session
+        if session is None:
+            return
+        await self._switch_done()  # a model was just picked: it gives this answer
         status = self.status
         status.start_waiting()
         self.refresh_bindings()
         try:
-            async for event in start(self.session):
+            async for event in start(session):
                 match event:
                     case core.UserSaved(message=message):
                         await self.transcript.add(message)
@@ -281,7 +305,7 @@ class ChatScreen(Screen[None]):
                     case core.AnswerFinished(message=message):
                         await self._end_live(message.finish_reason)
                         self.run_worker(
-                            self.craft.backend.mark_used(message.connection_slug),
+                            self.craft.workspace.mark_used(message.connection_slug),
                             group="mark-used",
                         )
                     case core.AnswerFailed(message=message, error=error):
@@ -395,7 +419,7 @@ class ChatScreen(Screen[None]):
         """Open a past conversation."""
         from craft_tui.ui.screens.history import HistoryScreen
 
-        screen = HistoryScreen(self.craft.backend.store())
+        screen = HistoryScreen(self.craft.workspace.history())
 
         def done(conversation_id: str | None) -> None:
             current = self.session.conversation.id if self.session is not None else None
@@ -412,13 +436,14 @@ class ChatScreen(Screen[None]):
     def action_system_prompt(self) -> None:
         from craft_tui.ui.screens.system_prompt import SystemPromptScreen
 
-        if self.session is None:
+        session = self.session
+        if session is None:
             return
-        current = self.craft.backend.system_prompt(self.session)
+        current = session.conversation.system_prompt or ""
 
         def done(result: str | None) -> None:
             if result is not None:
-                self.craft.backend.set_system_prompt(self.session, result)
+                session.set_system_prompt(result.strip() or None)
                 self.notify("System prompt saved for this conversation.")
 
         self.app.push_screen(SystemPromptScreen(current), done)
@@ -482,8 +507,8 @@ class ChatScreen(Screen[None]):
         if self.busy:
             self.notify("Stop the current answer first (Esc).")
             return
-        if view.message_id is not None:
-            self.craft.backend.delete_message(self.session, view.message_id)
+        if view.message_id is not None and self.session is not None:
+            self.session.delete_message(view.message_id)
         await self.transcript.remove_from(view)
         self.prompt.focus()
         self._refresh_chrome()
@@ -496,17 +521,7 @@ class ChatScreen(Screen[None]):
         session = self.session
         if session is None:
             return
-        store, conversation_id = session.store, session.conversation.id
-        everything = await asyncio.to_thread(store.all_messages, conversation_id)
-        children: dict[str | None, list[str]] = {}
-        for message in everything:
-            children.setdefault(message.parent_id, []).append(message.id)
-        self._versions = {
-            sibling: (which + 1, len(siblings))
-            for siblings in children.values()
-            for which, sibling in enumerate(siblings)
-            if len(siblings) > 1
-        }
+        self._versions = await asyncio.to_thread(session.versions)  # SQLite: off the UI loop
         for view in self.transcript.views():
             if view.message_id is not None:
                 which, total = self._versions.get(view.message_id, (1, 1))
@@ -535,16 +550,46 @@ class ChatScreen(Screen[None]):
     # ---------------------------------------------------------------- switching
 
     def switch_to(self, connection_slug: str, model_id: str) -> None:
-        """The next request goes to this connection and model (called by the model picker)."""
-        if self.session is None:
-            return
-        self.craft.backend.switch(self.session, connection_slug, model_id)
-        self._refresh_chrome()
-        self.notify(f"Next answer from {self.craft.backend.label_for(connection_slug, model_id)}")
+        """The next request goes to this connection and model (called by the model picker).
 
-    def config_changed(self) -> None:
-        """Connections were edited: refresh labels, placeholder and status line."""
+        Resolved in the workspace's config as it is now, re-read first if the slug is not known
+        yet (added from the shell before the watcher's next look); a prompt sent meanwhile
+        waits for it. The toast, the status line and the request all come from the session's
+        target afterwards, so they cannot disagree."""
+        if self.session is not None:
+            self._switching = self._switch(self.session, connection_slug, model_id)
+
+    async def _switch_done(self) -> None:
+        """Wait for a switch still being made (a failed one was reported; the status line shows
+        the target that stayed)."""
+        switching = self._switching
+        if switching is not None and not switching.is_finished:
+            with contextlib.suppress(WorkerFailed, WorkerCancelled):
+                await switching.wait()
+
+    @work(group="switch", exclusive=True, exit_on_error=False)
+    async def _switch(self, session: ChatSession, connection_slug: str, model_id: str) -> None:
+        workspace = self.craft.workspace
+        target = await workspace.switch(session, connection_slug, model_id)
         self._refresh_chrome()
+        if target is None or target.connection is None:
+            now = workspace.target_of(session)
+            where = workspace.label_for(now.connection.slug if now.connection else None, now.model)
+            self.notify(
+                f"No connection {connection_slug!r} in the configuration (removed, or not saved "
+                f"yet): the next answer still comes from {where}.",
+                severity="warning",
+                timeout=10,
+            )
+            return
+        label = workspace.label_for(target.connection.slug, target.model)
+        self.notify(f"Next answer from {label}")
+
+    def config_changed(self, change: ConfigChange | None = None) -> None:
+        """The config changed (edited here, in the shell or in an editor): refresh the
+        placeholder and the status line from it."""
+        if self.is_mounted:
+            self._refresh_chrome()
 
     async def copy_last_answer(self) -> None:
         await self.transcript.show_tail()

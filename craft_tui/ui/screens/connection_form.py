@@ -1,14 +1,16 @@
 """Add or edit one connection: preset, URL, auth, headers, TLS, models, and a live test.
 
-The form never builds an HTTP request: "Test" runs `providers.check.check_connection` in a worker
-and shows each step as it completes. Saving goes through `store.save_connection` (as the CLI does):
-`config.toml` first, then the key in the `SecretStore`, so a key never touches the config file and
-is never left without its connection. A field that does not validate gets its message right under
-it and keeps what was typed.
+The form never builds an HTTP request: "Test" runs the workspace's `ConnectionService.check`
+(`providers.check.check_connection`) in a worker and shows each step as it completes. Saving goes
+through `ConnectionService` (as the CLI does), in a thread: `config.toml` first, then the key in
+the `SecretStore`, so a key never touches the config file and is never left without its
+connection. A field that does not validate gets its message right under it and keeps what was
+typed; a refused change gets the same sentence the CLI prints.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -30,20 +32,22 @@ from craft_tui.config.protocols import all_protocols, get_protocol
 from craft_tui.config.schema import (
     SLUG_PATTERN,
     AuthKind,
-    Config,
     Connection,
     ModelEntry,
     NoAuth,
     make_auth,
     slugify,
 )
-from craft_tui.config.secrets import MissingKeyError, SecretStore, key_for, mask_secret
-from craft_tui.config.store import ConfigError, KeyNotStoredError, save_connection
+from craft_tui.config.secrets import MissingKeyError, SecretStore, mask_secret
+from craft_tui.config.store import ConfigError
 from craft_tui.config.urls import InvalidURLError, Protocol, chat_url, normalize_base_url
 from craft_tui.untrusted import shown, shown_inline
+from craft_tui.workspace.connections import ConnectionService, exists_already
+from craft_tui.workspace.targets import ConnectionProblem
 
 if TYPE_CHECKING:
     from craft_tui.providers.check import CheckStep
+    from craft_tui.workspace.core import Workspace
 
 Checker = Callable[[Connection, str | None], AsyncIterator["CheckStep"]]
 KeySource = Literal["stored", "env", "none"]
@@ -154,23 +158,46 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         checker: Checker | None = None,
         *,
         test_now: bool = False,
+        workspace: Workspace | None = None,
     ) -> None:
+        """`store`: a secret store of the caller's (default: the workspace's)."""
         super().__init__()
         self.test_now = test_now
         self.existing = connection
         self.checker = checker
         self.draft = draft or FormDraft()
-        self.store = store or SecretStore.open()
+        self._store = store
+        self._workspace = workspace
         self.suggested_url: str | None = None
         self.discovered: list[str] = []
         self.last_test: str | None = None  # "passed" or the failing step, for the save message
         self._stored_key: str | None = None
-        if connection is not None:
-            try:
-                self._stored_key = self.store.get(connection.slug)
-            except MissingKeyError:
-                self._stored_key = None
+        self._stored_key_read = asyncio.Event()  # the existing key is read in a thread
+        if connection is None:
+            self._stored_key_read.set()
         self._applied_preset = self._initial_preset()
+
+    @property
+    def workspace(self) -> Workspace:
+        if self._workspace is None:
+            from craft_tui.ui.workspace_access import workspace_of
+
+            self._workspace = workspace_of(self.app)
+        return self._workspace
+
+    @property
+    def service(self) -> ConnectionService:
+        """The workspace's connection service (with the caller's secret store, if one was given)."""
+        service = self.workspace.connections
+        if self._store is None:
+            return service
+        from craft_tui.workspace.connections import ConnectionService
+
+        return ConnectionService(self.workspace.path, workspace=self.workspace, secrets=self._store)
+
+    @property
+    def store(self) -> SecretStore:
+        return self.service.secrets
 
     # ---- building -------------------------------------------------------------------------
 
@@ -301,11 +328,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
                     ),
                     row_id="row-style",
                 )
-                placeholder = (
-                    f"{mask_secret(self._stored_key)} stored; type to replace"
-                    if self._stored_key
-                    else "paste the key"
-                )
+                placeholder = "reading the stored key…" if self.existing else "paste the key"
                 yield from _row(
                     "API key",
                     Input(placeholder=placeholder, password=True, id="key", compact=True),
@@ -379,8 +402,23 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         self._update_preview()
         self.query_one("#name", Input).focus()
         self.call_after_refresh(self._remember_initial)
+        if self.existing is not None:
+            self._read_stored_key(self.existing)
         if self.test_now:
             self.call_after_refresh(self.action_test)
+
+    @work(group="stored-key", exit_on_error=False)
+    async def _read_stored_key(self, connection: Connection) -> None:
+        """The key being edited, read in a thread (a keyring may take its time), then masked."""
+        try:
+            self._stored_key = await self.service.astored_key(connection)
+        finally:
+            self._stored_key_read.set()
+        self.query_one("#key", Input).placeholder = (
+            f"{mask_secret(self._stored_key)} stored; type to replace"
+            if self._stored_key
+            else "paste the key"
+        )
 
     def _snapshot(self) -> tuple[object, ...]:
         """Every field's current value, to tell whether anything was typed or changed."""
@@ -504,13 +542,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
             self._show_error(field, "")
 
     def _taken_slugs(self) -> set[str]:
-        from craft_tui.config.store import load_config
-
-        try:
-            config = load_config()
-        except ConfigError:
-            return set()
-        return {connection.slug for connection in config.connections}
+        return {connection.slug for connection in self.workspace.config.connections}
 
     def build_connection(self) -> Connection | None:
         """The connection the form describes, or None after showing what is wrong, field by field."""
@@ -526,9 +558,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
             elif not slug or not re.match(SLUG_PATTERN, slug):
                 errors["name"] = "The name needs at least one letter or digit."
             elif slug in self._taken_slugs():
-                errors["name"] = (
-                    f"A connection with slug {slug!r} exists already; choose another name."
-                )
+                errors["name"] = str(exists_already(slug))  # the CLI's sentence
         protocol = self.protocol
         base = ""
         try:
@@ -610,6 +640,11 @@ class ConnectionFormScreen(ModalScreen[str | None]):
     @on(Button.Pressed, "#test")
     def action_test(self) -> None:
         """Run the real check in a worker; each step appears as it finishes."""
+        self._test()
+
+    @work(exclusive=True, group="connection-check-start")
+    async def _test(self) -> None:
+        await self._stored_key_read.wait()  # "no key" must not be said before it was read
         connection = self.build_connection()
         if connection is None:
             return
@@ -625,7 +660,9 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         self.suggested_url = None
         self.refresh_bindings()
         try:
-            key = typed_key if typed_key is not None else key_for(connection, self.store)
+            key = typed_key
+            if key is None:  # the connection's own key: keyring or file, read in a thread
+                key = await asyncio.to_thread(self.service.key_for, connection)
         except MissingKeyError as error:
             lines.append("✗ key  ", style="bold red")
             lines.append(shown_inline(str(error)))
@@ -658,9 +695,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         if self.checker is not None:
             steps = self.checker(connection, key)
         else:
-            from craft_tui.providers.check import check_connection
-
-            steps = check_connection(connection, key)
+            steps = self.service.check(connection, key)
         async for step in steps:
             mark, style = ("✓", "bold green") if step.ok else ("✗", "bold red")
             lines.append(f"{mark} {step.name}", style=style)
@@ -682,6 +717,11 @@ class ConnectionFormScreen(ModalScreen[str | None]):
 
     def action_fetch_models(self) -> None:
         """Ask the server for its models (in a worker) to fill or suggest the model fields."""
+        self._fetch()
+
+    @work(exclusive=True, group="connection-models-start")
+    async def _fetch(self) -> None:
+        await self._stored_key_read.wait()
         connection = self.build_connection()
         if connection is not None:
             self.fetch_models(connection, self._value("key") or None)
@@ -694,7 +734,9 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         results = self.query_one("#results", Static)
         results.update(f"Fetching the model list of {shown_inline(connection.base_url)} …")
         try:
-            key = typed_key if typed_key is not None else key_for(connection, self.store)
+            key = typed_key
+            if key is None:
+                key = await asyncio.to_thread(self.service.key_for, connection)
             found = await discover_models(connection, key)
         except (MissingKeyError, ProviderError) as error:
             results.update(Text.assemble(("✗ models  ", "bold red"), shown_inline(str(error))))
@@ -745,44 +787,33 @@ class ConnectionFormScreen(ModalScreen[str | None]):
 
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
+        self._save()
+
+    @work(exclusive=True, group="connection-save")
+    async def _save(self) -> None:
+        """Validate, then save through ConnectionService in a thread (config.toml, then the key);
+        a refused change is shown under its field, with what was typed kept."""
+        await self._stored_key_read.wait()
         connection = self.build_connection()
         if connection is None:
             return
         typed_key = self._value("key")
-        slug = connection.slug
-        is_new = self.existing is None
         key = typed_key if self.key_source == "stored" and typed_key else None
-
-        def change(config: Config) -> None:
-            if is_new:
-                if any(item.slug == slug for item in config.connections):
-                    raise ConfigError(
-                        f"A connection {slug!r} was added meanwhile; choose another name."
-                    )
-                config.connections.append(connection)
-            else:
-                config.connections = [
-                    connection if item.slug == slug else item for item in config.connections
-                ]
-            if config.settings.default_connection is None or len(config.connections) == 1:
-                config.settings.default_connection = config.connections[0].slug
-
+        is_new = self.existing is None
         try:
-            save_connection(change, slug, key=key, new=is_new, store=self.store)
+            if is_new:
+                await self.service.aadd(connection, key=key)
+            else:
+                await self.service.asave(connection, key=key)
+        except ConnectionProblem as problem:
+            self._show_error(problem.field or "form", str(problem))
+            return
         except (ConfigError, OSError) as error:
             self._show_error("form", f"Not saved: {error}")
             return
-        except KeyNotStoredError as error:  # keyring and file failures: one message, no traceback
-            self._show_error("key", f"{error}" + ("" if is_new else " (the rest was saved)"))
-            return
-        if self.key_source != "stored" and self._stored_key:
-            try:
-                self.store.delete(slug)  # switched to env or no auth: the old key goes
-            except Exception as error:
-                self.app.notify(f"The old stored key could not be removed: {error}")
         test = self.last_test or "not tested"
         self.app.notify(f"Saved {connection.name!r} (test: {test}).", title="Connection saved")
-        self.dismiss(slug)
+        self.dismiss(connection.slug)
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

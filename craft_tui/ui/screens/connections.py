@@ -3,14 +3,18 @@
 On first run (no connections yet) it opens with a short explanation and offers what
 `providers.detect` finds: a local Ollama or LM Studio, and provider keys in the environment. Probing
 happens in a worker, so the screen is usable at once and fills in the offers when they arrive.
+
+The list is drawn from `workspace.config` (and redrawn when it changes, from here, the shell or an
+editor); every change goes through the workspace's `ConnectionService`, which does its file and
+keyring work in a thread, exactly as `craft-tui connection …` does it.
 """
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -23,8 +27,8 @@ from textual.widgets.option_list import Option
 
 from craft_tui.config import state
 from craft_tui.config.schema import Config, Connection, NoAuth
-from craft_tui.config.secrets import MissingKeyError, SecretStore, mask_secret
-from craft_tui.config.store import ConfigError, load_config, update_config
+from craft_tui.config.secrets import SecretStore
+from craft_tui.config.store import ConfigError
 from craft_tui.providers.detect import Finding, detect
 from craft_tui.ui.screens.connection_form import (
     Checker,
@@ -32,7 +36,15 @@ from craft_tui.ui.screens.connection_form import (
     ConnectionFormScreen,
     FormDraft,
 )
+from craft_tui.ui.workspace_access import workspace_of
 from craft_tui.untrusted import shown_inline
+from craft_tui.workspace.targets import ConnectionProblem
+
+if TYPE_CHECKING:
+    from craft_tui.workspace.core import ConfigChange, Workspace
+
+MaskedKeys = dict[str, str | None]
+"""slug -> its stored key masked ('' none stored, None unreadable); see ConnectionService."""
 
 Detector = Callable[[], Awaitable[list[Finding]]]
 
@@ -43,19 +55,20 @@ FIRST_RUN_TEXT = (
 )
 
 
-def key_display(connection: Connection, store: SecretStore) -> str:
-    """How a connection authenticates, with any stored key masked."""
+def key_display(connection: Connection, masked: MaskedKeys) -> str:
+    """How a connection authenticates, with any stored key masked (`…` until it was read)."""
     auth = connection.auth
     if isinstance(auth, NoAuth):
         return "no auth"
     style = "bearer" if auth.type == "bearer" else "key"
     if auth.api_key_env:
         return f"{style} from ${auth.api_key_env}"
-    try:
-        stored = store.get(connection.slug)
-    except MissingKeyError:
+    if connection.slug not in masked:
+        return f"{style} …"
+    stored = masked[connection.slug]
+    if stored is None:
         return f"{style} unreadable"
-    return f"{style} {mask_secret(stored)}" if stored else f"{style} missing"
+    return f"{style} {stored}" if stored else f"{style} missing"
 
 
 def _store_words(store: SecretStore) -> str:
@@ -72,18 +85,20 @@ def _when(value: datetime | None) -> str:
 def connection_prompt(
     connection: Connection,
     config: Config,
-    store: SecretStore,
+    masked: MaskedKeys,
     width: int = 200,
     last_used: datetime | None = None,
 ) -> Text:
     """Two lines per connection: name, protocol and URL; then auth, models and last use
-    (`last_used`, from the runtime state).
+    (`last_used`, from the runtime state). The star is `Config.default_connection`, the rule
+    every other place uses.
 
     Each line is cut to `width` cells with an ellipsis, so a row stays two lines on 80 columns."""
-    is_default = config.settings.default_connection == connection.slug
+    default = config.default_connection
+    is_default = default is not None and default.slug == connection.slug
     count = len(connection.models)
     details = [
-        key_display(connection, store),
+        key_display(connection, masked),
         f"{count} model{'s' if count != 1 else ''}",
         f"used {_when(last_used)}",
     ]
@@ -131,14 +146,32 @@ class ConnectionsScreen(ModalScreen[None]):
         detector: Detector | None = None,
         store: SecretStore | None = None,
         checker: Checker | None = None,
+        workspace: Workspace | None = None,
     ) -> None:
         super().__init__()
         self.first_run = first_run
         self.checker = checker
         self.detector: Detector = detector or detect
-        self.store = store or SecretStore.open()
+        self._store = store
+        self._workspace = workspace
         self.findings: list[Finding] = []
-        self.config = Config()
+        self._masked: MaskedKeys = {}  # read in a thread (keyring, credentials file)
+        self._used: dict[str, datetime] = {}  # last use per slug, from the runtime state
+
+    @property
+    def workspace(self) -> Workspace:
+        if self._workspace is None:
+            self._workspace = workspace_of(self.app)
+        return self._workspace
+
+    @property
+    def config(self) -> Config:
+        """The config as the workspace has it now (no copy is kept here)."""
+        return self.workspace.config
+
+    @property
+    def store(self) -> SecretStore:
+        return self._store or self.workspace.connections.secrets
 
     def compose(self) -> ComposeResult:
         with Vertical(id="connections-dialog"):
@@ -160,30 +193,40 @@ class ConnectionsScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self.reload()
+        self.load_details()
         if self.first_run:
             self.query_one("#found", OptionList).display = False
             self.run_detection()
 
     # ---- data -----------------------------------------------------------------------------
 
+    def config_changed(self, change: ConfigChange) -> None:
+        """Connections changed (here, from the shell, in an editor): redraw, re-read the keys."""
+        if self.is_mounted:
+            self.reload()
+            self.load_details()
+
+    @work(exclusive=True, group="connection-details")
+    async def load_details(self) -> None:
+        """Masked keys and last use, read in a thread, then drawn."""
+        service = self.workspace.connections
+        connections = list(self.config.connections)
+        self._masked = await service.amasked_keys(connections)
+        # The runtime state's last use of each connection (config/state.py): a file read too.
+        self._used = await asyncio.to_thread(state.last_used_times)
+        self.reload()
+
     def reload(self, select: str | None = None) -> None:
-        """Re-read config.toml and redraw the list, keeping (or moving to) a highlighted slug."""
-        error = self.query_one("#connections-error", Static)
-        try:
-            self.config = load_config()
-            error.update("")
-        except ConfigError as problem:
-            error.update(str(problem))
-            self.config = Config()
+        """Redraw the list from the workspace's config, keeping (or moving to) a highlighted slug."""
         options = self.query_one("#connection-list", OptionList)
         highlighted = options.highlighted_option
         keep = select or (highlighted.id if highlighted else None)
         width = max(30, self.app.size.width - 8)  # dialog border and padding, list border
-        used = state.last_used_times()
+        used = self._used
         options.set_options(
             Option(
                 connection_prompt(
-                    connection, self.config, self.store, width, used.get(connection.slug)
+                    connection, self.config, self._masked, width, used.get(connection.slug)
                 ),
                 id=connection.slug,
             )
@@ -265,12 +308,20 @@ class ConnectionsScreen(ModalScreen[None]):
             if slug is None:
                 return
             self.reload(select=slug)
+            self.load_details()
             if finding is not None and finding in self.findings:
                 self._offer_findings([f for f in self.findings if f != finding], saved=True)
             self.query_one("#connection-list", OptionList).focus()
 
         self.app.push_screen(
-            ConnectionFormScreen(connection, draft, self.store, self.checker, test_now=test_now),
+            ConnectionFormScreen(
+                connection,
+                draft,
+                self._store,
+                self.checker,
+                test_now=test_now,
+                workspace=self.workspace,
+            ),
             saved,
         )
 
@@ -332,53 +383,41 @@ class ConnectionsScreen(ModalScreen[None]):
             answered,
         )
 
-    def _delete(self, slug: str, name: str) -> None:
-        def change(config: Config) -> None:
-            config.connections = [c for c in config.connections if c.slug != slug]
-            if config.settings.default_connection == slug:
-                config.settings.default_connection = (
-                    config.connections[0].slug if config.connections else None
-                )
+    def _show_error(self, message: str) -> None:
+        self.query_one("#connections-error", Static).update(message)
 
+    @work(group="connection-change", exit_on_error=False)
+    async def _delete(self, slug: str, name: str) -> None:
+        """Remove it, its key, its runtime state and cached list (ConnectionService, in a thread)."""
         try:
-            update_config(change)
-        except (ConfigError, OSError) as error:
-            self.query_one("#connections-error", Static).update(str(error))
+            removed = await self.workspace.connections.aremove(slug)
+        except (ConfigError, OSError, ConnectionProblem) as error:
+            self._show_error(str(error))
             return
-        # Its last use, favourites and recent picks (state.json), by a thread of the app's.
-        self.app.run_worker(
-            lambda: _forget_state(slug), thread=True, group="connection-state", exit_on_error=False
-        )
-        try:
-            self.store.delete(slug)
-        except Exception as error:  # the config is already clean; say what is left behind
-            self.app.notify(f"Deleted {name!r}, but its key could not be removed: {error}")
+        self._show_error("")
+        if removed.key_error is not None:  # the config is already clean; say what is left
+            self.app.notify(
+                f"Deleted {name!r}, but its key could not be removed: {removed.key_error}"
+            )
         else:
             self.app.notify(f"Deleted {name!r} and its stored key.")
         self.reload()
 
     def action_make_default(self) -> None:
         connection = self.selected
-        if connection is None:
-            return
-        slug = connection.slug
+        if connection is not None:
+            self._make_default(connection.slug)
 
-        def change(config: Config) -> None:
-            config.settings.default_connection = slug
-
+    @work(group="connection-change", exit_on_error=False)
+    async def _make_default(self, slug: str) -> None:
         try:
-            update_config(change)
-        except (ConfigError, OSError) as error:
-            self.query_one("#connections-error", Static).update(str(error))
+            await self.workspace.connections.amake_default(slug)
+        except (ConfigError, OSError, ConnectionProblem) as error:
+            self._show_error(str(error))
             return
+        self._show_error("")
         self.reload(select=slug)
 
     @on(Button.Pressed, "#close")
     def action_close(self) -> None:
         self.dismiss(None)
-
-
-def _forget_state(slug: str) -> None:
-    """Drop a deleted connection's runtime state; a failed write leaves only stale entries."""
-    with contextlib.suppress(OSError):
-        state.forget_connection(slug)

@@ -27,14 +27,17 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Static
 
 from craft_tui.config import state
-from craft_tui.config.schema import Config, Connection, ModelEntry
-from craft_tui.config.store import ConfigError, load_config, update_config
+from craft_tui.config.schema import Config, Connection
+from craft_tui.config.store import ConfigError
 from craft_tui.fuzzy import FuzzyIndex, FuzzyMatch, Ranking, highlight_spans
 from craft_tui.ui.widgets.model_rows import ModelRows
+from craft_tui.ui.workspace_access import workspace_of
 from craft_tui.untrusted import shown_inline
+from craft_tui.workspace.targets import ConnectionProblem
 
 if TYPE_CHECKING:
     from craft_tui.providers.catalog import ModelCatalog
+    from craft_tui.workspace.core import ConfigChange, Workspace
 
 RECENT_LIMIT = state.RECENT_LIMIT
 
@@ -192,6 +195,7 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
         entries: Sequence[PickerEntry] | None = None,
         loader: Loader | None = None,
         recent: Sequence[str] | None = None,
+        workspace: Workspace | None = None,
     ) -> None:
         """`catalog` (default: built from config.toml and the on-disk caches) supplies the models;
         with `refresh_lists`, stale lists are fetched in the background and merged in as they arrive.
@@ -205,8 +209,7 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
         self._recent = list(recent) if recent is not None else None
         self.entries: list[PickerEntry] = []
         self.favourites: list[str] = []
-        self.connections: dict[str, Connection] = {}
-        self.default_connection: Connection | None = None
+        self._workspace = workspace
         self._index = FuzzyIndex([])
         self._ranking: Ranking = self._index.rank("")
         self._custom_row = False  # the last row offers the typed query as a model id
@@ -230,14 +233,23 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
             yield Static("", id="picker-status", markup=False)
         yield Footer()
 
+    @property
+    def workspace(self) -> Workspace:
+        if self._workspace is None:
+            self._workspace = workspace_of(self.app)
+        return self._workspace
+
+    @property
+    def connections(self) -> dict[str, Connection]:
+        """The connections as the workspace has them now (no copy is kept here)."""
+        return {connection.slug: connection for connection in self.workspace.config.connections}
+
+    @property
+    def default_connection(self) -> Connection | None:
+        return self.workspace.config.default_connection
+
     def on_mount(self) -> None:
-        try:
-            config = load_config()
-        except ConfigError as error:
-            config = Config()
-            self.notify(str(error), severity="error")
-        self.connections = {connection.slug: connection for connection in config.connections}
-        self.default_connection = config.default_connection
+        config = self.workspace.config
         self.favourites = state.favourite_models()
         if self._given_entries is not None:
             self.set_entries(self._given_entries)
@@ -251,6 +263,9 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
         self.watch(query, "value", self._query_changed, init=False)
         if self.loader is not None or (self.refresh_lists and self.catalog is not None):
             self.refresh_entries()
+        # A connection added from the shell a moment ago is listed even before the watcher's
+        # next look: the file is re-read (in a thread) as the picker opens.
+        self.run_worker(self.workspace.areload(), group="picker-config", exit_on_error=False)
 
     def _catalog_entries(self, config: Config) -> list[PickerEntry]:
         """Entries from the catalog (cached lists, no network); the config alone if that fails."""
@@ -496,19 +511,36 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
         )
         self.dismiss(choice)
 
+    def config_changed(self, change: ConfigChange) -> None:
+        """A connection was added, edited or removed while the picker is open: its models are
+        listed (or gone) at once, with the query and the highlighted model kept."""
+        if self._given_entries is not None or not self.is_mounted:
+            return
+        highlighted = self._highlighted_entry()
+        if self.catalog is not None:
+            self.catalog.update_config(change.config)
+            entries = merge_entries(
+                entries_from_catalog(self.catalog), entries_from_config(change.config)
+            )
+        else:
+            entries = self._catalog_entries(change.config)
+        self.set_entries(entries)
+        if highlighted is not None:
+            self._highlight_key(highlighted.key)
+
     def _remember_model(self, choice: ModelChoice) -> None:
         """A hand-typed id becomes one of its connection's models, so it is offered next time
         (configuration: config.toml gets one more model, the rest of the file stays as it is)."""
 
-        def change(config: Config) -> None:
-            connection = config.find(choice.connection_slug)
-            if connection is not None and connection.model(choice.model_id) is None:
-                connection.models.append(ModelEntry(id=choice.model_id))
+        service, app = self.workspace.connections, self.app
 
-        try:
-            update_config(change)
-        except (ConfigError, OSError) as error:
-            self.notify(f"Using {choice.model_id}, but it could not be remembered: {error}")
+        async def remember() -> None:  # an app worker: the picker closes at once
+            try:
+                await service.aremember_model(choice.connection_slug, choice.model_id)
+            except (ConfigError, OSError, ConnectionProblem) as error:
+                app.notify(f"Using {choice.model_id}, but it could not be remembered: {error}")
+
+        app.run_worker(remember(), group="picker-remember", exit_on_error=False)
 
     def action_favourite(self) -> None:
         """Star or unstar the highlighted model; favourites stay on top."""
