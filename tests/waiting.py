@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-HANG_GUARD = 15.0  # seconds; only ever reached when the awaited condition never comes
+# Seconds. Only ever reached when the awaited condition never comes, so it is generous: on a
+# loaded machine (two CPU burners, other test runs) a long walk over a transcript takes a while.
+HANG_GUARD = 60.0
 
 
 async def until(

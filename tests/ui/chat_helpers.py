@@ -18,6 +18,7 @@ from craft_tui.ui.screens.chat import ChatScreen
 from craft_tui.ui.widgets.messages import AssistantMessageView, MessageView
 from craft_tui.ui.widgets.transcript import Transcript
 from tests.servers.fake import FakeLLMServer
+from tests.waiting import HANG_GUARD
 
 
 def connection_dict(
@@ -55,7 +56,7 @@ def make_app(*servers: FakeLLMServer, new: bool = False, **kwargs: Any) -> Craft
 
 
 async def wait_until(
-    pilot: Pilot[Any], predicate: Callable[[], bool], timeout: float = 15.0
+    pilot: Pilot[Any], predicate: Callable[[], bool], timeout: float = HANG_GUARD
 ) -> None:
     """Let the app run until `predicate()` holds; the timeout only guards against a hang."""
     loop = asyncio.get_running_loop()
@@ -84,7 +85,7 @@ def _window(transcript: Transcript) -> tuple[object, ...]:
 
 
 async def transcript_at_rest(
-    pilot: Pilot[Any], transcript: Transcript, timeout: float = 15.0
+    pilot: Pilot[Any], transcript: Transcript, timeout: float = HANG_GUARD
 ) -> None:
     """Wait until the transcript's window has stopped changing: no load of older or newer
     messages running, no scroll animation, and one more round of message processing and layout
@@ -111,7 +112,7 @@ async def transcript_at_rest(
         before = now
 
 
-async def screen_at_rest(pilot: Pilot[Any], timeout: float = 15.0) -> None:
+async def screen_at_rest(pilot: Pilot[Any], timeout: float = HANG_GUARD) -> None:
     """Wait until what the terminal shows has stopped changing: no worker running, and one more
     round of message processing and layout left the screenshot as it was (before a snapshot)."""
     app = pilot.app

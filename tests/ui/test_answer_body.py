@@ -14,6 +14,7 @@ from craft_tui.ui.widgets.frozen_segment import FrozenSegment
 from craft_tui.ui.widgets.messages import AssistantMessageView
 from craft_tui.ui.widgets.transcript import Transcript
 from tests.ui.harness import Entry, WidgetHarness
+from tests.waiting import HANG_GUARD
 
 FENCE = "```"
 
@@ -51,7 +52,7 @@ def screen_lines(app: App[None]) -> list[str]:
     return [strip.text.rstrip() for strip in app.screen._compositor.render_strips()]
 
 
-async def drawn(pilot: Pilot[None], body: AnswerBody, timeout: float = 15.0) -> None:
+async def drawn(pilot: Pilot[None], body: AnswerBody, timeout: float = HANG_GUARD) -> None:
     """Wait until the body has stopped changing: no write in progress, and one more round of
     messages and layout (`pilot.pause()` ends with one) left its segments and the screen as they
     were. Freezing and thawing run after a refresh, one step per round, so the round that
