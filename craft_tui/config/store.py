@@ -241,18 +241,10 @@ def save_connection(
         except Exception as error:
             if new:
                 with contextlib.suppress(ConfigError, OSError):  # the key error is the news
-                    config = update_config(lambda current: _take_out(current, slug), path)
+                    config = update_config(lambda current: current.remove_connection(slug), path)
             raise KeyNotStoredError(f"The key could not be stored: {error}") from error
     elif forget_key:
         store.delete(slug)
     with contextlib.suppress(Exception):  # housekeeping: never fails a change that was saved
         drop_orphaned_keys(store, path)
     return config
-
-
-def _take_out(config: Config, slug: str) -> None:
-    config.connections = [c for c in config.connections if c.slug != slug]
-    if config.settings.default_connection == slug:
-        config.settings.default_connection = (
-            config.connections[0].slug if config.connections else None
-        )
