@@ -1,0 +1,380 @@
+"""Streams at the edges: Esc during a very fast stream, and one enormous event (issue 13 / 16 rows).
+
+    .venv/bin/python benchmarks/bench_stream_limits.py [--repeat 3] [--at 2 5 10] [--mb 10]
+    .venv/bin/python benchmarks/bench_stream_limits.py --src /path/to/older/checkout   # "before"
+
+Method. Each row runs in a fresh process (peak RSS is per process: /proc VmHWM): the real app,
+headless (`App.run_test`: real event loop, layout and compositor, no terminal) against the loopback
+fake server (`python -m tests.servers`, in a process of its own, on 127.0.0.1). Keys are handed to
+the driver as a terminal's input thread would (`driver.send_message`, as bench_picker.py does),
+not through `pilot.press`; timestamps are taken inside the app. The connection's HTTP client is
+built before the clock starts (loading the CA stores is a one-off ~100 ms at the first send, a
+start-up matter: issue 16's pre-import row), so the rows measure the stream itself.
+
+  * Esc at N s: the server streams one token-sized delta per event (4 characters, no delay: as fast
+    as it can, several thousand events/s here) of a Markdown answer; N seconds in, Esc is handed to
+    the app. Figures: Esc → the answer marked stopped (its note says so), Esc → the response closed
+    and the partial saved (the history row says "cancelled"), the stream rate, and how much arrived
+    text was still queued for the screen. Target (issue 13): ≤ 0.2 s at any point.
+  * one N MB event: the whole answer in a single SSE event (settings.max_answer_mb raised to 16 so
+    the event is not cut). While it is drawn a key is handed to the app every 50 ms; figures: the
+    longest delay from a key to its handling (the prompt's text changed), the longest event-loop
+    stall (a 5 ms ticker), time until the whole text was on screen, and peak RSS over the RSS
+    before sending (idle), also as a multiple of the text size. Targets (issue 16): no input delay
+    > 100 ms, peak ≤ 3× the text size over idle.
+
+`--src DIR` runs the same rows against another checkout of craft-tui (e.g. `git worktree add
+/tmp/before HEAD~8`), for before/after figures in one session; rows such a checkout cannot run
+say so. A row that does not finish within `--timeout` seconds is reported as such.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+PARAGRAPH = "Streaming **tokens** as fast as the server can send them, with `code` and words. "
+
+
+def _rss_kb(field: str) -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field):
+                return int(line.split()[1])
+    return 0
+
+
+# ---------------------------------------------------------------- child: one row in this process
+
+
+def _setup(src: Path) -> None:
+    sys.path.insert(0, str(src))
+    os.environ["CRAFT_TUI_HOME"] = tempfile.mkdtemp(prefix="bench-limits-")
+    os.environ["CRAFT_TUI_SECRETS"] = "file"
+    os.environ["NO_PROXY"] = "127.0.0.1,localhost"
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        os.environ.pop(name, None)
+
+
+class _Server:
+    """`python -m tests.servers` in its own process (its memory and CPU are not the app's)."""
+
+    def __init__(self, reply: str, chunk_size: int) -> None:
+        descriptor, self._reply_file = tempfile.mkstemp(suffix=".txt")
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(reply)
+        command = [sys.executable, "-m", "tests.servers", "--reply-file", self._reply_file]
+        command += ["--chunk-size", str(chunk_size)]
+        self._process = subprocess.Popen(
+            command, cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ}
+        )
+        assert self._process.stdout is not None
+        self.base_url = self._process.stdout.readline().strip()
+
+    def __enter__(self) -> _Server:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._process.terminate()
+        self._process.wait(10)
+        os.unlink(self._reply_file)
+
+
+async def _prepared(app: Any) -> None:
+    """Build the connection's HTTP client (CA stores) before the clock starts."""
+    await _until(lambda: app.screen.loaded, 30)
+    connection = app.config.connections[0]
+    workspace = getattr(app, "workspace", None)
+    if workspace is not None:  # the workspace's driver pool
+        await workspace.driver_for(connection)
+    else:  # older checkouts: the chat backend's
+        await asyncio.to_thread(app.backend.open_driver, connection)
+
+
+def _app(server: Any, settings: dict[str, Any]) -> Any:
+    from craft_tui.config.schema import Config, Settings
+    from craft_tui.config.store import save_config
+    from craft_tui.config.urls import normalize_base_url
+    from craft_tui.ui.app import CraftApp
+
+    known = {k: v for k, v in settings.items() if k in Settings.model_fields}
+    config = Config.model_validate(
+        {
+            "settings": known,
+            "connections": [
+                {
+                    "slug": "fake",
+                    "name": "Fake",
+                    "protocol": "openai",
+                    "base_url": normalize_base_url("openai", server.base_url),
+                    "auth": {"type": "none"},
+                    "models": ["fake-model"],
+                }
+            ],
+        }
+    )
+    save_config(config)
+    return CraftApp(config, new_conversation=True)
+
+
+def _key(app: Any, key: str, character: str | None) -> None:
+    from textual import events
+
+    event = events.Key(key, character)
+    event.set_sender(app)
+    app._driver.send_message(event)
+
+
+async def _until(predicate: Any, timeout: float, step: float = 0.002) -> bool:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(step)
+    return True
+
+
+async def _send(app: Any, pilot: Any, text: str) -> Any:
+    from craft_tui.ui.screens.chat import ChatScreen
+
+    chat = app.screen
+    assert isinstance(chat, ChatScreen)
+    await _until(lambda: chat.loaded, 30)
+    chat.prompt.focus()
+    chat.prompt.insert(text)
+    await pilot.press("enter")
+    return chat
+
+
+async def esc_row(at: float, timeout: float) -> dict[str, Any]:
+    from craft_tui.chat.history import HistoryStore
+    from craft_tui.ui.widgets.messages import AssistantMessageView
+
+    reply = "".join(f"{PARAGRAPH * 3}\n\n" for _ in range(40_000))  # ~10 MB: never ends here
+    stopped: list[float] = []
+    note = AssistantMessageView._update_note
+
+    def update_note(view: AssistantMessageView) -> None:
+        note(view)
+        if view.finish_reason == "cancelled" and not stopped:
+            stopped.append(time.perf_counter())
+
+    AssistantMessageView._update_note = update_note  # type: ignore[method-assign]
+    halt = getattr(AssistantMessageView, "halt", None)  # this tree marks it in Esc's handler
+    if halt is not None:
+
+        def halted(view: AssistantMessageView, **kwargs: Any) -> None:
+            halt(view, **kwargs)
+            if view.finish_reason == "cancelled" and not stopped:
+                stopped.append(time.perf_counter())
+
+        AssistantMessageView.halt = halted  # type: ignore[method-assign]
+    saved: list[float] = []
+    finish = HistoryStore.finish_message
+
+    def finish_message(store: HistoryStore, message_id: str, **fields: Any) -> Any:
+        if fields.get("finish_reason") == "cancelled":
+            saved.append(time.perf_counter())
+        return finish(store, message_id, **fields)
+
+    HistoryStore.finish_message = finish_message  # type: ignore[method-assign]
+    with _Server(reply, chunk_size=4) as server:
+        app = _app(server, {"max_answer_mb": 64})
+        async with app.run_test(size=(160, 48)) as pilot:
+            await _prepared(app)
+            chat = await _send(app, pilot, "Go")
+            await _until(lambda: chat._live is not None and chat._live.text, 30)
+            view = chat._live
+            started = time.perf_counter()
+            arrived_at_start = len(view.text)
+            await asyncio.sleep(at)
+            arrived = len(view.text) - arrived_at_start
+            rate = arrived / 4 / (time.perf_counter() - started)  # 4 characters an event
+            backlog = getattr(view, "_backlog", None)  # older checkouts: a list of fragments
+            queued = len(backlog) if backlog is not None else sum(map(len, view._pending))
+            esc = time.perf_counter()
+            _key(app, "escape", None)
+            finished = await _until(lambda: bool(stopped), timeout)
+            await _until(lambda: not chat.busy, timeout)
+            if backlog is not None:
+                backlog.clear()  # what is left to draw is not measured here: quit
+    return {
+        "row": f"Esc at {at:g} s",
+        "events_per_s": rate,
+        "queued_chars": queued,
+        "esc_to_stopped_s": stopped[0] - esc if finished else None,
+        "esc_to_closed_s": saved[0] - esc if saved else None,
+    }
+
+
+async def huge_row(megabytes: float, timeout: float) -> dict[str, Any]:
+    line = "An enormous single event, as a broken or hostile server might send. " * 2
+    reply = (line + "\n") * int(megabytes * 1_000_000 / (len(line) + 1))
+    with _Server(reply, chunk_size=len(reply)) as server:
+        app = _app(server, {"max_answer_mb": 16})
+        async with app.run_test(size=(160, 48)) as pilot:
+            from craft_tui.ui.screens.chat import ChatScreen
+
+            chat = app.screen
+            assert isinstance(chat, ChatScreen)
+            await _prepared(app)
+            await pilot.pause(0.5)
+            idle = _rss_kb("VmRSS")
+            stalls: list[float] = []
+            done = False
+
+            async def ticker() -> None:
+                last = time.perf_counter()
+                while not done:
+                    await asyncio.sleep(0.005)
+                    now = time.perf_counter()
+                    stalls.append(now - last - 0.005)
+                    last = now
+
+            ticking = asyncio.ensure_future(ticker())
+            sent = time.perf_counter()
+            await _send(app, pilot, "Go")
+            delays: list[float] = []
+            drawn = False
+
+            def on_screen() -> bool:
+                views = chat.transcript.views()  # the prompt's view may be unmounted by now
+                if not views or type(views[-1]).__name__ != "AssistantMessageView" or chat.busy:
+                    return False
+                view = views[-1]
+                if hasattr(view, "drawing"):  # this tree: nothing queued, no write in progress
+                    return not view.drawing
+                body = getattr(view, "_body", None)  # older: everything is written at the end
+                return body is not None and not body.busy
+
+            deadline = time.monotonic() + timeout
+            chat.prompt.focus()
+            while time.monotonic() < deadline:
+                if on_screen():
+                    drawn = True
+                    break
+                before = chat.prompt.text
+                key_at = time.perf_counter()
+                _key(app, "x", "x")
+                if await _until(lambda b=before: chat.prompt.text != b, timeout):
+                    delays.append(time.perf_counter() - key_at)
+                await asyncio.sleep(0.05)
+            drawn_at = time.perf_counter()
+            done = True
+            await ticking
+            peak = _rss_kb("VmHWM")
+    text_mb = len(reply) / 1e6
+    over_idle_mb = (peak - idle) / 1024
+    return {
+        "row": f"one {text_mb:.1f} MB event",
+        "drawn_s": drawn_at - sent if drawn else None,
+        "max_key_delay_s": max(delays) if delays else None,
+        "keys": len(delays),
+        "max_stall_s": max(stalls) if stalls else None,
+        "idle_rss_mb": idle / 1024,
+        "peak_over_idle_mb": over_idle_mb,
+        "peak_over_idle_x": over_idle_mb / (len(reply) / 2**20),
+    }
+
+
+def child(args: argparse.Namespace) -> None:
+    _setup(Path(args.src))
+    if args.child == "esc":
+        result = asyncio.run(esc_row(args.at[0], args.timeout))
+    else:
+        result = asyncio.run(huge_row(args.mb, args.timeout))
+    print("RESULT " + json.dumps(result), flush=True)
+    os._exit(0)  # the server thread and app are done with; skip slow interpreter teardown
+
+
+# ---------------------------------------------------------------- parent: run rows, print tables
+
+
+def run_row(src: str, kind: str, value: float, timeout: float) -> dict[str, Any] | None:
+    flag = ["--at", str(value)] if kind == "esc" else ["--mb", str(value)]
+    command = [sys.executable, __file__, "--child", kind, "--src", src, "--timeout", str(timeout)]
+    try:
+        done = subprocess.run(
+            command + flag, capture_output=True, text=True, timeout=timeout * 2 + 120, check=False
+        )
+    except subprocess.TimeoutExpired:
+        return None
+    for line in done.stdout.splitlines():
+        if line.startswith("RESULT "):
+            result: dict[str, Any] = json.loads(line[7:])
+            return result
+    print(f"warning: {kind} {value}: {done.stderr.strip()[-400:]}", file=sys.stderr)
+    return None
+
+
+def _cell(values: list[Any], fmt: str) -> str:
+    known = [v for v in values if v is not None]
+    if not known:
+        return "did not finish"
+    text = fmt.format(statistics.median(known))
+    return text if len(known) == len(values) else f"{text} ({len(values) - len(known)} unfinished)"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--at", type=float, nargs="+", default=[2.0, 5.0, 10.0])
+    parser.add_argument("--mb", type=float, default=10.0)
+    parser.add_argument("--timeout", type=float, default=120.0)
+    parser.add_argument("--src", default=str(ROOT), help="checkout of craft-tui to measure")
+    parser.add_argument("--child", choices=["esc", "huge"], help=argparse.SUPPRESS)
+    parser.add_argument("--skip-huge", action="store_true")
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return 0
+    print(f"craft-tui from {args.src}; medians of {args.repeat}; load {os.getloadavg()[0]:.1f}\n")
+    print("| row | events/s | queued chars at Esc | Esc → stopped s | Esc → closed, saved s |")
+    print("|---|---|---|---|---|")
+    for at in args.at:
+        rows = [run_row(args.src, "esc", at, args.timeout) for _ in range(args.repeat)]
+        got = [r for r in rows if r]
+        print(
+            f"| Esc at {at:g} s | {_cell([r['events_per_s'] for r in got], '{:.0f}')}"
+            f" | {_cell([r['queued_chars'] for r in got], '{:.0f}')}"
+            f" | {_cell([r['esc_to_stopped_s'] for r in got], '{:.3f}')}"
+            f" | {_cell([r['esc_to_closed_s'] for r in got], '{:.3f}')} |",
+            flush=True,
+        )
+    if args.skip_huge:
+        return 0
+    print(
+        "\n| row | drawn after s | max key delay s | keys | max loop stall s "
+        "| idle RSS MB | peak over idle MB | × text size |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    rows = [run_row(args.src, "huge", args.mb, args.timeout) for _ in range(args.repeat)]
+    got = [r for r in rows if r]
+    if not got:
+        print(f"| one {args.mb:g} MB event | did not finish within {args.timeout:g} s |")
+        return 0
+    print(
+        f"| {got[0]['row']} | {_cell([r['drawn_s'] for r in got], '{:.2f}')}"
+        f" | {_cell([r['max_key_delay_s'] for r in got], '{:.3f}')}"
+        f" | {_cell([r['keys'] for r in got], '{:.0f}')}"
+        f" | {_cell([r['max_stall_s'] for r in got], '{:.3f}')}"
+        f" | {_cell([r['idle_rss_mb'] for r in got], '{:.0f}')}"
+        f" | {_cell([r['peak_over_idle_mb'] for r in got], '{:.0f}')}"
+        f" | {_cell([r['peak_over_idle_x'] for r in got], '{:.1f}')} |"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
