@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -14,6 +14,10 @@ from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from craft_tui.untrusted import plain_inline
+
+if TYPE_CHECKING:
+    from craft_tui.chat.conversation import Conversation
+    from craft_tui.chat.history import HistoryStore
 
 PAGE = 200
 
@@ -37,7 +41,7 @@ class HistoryScreen(ModalScreen[str | None]):
         Binding("down", "focus_list", show=False),
     ]
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: HistoryStore) -> None:
         super().__init__()
         self._store = store
         self._armed: str | None = None  # id waiting for a second Delete to confirm
@@ -68,7 +72,7 @@ class HistoryScreen(ModalScreen[str | None]):
         conversations = self._store.list_conversations(limit=PAGE, offset=0, query=query or None)
         self.app.call_from_thread(self._show, conversations)
 
-    def _show(self, conversations: list[Any]) -> None:
+    def _show(self, conversations: list[Conversation]) -> None:
         options = self.query_one(OptionList)
         options.clear_options()
         for conversation in conversations:
@@ -101,12 +105,14 @@ class HistoryScreen(ModalScreen[str | None]):
         if options.highlighted is None:
             return
         option = options.get_option_at_index(options.highlighted)
+        if option.id is None:  # every row is a conversation's (see _show)
+            return
         if self._armed != option.id:
             self._armed = option.id
             self.notify("Press Ctrl+D again to delete this conversation.")
             return
         self._armed = None
         self._store.delete_conversation(option.id)
-        self.deleted.add(option.id or "")
-        options.remove_option(option.id or "")
+        self.deleted.add(option.id)
+        options.remove_option(option.id)
         self.notify("Conversation deleted.")
