@@ -21,7 +21,7 @@ from tests.ui.chat_helpers import answered, make_app, send, wait_until
 
 def saved_answer(app: Any) -> Any:
     chat = app.chat
-    return app.backend.store().load_conversation(chat.session.conversation.id)[1][-1]
+    return app.workspace.history().load_conversation(chat.session.conversation.id)[1][-1]
 
 
 class Appends:
