@@ -18,11 +18,12 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from rich.text import Text
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import BindingType
 from textual.screen import Screen
 
 from craft_tui.ui.bindings import binding, keymap_from_settings
+from craft_tui.ui.textual_private import FatalErrorGuard
 from craft_tui.untrusted import shown, shown_inline
 from craft_tui.workspace.core import ConfigChange, Workspace
 
@@ -45,7 +46,7 @@ class FollowsConfig(Protocol):
     def config_changed(self, change: ConfigChange) -> None: ...
 
 
-class CraftApp(App[None]):
+class CraftApp(FatalErrorGuard):
     """craft-tui: a chat client for any OpenAI- or Anthropic-compatible endpoint."""
 
     TITLE = "craft-tui"
@@ -298,18 +299,14 @@ class CraftApp(App[None]):
 
     # ---------------------------------------------------------------- exception guard
 
-    def _fatal_error(self) -> None:
+    def on_fatal_error(self, error: BaseException | None) -> None:
         """An exception escaped a handler: log the traceback, leave one line, never a traceback."""
-        import sys
-
         from craft_tui.logging_setup import log_exception
 
-        error = sys.exc_info()[1] or self._exception
         where = log_exception(error) if error is not None else "the log"
         self.bell()
         self.fatal_message = (
             f"craft-tui stopped after an unexpected error ({type(error).__name__}). "
             f"Your conversation is saved. Details: {where}"
         )
-        self._exit_renderables.append(Text(self.fatal_message))
-        self._close_messages_no_wait()
+        self.panic(Text(self.fatal_message))

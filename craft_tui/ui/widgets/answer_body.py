@@ -41,7 +41,8 @@ from textual.app import ComposeResult
 from textual.geometry import Size
 from textual.widget import MountError, Widget
 
-from craft_tui.ui.widgets.frozen_segment import FrozenSegment, render_offscreen
+from craft_tui.ui.textual_private import render_offscreen
+from craft_tui.ui.widgets.frozen_segment import FrozenSegment
 from craft_tui.ui.widgets.plain_text import PlainText
 
 if TYPE_CHECKING:

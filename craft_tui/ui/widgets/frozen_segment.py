@@ -14,23 +14,6 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 
-def render_offscreen(widget: Widget) -> list[Strip] | None:
-    """The lines a laid-out widget (and its children) shows at its current size, or None if the
-    screen has not laid out its latest content yet (its blocks would render at stale sizes).
-
-    A private compositor arranges and renders the widget's subtree exactly as the screen's own
-    compositor does, without touching the screen's map. (Textual-private API: Textual is pinned.)
-    """
-    from textual._compositor import Compositor
-
-    compositor = Compositor()
-    compositor.reflow(widget, widget.size)
-    for child, geometry in compositor._full_map.items():
-        if child.outer_size != geometry.region.size:
-            return None
-    return compositor.render_strips()
-
-
 class FrozenSegment(Widget):
     """Rendered lines of a closed segment, with the Markdown source they came from."""
 

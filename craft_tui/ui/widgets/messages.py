@@ -81,7 +81,8 @@ class MessageView(Widget, can_focus=True):
         suffix = f"  ‹ {which}/{total} ›" if total > 1 else ""
         self.query_one(".message-label", Label).update(plain_inline(self.base_label + suffix))
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
+        """Show the label (Textual calls this for subclasses too, after their own on_mount)."""
         self._show_label()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -206,7 +207,7 @@ class AssistantMessageView(MessageView):
         return self.label
 
     async def on_mount(self) -> None:
-        self._show_label()
+        """The note and any stored error (the label comes from MessageView.on_mount)."""
         self._update_note()
         if self._error is not None:
             await self.mount(ErrorView(self._error, retry_key=self._retry_key, clock=self._clock))

@@ -32,6 +32,8 @@ from textual.strip import Strip
 from textual.style import Style as VisualStyle
 from textual.widget import Widget
 
+from craft_tui.ui.textual_private import inner_style, remeasure_scrollbars, start_child
+
 RowBuilder = Callable[[int], Content]
 
 _CACHED_STRIPS = 400  # rendered rows kept (a few screenfuls of scrolling back and forth)
@@ -134,7 +136,7 @@ class ModelRows(ScrollView, can_focus=True):
         if self._vertical_scrollbar is None:
             self._vertical_scrollbar = ListScrollBar(thickness=self.scrollbar_size_vertical)
             self._vertical_scrollbar.display = False
-            self.app._start_widget(self, self._vertical_scrollbar)
+            start_child(self, self._vertical_scrollbar)
         return self._vertical_scrollbar
 
     @property
@@ -158,10 +160,10 @@ class ModelRows(ScrollView, can_focus=True):
         self._strips.clear()
         self._highlighted = min(max(0, highlighted), count - 1) if count else None
         # Not `self.virtual_size = ...`: that reactive lays out the whole screen. The list's size
-        # does not depend on its rows; `_scroll_update` re-measures the scrollbar (and asks for a
+        # does not depend on its rows; `remeasure_scrollbars` re-measures the scrollbar (and asks for a
         # layout itself, through `show_vertical_scrollbar`, only if it appears or disappears).
         self.set_reactive(Widget.virtual_size, Size(self.container_size.width, count))
-        self._scroll_update(self.virtual_size)
+        remeasure_scrollbars(self, self.virtual_size)
         self.scroll_to(y=0, animate=False, force=True)
         self._scroll_to_highlight()
         self.refresh()
@@ -253,7 +255,7 @@ class ModelRows(ScrollView, can_focus=True):
         ):
             return super().render_lines(crop)
         base_background, background = self.background_colors
-        inner = self._styles_cache.get_inner_outer(base_background, background)[0].rich_style
+        inner = inner_style(self, base_background, background)
         layout = (self.content_region.width, padding.left, padding.right, inner)
         filters = self.get_line_filters()
         lines = []

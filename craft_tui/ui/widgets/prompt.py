@@ -52,7 +52,9 @@ class PromptArea(TextArea):
         result = self.replace(shown(event.text), *self.selection)
         self.move_cursor(result.end_location)
 
-    async def _on_key(self, event: events.Key) -> None:
+    def on_key(self, event: events.Key) -> None:
+        """Enter sends, the newline keys break the line, ↑ on the first line recalls; other keys
+        go on to the text area (this handler runs before TextArea's own)."""
         if event.key == "enter":
             event.stop()
             event.prevent_default()
@@ -68,7 +70,6 @@ class PromptArea(TextArea):
             event.prevent_default()
             return
         self._recall_index = None
-        await super()._on_key(event)
 
     def _submit(self) -> None:
         text = self.text

@@ -52,8 +52,8 @@ class ReasoningBlock(Collapsible):
             self._body.update(shown(self.text))
         self.title = self._title_text()
 
-    def _watch_collapsed(self, collapsed: bool) -> None:
-        super()._watch_collapsed(collapsed)
+    def watch_collapsed(self, collapsed: bool) -> None:
+        """Opening the block fills it (a collapsed block is not updated per chunk)."""
         if not collapsed:
             self._body.update(shown(self.text))
 

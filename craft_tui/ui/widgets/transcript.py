@@ -34,6 +34,7 @@ from textual.scrollbar import ScrollBar
 from textual.widget import Widget
 from textual.widgets import Label
 
+from craft_tui.ui.textual_private import anchor_released, set_anchor
 from craft_tui.ui.widgets.messages import AssistantMessageView, MessageView
 
 MAX_MOUNTED = 60
@@ -100,7 +101,7 @@ class Transcript(VerticalScroll, can_focus=False):
     @property
     def following(self) -> bool:
         """True while new text keeps the view at the bottom (the user has not scrolled up)."""
-        return self.is_anchored and not self._anchor_released
+        return self.is_anchored and not anchor_released(self)
 
     @property
     def hidden_count(self) -> int:
@@ -181,7 +182,7 @@ class Transcript(VerticalScroll, can_focus=False):
             await self.remove_children(doomed)
             self._hi = index
             if was_detached:  # the newest message is mounted again
-                self._anchored, self._anchor_released = True, True
+                set_anchor(self, anchored=True, released=True)
             self._update_hints()
 
     async def reveal(self, index: int) -> MessageView | None:
@@ -399,10 +400,10 @@ class Transcript(VerticalScroll, can_focus=False):
             await self.mount_all(views, before=self._newer)
         self._update_hints()
         if follow:
-            self._anchored, self._anchor_released = True, False
+            set_anchor(self, anchored=True, released=False)
             self.scroll_end(animate=False, immediate=True)
         else:
-            self._detach()
+            self._stop_following_unless_at_tail()
 
     async def _mount_older(self, count: int) -> int:
         start = max(0, self._lo - count)
@@ -429,7 +430,7 @@ class Transcript(VerticalScroll, can_focus=False):
         excess = len(self.views()) - self.max_mounted
         await self._unmount_top(max(far, min(excess, len(views))))
         if self.at_tail:  # following resumes once the user reaches the bottom
-            self._anchored, self._anchor_released = True, True
+            set_anchor(self, anchored=True, released=True)
         self._update_hints()
         return len(views)
 
@@ -481,7 +482,7 @@ class Transcript(VerticalScroll, can_focus=False):
         doomed = views[len(views) - count :]
         await self._unmount(doomed, self._hi - len(doomed))
         self._hi -= len(doomed)
-        self._detach()
+        self._stop_following_unless_at_tail()
 
     async def _unmount(self, views: list[MessageView], first: int) -> None:
         """Remove `views` (entries first, first+1, …), keeping what they show in their entries.
@@ -503,10 +504,10 @@ class Transcript(VerticalScroll, can_focus=False):
         if views:
             await self.remove_children(views)
 
-    def _detach(self) -> None:
+    def _stop_following_unless_at_tail(self) -> None:
         """The newest message is not mounted: stop following until it is again."""
         if not self.at_tail:
-            self._anchored, self._anchor_released = False, False
+            set_anchor(self, anchored=False, released=False)
 
     def _live_tail(self) -> bool:
         """True if the last mounted message is an answer still streaming (it must stay)."""

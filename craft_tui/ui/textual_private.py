@@ -1,0 +1,128 @@
+"""Every use of a private Textual API, in one place.
+
+craft-tui keeps to Textual's public API everywhere else. The few things below have no public
+form in Textual 8.2 and each buys something a user feels (the reasons are in each docstring).
+Textual may change any of them in a minor release, so:
+
+- `pyproject.toml` pins `textual>=8.2.8,<8.3`, the versions this module was written against;
+- `tests/ui/test_textual_private.py` checks each one against the installed Textual (it fails
+  loudly, naming the function, when Textual renamed or reshaped what it relies on);
+- `tests/ui/test_textual_private.py` also scans `craft_tui/` and fails when a private Textual
+  name is used anywhere but here.
+
+Moving to a new Textual: bump the pin, run those tests, fix what they name, here only.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.app import App
+from textual.geometry import Size
+from textual.strip import Strip
+from textual.widget import Widget
+
+if TYPE_CHECKING:
+    from rich.style import Style as RichStyle
+    from textual.color import Color
+
+WRITTEN_FOR = "8.2.8"  # the Textual version every function below was checked against
+
+
+# ---------------------------------------------------------------- rendering a subtree off screen
+
+
+def render_offscreen(widget: Widget) -> list[Strip] | None:
+    """The lines a laid-out widget (and its children) shows at its current size, or None if the
+    screen has not laid out its latest content yet (its blocks would render at stale sizes).
+
+    Why: a finished part of a streaming answer is frozen into lines so Textual stops laying out
+    its dozens of Markdown widgets on every update (see `widgets/frozen_segment.py`). A private
+    `Compositor` arranges and renders the subtree exactly as the screen's own compositor does,
+    without touching the screen's map.
+    """
+    from textual._compositor import Compositor
+
+    compositor = Compositor()
+    compositor.reflow(widget, widget.size)
+    for child, geometry in compositor._full_map.items():
+        if child.outer_size != geometry.region.size:
+            return None
+    return compositor.render_strips()
+
+
+# ---------------------------------------------------------------- a list that is only a row count
+
+
+def start_child(parent: Widget, child: Widget) -> None:
+    """Start a widget that is not mounted in the DOM but drawn by `parent` (a scrollbar).
+
+    Why: `ScrollView.vertical_scrollbar` makes and starts its scrollbar this way; the model list
+    swaps in a faster scrollbar (`ListScrollBar`) through the same property, so it must start it
+    the same way.
+    """
+    parent.app._start_widget(parent, child)
+
+
+def remeasure_scrollbars(widget: Widget, virtual_size: Size) -> None:
+    """Re-measure a scrollable widget's scrollbars for a new virtual size, without a layout.
+
+    Why: setting the public `virtual_size` reactive lays out the whole screen; the model list
+    changes its size on every keystroke and needs only its scrollbar updated (~22 ms → ~8 ms per
+    keystroke on 5,000 models).
+    """
+    widget._scroll_update(virtual_size)
+
+
+def inner_style(widget: Widget, base_background: Color, background: Color) -> RichStyle:
+    """The Rich style of a widget's content area, the one Textual's line pipeline uses.
+
+    Why: the model list hands finished lines straight to the compositor, skipping the per-line
+    pipeline, and must paint them with the same background and text style the pipeline would.
+    """
+    return widget._styles_cache.get_inner_outer(base_background, background)[0].rich_style
+
+
+# ---------------------------------------------------------------- following the bottom
+
+
+def anchor_released(widget: Widget) -> bool:
+    """True when an anchored widget has been scrolled away from the bottom by the user.
+
+    Why: the public `is_anchored` says only that an anchor is set; whether the transcript is
+    following new text right now is this flag too.
+    """
+    return widget._anchor_released
+
+
+def set_anchor(widget: Widget, *, anchored: bool, released: bool) -> None:
+    """Set both anchor flags without scrolling.
+
+    Why: the public `anchor()` also scrolls to the end, but the transcript must, for example, mark
+    itself anchored-but-released after mounting newer messages while the user is reading above
+    (following resumes once they reach the bottom, not at once).
+    """
+    widget._anchored = anchored
+    widget._anchor_released = released
+
+
+# ---------------------------------------------------------------- the last-resort error guard
+
+
+class FatalErrorGuard(App[None]):
+    """An App base whose unexpected-exception exit is `on_fatal_error`, not a Rich traceback.
+
+    Why: Textual's exit on an exception escaping a handler prints a full traceback with locals
+    (which can hold a prompt or a key) to the terminal. Textual has no public hook for it; its
+    `_handle_exception` calls `_fatal_error`, and this class routes that to a public-named
+    method the app overrides.
+    """
+
+    def on_fatal_error(self, error: BaseException | None) -> None:
+        """Called instead of Textual's traceback printer; the app overrides it."""
+        self.panic(f"craft-tui stopped after an unexpected error ({type(error).__name__}).")
+
+    def _fatal_error(self) -> None:
+        import sys
+
+        self.on_fatal_error(sys.exc_info()[1] or self._exception)
