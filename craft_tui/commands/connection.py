@@ -12,7 +12,7 @@ from typing import Any
 
 from craft_tui.cli import UserError
 from craft_tui.config import paths
-from craft_tui.config.presets import Preset, get_preset
+from craft_tui.config.presets import Preset, get_preset, normalize_connection_url
 from craft_tui.config.protocols import known_protocols
 from craft_tui.config.schema import (
     AuthKind,
@@ -25,7 +25,7 @@ from craft_tui.config.schema import (
 )
 from craft_tui.config.secrets import SecretStore, drop_orphaned_keys, mask_secret
 from craft_tui.config.state import last_used
-from craft_tui.config.urls import InvalidURLError, Protocol, chat_url, normalize_base_url
+from craft_tui.config.urls import InvalidURLError, Protocol, chat_url
 from craft_tui.untrusted import shown_inline
 from craft_tui.workspace.connections import ConnectionService, exists_already
 from craft_tui.workspace.targets import ConnectionProblem, find_connection
@@ -80,7 +80,7 @@ def _resolve_endpoint(args: argparse.Namespace) -> tuple[Preset | None, Protocol
     if not raw_url:
         raise UserError(f"--base-url is required for {args.preset or 'a custom connection'}.")
     try:
-        base = normalize_base_url(protocol, raw_url)
+        base = normalize_connection_url(protocol, raw_url, preset.id if preset else None)
     except InvalidURLError as error:
         raise UserError(str(error)) from None
     return preset, protocol, base

@@ -37,6 +37,12 @@ class Preset:
 
         return is_local_host(urlsplit(self.base_url).hostname or "")
 
+    @property
+    def plain_http(self) -> bool:
+        """True for a local-server preset (Ollama, LM Studio, vLLM, llama.cpp): a host typed
+        without a scheme is reached over plain http, wherever it runs."""
+        return self.base_url.startswith("http://")
+
     def resolved_base_url(self) -> str:
         """The base URL with environment overrides applied (`OLLAMA_HOST` for Ollama)."""
         if self.id == "ollama":
@@ -46,11 +52,26 @@ class Preset:
         return self.base_url
 
 
+def normalize_connection_url(protocol: str, raw: str, preset_id: str | None = None) -> str:
+    """The canonical base URL of a connection: the one rule the CLI, the connection form and
+    config.toml's validation all use.
+
+    The protocol's rules shape the path (`config/url_rules.py`); the preset decides the scheme of
+    a host typed without one: a local-server preset (`Preset.plain_http`) gets `http`, so
+    `--preset ollama --base-url gpu-box:11434` is `http://gpu-box:11434/v1`, exactly as the same
+    host given through `OLLAMA_HOST`. Other presets get `http` only for a local host and `https`
+    otherwise. InvalidURLError (a ValueError) says why a text is not a URL.
+    """
+    from craft_tui.config.protocols import get_protocol
+
+    preset = _BY_ID.get(preset_id) if preset_id else None
+    scheme = "http" if preset is not None and preset.plain_http else None
+    return get_protocol(protocol).urls.normalise(raw, default_scheme=scheme)
+
+
 def ollama_base_from_host(host: str) -> str:
     """Turn an `OLLAMA_HOST` value (`0.0.0.0`, `myhost:11434`, `http://x`) into an OpenAI base URL."""
     from urllib.parse import urlsplit
-
-    from craft_tui.config.urls import normalize_openai_base
 
     value = host.strip()
     if "://" not in value:
@@ -58,7 +79,7 @@ def ollama_base_from_host(host: str) -> str:
     parts = urlsplit(value)
     if parts.port is None and parts.hostname:
         value = f"{parts.scheme}://{parts.hostname}:11434{parts.path}"
-    return normalize_openai_base(value)
+    return normalize_connection_url(OPENAI.name, value, "ollama")
 
 
 _OPENROUTER_HEADERS = {

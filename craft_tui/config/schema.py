@@ -14,8 +14,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from craft_tui.config.presets import normalize_connection_url
 from craft_tui.config.protocols import Protocol, get_protocol
-from craft_tui.config.urls import InvalidURLError, normalize_base_url
+from craft_tui.config.urls import InvalidURLError
 
 DEFAULT_MAX_ANSWER_MB = 4.0
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
@@ -174,7 +175,7 @@ class Connection(_Strict):
     @model_validator(mode="after")
     def _normalise(self) -> Connection:
         try:
-            normalised = normalize_base_url(self.protocol, self.base_url)
+            normalised = normalize_connection_url(self.protocol, self.base_url, self.preset)
         except InvalidURLError as error:
             raise FieldError(str(error), "base_url") from None
         if normalised != self.base_url:

@@ -41,8 +41,12 @@ def is_local_host(host: str) -> bool:
     return address.is_loopback or address.is_private or address.is_link_local
 
 
-def split_url(raw: str) -> tuple[str, str, str]:
-    """Return (scheme, netloc, path) with a scheme added when missing and the path trimmed."""
+def split_url(raw: str, *, default_scheme: str | None = None) -> tuple[str, str, str]:
+    """Return (scheme, netloc, path) with a scheme added when missing and the path trimmed.
+
+    A text without a scheme gets `default_scheme` when one is given (a local-server preset says
+    `http`: `gpu-box:11434` is an Ollama on the LAN, not an https site), else `http` for a local
+    host and `https` for any other."""
     text = raw.strip().strip("\"'").strip()
     if not text:
         raise InvalidURLError("The base URL is empty.")
@@ -53,7 +57,9 @@ def split_url(raw: str) -> tuple[str, str, str]:
             host_part = urlsplit("//" + text).hostname or ""
         except ValueError:
             host_part = ""
-        text = ("http://" if is_local_host(host_part) else "https://") + text
+        if default_scheme is None:
+            default_scheme = "http" if is_local_host(host_part) else "https"
+        text = f"{default_scheme}://{text}"
     try:
         parts = urlsplit(text)
         parts.port  # noqa: B018 - raises ValueError on a port that is not a number
@@ -98,9 +104,10 @@ class UrlRules:
     pasted_suffixes: tuple[str, ...]
     version_in_base: bool
 
-    def normalise(self, raw: str) -> str:
-        """The canonical base for whatever was typed: no endpoint path, no trailing slash."""
-        scheme, netloc, path = split_url(raw)
+    def normalise(self, raw: str, *, default_scheme: str | None = None) -> str:
+        """The canonical base for whatever was typed: no endpoint path, no trailing slash.
+        `default_scheme`: the scheme of a text typed without one (see `split_url`)."""
+        scheme, netloc, path = split_url(raw, default_scheme=default_scheme)
         path = _strip_suffix(path, self.pasted_suffixes)
         if self.version_in_base:
             if not path:
