@@ -27,7 +27,7 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static
 
-from craft_tui.config.presets import PRESETS, get_preset
+from craft_tui.config.presets import PRESETS, get_preset, normalize_connection_url
 from craft_tui.config.protocols import all_protocols, get_protocol
 from craft_tui.config.schema import (
     SLUG_PATTERN,
@@ -40,7 +40,7 @@ from craft_tui.config.schema import (
 )
 from craft_tui.config.secrets import MissingKeyError, SecretStore, mask_secret
 from craft_tui.config.store import ConfigError
-from craft_tui.config.urls import InvalidURLError, Protocol, chat_url, normalize_base_url
+from craft_tui.config.urls import InvalidURLError, Protocol, chat_url
 from craft_tui.untrusted import shown, shown_inline
 from craft_tui.workspace.connections import ConnectionService, exists_already
 from craft_tui.workspace.targets import ConnectionProblem
@@ -463,7 +463,9 @@ class ConnectionFormScreen(ModalScreen[str | None]):
     def _update_preview(self) -> None:
         preview = self.query_one("#url-preview", Static)
         try:
-            base = normalize_base_url(self.protocol, self._value("base-url"))
+            base = normalize_connection_url(
+                self.protocol, self._value("base-url"), self._applied_preset
+            )
         except InvalidURLError:
             preview.update("")
             return
@@ -562,7 +564,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         protocol = self.protocol
         base = ""
         try:
-            base = normalize_base_url(protocol, self._value("base-url"))
+            base = normalize_connection_url(protocol, self._value("base-url"), self._applied_preset)
         except InvalidURLError as error:
             errors["base-url"] = str(error)
         source = self.key_source
