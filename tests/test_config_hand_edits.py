@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Input
 
 from craft_tui.config import paths, state
@@ -47,6 +48,7 @@ name = 'Local box'   # shown in the status line
 protocol = "openai"
 base_url = "{base_url}"
 auth = {{ type = "none" }}   # no key here
+headers = {{ "X-Team" = "blue" }}   # sent with every request
 models = [
   "fake-small",    # the quick one
   "fake-large",    # the slow one
@@ -200,13 +202,52 @@ async def test_an_edit_in_the_connections_screen_changes_only_the_edited_keys(
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: isinstance(craft_app.screen, ConnectionsScreen))
         await wait_until(pilot, lambda: 'name = "Local GPU"' in current())
-    # The name is set in place; the form also names the preset it showed for a connection that
-    # had none, and that new key goes after the table's last key (not after the next comment).
+    # The name is set in place and nothing else changes: no preset is named for a connection
+    # the user wrote without one.
     assert current() == original.replace(
         "name = 'Local box'   # shown in the status line",
         'name = "Local GPU"   # shown in the status line',
-    ).replace(
-        'default_model = "fake-small"\n',
-        'default_model = "fake-small"\npreset = "custom-openai"\n',
+    )
+    assert_comments_kept(original)
+
+
+async def edit_in_form(craft_app: CraftApp, pilot: Pilot[None], downs: int, **typed: str) -> None:
+    """Open the connections screen, edit the connection `downs` rows below the first, type the
+    given values (widget id -> text) and save."""
+    await ready(pilot)
+    await pilot.press("ctrl+g")
+    await wait_until(pilot, lambda: isinstance(craft_app.screen, ConnectionsScreen))
+    for _ in range(downs):
+        await pilot.press("down")
+    await pilot.press("e")
+    await wait_until(pilot, lambda: isinstance(craft_app.screen, ConnectionFormScreen))
+    form = craft_app.screen
+    for widget_id, value in typed.items():
+        field = form.query_one(f"#{widget_id}", Input)
+        field.focus()
+        field.value = value
+    await pilot.pause()
+    before = current()
+    await pilot.press("ctrl+s")
+    await wait_until(pilot, lambda: isinstance(craft_app.screen, ConnectionsScreen))
+    await wait_until(pilot, lambda: current() != before)
+
+
+async def test_form_edits_of_inline_and_header_tables_change_only_those_bytes(
+    original: str,
+) -> None:
+    craft_app = app()
+    async with craft_app.run_test(size=(120, 40)) as pilot:
+        await edit_in_form(craft_app, pilot, 0, headers="X-Team: blue; X-Env: dev")
+        step_one = original.replace(
+            'headers = { "X-Team" = "blue" }   # sent with every request',
+            'headers = { "X-Team" = "blue", X-Env = "dev" }   # sent with every request',
+        )
+        assert current() == step_one  # the inline table keeps its own spacing and quoting
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(craft_app.screen, ConnectionsScreen))
+        await edit_in_form(craft_app, pilot, 1, env="CORP_TOKEN")
+    assert current() == step_one.replace(
+        'api_key_env = "CORP_LLM_TOKEN"', 'api_key_env = "CORP_TOKEN"'
     )
     assert_comments_kept(original)

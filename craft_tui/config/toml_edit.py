@@ -25,6 +25,7 @@ Everything else is left byte for byte. Connections whose order changed keep the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -125,7 +126,13 @@ def _apply_connections(doc: tomlkit.TOMLDocument, old: Config, new: Config) -> N
         after = connection_values(connection)
         before.pop("created_at"), after.pop("created_at")
         if before != after:
-            _apply_dict(items[index], before, after)
+            table = items[index]
+            if isinstance(table, InlineTable):
+                edited = _edit_inline(table, before, after)
+                if edited is not table:
+                    items[index] = edited
+            else:
+                _apply_dict(table, before, after)
     for index in sorted((i for s, i in old_index.items() if s not in new_slugs), reverse=True):
         if isinstance(items, AoT):
             _delete_table(doc, items, index)
@@ -153,15 +160,47 @@ def _apply_dict(
             _add_key(container, key, _new_value(before, after))
             continue
         existing = container[key]
-        if isinstance(existing, Table | InlineTable) and isinstance(after, dict):
-            removing = isinstance(existing, InlineTable) and any(k not in after for k in existing)
+        if isinstance(existing, InlineTable) and isinstance(after, dict):
+            edited = _edit_inline(existing, before if isinstance(before, dict) else {}, after)
+            if edited is not existing:
+                container[key] = edited
+        elif isinstance(existing, Table) and isinstance(after, dict):
             _apply_dict(existing, before if isinstance(before, dict) else {}, after)
-            if removing:  # tomlkit leaves the removed key's spacing: write the one line anew
-                container[key] = to_item(existing.unwrap())
         elif isinstance(existing, Array) and isinstance(before, list) and isinstance(after, list):
             _apply_list(container, key, existing, before, after)
         else:
             container[key] = to_item(after)
+
+
+def _edit_inline(
+    table: InlineTable, before: Mapping[str, Any], after: Mapping[str, Any]
+) -> InlineTable:
+    """Apply the difference to an inline table. When keys were only set, that is done in place;
+    when one was added or removed, the table is written anew in the file's own style (its
+    spacing inside the braces and around `=`, its separators, each kept key's quoting and value
+    text), since tomlkit would leave a removed key's spacing or join a new key without a space."""
+    text = table.as_string()
+    keys: dict[str, str] = {}  # each key as the file writes it, with its `=` and spacing
+    for key, _ in table.value.body:
+        if key is not None:
+            keys[key.key] = key.as_string() + key.sep
+    _apply_dict(table, before, after)
+    if list(table) == list(keys):
+        return table
+    inside = text[1:-1]
+    pad = " " if inside.startswith(" ") else ""
+    comma = "," if "," in inside and not re.search(r",\s", inside) else ", "
+    first = next(iter(keys.values()), "k = ")
+    equals = first[len(first.split("=")[0].rstrip()) :] or " = "
+    entries = [
+        (keys.get(key.key) or tomlkit.key(key.key).as_string() + equals) + item.as_string()
+        for key, item in table.value.body
+        if key is not None
+    ]
+    rewritten = "{" + pad + comma.join(entries) + pad + "}" if entries else "{}"
+    item = tomlkit.parse(f"x = {rewritten}\n")["x"]
+    assert isinstance(item, InlineTable)
+    return item
 
 
 def _new_value(before: Any, after: Any) -> Any:

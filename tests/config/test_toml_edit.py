@@ -278,9 +278,53 @@ def test_changing_the_auth_kind_removes_the_keys_the_new_kind_has_not() -> None:
     expected = replace_once(
         HAND_WRITTEN,
         'auth = { type = "api_key", api_key_env = "OPENROUTER_API_KEY" }',
-        'auth = {type = "none"}',
+        'auth = { type = "none" }',  # the file's own spacing inside the braces
     )
     assert changed(edit) == expected
+
+
+def test_a_key_added_to_an_inline_table_follows_the_tables_own_spacing() -> None:
+    def edit(config: Config) -> None:
+        config.settings.keymap["stop"] = "ctrl+x"
+
+    expected = replace_once(
+        HAND_WRITTEN,
+        'keymap = { pick_model = "ctrl+o" }   # inline table',
+        'keymap = { pick_model = "ctrl+o", stop = "ctrl+x" }   # inline table',
+    )
+    assert changed(edit) == expected
+
+
+def test_a_tight_inline_table_stays_tight_and_keeps_its_key_quoting() -> None:
+    source = replace_once(
+        HAND_WRITTEN,
+        'base_url = "http://127.0.0.1:11434/v1"   # ollama\n',
+        'base_url = "http://127.0.0.1:11434/v1"   # ollama\n'
+        'headers = {"X-Team"="blue",X-Env="dev"}  # tight\n',
+    )
+
+    def edit(config: Config) -> None:
+        local = config.find("local")
+        assert local is not None
+        local.headers = {"X-Team": "blue", "X-Env": "dev", "X-Run": "1"}
+
+    expected = replace_once(
+        source,
+        'headers = {"X-Team"="blue",X-Env="dev"}  # tight',
+        'headers = {"X-Team"="blue",X-Env="dev",X-Run="1"}  # tight',
+    )
+    assert changed(edit, source) == expected
+
+    def drop(config: Config) -> None:
+        local = config.find("local")
+        assert local is not None
+        local.headers = {"X-Team": "blue"}
+
+    assert changed(drop, source) == replace_once(
+        source,
+        'headers = {"X-Team"="blue",X-Env="dev"}  # tight',
+        'headers = {"X-Team"="blue"}  # tight',
+    )
 
 
 def test_a_new_connection_is_appended_as_a_tidy_table_after_everything() -> None:

@@ -176,6 +176,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         if connection is None:
             self._stored_key_read.set()
         self._applied_preset = self._initial_preset()
+        self._start = self._initial_values()  # to tell which fields the person changed
 
     @property
     def workspace(self) -> Workspace:
@@ -246,7 +247,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         }
 
     def compose(self) -> ComposeResult:
-        values = self._initial_values()
+        values = self._start
         title = (
             f"Edit connection: {shown_inline(self.existing.name)}"
             if self.existing
@@ -604,15 +605,39 @@ class ConnectionFormScreen(ModalScreen[str | None]):
             "none" if source == "none" else style, env_name if source == "env" else None
         )
         existing = self.existing
+        preset: str | None = self._applied_preset
+        merged = _merge_models(existing.models if existing else [], models)
+        if existing is not None:
+            # What the person did not touch stays exactly as the file has it: no preset named
+            # for a hand-written connection, no URL, key source, header or model list rewritten.
+            start = self._start
+            if self._applied_preset == self._initial_preset():
+                preset = existing.preset
+            if self._value("base-url") == str(start["base_url"]).strip():
+                base = existing.base_url
+            if (source, self._select("key-style"), env_name) == (
+                start["source"],
+                start["style"],
+                str(start["env"]).strip(),
+            ):
+                auth = existing.auth
+            if self._value("headers") == str(start["headers"]).strip():
+                headers = existing.headers
+            if ca_text == str(start["ca"]).strip():
+                ca_bundle = existing.ca_bundle
+            if self._value("models") == str(start["models"]).strip():
+                merged = existing.models
+            if self._value("default-model") == str(start["default"]).strip():
+                default_model = existing.default_model
         try:
             return Connection(
                 slug=slug,
                 name=name,
                 protocol=protocol,
-                preset=self._applied_preset,
+                preset=preset,
                 base_url=base,
                 auth=auth,
-                models=_merge_models(existing.models if existing else [], models),
+                models=merged,
                 default_model=default_model,
                 headers=headers,
                 ca_bundle=ca_bundle,
