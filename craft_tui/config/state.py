@@ -1,7 +1,8 @@
 """Runtime state: what craft-tui remembers between runs that is not configuration.
 
-When each connection last answered, the favourite models, the recently picked models and the last
-conversation viewed change while the app is used; writing them into `config.toml` rewrote the user's
+When each connection last answered, the favourite models, the recently picked models, the last
+conversation viewed and the theme picked in the command palette (when `config.toml` names no
+`theme`; see `ui/app.py`) change while the app is used; writing them into `config.toml` rewrote the user's
 hand-edited file after every answer. They live here instead, in `state.json` beside the history
 (0600, replaced atomically), and `config.toml` is written only when the user changes configuration.
 
@@ -46,6 +47,7 @@ class State:
     favourite_models: list[str] = field(default_factory=list)
     recent_models: list[str] = field(default_factory=list)
     last_conversation: str | None = None
+    theme: str | None = None
 
     def to_json(self) -> str:
         return json.dumps(
@@ -55,6 +57,7 @@ class State:
                 "favourite_models": self.favourite_models,
                 "recent_models": self.recent_models,
                 "last_conversation": self.last_conversation,
+                "theme": self.theme,
             },
             indent=2,
         )
@@ -94,6 +97,8 @@ def _parse(data: Any) -> State:
     state.recent_models = _keys(data.get("recent_models"))[:RECENT_LIMIT]
     last = data.get("last_conversation")
     state.last_conversation = last if isinstance(last, str) and last else None
+    theme = data.get("theme")
+    state.theme = theme if isinstance(theme, str) and theme else None
     return state
 
 
@@ -162,6 +167,19 @@ def recent_models(path: Path | None = None) -> list[str]:
 def last_conversation(path: Path | None = None) -> str | None:
     """The id of the conversation the user last had on screen, or None."""
     return load_state(path).last_conversation
+
+
+def theme(path: Path | None = None) -> str | None:
+    """The theme last picked in the app (None when none was, or `config.toml` holds it).
+
+    Reads `state.json` alone (no migration of older files: they never had a theme), so the app
+    can ask before its first frame without importing the config reader."""
+    path = path or paths.state_file()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    return _parse(data).theme
 
 
 # ---------------------------------------------------------------------------------- writing
@@ -272,6 +290,18 @@ def set_last_conversation(conversation_id: str | None, path: Path | None = None)
         if state.last_conversation == conversation_id:
             return False
         state.last_conversation = conversation_id
+        return True
+
+    update_state(change, path)
+
+
+def set_theme(name: str | None, path: Path | None = None) -> None:
+    """Remember the theme picked in the app (None forgets it)."""
+
+    def change(state: State) -> bool:
+        if state.theme == name:
+            return False
+        state.theme = name
         return True
 
     update_state(change, path)

@@ -6,6 +6,12 @@ the app subscribes to its changes (the file edited underneath, the app's own wri
 to the screens that show config (`FollowsConfig`) on the UI loop; an invalid edit is shown once
 as a toast naming the file and line while the last good config stays in use.
 
+The theme picked in the command palette is remembered: when `config.toml` has a `theme` key (every
+file the app writes whole has one) that key is changed, format-preserving, so the file keeps saying
+what is in use; a file without one is left alone and the pick goes to `state.json`, used at the
+next start while the file names no theme. An unknown theme in the file is reported with the ones
+there are, as unknown keymap ids are.
+
 Extension points: `open_connections` / `pick_model` push the connections and model-picker
 screens (lazy imports); `on_connections_closed` and `on_model_chosen` are what happens after.
 """
@@ -13,11 +19,13 @@ screens (lazy imports); `on_connections_closed` and `on_model_chosen` are what h
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from rich.text import Text
+from textual import work
 from textual.app import SystemCommand
 from textual.binding import BindingType
 from textual.screen import Screen
@@ -29,6 +37,7 @@ from craft_tui.workspace.core import ConfigChange, Workspace
 
 if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
+    from textual.theme import Theme
 
     from craft_tui.chat.history import HistoryStore
     from craft_tui.config.schema import Config
@@ -89,6 +98,19 @@ class CraftApp(FatalErrorGuard):
         self._environ = environ
         self._tmux_mode: TmuxClipboard | None = None  # detected on first copy
         self._told_tmux = False
+        # The theme: the config's (to see it edited), the one last remembered (a pick differs).
+        self._config_theme = config.settings.theme if config is not None else preview.theme
+        self._theme_explicit = (
+            "theme" in config.settings.model_fields_set
+            if config is not None
+            else preview.theme is not None
+        )
+        self._saved_theme: str | None = None
+        self._theme_lock = threading.Lock()
+        from craft_tui.config import state
+
+        # Read before the first frame, like the config's preview (a small file, no migration).
+        self._picked_theme = None if self._theme_explicit else state.theme()
         self.copied: list[str] = []  # every escape sequence written for a copy (tests read it)
         self.fatal_message: str | None = None
 
@@ -98,10 +120,12 @@ class CraftApp(FatalErrorGuard):
         return self.workspace.config if self.workspace.ready else None
 
     def on_mount(self) -> None:
-        config = self.config
-        theme = config.settings.theme if config is not None else self.workspace.preview.theme
-        if theme in self.available_themes:
-            self.theme = theme
+        if self._theme_explicit or self._picked_theme is None:
+            self._use_theme(self._config_theme)
+        else:
+            self._use_theme(self._picked_theme, told=False)
+        self._saved_theme = self.theme
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
         if self.keymap:
             self.set_keymap(self.keymap)
         if self._unknown_keys:
@@ -128,6 +152,7 @@ class CraftApp(FatalErrorGuard):
             self.config_error = str(error)
             self.exit(return_code=1)
             return
+        self._config_theme = config.settings.theme  # the preview's (None if unset) until now
         self._config_validated()
         self._config_changed(ConfigChange(config))
 
@@ -152,11 +177,76 @@ class CraftApp(FatalErrorGuard):
             return
         self._shown_config_error = None
         theme = change.config.settings.theme
-        if theme != self.theme and theme in self.available_themes:
-            self.theme = theme
+        if theme != self._config_theme:  # edited (a connection's change leaves a pick alone)
+            self._config_theme = theme
+            self._use_theme(theme)
+            self._saved_theme = self.theme
         for screen in self.screen_stack:
             if isinstance(screen, FollowsConfig):
                 screen.config_changed(change)
+
+    # ---------------------------------------------------------------- theme
+
+    def _use_theme(self, theme: str | None, *, told: bool = True) -> None:
+        """Show `theme` if there is one by that name; else keep the current one and (`told`)
+        say so, naming the themes there are."""
+        if theme is None or theme == self.theme:
+            return
+        if theme in self.available_themes:
+            self.theme = theme
+            return
+        if told:
+            names = ", ".join(sorted(self.available_themes))
+            self.notify(
+                f"Unknown theme {theme!r} in [settings] of config.toml; "
+                f"using {self.theme!r}. Themes: {names}",
+                severity="warning",
+                timeout=15,
+            )
+
+    def _theme_changed(self, theme: Theme) -> None:
+        """The theme changed; one picked in the command palette is remembered (off the loop)."""
+        if theme.name == self._saved_theme:
+            return  # the config's or the remembered one being applied
+        self._saved_theme = theme.name
+        self._remember_theme()
+
+    @work(thread=True, group="theme")
+    def _remember_theme(self) -> None:
+        """Write the latest pick: into config.toml's `theme` when the file has one, else into
+        state.json. Writes are serialised and each writes the newest pick."""
+        from craft_tui.config import state
+        from craft_tui.config.source import ConfigError, read_config_source
+        from craft_tui.config.store import update_config
+
+        with self._theme_lock:
+            name = self._saved_theme
+            if name is None:
+                return
+            path = self.workspace.path
+            try:
+                settings = read_config_source(path).data.get("settings")
+                if isinstance(settings, dict) and "theme" in settings:
+
+                    def change(config: Config) -> None:
+                        config.settings.theme = name
+
+                    written = update_config(change, path)
+                    self.call_from_thread(self._theme_written, written)
+                else:
+                    state.set_theme(name)
+            except (ConfigError, OSError) as error:
+                self.call_from_thread(
+                    self.notify,
+                    f"The theme {name!r} is in use but could not be remembered: {error}",
+                    severity="warning",
+                )
+
+    def _theme_written(self, config: Config) -> None:
+        """config.toml now names the picked theme: in use at once (the watcher need not see it)."""
+        self._config_theme = config.settings.theme
+        if self.workspace.ready:
+            self.workspace.apply(config)
 
     async def on_unmount(self) -> None:
         await self.workspace.aclose()

@@ -178,3 +178,13 @@ def test_writes_from_many_threads_are_all_kept(tmp_path: Path) -> None:
     for thread in threads:
         thread.join()
     assert sorted(state.favourite_models()) == sorted(f"c/m{index}" for index in range(16))
+
+
+def test_the_picked_theme_is_remembered_and_a_damaged_one_is_no_theme() -> None:
+    assert state.theme() is None
+    state.set_theme("nord")
+    assert state.theme() == "nord" and state.load_state().theme == "nord"
+    state.add_recent_model("a/b")  # another write keeps it
+    assert state.theme() == "nord"
+    paths.state_file().write_text(json.dumps({"version": 1, "theme": 7}))
+    assert state.theme() is None
