@@ -24,6 +24,7 @@ from craft_tui.ui.app import CraftApp
 from craft_tui.ui.screens.chat import ChatScreen
 from craft_tui.ui.screens.connection_form import ConnectionFormScreen
 from craft_tui.ui.screens.model_picker import ModelPickerScreen
+from craft_tui.workspace import watcher as watcher_module
 from tests.conftest import subprocess_env
 from tests.servers.fake import FakeLLMServer
 from tests.ui.chat_helpers import answered, make_config, send, wait_until
@@ -129,9 +130,18 @@ async def test_the_picker_lists_a_connection_added_before_the_watcher_looked(
 
 
 async def test_an_invalid_edit_while_the_app_runs_is_reported_once_and_the_old_config_kept(
-    fake_server: Any,
+    fake_server: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server = fake_server(reply="Still answering.")
+    looks = 0  # the watcher's looks at the file, counted as they happen
+    look = watcher_module.signature
+
+    def counted_look(path: Path) -> watcher_module.Signature:
+        nonlocal looks
+        looks += 1
+        return look(path)
+
+    monkeypatch.setattr(watcher_module, "signature", counted_look)
     app = app_for(server)
     toasts: list[str] = []
     show = app.notify
@@ -152,17 +162,8 @@ async def test_an_invalid_edit_while_the_app_runs_is_reported_once_and_the_old_c
         line = broken.splitlines().index('colour = "blue"') + 1
         assert str(path) in report and f"line {line}" in report
         assert "last good configuration stays in use" in report
-        looks = 0
-        watcher = app.workspace._watcher
-        assert watcher is not None
-
-        async def a_few_more_looks() -> None:
-            nonlocal looks
-            for _ in range(5):
-                await asyncio.sleep(FAST)
-                looks += 1
-
-        await a_few_more_looks()
+        reported_at = looks
+        await wait_until(pilot, lambda: looks >= reported_at + 5)  # it looked again and again
         assert [t for t in toasts if "colour" in t] == [report]  # once, not every look
         assert path.read_text() == broken  # never written over
         assert "Fake" in status(chat)
