@@ -15,11 +15,14 @@ Moving to a new Textual: bump the pin, run those tests, fix what they name, here
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from textual.app import App
 from textual.geometry import Size
+from textual.scrollbar import ScrollBar
 from textual.strip import Strip
+from textual.style import Style as VisualStyle
 from textual.widget import Widget
 
 if TYPE_CHECKING:
@@ -54,6 +57,21 @@ def render_offscreen(widget: Widget) -> list[Strip] | None:
 # ---------------------------------------------------------------- a list that is only a row count
 
 
+def custom_vertical_scrollbar(view: Widget, make: Callable[[], ScrollBar]) -> ScrollBar:
+    """The body of a `vertical_scrollbar` property override: the widget's scrollbar, made by
+    `make` (hidden, started) the first time it is asked for, as Textual's own property does.
+
+    Why: the model list draws a faster scrollbar (`ListScrollBar`); Textual keeps the bar in a
+    private slot and has no public way to supply another class.
+    """
+    if view._vertical_scrollbar is None:
+        bar = make()
+        bar.display = False
+        view._vertical_scrollbar = bar
+        start_child(view, bar)
+    return view._vertical_scrollbar
+
+
 def start_child(parent: Widget, child: Widget) -> None:
     """Start a widget that is not mounted in the DOM but drawn by `parent` (a scrollbar).
 
@@ -83,6 +101,25 @@ def inner_style(widget: Widget, base_background: Color, background: Color) -> Ri
     return widget._styles_cache.get_inner_outer(base_background, background)[0].rich_style
 
 
+def span_style(widget: Widget, style: VisualStyle | str) -> VisualStyle:
+    """The visual style a Content span's style means inside `widget` (".class" names resolved
+    against the widget's CSS), as `Content.render` resolves it.
+
+    Why: the model list combines a row's span styles itself (one cached strip per row) instead
+    of going through `Content.render` per row.
+    """
+    return widget._get_style(style)
+
+
+def being_removed(widget: Widget) -> bool:
+    """True while a widget is on its way out (removed, its parent pruned, the app closing).
+
+    Why: a streaming answer that writes into its body then would mount into a widget Textual
+    refuses to mount into; `is_attached` turns False only after removal has finished.
+    """
+    return widget._pruning or widget._closing
+
+
 # ---------------------------------------------------------------- following the bottom
 
 
@@ -104,6 +141,21 @@ def set_anchor(widget: Widget, *, anchored: bool, released: bool) -> None:
     """
     widget._anchored = anchored
     widget._anchor_released = released
+
+
+# ---------------------------------------------------------------- the clipboard
+
+
+def copy_with_sequence(app: App[None], text: str, sequence: str) -> None:
+    """Do what `App.copy_to_clipboard` does (remember `text` as the app's clipboard, write the
+    OSC 52 sequence to the terminal), with our own sequence.
+
+    Why: inside tmux the plain OSC 52 that Textual writes is dropped unless it is wrapped for
+    passthrough (`ui/clipboard.py` decides the wrapping); Textual writes only its own form.
+    """
+    app._clipboard = text
+    if app._driver is not None:
+        app._driver.write(sequence)
 
 
 # ---------------------------------------------------------------- the last-resort error guard

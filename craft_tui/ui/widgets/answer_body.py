@@ -41,7 +41,7 @@ from textual.app import ComposeResult
 from textual.geometry import Size
 from textual.widget import MountError, Widget
 
-from craft_tui.ui.textual_private import render_offscreen
+from craft_tui.ui.textual_private import being_removed, render_offscreen
 from craft_tui.ui.widgets.frozen_segment import FrozenSegment
 from craft_tui.ui.widgets.plain_text import PlainText
 
@@ -234,9 +234,8 @@ class AnswerBody(Widget):
     @property
     def gone(self) -> bool:
         """Being removed (the answer deleted or regenerated, the app quitting): a write would
-        mount into a widget on its way out, which Textual refuses. (Textual-private flags:
-        Textual is pinned.)"""
-        return self._pruning or self._closing or not self.is_attached
+        mount into a widget on its way out, which Textual refuses."""
+        return being_removed(self) or not self.is_attached
 
     @contextlib.asynccontextmanager
     async def _writing(self) -> AsyncIterator[None]:

@@ -32,7 +32,12 @@ from textual.strip import Strip
 from textual.style import Style as VisualStyle
 from textual.widget import Widget
 
-from craft_tui.ui.textual_private import inner_style, remeasure_scrollbars, start_child
+from craft_tui.ui.textual_private import (
+    custom_vertical_scrollbar,
+    inner_style,
+    remeasure_scrollbars,
+    span_style,
+)
 
 RowBuilder = Callable[[int], Content]
 
@@ -133,11 +138,9 @@ class ModelRows(ScrollView, can_focus=True):
     @property
     def vertical_scrollbar(self) -> ScrollBar:
         """Textual's own property, making a `ListScrollBar` instead of a `ScrollBar`."""
-        if self._vertical_scrollbar is None:
-            self._vertical_scrollbar = ListScrollBar(thickness=self.scrollbar_size_vertical)
-            self._vertical_scrollbar.display = False
-            start_child(self, self._vertical_scrollbar)
-        return self._vertical_scrollbar
+        return custom_vertical_scrollbar(
+            self, lambda: ListScrollBar(thickness=self.scrollbar_size_vertical)
+        )
 
     @property
     def count(self) -> int:
@@ -321,7 +324,9 @@ class ModelRows(ScrollView, can_focus=True):
             if rich_style is None:
                 if len(styles) >= _CACHED_STYLES:
                     styles.clear()
-                combined = VisualStyle.combine([style, *map(self._get_style, active)])
+                combined = VisualStyle.combine(
+                    [style, *(span_style(self, span) for span in active)]
+                )
                 rich_style = styles[(style, active)] = combined.rich_style
             segments.append(Segment(text[start:end], rich_style))
         cells = content.cell_length if content is not None else 0
