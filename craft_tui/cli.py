@@ -1,6 +1,7 @@
 """Command line: `craft-tui` opens the app; subcommands serve scripts and shell users.
 
-Exit codes: 0 success, 1 a provider or user error (one clear line on stderr), 2 a usage error.
+Exit codes: 0 success, 1 a provider or user error (a sentence on stderr, then the fix on a second
+line), 2 a usage error.
 Imports are lazy so `craft-tui --help` and the app start fast.
 
 Everything a subcommand prints goes through `untrusted.DisarmedStream`: model ids, server reasons,
@@ -13,13 +14,19 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from typing import Any
 
 from craft_tui import __version__
 
 
 class UserError(Exception):
-    """A problem the user can fix; printed as one line, exit code 1."""
+    """A problem the user can fix: the sentence, then (when the sentence does not already say it)
+    the fix on its own line; exit code 1."""
+
+    def __init__(self, message: str, fix: str | None = None) -> None:
+        super().__init__(message)
+        self.fix = fix
 
 
 SUMMARIES = {
@@ -235,7 +242,7 @@ def _main(argv: Sequence[str]) -> int:
 
 
 def _report(error: Exception) -> int:
-    """One line (and a fix) on stderr for an error that ended a command; never a traceback."""
+    """The sentence and its fix on stderr for an error that ended a command; never a traceback."""
     from craft_tui.config.source import ConfigError
     from craft_tui.providers.errors import ProviderError
 
@@ -243,18 +250,81 @@ def _report(error: Exception) -> int:
     secrets = sys.modules.get("craft_tui.config.secrets")
     missing_key = (secrets.MissingKeyError,) if secrets is not None else ()
     if isinstance(error, (UserError, ConfigError, *missing_key)):
-        print(f"craft-tui: {error}", file=sys.stderr)
+        _say(str(error), getattr(error, "fix", None))
         return 1
     if isinstance(error, ProviderError):
-        print(f"craft-tui: {error.message}", file=sys.stderr)
-        if error.hint:
-            print(f"  fix: {error.hint}", file=sys.stderr)
+        _say(error.message, error.hint)
         return 1
-    from craft_tui.logging_setup import log_exception  # last resort: one line, details in the log
+    known = _known_failure(error)
+    if known is not None:
+        _say(*known)
+        return 1
+    from craft_tui.logging_setup import log_exception  # last resort: details in the log
 
     where = log_exception(error)
-    print(f"craft-tui: unexpected error: {type(error).__name__}. Details: {where}", file=sys.stderr)
+    _say(
+        f"unexpected error: {type(error).__name__}.",
+        f"details are in {where}; please report it with that file.",
+    )
     return 1
+
+
+def validation_problems(error: Any, names: Mapping[str, str] | None = None) -> str:
+    """A pydantic ValidationError in words, each problem with the field it is about (`names`
+    turns a field into what the user typed, e.g. `headers` into `--header`)."""
+    from craft_tui.config.store import _field_location, _format_location, _problem
+
+    problems = []
+    for detail in error.errors()[:3]:
+        loc = _field_location(detail)
+        where = _format_location(loc)
+        for field, name in (names or {}).items():
+            if where == field or where.startswith((field + ".", field + "[")):
+                where = name
+                break
+        problems.append(f"{where or 'value'}: {_problem(detail)}")
+    return "; ".join(problems)
+
+
+def _say(message: str, fix: str | None) -> None:
+    print(f"craft-tui: {message}", file=sys.stderr)
+    if fix:
+        print(f"  fix: {fix}", file=sys.stderr)
+
+
+def _known_failure(error: Exception) -> tuple[str, str] | None:
+    """A sentence and a fix for failures that come from the user's files or input rather than
+    from a bug: a value the config schema refuses, a file or folder that cannot be used, a
+    config.toml the editor cannot change, text that is not UTF-8."""
+    pydantic = sys.modules.get("pydantic")
+    if pydantic is not None and isinstance(error, pydantic.ValidationError):
+        return (
+            f"invalid value: {validation_problems(error)}.",
+            "change that value; `craft-tui connection add --help` lists the options.",
+        )
+    if isinstance(error, UnicodeDecodeError):
+        return (
+            "the input is not UTF-8 text.",
+            "give the text as UTF-8 (a key or prompt file saved in another encoding, or a "
+            "binary file, cannot be read).",
+        )
+    if isinstance(error, OSError):
+        what = f" {error.filename}" if error.filename else ""
+        reason = error.strerror or str(error) or type(error).__name__
+        return (
+            f"could not use{what}: {reason}.",
+            "check that the folder exists and that you may read and write it; "
+            "`craft-tui paths` shows every file craft-tui uses (CRAFT_TUI_HOME moves them all).",
+        )
+    tomlkit = sys.modules.get("tomlkit.exceptions")
+    if tomlkit is not None and isinstance(error, tomlkit.TOMLKitError):
+        from craft_tui.config import paths
+
+        return (
+            f"{paths.config_file()} could not be edited ({error}); it was left as it is.",
+            "make the change by hand in config.toml, or fix the line named above.",
+        )
+    return None
 
 
 if __name__ == "__main__":

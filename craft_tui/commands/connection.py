@@ -5,16 +5,21 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
+import re
 import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from craft_tui.cli import UserError
+from pydantic import ValidationError
+
+from craft_tui.cli import UserError, validation_problems
 from craft_tui.config import paths
 from craft_tui.config.presets import Preset, get_preset, normalize_connection_url
 from craft_tui.config.protocols import known_protocols
 from craft_tui.config.schema import (
+    ENV_NAME_PATTERN,
     AuthKind,
     Config,
     Connection,
@@ -51,12 +56,22 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _read_key_from_stdin(prompt: str) -> str:
-    key = getpass.getpass(prompt) if sys.stdin.isatty() else sys.stdin.read()
+    try:
+        key = getpass.getpass(prompt) if sys.stdin.isatty() else sys.stdin.read()
+    except UnicodeDecodeError:
+        raise UserError(
+            "The key on stdin is not text.", "pipe the file that holds only the key, as text."
+        ) from None
     key = key.strip()
     if not key:
         raise UserError("No key was given on stdin.")
     if any(ch.isspace() for ch in key):
         raise UserError("The key contains spaces or line breaks; paste only the key.")
+    if not key.isascii() or not key.isprintable():
+        raise UserError(
+            "The key on stdin has characters no API key has (it is not plain ASCII text).",
+            "pipe the file that holds only the key, or paste the key from the provider's page.",
+        )
     return key
 
 
@@ -84,6 +99,43 @@ def _resolve_endpoint(args: argparse.Namespace) -> tuple[Preset | None, Protocol
     except InvalidURLError as error:
         raise UserError(str(error)) from None
     return preset, protocol, base
+
+
+# Connection fields as `connection add` spells them, for a value the schema refuses.
+_OPTION_NAMES = {
+    "name": "NAME",
+    "id": "--model",
+    "auth.api_key_env": "--api-key-env",
+    "models": "--model",
+    "default_model": "--default-model",
+    "headers": "--header",
+    "base_url": "--base-url",
+    "ca_bundle": "--ca-bundle",
+}
+
+
+def _check_env_name(name: str) -> None:
+    if not re.fullmatch(ENV_NAME_PATTERN, name):
+        raise UserError(
+            f"--api-key-env {name!r} is not an environment variable name.",
+            "give the variable's name (letters, digits and _, not starting with a digit), "
+            "e.g. --api-key-env CORP_API_KEY.",
+        )
+
+
+def _ca_bundle(text: str) -> Path:
+    try:
+        path = Path(text).expanduser().resolve()
+    except (RuntimeError, OSError) as error:  # `~nobody/ca.pem`: no such home folder
+        raise UserError(
+            f"--ca-bundle {text}: {error}.", "give the full path of a PEM file."
+        ) from None
+    if not path.is_file():
+        raise UserError(
+            f"--ca-bundle {path}: no such file.",
+            "give the path of a PEM file with the CA certificates to trust.",
+        )
+    return path
 
 
 def add(args: argparse.Namespace, service: ConnectionService) -> int:
@@ -120,22 +172,28 @@ def add(args: argparse.Namespace, service: ConnectionService) -> int:
                 "This connection needs a key: give --api-key-stdin, --api-key-env VAR, or --no-auth."
             )
 
-    models = [ModelEntry(id=model_id) for model_id in args.model]
-    connection = Connection(
-        slug=slug,
-        name=args.name.strip(),
-        protocol=protocol,
-        preset=preset.id if preset else None,
-        base_url=base,
-        auth=make_auth(kind, key_env),
-        models=models,
-        default_model=args.default_model,
-        headers={**(preset.headers if preset else {}), **_parse_headers(args.header)},
-        ca_bundle=Path(args.ca_bundle).expanduser().resolve() if args.ca_bundle else None,
-        verify_tls=not args.insecure,
-    )
-    if connection.ca_bundle is not None and not connection.ca_bundle.is_file():
-        raise UserError(f"--ca-bundle {connection.ca_bundle}: no such file.")
+    if key_env is not None:
+        _check_env_name(key_env)
+    ca_bundle = _ca_bundle(args.ca_bundle) if args.ca_bundle else None
+    try:
+        connection = Connection(
+            slug=slug,
+            name=args.name.strip(),
+            protocol=protocol,
+            preset=preset.id if preset else None,
+            base_url=base,
+            auth=make_auth(kind, key_env),
+            models=[ModelEntry(id=model_id) for model_id in args.model],
+            default_model=args.default_model,
+            headers={**(preset.headers if preset else {}), **_parse_headers(args.header)},
+            ca_bundle=ca_bundle,
+            verify_tls=not args.insecure,
+        )
+    except ValidationError as error:
+        raise UserError(
+            validation_problems(error, _OPTION_NAMES) + ".",
+            "change that option; `craft-tui connection add --help` lists them.",
+        ) from None
 
     config = service.add(connection, key=key, default=args.default)
     print(f"Added connection {slug!r} ({protocol}) → {chat_url(protocol, base)}")
@@ -143,6 +201,13 @@ def add(args: argparse.Namespace, service: ConnectionService) -> int:
         print(f"Key {mask_secret(key)} stored in the {service.secrets.description}.")
     elif key_env:
         print(f"Key read from ${key_env} at request time.")
+        if not os.environ.get(key_env, "").strip():
+            print(f"craft-tui: warning: ${key_env} is not set here.", file=sys.stderr)
+            print(
+                f"  fix: export {key_env}=YOUR_KEY before using {slug!r} (your shell profile "
+                f"keeps it), or store the key instead: craft-tui connection key {slug} --api-key-stdin",
+                file=sys.stderr,
+            )
     else:
         print("No authentication.")
     default = config.default_connection

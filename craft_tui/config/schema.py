@@ -20,7 +20,7 @@ from craft_tui.config.urls import InvalidURLError
 
 DEFAULT_MAX_ANSWER_MB = 4.0
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
-_ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"  # what `auth.api_key_env` may be
 # Headers that carry credentials: they belong in the secret store, never in config.toml.
 _CREDENTIAL_HEADERS = {"authorization", "x-api-key", "api-key", "proxy-authorization", "cookie"}
 
@@ -56,14 +56,14 @@ class ApiKeyAuth(_Strict):
     """An API key: sent as `x-api-key` to Anthropic-protocol servers, as a bearer token to OpenAI ones."""
 
     type: Literal["api_key"] = "api_key"
-    api_key_env: Annotated[str, Field(pattern=_ENV_NAME)] | None = None
+    api_key_env: Annotated[str, Field(pattern=ENV_NAME_PATTERN)] | None = None
 
 
 class BearerAuth(_Strict):
     """A token always sent as `Authorization: Bearer` (what most Anthropic-compatible gateways want)."""
 
     type: Literal["bearer"] = "bearer"
-    api_key_env: Annotated[str, Field(pattern=_ENV_NAME)] | None = None
+    api_key_env: Annotated[str, Field(pattern=ENV_NAME_PATTERN)] | None = None
 
 
 class NoAuth(_Strict):
