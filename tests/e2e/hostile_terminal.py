@@ -54,40 +54,20 @@ class CapturedTmux(Tmux):
         for name in ("COLUMNS", "LINES"):
             self.env.pop(name, None)
 
-    def start(self, command: str, width: int = WIDTH, height: int = HEIGHT) -> None:
-        env_args = " ".join(
-            f"{k}={shlex.quote(v)}"
-            for k, v in self.env.items()
-            if k.startswith(("CRAFT_TUI", "PYTHON", "NO_PROXY", "TERM", "PATH", "HOME"))
+    def start(
+        self, command: str, width: int = WIDTH, height: int = HEIGHT, *then: tuple[str, ...]
+    ) -> None:
+        """The app in a pane that records every byte (`pipe-pane`), keeps OSC 52 writes as paste
+        buffers (`set-clipboard on`) and stays after the app exits (`remain-on-exit`)."""
+        super().start(
+            command,
+            width,
+            height,
+            ("set-option", "-g", "set-clipboard", "on"),
+            ("set-option", "-g", "remain-on-exit", "on"),
+            ("pipe-pane", "-o", f"cat >> {shlex.quote(str(self.capture))}"),
+            *then,
         )
-        # One command list: the options and the pipe are in place before tmux reads the pane's
-        # first byte (the app takes a few hundred ms to start anyway).
-        done = self._tmux(
-            "-f",
-            "/dev/null",
-            "new-session",
-            "-d",
-            "-x",
-            str(width),
-            "-y",
-            str(height),
-            f"env {env_args} {command}",
-            ";",
-            "set-option",
-            "-g",
-            "set-clipboard",
-            "on",
-            ";",
-            "set-option",
-            "-g",
-            "remain-on-exit",
-            "on",
-            ";",
-            "pipe-pane",
-            "-o",
-            f"cat >> {shlex.quote(str(self.capture))}",
-        )
-        assert done.returncode == 0, done.stderr
 
     def display(self, format: str) -> str:
         return self._tmux("display-message", "-p", format).stdout.rstrip("\n")

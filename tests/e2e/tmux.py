@@ -63,12 +63,19 @@ class Tmux:
             check=False,
         )
 
-    def start(self, command: str, width: int = 100, height: int = 30) -> None:
+    def start(
+        self, command: str, width: int = 100, height: int = 30, *then: tuple[str, ...]
+    ) -> None:
+        """Run `command` in a new detached session of `width` x `height`, with our environment.
+
+        `then`: further tmux commands run in the same invocation (joined with `;`), so they are
+        in place before tmux reads the pane's first byte."""
         env_args = " ".join(
             f"{k}={shlex.quote(v)}"
             for k, v in self.env.items()
             if k.startswith(("CRAFT_TUI", "PYTHON", "NO_PROXY", "TERM", "PATH", "HOME"))
         )
+        chained = [arg for extra in then for arg in (";", *extra)]
         done = self._tmux(
             "-f",
             "/dev/null",
@@ -79,6 +86,7 @@ class Tmux:
             "-y",
             str(height),
             f"env {env_args} {command}",
+            *chained,
         )
         assert done.returncode == 0, done.stderr
 
