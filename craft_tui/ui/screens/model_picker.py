@@ -10,6 +10,7 @@ is remembered in that connection's models.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -248,37 +249,57 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
     def default_connection(self) -> Connection | None:
         return self.workspace.config.default_connection
 
-    def on_mount(self) -> None:
-        config = self.workspace.config
-        self.favourites = state.favourite_models()
-        if self._given_entries is not None:
-            self.set_entries(self._given_entries)
-        else:
-            self.set_entries(self._catalog_entries(config))
+    async def on_mount(self) -> None:
         query = self.query_one("#picker-query", Input)
-        query.focus()
+        query.focus()  # keys typed while the lists load are kept and filter them at once
         # Re-rank inside the keystroke, not on the Input.Changed message: the message arrives after
         # the screen has drawn a frame for the new text alone, so every key cost two frames (the
         # second one with the list) instead of one with both.
         self.watch(query, "value", self._query_changed, init=False)
+        # The cached model lists, favourites and recent picks are files: read in a thread, so
+        # opening the picker never holds the UI loop (5,000 cached models take tens of ms).
+        config = self.workspace.config
+        lists = await asyncio.to_thread(self._read_files, config)
+        self.favourites, recent, entries, failure = lists
+        if self._recent is None:
+            self._recent = recent
+        if failure is not None:
+            self.notify(f"Cached model lists unavailable: {failure}", severity="warning")
+        self.set_entries(entries)
         if self.loader is not None or (self.refresh_lists and self.catalog is not None):
             self.refresh_entries()
         # A connection added from the shell a moment ago is listed even before the watcher's
         # next look: the file is re-read (in a thread) as the picker opens.
         self.run_worker(self.workspace.areload(), group="picker-config", exit_on_error=False)
 
-    def _catalog_entries(self, config: Config) -> list[PickerEntry]:
-        """Entries from the catalog (cached lists, no network); the config alone if that fails."""
+    def _read_files(
+        self, config: Config
+    ) -> tuple[list[str], list[str], list[PickerEntry], str | None]:
+        """In a thread: favourites, recent picks, and the entries (from the entries given, else
+        the catalog's cached lists; the config alone, with why, when the caches cannot be read)."""
+        favourites = state.favourite_models()
+        recent = self._recent if self._recent is not None else load_recent()
+        if self._given_entries is not None:
+            return favourites, recent, self._given_entries, None
+        entries, failure = self._catalog_entries(config)
+        return favourites, recent, entries, failure
+
+    def _catalog_entries(self, config: Config) -> tuple[list[PickerEntry], str | None]:
+        """Entries from the catalog (cached lists, no network); the config alone if that fails.
+        Reads files: called in a thread."""
         try:
             if self.catalog is None:
                 from craft_tui.providers.catalog import ModelCatalog
 
                 self.catalog = ModelCatalog.load(config)
-            return merge_entries(entries_from_catalog(self.catalog), entries_from_config(config))
+            else:
+                self.catalog.update_config(config)  # a new connection's cache is read here
+            return merge_entries(
+                entries_from_catalog(self.catalog), entries_from_config(config)
+            ), None
         except Exception as error:  # a damaged cache must never keep the picker from opening
             self.catalog = None
-            self.notify(f"Cached model lists unavailable: {error}", severity="warning")
-            return entries_from_config(config)
+            return entries_from_config(config), str(error)
 
     @work(exclusive=True, group="model-catalog")
     async def refresh_entries(self) -> None:
@@ -513,17 +534,18 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
 
     def config_changed(self, change: ConfigChange) -> None:
         """A connection was added, edited or removed while the picker is open: its models are
-        listed (or gone) at once, with the query and the highlighted model kept."""
+        listed (or gone) as soon as their cached lists are read, with the query and the
+        highlighted model kept."""
         if self._given_entries is not None or not self.is_mounted:
             return
+        self._follow(change.config)
+
+    @work(exclusive=True, group="picker-follow")
+    async def _follow(self, config: Config) -> None:
+        entries, failure = await asyncio.to_thread(self._catalog_entries, config)
+        if failure is not None:
+            self.notify(f"Cached model lists unavailable: {failure}", severity="warning")
         highlighted = self._highlighted_entry()
-        if self.catalog is not None:
-            self.catalog.update_config(change.config)
-            entries = merge_entries(
-                entries_from_catalog(self.catalog), entries_from_config(change.config)
-            )
-        else:
-            entries = self._catalog_entries(change.config)
         self.set_entries(entries)
         if highlighted is not None:
             self._highlight_key(highlighted.key)

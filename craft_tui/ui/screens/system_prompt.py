@@ -1,15 +1,23 @@
-"""A small modal to set the conversation's system prompt."""
+"""A small modal to set the conversation's system prompt.
+
+Saving writes the history database: with `save` given, Ctrl+S awaits it (the caller runs the write
+in a thread, e.g. `asyncio.to_thread(session.set_system_prompt, text)`) and the screen closes only
+once the prompt is stored; a failed write is said in the screen and the text stays to retry.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import ClassVar
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, TextArea
+from textual.widgets import Button, Label, Static, TextArea
+
+Save = Callable[[str | None], Awaitable[object]]
 
 
 class SystemPromptScreen(ModalScreen[str | None]):
@@ -24,6 +32,7 @@ class SystemPromptScreen(ModalScreen[str | None]):
     SystemPromptScreen TextArea { height: 10; }
     SystemPromptScreen Horizontal { height: auto; align-horizontal: right; }
     SystemPromptScreen .help { color: $text-muted; }
+    SystemPromptScreen #system-error { color: $text-error; height: auto; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -31,9 +40,11 @@ class SystemPromptScreen(ModalScreen[str | None]):
         Binding("ctrl+s", "save", "Save"),
     ]
 
-    def __init__(self, current: str) -> None:
+    def __init__(self, current: str, *, save: Save | None = None) -> None:
+        """`save(text)`: stores the prompt (None: the connection's default) off the UI loop."""
         super().__init__()
         self._current = current
+        self._save_prompt = save
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -42,6 +53,7 @@ class SystemPromptScreen(ModalScreen[str | None]):
                 "Leave empty to use the connection's default.", classes="help", markup=False
             )
             yield TextArea(self._current, id="system-text", soft_wrap=True)
+            yield Static("", id="system-error", markup=False)
             with Horizontal():
                 yield Button("Cancel", id="cancel")
                 yield Button("Save (Ctrl+S)", id="save", variant="primary")
@@ -53,7 +65,23 @@ class SystemPromptScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
     def action_save(self) -> None:
-        self.dismiss(self.query_one(TextArea).text)
+        text = self.query_one(TextArea).text
+        if self._save_prompt is None:
+            self.dismiss(text)
+        else:
+            self._store(text)
+
+    @work(exclusive=True, group="system-prompt-save", exit_on_error=False)
+    async def _store(self, text: str) -> None:
+        assert self._save_prompt is not None
+        try:
+            await self._save_prompt(text.strip() or None)
+        except Exception as error:  # the database refused: say so, keep the text to retry
+            self.query_one("#system-error", Static).update(
+                f"Not saved: {type(error).__name__}: {error}"
+            )
+            return
+        self.dismiss(text)
 
     @on(Button.Pressed, "#save")
     def _save(self) -> None:
