@@ -94,12 +94,8 @@ class _Server:
 async def _prepared(app: Any) -> None:
     """Build the connection's HTTP client (CA stores) before the clock starts."""
     await _until(lambda: app.screen.loaded, 30)
-    connection = app.config.connections[0]
-    workspace = getattr(app, "workspace", None)
-    if workspace is not None:  # the workspace's driver pool
-        await workspace.driver_for(connection)
-    else:  # older checkouts: the chat backend's
-        await asyncio.to_thread(app.backend.open_driver, connection)
+    connection = app.workspace.config.connections[0]
+    await app.workspace.driver_for(connection)  # the workspace's driver pool
 
 
 def _app(server: Any, settings: dict[str, Any]) -> Any:
