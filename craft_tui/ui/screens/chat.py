@@ -63,6 +63,16 @@ class ChatScreen(Screen[None]):
         self.loaded = False  # True once the conversation is on screen
         # "version 2/3" of messages with siblings, so views mounted later (scrolling up) show it
         self._versions: dict[str, tuple[int, int]] = {}
+        # Opening conversations: the last one asked for wins. `_wanted` counts the requests; a
+        # load that is no longer the last one drops what it read. `_opening` is the load still
+        # reading from the store (cancelled when another is asked for); putting one on screen
+        # is never cancelled halfway, and one at a time (`_show_lock`).
+        self._wanted = 0
+        self._opening: Worker[None] | None = None
+        self._show_lock = asyncio.Lock()
+        # Bumped whenever another conversation or branch goes on screen: work started for what
+        # was shown before (version labels) sees it changed and drops its result.
+        self._shown = 0
 
     @property
     def craft(self) -> CraftApp:
@@ -114,29 +124,64 @@ class ChatScreen(Screen[None]):
 
     # ---------------------------------------------------------------- loading
 
-    @work(group="load", exclusive=True, exit_on_error=False)
-    async def load_conversation(self, conversation_id: str | None = None) -> None:
-        """Open (or start) a conversation without blocking the first frame."""
-        await self.craft.config_ready.wait()  # validated just after the first frame
-        session = await self.craft.workspace.open_session(
-            conversation_id, new=self.craft.new_conversation and conversation_id is None
-        )
+    def load_conversation(self, conversation_id: str | None = None) -> Worker[None]:
+        """Open (or start) a conversation without blocking the first frame.
+
+        Asked for again before it is on screen (history opened quickly, one after another), the
+        last request wins: an earlier one still reading from the store is cancelled, one already
+        past that drops its session instead of showing it.
+        """
+        new = self.craft.new_conversation and conversation_id is None
         self.craft.new_conversation = False
-        await self.show_session(session)
+        opening = self._opening
+        if opening is not None and not opening.is_finished:
+            opening.cancel()
+        self._wanted += 1
+        worker: Worker[None] = self._load(conversation_id, new, self._wanted)
+        self._opening = worker
+        return worker
+
+    @work(group="load", exit_on_error=False)
+    async def _load(self, conversation_id: str | None, new: bool, wanted: int) -> None:
+        await self.craft.config_ready.wait()  # validated just after the first frame
+        session = await self.craft.workspace.open_session(conversation_id, new=new)
+        versions = await asyncio.to_thread(session.versions)  # labelled in the first paint
+        if wanted != self._wanted:
+            return  # another conversation was asked for meanwhile
+        self._opening = None  # from here on it runs to the end (no half-built transcript)
+        async with self._show_lock:
+            if wanted != self._wanted:
+                return
+            await self._show(session, versions)
         text, self._send_when_open = self._send_when_open, None
         if text is not None and self.prompt.text == text:  # not edited since Enter
             self.post_message(PromptArea.Submitted(self.prompt, text))
 
     async def show_session(self, session: ChatSession) -> None:
         """Render `session`'s conversation (its active branch)."""
+        async with self._show_lock:
+            await self._show(session)
+
+    async def _show(
+        self, session: ChatSession, versions: dict[str, tuple[int, int]] | None = None
+    ) -> None:
+        """Put `session`'s active branch on screen, labelled with `versions` when they are
+        known (else with what is known of this conversation, then refreshed)."""
+        self._shown += 1
+        self.workers.cancel_group(self, "versions")  # labels of what is being replaced
         self.loaded = False
+        if versions is not None:
+            self._versions = versions
+        elif session is not self.session:
+            self._versions = {}
         self.session = session
         self._editing = None
         messages = list(session.messages)
         self.prompt.sent = [m.text for m in messages if m.role == "user"][-50:]
         await self.transcript.show(messages)
         self._refresh_chrome()
-        self.refresh_versions()
+        if versions is None:
+            self.refresh_versions()
         self.loaded = True
         self.app.run_worker(  # the next start reopens it; a file write, so in a thread
             lambda: _remember_shown(session.conversation.id), thread=True, exit_on_error=False
@@ -148,9 +193,7 @@ class ChatScreen(Screen[None]):
         view = self._build_view(message)
         version = self._versions.get(message.id)
         if version is not None:
-            # Labelled once mounted: the view's own mount handler runs before it counts as mounted.
-            view.version = version
-            view.call_after_refresh(view.set_version, *version)
+            view.version = version  # its label is composed with it
         return view
 
     def _build_view(self, message: StoredMessage) -> MessageView:
@@ -518,13 +561,16 @@ class ChatScreen(Screen[None]):
     @work(group="versions", exclusive=True, exit_on_error=False)
     async def refresh_versions(self) -> None:
         """Label messages that have other versions (edits, regenerations): 'version 2/3'."""
-        session = self.session
+        session, shown = self.session, self._shown
         if session is None:
             return
-        self._versions = await asyncio.to_thread(session.versions)  # SQLite: off the UI loop
+        versions = await asyncio.to_thread(session.versions)  # SQLite: off the UI loop
+        if self.session is not session or self._shown != shown or not self.is_mounted:
+            return  # another conversation or branch went on screen meanwhile: not for it
+        self._versions = versions
         for view in self.transcript.views():
-            if view.message_id is not None:
-                which, total = self._versions.get(view.message_id, (1, 1))
+            if view.message_id is not None and view.is_attached:
+                which, total = versions.get(view.message_id, (1, 1))
                 if (which, total) != view.version:
                     view.set_version(which, total)
 

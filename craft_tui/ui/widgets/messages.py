@@ -74,16 +74,16 @@ class MessageView(Widget, can_focus=True):
     def base_label(self) -> str:
         return "You"
 
-    def _show_label(self) -> None:
-        if not self.is_mounted:
-            return
+    def _label_text(self) -> str:
         which, total = self.version
         suffix = f"  ‹ {which}/{total} ›" if total > 1 else ""
-        self.query_one(".message-label", Label).update(plain_inline(self.base_label + suffix))
+        return self.base_label + suffix
 
-    async def on_mount(self) -> None:
-        """Show the label (Textual calls this for subclasses too, after their own on_mount)."""
-        self._show_label()
+    def _show_label(self) -> None:
+        """Update the label if it is there: before compose, the label is built with the version
+        set by then; while the view is being removed, its label may already be gone."""
+        for label in self.query(".message-label").results(Label):
+            label.update(plain_inline(self._label_text()))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "request" and parameters:
@@ -135,7 +135,7 @@ class UserMessageView(MessageView):
         super().__init__(message_id, text, classes="user-message")
 
     def compose(self) -> ComposeResult:
-        yield Label("You", classes="message-label", markup=False)
+        yield Label(plain_inline(self._label_text()), classes="message-label", markup=False)
         yield Static(shown(self._text), markup=False, classes="user-text")
 
 
@@ -197,7 +197,7 @@ class AssistantMessageView(MessageView):
         self.code_index = 0
 
     def compose(self) -> ComposeResult:
-        yield Label(plain_inline(self.label), classes="message-label", markup=False)
+        yield Label(plain_inline(self._label_text()), classes="message-label", markup=False)
         yield self._reasoning
         yield self._body
         yield self._note
@@ -207,7 +207,7 @@ class AssistantMessageView(MessageView):
         return self.label
 
     async def on_mount(self) -> None:
-        """The note and any stored error (the label comes from MessageView.on_mount)."""
+        """The note and any stored error."""
         self._update_note()
         if self._error is not None:
             await self.mount(ErrorView(self._error, retry_key=self._retry_key, clock=self._clock))
