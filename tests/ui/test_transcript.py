@@ -11,6 +11,7 @@ from craft_tui.ui.widgets.messages import AssistantMessageView, MessageView
 from craft_tui.ui.widgets.transcript import Transcript
 from tests.ui.chat_helpers import transcript_at_rest, wait_until
 from tests.ui.harness import Entry, WidgetHarness
+from tests.waiting import until
 
 ANSWER = "An answer with a list:\n\n- one\n- two\n\n```python\nprint('hi')\n```\n\nDone."
 
@@ -201,18 +202,55 @@ async def test_held_arrow_keys_move_one_message_each_while_older_ones_load() -> 
         transcript.views()[-1].focus()
         await pilot.pause()
         hold(app, "up", 45)
-        await wait_until(pilot, lambda: getattr(app.focused, "message_id", None) == "m14")
+        # Plain asyncio waiting: a pilot pause queues behind every held key and gives up after
+        # 30 s, which a loaded machine can take to handle 45 of them.
+        await until(lambda: getattr(app.focused, "message_id", None) == "m14", "45 ↑ handled")
         # Every queued key has been handled once the queue has drained (at_rest starts with
         # that): a key that moved two messages, or one still to come, would show here.
         await at_rest(pilot)
         focused = app.focused
         assert isinstance(focused, MessageView) and focused.message_id == "m14"
         hold(app, "down", 40)
-        await wait_until(pilot, lambda: getattr(app.focused, "message_id", None) == "m54")
+        await until(lambda: getattr(app.focused, "message_id", None) == "m54", "40 ↓ handled")
         await at_rest(pilot)
         focused = app.focused
         assert isinstance(focused, MessageView) and focused.message_id == "m54"
         assert "m54" in on_screen(transcript)
+
+
+def mounted_by_count(transcript: Transcript) -> int:
+    """How many messages the window's bounds say are mounted (fewer than `views()` while a load
+    is mounting more)."""
+    return len(transcript.entries) - transcript.hidden_count - transcript.newer_count
+
+
+async def test_a_held_up_key_survives_the_transcript_going_away_mid_load() -> None:
+    """The crash of a held ↑ (IndexError in `move_focus`): a move that mounts older messages
+    waits for the mount; when the transcript is removed meanwhile (its screen closed, the app
+    shutting down under a queue of keys), the move indexed the emptied window on its way out."""
+    app = WidgetHarness(max_mounted=16)
+    async with app.run_test(size=(80, 24)) as pilot:
+        transcript = app.query_one(Transcript)
+        await transcript.show(conversation(300))
+        await at_rest(pilot)
+        transcript.views()[-1].focus()
+        await pilot.pause()
+        hidden = transcript.hidden_count
+        hold(app, "up", 60)
+        # A later move is mounting older messages: more views than the window's bounds count.
+        await until(
+            lambda: (
+                transcript.hidden_count < hidden - 10
+                and len(transcript.views()) > mounted_by_count(transcript)
+            ),
+            "a move mounting older messages",
+        )
+        await transcript.remove()
+        # The queued keys run on (the app quits with the error a move raises, so reaching this
+        # point and the end of run_test is the check).
+        await until(lambda: not transcript.is_attached, "the transcript removed")
+        await pilot.pause()
+        assert app.is_running
 
 
 async def test_a_new_message_while_reading_the_top_brings_back_the_end() -> None:

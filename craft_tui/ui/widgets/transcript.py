@@ -34,7 +34,7 @@ from textual.scrollbar import ScrollBar
 from textual.widget import Widget
 from textual.widgets import Label
 
-from craft_tui.ui.textual_private import anchor_released, set_anchor
+from craft_tui.ui.textual_private import anchor_released, being_removed, set_anchor
 from craft_tui.ui.widgets.messages import AssistantMessageView, MessageView
 
 MAX_MOUNTED = 60
@@ -224,16 +224,26 @@ class Transcript(VerticalScroll, can_focus=False):
         """
         async with self._lock:
             views = self.views()
-            if view not in views:  # unmounted since the key was pressed: stay where focus is
+            if being_removed(self) or view not in views:  # gone since the key was pressed
                 return True
             index = self._lo + views.index(view) + step
             if not 0 <= index < len(self._entries):
                 return False
-            if index < self._lo:
-                await self._mount_older(max(BATCH, self._lo - index))
-            elif index >= self._hi:
-                await self._mount_newer(max(BATCH, index + 1 - self._hi))
-            target = self.views()[index - self._lo]
+            if not self._lo <= index < self._hi:
+                # The message walked from stays while the window slides (a lagging layout may
+                # call it far away): only what is beyond it may go.
+                self._walked = view if view is self.screen.focused else None
+                if index < self._lo:
+                    await self._mount_older(max(BATCH, self._lo - index))
+                else:
+                    await self._mount_newer(max(BATCH, index + 1 - self._hi))
+            # Positions are read again after the awaits: the window may have moved, or the
+            # transcript be on its way out (its screen closed while keys were still queued).
+            views = self.views()
+            position = index - self._lo
+            if being_removed(self) or not 0 <= position < len(views):
+                return True
+            target = views[position]
         # Now, not after the next message: a key already queued must act on the new focus.
         self._walked = target
         self.screen.set_focus(target, scroll_visible=False)
@@ -406,6 +416,8 @@ class Transcript(VerticalScroll, can_focus=False):
             self._stop_following_unless_at_tail()
 
     async def _mount_older(self, count: int) -> int:
+        if being_removed(self):  # Textual mounts nothing then: the window must not move
+            return 0
         start = max(0, self._lo - count)
         views = [self._factory(entry) for entry in self._entries[start : self._lo]]
         if not views:
@@ -420,6 +432,8 @@ class Transcript(VerticalScroll, can_focus=False):
         return len(views)
 
     async def _mount_newer(self, count: int) -> int:
+        if being_removed(self):
+            return 0
         end = min(len(self._entries), self._hi + count)
         views = [self._factory(entry) for entry in self._entries[self._hi : end]]
         if not views:
