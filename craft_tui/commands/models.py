@@ -14,32 +14,10 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from craft_tui.chat.cost import format_cost
 from craft_tui.cli import UserError
 from craft_tui.config.store import load_config
-from craft_tui.providers.catalog import CatalogEntry, ModelCatalog
+from craft_tui.providers.catalog import CatalogEntry, ModelCatalog, context_label, price_labels
 from craft_tui.untrusted import shown_inline
-
-
-def format_context(tokens: int | None) -> str:
-    """`200K`, `128K` (131,072), `1M`, `8K`; `—` when unknown."""
-    if tokens is None:
-        return "—"
-    base = 1024 if tokens % 1024 == 0 else 1000
-    if tokens >= base * base:
-        return f"{round(tokens / (base * base), 1):g}M"
-    if tokens >= base:
-        return f"{round(tokens / base, 1):g}K"
-    return str(tokens)
-
-
-def format_price(entry: CatalogEntry, price: float | None) -> str:
-    """Per million tokens: `$3.00`, `$0.075`; `free`, `local`, or `—` when not known."""
-    if price is None:
-        return "local" if entry.is_local else "—"
-    if price == 0:
-        return "free"
-    return format_cost(price)
 
 
 def _age(fetched_at: datetime) -> str:
@@ -144,13 +122,17 @@ def _print_table(entries: list[CatalogEntry]) -> None:
     for entry in entries:
         # Ids come from servers: one line each, nothing in them acts on the terminal.
         model = shown_inline(entry.model_id) + (" *" if entry.is_default else "")
+        # The picker's labels, from the same functions (`providers/catalog.py`).
+        input_label, output_label = price_labels(
+            entry.input_price, entry.output_price, local=entry.is_local
+        )
         rows.append(
             (
                 shown_inline(entry.connection_slug),
                 model,
-                format_context(entry.context_window),
-                format_price(entry, entry.input_price),
-                format_price(entry, entry.output_price),
+                context_label(entry.context_window),
+                input_label,
+                output_label,
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(5)]

@@ -130,15 +130,24 @@ def merge_models(
     *,
     pricer: Pricer = default_pricer,
 ) -> list[CatalogEntry]:
-    """Hand-typed models first (their metadata wins where set), then the server's others."""
+    """Which models a connection has: the one rule the picker and `craft-tui models` use.
+
+    Every model config.toml lists comes first, in its order (its metadata wins where set), each
+    id once; then the server's others. A listed model and a typed one are the same model when
+    their ids are equal, or (Ollama resolves a bare name to `:latest`) equal without `:latest`;
+    a typed id is never dropped for looking like another typed id.
+    """
     listed = list(discovered)
     by_id: dict[str, ModelInfo] = {}
+    for info in listed:
+        by_id.setdefault(info.id, info)
     for info in listed:
         by_id.setdefault(ollama_model_id(info.id), info)
     default = connection.effective_default_model
     is_local = is_local_connection(connection)
     entries: list[CatalogEntry] = []
-    typed_keys: set[str] = set()
+    typed_ids: set[str] = set()
+    matched: set[int] = set()  # the listed models a typed one stands for
 
     def entry(model_id: str, typed: ModelEntry | None, info: ModelInfo | None) -> CatalogEntry:
         listed_in = info.input_price if info else None
@@ -163,18 +172,80 @@ def merge_models(
         )
 
     for typed in connection.models:
-        key = ollama_model_id(typed.id)
-        if key in typed_keys:
+        if typed.id in typed_ids:
             continue
-        typed_keys.add(key)
-        entries.append(entry(typed.id, typed, by_id.get(key)))
+        typed_ids.add(typed.id)
+        info = by_id.get(typed.id) or by_id.get(ollama_model_id(typed.id))
+        if info is not None:
+            matched.add(id(info))
+        entries.append(entry(typed.id, typed, info))
+    seen = {ollama_model_id(typed_id) for typed_id in typed_ids}
     for info in listed:
         key = ollama_model_id(info.id)
-        if key in typed_keys:
+        if id(info) in matched or key in seen:
             continue
-        typed_keys.add(key)
+        seen.add(key)
         entries.append(entry(info.id, None, info))
     return entries
+
+
+# -- labels: how the picker and `craft-tui models` show a model's context and price ---------------
+
+UNKNOWN = "—"
+
+
+def context_label(tokens: int | None) -> str:
+    """`200K`, `128K` (128,000 or 131,072), `1M` (1,000,000 or 1,048,576), `8K`; `—` unknown.
+
+    A round decimal figure is read in thousands, a power-of-two one in 1,024s (`128000` is
+    `128K`, not `125K`, and `131072` is `128K`, not `131K`)."""
+    if not tokens:
+        return UNKNOWN
+    if tokens % 1000 == 0:
+        base = 1000
+    elif tokens % 1024 == 0:
+        base = 1024
+    else:
+        base = 1000
+    if tokens >= base * base:
+        return f"{round(tokens / (base * base), 1):g}M"
+    if tokens >= base:
+        return f"{round(tokens / base, 1):g}K"
+    return str(tokens)
+
+
+def _dollars(usd: float) -> str:
+    """`$3`, `$15`, `$0.60`, `$0.075`, `$1.25`: four significant digits, cents when not whole."""
+    if usd >= 1000:
+        return f"${usd:,.0f}"
+    text = f"{float(f'{usd:.4g}'):f}".rstrip("0").rstrip(".")
+    whole, _, fraction = text.partition(".")
+    return f"${whole}.{fraction.ljust(2, '0')}" if fraction else f"${whole}"
+
+
+def price_labels(
+    input_price: float | None, output_price: float | None, *, local: bool
+) -> tuple[str, str]:
+    """The input and output price per million tokens, as both views show them.
+
+    A price that is known is shown, on a local server too (a gateway on this machine that lists
+    prices charges them, and the answer's cost is counted at them); `free` when both are 0;
+    `local` for a local server without prices; `—` when nothing is known.
+    """
+    if input_price is None and output_price is None:
+        word = "local" if local else UNKNOWN
+        return word, word
+    if not input_price and not output_price:
+        return "free", "free"
+    first = UNKNOWN if input_price is None else _dollars(input_price)
+    second = UNKNOWN if output_price is None else _dollars(output_price)
+    return first, second
+
+
+def price_label(input_price: float | None, output_price: float | None, *, local: bool) -> str:
+    """The price in one column: `$3/$15`, `free`, `local` or `—` (see `price_labels`)."""
+    first, second = price_labels(input_price, output_price, local=local)
+    return first if first == second and not first.startswith("$") else f"{first}/{second}"
 
 
 Discover = Callable[[Connection, "str | None"], Awaitable[Discovery]]

@@ -47,7 +47,7 @@ def test_lists_a_gateway_with_context_and_prices_and_filters_by_query(
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["CONNECTION", "MODEL", "CONTEXT", "IN", "$/1M", "OUT", "$/1M"]
-    assert lines[1].split() == ["router", "anthropic/claude-sonnet-4.5", "1M", "$3.00", "$15.00"]
+    assert lines[1].split() == ["router", "anthropic/claude-sonnet-4.5", "1M", "$3", "$15"]
     assert lines[2].split() == ["router", "openai/gpt-4o-mini", "128K", "$0.15", "$0.60"]
     assert lines[3].split() == ["router", "meta-llama/llama-3.3-70b:free", "8K", "free", "free"]
 
