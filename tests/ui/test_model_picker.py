@@ -88,7 +88,7 @@ async def test_filters_and_returns_a_model_of_another_connection() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         rows = shown(app)
         assert len(rows) == 4
-        assert "● anthropic/claude-sonnet-4" in rows[0] and "200k" in rows[0]
+        assert "● anthropic/claude-sonnet-4" in rows[0] and "200K" in rows[0]
         assert "$3/$15" in rows[0]  # the built-in price for a known model
         assert "local" in rows[2]  # a local server costs nothing
         await pilot.press(*"qwen")
@@ -227,7 +227,7 @@ async def test_a_background_refresh_adds_models_without_losing_the_query() -> No
         await pilot.pause()
         assert app.screen.query_one("#picker-query", Input).value == "gem"
         row = shown(app)[0]
-        assert "google/gemini-2.5-pro" in row and "1.05M" in row and "$1.25/$10" in row
+        assert "google/gemini-2.5-pro" in row and "1M" in row and "$1.25/$10" in row
 
 
 async def test_stale_lists_refresh_in_the_background_from_the_server(
@@ -255,8 +255,9 @@ async def test_stale_lists_refresh_in_the_background_from_the_server(
         rows = shown(app)
         assert any("typed-by-hand" in row for row in rows)
         large = next(row for row in rows if "fake-large" in row)
-        assert "128k" in large  # the context length comes from the server's list
-        assert large.rstrip().endswith("local")  # a server on this machine costs nothing
+        assert "128K" in large  # the context length comes from the server's list
+        # a server on this machine that lists prices charges them (`craft-tui models` agrees)
+        assert large.rstrip().endswith("$3/$15")
         await pilot.press(*"large", "enter")
     assert app.results == [ModelChoice("fake", "fake-large")]
     assert any(r.path.endswith("/models") for r in server.requests)

@@ -122,26 +122,16 @@ def merge_entries(first: Sequence[PickerEntry], second: Sequence[PickerEntry]) -
 
 
 def format_context(tokens: int | None) -> str:
-    if not tokens:
-        return ""
-    if tokens >= 1_000_000:
-        return f"{tokens / 1_000_000:.3g}M"
-    return f"{round(tokens / 1000)}k" if tokens >= 1000 else str(tokens)
+    from craft_tui.providers.catalog import context_label  # the rule `craft-tui models` uses
+
+    return context_label(tokens)
 
 
 def format_price(entry: PickerEntry) -> str:
-    """`$3/$15` per million tokens in/out, `local`, `free`, or blank when unknown."""
-    if entry.local:
-        return "local"
-    if entry.input_price is None and entry.output_price is None:
-        return ""
-    if not entry.input_price and not entry.output_price:
-        return "free"
+    """`$3/$15` per million tokens in/out, `free`, `local`, or `—` (as `craft-tui models`)."""
+    from craft_tui.providers.catalog import price_label
 
-    def one(value: float | None) -> str:
-        return f"${value or 0:.2f}".replace(".00", "")
-
-    return f"{one(entry.input_price)}/{one(entry.output_price)}"
+    return price_label(entry.input_price, entry.output_price, local=entry.local)
 
 
 # The fixed columns after the model id: "  " + connection (14) + " " + context (5) + " " + price (11).
