@@ -175,10 +175,10 @@ def merge_models(
         if typed.id in typed_ids:
             continue
         typed_ids.add(typed.id)
-        info = by_id.get(typed.id) or by_id.get(ollama_model_id(typed.id))
-        if info is not None:
-            matched.add(id(info))
-        entries.append(entry(typed.id, typed, info))
+        found = by_id.get(typed.id) or by_id.get(ollama_model_id(typed.id))
+        if found is not None:
+            matched.add(id(found))
+        entries.append(entry(typed.id, typed, found))
     seen = {ollama_model_id(typed_id) for typed_id in typed_ids}
     for info in listed:
         key = ollama_model_id(info.id)
