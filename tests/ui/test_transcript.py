@@ -89,10 +89,12 @@ async def test_fewer_messages_than_the_screen_are_all_mounted_without_hints() ->
 
 
 async def test_scrolling_to_the_top_loads_older_messages_above_the_one_being_read() -> None:
-    """Known bug, not asserted here (named in the issue-13/14 closing note, for issue 16's
-    PageUp work): `Transcript.arrange` anchors on the message peeking in at the top row, often a
-    just-mounted answer whose Markdown has no height yet; when it gets it, the message being read
-    moves down by that much. What holds today is asserted: older messages load, above it."""
+    """Older messages load above the message being read, and it stays exactly where it was.
+
+    Scroll anchoring used to anchor on the message peeking in at the top row, often an answer
+    just mounted above whose Markdown had no height yet; when it got it, the message being read
+    moved down by that much (about 10 rows). It now anchors on the first message that starts
+    inside the viewport."""
     app = WidgetHarness()
     async with app.run_test(size=(80, 24)) as pilot:
         transcript = app.query_one(Transcript)
@@ -109,7 +111,7 @@ async def test_scrolling_to_the_top_loads_older_messages_above_the_one_being_rea
         await at_rest(pilot)
         assert transcript.hidden_count < hidden
         assert reading.is_mounted
-        assert reading.region.y >= where  # older messages went in above it, not below
+        assert reading.region.y == where  # older messages went in above it; it did not move
         assert transcript.scroll_y > 0
 
 

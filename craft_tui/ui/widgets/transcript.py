@@ -539,7 +539,7 @@ class Transcript(VerticalScroll, can_focus=False):
     # ---------------------------------------------------------------- scroll anchoring
 
     def arrange(self, size: Size, optimal: bool = False) -> DockArrangeResult:
-        """Lay out the messages; keep the first visible one where it was on screen."""
+        """Lay out the messages; keep the one being read where it was on screen."""
         result = super().arrange(size, optimal)
         previous, self._arranged = self._arranged, result
         if previous is result:
@@ -547,7 +547,7 @@ class Transcript(VerticalScroll, can_focus=False):
         self.call_later(self._after_layout)
         if previous is None or self.following:
             return result
-        delta = _shift_of_first_visible(previous, result, int(self.scroll_y))
+        delta = _shift_of_first_visible(previous, result, int(self.scroll_y), self.size.height)
         if delta:
             # A running scroll animation (PageUp) would drag the view back to its old target.
             self.app.animator.force_stop_animation(self, "scroll_y")
@@ -558,13 +558,33 @@ class Transcript(VerticalScroll, can_focus=False):
         return result
 
 
-def _shift_of_first_visible(before: DockArrangeResult, after: DockArrangeResult, top: int) -> int:
-    """How far the first message visible at scroll offset `top` moved between two layouts."""
+def _shift_of_first_visible(
+    before: DockArrangeResult, after: DockArrangeResult, top: int, height: int
+) -> int:
+    """How far the message being read at scroll offset `top` moved between two layouts.
+
+    That is the first message that starts inside the viewport (`height` rows from `top`), not
+    one peeking in at the top row: that one is often an answer just mounted above, whose
+    Markdown has no height yet; anchored on, its growth would push what is read down. Only a
+    message taller than the viewport, covering all of it, is anchored on where it overlaps.
+    """
     now: dict[Widget, int] = {
         p.widget: p.region.y for p in after.placements if isinstance(p.widget, MessageView)
     }
-    for placement in sorted(before.placements, key=lambda p: p.region.y):
-        widget = placement.widget
-        if isinstance(widget, MessageView) and placement.region.bottom > top and widget in now:
-            return now[widget] - placement.region.y
-    return 0
+    shown = sorted(
+        (
+            p
+            for p in before.placements
+            if isinstance(p.widget, MessageView)
+            and p.widget in now
+            and p.region.height
+            and p.region.bottom > top
+            and p.region.y < top + height
+        ),
+        key=lambda p: p.region.y,
+    )
+    if not shown:
+        return 0
+    starting = [p for p in shown if p.region.y >= top]
+    anchor = (starting or shown)[0]
+    return now[anchor.widget] - anchor.region.y
