@@ -44,12 +44,20 @@ MESSAGE_KEYS: dict[str, tuple[str, str, bool]] = {
     "next_message": ("down,j", "Next", False),
 }
 
-ALL_IDS = frozenset(APP_KEYS) | frozenset(CHAT_KEYS) | frozenset(MESSAGE_KEYS)
+HISTORY_KEYS: dict[str, tuple[str, str, bool]] = {
+    "history.delete": ("ctrl+d", "Delete", True),
+    "history.undo_delete": ("ctrl+z", "Undo delete", True),
+}
+
+_TABLES = (APP_KEYS, CHAT_KEYS, MESSAGE_KEYS, HISTORY_KEYS)
+ALL_IDS = (
+    frozenset(APP_KEYS) | frozenset(CHAT_KEYS) | frozenset(MESSAGE_KEYS) | frozenset(HISTORY_KEYS)
+)
 
 
 def binding(binding_id: str, action: str, *, priority: bool = False) -> Binding:
     """A Binding for `binding_id` with its default keys, description and id."""
-    for table in (APP_KEYS, CHAT_KEYS, MESSAGE_KEYS):
+    for table in _TABLES:
         if binding_id in table:
             keys, description, show = table[binding_id]
             return Binding(keys, action, description, show=show, priority=priority, id=binding_id)
@@ -70,7 +78,7 @@ def first_key(binding_id: str, keymap: Mapping[str, str] | None = None) -> str:
     """The first key bound to `binding_id` (after the user's keymap), for hints like 'press ctrl+r'."""
     if keymap and binding_id in keymap:
         return keymap[binding_id].split(",")[0].strip()
-    for table in (APP_KEYS, CHAT_KEYS, MESSAGE_KEYS):
+    for table in _TABLES:
         if binding_id in table:
             return table[binding_id][0].split(",")[0]
     raise KeyError(binding_id)

@@ -1,8 +1,16 @@
-"""Past conversations: a searchable list; Enter opens one, Delete removes it (asks first)."""
+"""Past conversations: a searchable list; Enter opens one, Ctrl+D deletes it (asks first, naming
+it), Ctrl+Z brings the last one deleted back.
+
+A delete is kept pending while the list is open: the row goes at once, and the conversation is
+deleted from the store (in a thread, off the UI loop) when the next delete is confirmed or the list
+closes, so Ctrl+Z until then restores it untouched. Keys are remappable (`history.delete`,
+`history.undo_delete` in `[settings.keymap]`).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -13,13 +21,44 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from craft_tui.untrusted import plain_inline
+from craft_tui.ui.bindings import binding, first_key
+from craft_tui.untrusted import plain_inline, shown_inline
 
 if TYPE_CHECKING:
     from craft_tui.chat.conversation import Conversation
     from craft_tui.chat.history import HistoryStore
 
 PAGE = 200
+TITLE_SHOWN = 60
+"""How much of a title a confirmation or toast quotes."""
+
+
+def quoted(title: str | None) -> str:
+    """A conversation's title for a sentence: one line, disarmed, shortened, in quotes."""
+    text = shown_inline(title or "(untitled)")
+    if len(text) > TITLE_SHOWN:
+        text = text[: TITLE_SHOWN - 1] + "…"
+    return f"“{text}”"
+
+
+class ConversationList(OptionList):
+    """The rows: the cursor stops at the first and the last row (it does not wrap around)."""
+
+    def action_cursor_up(self) -> None:
+        if self.highlighted is not None and self.highlighted <= 0:
+            return
+        super().action_cursor_up()
+
+    def action_cursor_down(self) -> None:
+        if self.highlighted is not None and self.highlighted >= self.option_count - 1:
+            return
+        super().action_cursor_down()
+
+
+@dataclass(frozen=True)
+class PendingDelete:
+    conversation_id: str
+    title: str | None
 
 
 class HistoryScreen(ModalScreen[str | None]):
@@ -37,7 +76,8 @@ class HistoryScreen(ModalScreen[str | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss_none", "Close"),
-        Binding("ctrl+d", "delete", "Delete", priority=True),
+        binding("history.delete", "delete", priority=True),
+        binding("history.undo_delete", "undo_delete", priority=True),
         Binding("down", "focus_list", show=False),
     ]
 
@@ -45,15 +85,25 @@ class HistoryScreen(ModalScreen[str | None]):
         super().__init__()
         self._store = store
         self._armed: str | None = None  # id waiting for a second Delete to confirm
-        self.deleted: set[str] = set()
+        self._titles: dict[str, str | None] = {}
+        self._pending: PendingDelete | None = None  # deleted from the list, not yet from the store
+        self._reselect: str | None = None  # the row to highlight after the next load
+        self._query = ""
+        self.deleted: set[str] = set()  # deleted (or about to be, as the list closes)
+
+    def _key(self, binding_id: str) -> str:
+        keymap = getattr(self.app, "keymap", None)
+        key = first_key(binding_id, keymap if isinstance(keymap, dict) else None)
+        return "+".join(part.capitalize() for part in key.split("+"))
 
     def compose(self) -> ComposeResult:
+        delete, undo = self._key("history.delete"), self._key("history.undo_delete")
         with Vertical():
             yield Label("Conversations", markup=False)
             yield Input(placeholder="Search titles and messages…", id="history-search")
-            yield OptionList(id="history-list")
+            yield ConversationList(id="history-list")
             yield Label(
-                "Enter opens · Ctrl+D deletes (press twice) · Esc closes",
+                f"Enter opens · {delete} deletes (press twice) · {undo} undoes it · Esc closes",
                 classes="help",
                 markup=False,
             )
@@ -64,6 +114,7 @@ class HistoryScreen(ModalScreen[str | None]):
 
     @on(Input.Changed)
     def _search(self, event: Input.Changed) -> None:
+        self._query = event.value
         self.load(event.value)
 
     @work(group="history", exclusive=True, thread=True)
@@ -75,14 +126,27 @@ class HistoryScreen(ModalScreen[str | None]):
     def _show(self, conversations: list[Conversation]) -> None:
         options = self.query_one(OptionList)
         options.clear_options()
+        self._armed = None
+        highlight = 0
         for conversation in conversations:
+            if conversation.id in self.deleted:  # pending, or its delete still being written
+                continue
+            if conversation.id == self._reselect:
+                highlight = options.option_count
             when = str(conversation.updated_at)[:16].replace("T", " ")
             title = conversation.title or "(untitled)"
+            self._titles[conversation.id] = conversation.title
             # A title is the user's first prompt (or a model's words): text, never markup.
             row = Content.assemble(plain_inline(title), "  ", (when, "dim"))
             options.add_option(Option(row, id=conversation.id))
-        if conversations:
-            options.highlighted = 0
+        self._reselect = None
+        if options.option_count:
+            options.highlighted = highlight
+
+    @on(OptionList.OptionHighlighted)
+    def _moved(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option.id != self._armed:
+            self._armed = None  # a confirmation is for the row it named
 
     def action_focus_list(self) -> None:
         self.query_one(OptionList).focus()
@@ -91,14 +155,21 @@ class HistoryScreen(ModalScreen[str | None]):
     def _open_highlighted(self) -> None:
         options = self.query_one(OptionList)
         if options.highlighted is not None:
-            self.dismiss(options.get_option_at_index(options.highlighted).id)
+            self._close(options.get_option_at_index(options.highlighted).id)
 
     @on(OptionList.OptionSelected)
     def _open(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
+        self._close(event.option.id)
 
     def action_dismiss_none(self) -> None:
-        self.dismiss(None)
+        self._close(None)
+
+    def _close(self, result: str | None) -> None:
+        self._commit_pending()
+        self.dismiss(result)
+
+    def on_unmount(self) -> None:
+        self._commit_pending()  # closed some other way (the app quitting)
 
     def action_delete(self) -> None:
         options = self.query_one(OptionList)
@@ -107,12 +178,48 @@ class HistoryScreen(ModalScreen[str | None]):
         option = options.get_option_at_index(options.highlighted)
         if option.id is None:  # every row is a conversation's (see _show)
             return
+        title = quoted(self._titles.get(option.id))
         if self._armed != option.id:
             self._armed = option.id
-            self.notify("Press Ctrl+D again to delete this conversation.")
+            self.notify(f"Press {self._key('history.delete')} again to delete {title}.")
             return
         self._armed = None
-        self._store.delete_conversation(option.id)
+        self._commit_pending()  # the earlier delete can no longer be undone
+        self._pending = PendingDelete(option.id, self._titles.get(option.id))
         self.deleted.add(option.id)
         options.remove_option(option.id)
-        self.notify("Conversation deleted.")
+        self.notify(
+            f"Deleted {title} — press {self._key('history.undo_delete')} to undo.", timeout=8
+        )
+
+    def action_undo_delete(self) -> None:
+        pending = self._pending
+        if pending is None:
+            self.notify("Nothing to undo: only the last delete, while this list is open.")
+            return
+        self._pending = None
+        self.deleted.discard(pending.conversation_id)
+        self._reselect = pending.conversation_id
+        self.load(self._query)
+        self.notify(f"Restored {quoted(pending.title)}.", timeout=4)
+
+    def _commit_pending(self) -> None:
+        """Delete the pending conversation from the store, in a thread the app owns (it outlives
+        this screen)."""
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        app: Any = self.app
+        store, notify = self._store, app.notify
+
+        def delete() -> None:
+            try:
+                store.delete_conversation(pending.conversation_id)
+            except Exception as error:  # the store's errors name what failed
+                app.call_from_thread(
+                    notify,
+                    f"{quoted(pending.title)} could not be deleted: {error}",
+                    severity="error",
+                )
+
+        app.run_worker(delete, thread=True, group="history-delete", exit_on_error=False)
