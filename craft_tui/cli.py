@@ -30,7 +30,7 @@ class UserError(Exception):
 
 
 SUMMARIES = {
-    "connection": "add, list, test or remove connections",
+    "connection": "connections: add, list, test, key (store a key), default, remove",
     "ask": "stream one answer to stdout (for scripts)",
     "models": "list models with context size and price",
     "paths": "show where config, keys, history and cache live",
@@ -108,9 +108,20 @@ def _add_connection_parsers(
     )
     test.add_argument("name", help="slug or name")
 
-    key = actions.add_parser("key", help="store or replace a connection's key")
+    key = actions.add_parser(
+        "key",
+        help="store or replace a connection's key",
+        description="Store or replace a connection's key in the secret store. A connection "
+        "that read its key from a variable uses the stored key from then on; one that sends no "
+        "key is switched only with --use-key (or a yes on a terminal).",
+    )
     key.add_argument("name", help="slug or name")
     key.add_argument("--api-key-stdin", action="store_true", help="read the key from stdin")
+    key.add_argument(
+        "--use-key",
+        action="store_true",
+        help="switch a connection that sends no key to sending this one",
+    )
 
     default = actions.add_parser("default", help="make a connection the default")
     default.add_argument("name", help="slug or name")

@@ -270,28 +270,82 @@ def list_connections(args: argparse.Namespace, service: ConnectionService) -> in
 
 
 def remove(args: argparse.Namespace, service: ConnectionService) -> int:
-    removed = service.remove(args.name)
+    before = service.load()
+    connection = find_connection(before, args.name)
+    was_default = _default_slug(before) == connection.slug
+    had_key = _has_stored_key(connection, service)
+    removed = service.remove(connection.slug)
     if removed.key_error is not None:
         print(
             f"Removed connection {removed.slug!r} and its cached model list; its stored key could "
             f"not be deleted ({removed.key_error}): the next craft-tui command tries again."
         )
-    else:
+    elif had_key:
         print(f"Removed connection {removed.slug!r}, its stored key and its cached model list.")
+    else:
+        print(f"Removed connection {removed.slug!r} and its cached model list.")
+    if was_default:
+        now = _default_slug(removed.config)
+        if now is not None:
+            print(f"{now!r} is now the default connection (craft-tui connection default NAME).")
+        else:
+            print("No connection is left: add one with craft-tui connection add NAME --preset ...")
     return 0
+
+
+def _default_slug(config: Config) -> str | None:
+    default = config.default_connection
+    return default.slug if default is not None else None
+
+
+def _has_stored_key(connection: Connection, service: ConnectionService) -> bool:
+    """True when a key for it is in the secret store (or the store cannot tell)."""
+    try:
+        return service.secrets.get(connection.slug) is not None
+    except Exception:  # an unreadable store: the remove still tries to delete the key
+        return True
 
 
 def set_key(args: argparse.Namespace, service: ConnectionService) -> int:
     connection = find_connection(service.load(), args.name)
     if not args.api_key_stdin and not sys.stdin.isatty():
-        raise UserError("Pass --api-key-stdin to read the key from stdin.")
+        raise UserError(
+            "No key was given.",
+            f"pipe it in with --api-key-stdin: craft-tui connection key {connection.slug} "
+            "--api-key-stdin <key.txt",
+        )
+    auth = connection.auth
+    if isinstance(auth, NoAuth) and not args.use_key and not _confirm_key_for(connection):
+        raise UserError(
+            f"Connection {connection.slug!r} sends no key (no authentication); a stored key "
+            "would switch it to sending one.",
+            f"to switch it, pass --use-key: craft-tui connection key {connection.slug} "
+            "--use-key --api-key-stdin",
+        )
     key = _read_key_from_stdin(f"API key for {connection.name}: ")
     service.set_key(connection.slug, key)
     print(
         f"Key {mask_secret(key)} stored for {connection.slug!r} "
         f"in the {service.secrets.description}."
     )
+    if isinstance(auth, NoAuth):
+        print(f"{connection.slug!r} now sends this key (it sent none before).")
+    elif auth.api_key_env:
+        print(f"{connection.slug!r} now uses this key instead of reading ${auth.api_key_env}.")
     return 0
+
+
+def _confirm_key_for(connection: Connection) -> bool:
+    """Ask on a terminal whether a connection that sends no key should start sending one."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return False
+    try:
+        answer = input(
+            f"{connection.name} sends no key now. Store a key and send it from now on? [y/N] "
+        )
+    except EOFError:
+        return False
+    return answer.strip().lower() in {"y", "yes"}
 
 
 def make_default(args: argparse.Namespace, service: ConnectionService) -> int:

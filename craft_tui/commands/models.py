@@ -42,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
     slugs = {connection.slug for connection in shown}
     catalog = ModelCatalog(config)
     targets = [c for c in shown if args.refresh or not catalog.status(c.slug).cached]
+    asked = {c.slug for c in targets}
     if targets:
         asyncio.run(_fetch(catalog, [c.slug for c in targets]))
 
@@ -57,7 +58,9 @@ def run(args: argparse.Namespace) -> int:
             print(line, file=sys.stderr)
             if status.error.hint:
                 print(f"  fix: {status.error.hint}", file=sys.stderr)
-        elif status.has_model_list is False:
+        elif status.has_model_list is False and (connection.slug in asked or args.connection):
+            # Said when it is news (the list was just asked for) or this connection was named,
+            # not on every run for a connection the question was not about.
             print(
                 f"craft-tui: {connection.slug}: the server has no model list; "
                 "showing the models typed for this connection.",
@@ -65,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
             )
         elif (
             status.fetched_at is not None
-            and connection.slug not in {c.slug for c in targets}
+            and status.has_model_list is not False
+            and connection.slug not in asked
             and catalog.is_stale(connection.slug)
         ):
             print(
