@@ -19,6 +19,7 @@ screens (lazy imports); `on_connections_closed` and `on_model_chosen` are what h
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from craft_tui.chat.history import HistoryStore
     from craft_tui.config.schema import Config
     from craft_tui.config.source import ConfigSource
-    from craft_tui.ui.clipboard import TmuxClipboard
+    from craft_tui.ui.clipboard import ClipboardPlan, TmuxClipboard
     from craft_tui.ui.screens.chat import ChatScreen
     from craft_tui.ui.screens.model_picker import ModelChoice
     from craft_tui.workspace.drivers import DriverFactory
@@ -126,6 +127,13 @@ class CraftApp(FatalErrorGuard):
             self._use_theme(self._picked_theme, told=False)
         self._saved_theme = self.theme
         self.theme_changed_signal.subscribe(self, self._theme_changed)
+        env = os.environ if self._environ is None else self._environ
+        if env.get("TMUX"):
+            self._detect_tmux()  # before the first copy, off the UI loop
+        else:
+            from craft_tui.ui.clipboard import TmuxClipboard
+
+            self._tmux_mode = TmuxClipboard.NOT_TMUX
         if self.keymap:
             self.set_keymap(self.keymap)
         if self._unknown_keys:
@@ -366,26 +374,64 @@ class CraftApp(FatalErrorGuard):
     # ---------------------------------------------------------------- clipboard
 
     def copy_text(self, text: str, *, what: str = "text") -> None:
-        """Copy `text` over OSC 52 (wrapped for tmux when needed) and say so."""
-        self.copy_to_clipboard(text)
-        lines = text.count("\n") + 1
-        self.notify(f"Copied {what} ({lines} line{'s' if lines != 1 else ''})", timeout=2)
+        """Copy `text` over OSC 52 (wrapped for tmux when needed) and say what happened: "Copied"
+        only when it can reach the clipboard. When tmux drops it, the fix is told once a run
+        (a warning); later copies just say they were not copied."""
+        from craft_tui.ui.clipboard import TmuxClipboard
+
+        plan = self._send_to_clipboard(text)
+        if plan.mode is not TmuxClipboard.BLOCKED:
+            lines = text.count("\n") + 1
+            self.notify(f"Copied {what} ({lines} line{'s' if lines != 1 else ''})", timeout=2)
+        elif not self._told_tmux:
+            self._told_tmux = True
+            self.notify(
+                f"Not copied: {plan.advice}",
+                title="Clipboard inside tmux",
+                severity="warning",
+                timeout=15,
+            )
+        else:
+            self.notify(
+                "Not copied: tmux still drops the clipboard escape (~/.tmux.conf needs the line "
+                "in the first tip).",
+                timeout=3,
+            )
 
     def copy_to_clipboard(self, text: str) -> None:
-        """OSC 52 to the terminal; inside tmux wrapped for passthrough, with a one-time tip when
-        tmux would drop it."""
-        from craft_tui.ui.clipboard import detect_tmux_clipboard, plan_copy
+        """OSC 52 to the terminal; inside tmux wrapped for passthrough (Textual's own copies,
+        e.g. a selection, come here too)."""
+        self._send_to_clipboard(text)
+
+    def _send_to_clipboard(self, text: str) -> ClipboardPlan:
+        from craft_tui.ui.clipboard import TmuxClipboard, detect_tmux_clipboard, plan_copy
 
         self._clipboard = text
-        if self._tmux_mode is None:
+        if self._tmux_mode is None:  # not detected at start yet (a copy within the first frames)
             self._tmux_mode = detect_tmux_clipboard(self._environ)
         plan = plan_copy(text, self._tmux_mode)
         self.copied.append(plan.sequence)
         if self._driver is not None:
             self._driver.write(plan.sequence)
-        if plan.advice and not self._told_tmux:
-            self._told_tmux = True
-            self.notify(plan.advice, title="Clipboard inside tmux", severity="warning", timeout=15)
+        if plan.mode is TmuxClipboard.BLOCKED:
+            self._detect_tmux()  # the user may fix tmux now: the next copy asks again
+        return plan
+
+    def on_app_focus(self) -> None:
+        """Back in the terminal (perhaps from editing ~/.tmux.conf): ask tmux again if it was
+        dropping copies."""
+        from craft_tui.ui.clipboard import TmuxClipboard
+
+        if self._tmux_mode is TmuxClipboard.BLOCKED:
+            self._detect_tmux()
+
+    @work(thread=True, group="tmux-clipboard", exclusive=True)
+    def _detect_tmux(self) -> None:
+        """Ask tmux how an OSC 52 gets out (runs the tmux client: off the UI loop)."""
+        from craft_tui.ui.clipboard import detect_tmux_clipboard
+
+        mode = detect_tmux_clipboard(self._environ)
+        self.call_from_thread(setattr, self, "_tmux_mode", mode)
 
     # ---------------------------------------------------------------- exception guard
 

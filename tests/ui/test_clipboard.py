@@ -12,7 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from textual import events
 
+from craft_tui.config.schema import Config
+from craft_tui.ui.app import CraftApp
 from craft_tui.ui.clipboard import (
     TMUX_FIX,
     TMUX_FIX_ALT,
@@ -23,6 +26,7 @@ from craft_tui.ui.clipboard import (
     plan_copy,
     tmux_passthrough,
 )
+from tests.ui.chat_helpers import wait_until
 
 ESC = "\x1b"
 
@@ -108,3 +112,33 @@ def test_tmux_with_set_clipboard_on_takes_plain_osc52(tmux_server) -> None:
     mode = detect_tmux_clipboard(env)
     assert mode is TmuxClipboard.SET_CLIPBOARD
     assert plan_copy("code", mode).sequence == osc52("code")
+
+
+def _notes(app: CraftApp) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+async def test_a_copy_tmux_drops_is_not_called_copied_and_the_fix_is_told_once(tmux_server) -> None:
+    socket, env = tmux_server
+    _set(socket, "set-clipboard", "external", env)
+    _set(socket, "allow-passthrough", "off", env)
+    app = CraftApp(Config(), environ=env)
+    app.action_open_connections = lambda first_run=False: None  # type: ignore[method-assign]
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app._tmux_mode is TmuxClipboard.BLOCKED)
+        app.copy_text("one", what="message")
+        app.copy_text("two", what="message")
+        await pilot.pause()
+        notes = _notes(app)
+        assert not any("Copied" in note for note in notes)  # it was not
+        tips = [note for note in notes if TMUX_FIX in note]
+        assert len(tips) == 1 and tips[0].startswith("Not copied: tmux is dropping")
+        assert len(notes) == 2 and notes[1].startswith("Not copied: tmux still drops")
+        # The user adds the line the tip names and comes back: the next copy gets through.
+        _set(socket, "allow-passthrough", "on", env)
+        app.post_message(events.AppFocus())
+        await wait_until(pilot, lambda: app._tmux_mode is TmuxClipboard.PASSTHROUGH)
+        app.copy_text("three", what="message")
+        await pilot.pause()
+        assert _notes(app)[-1] == "Copied message (1 line)"
+        assert app.copied[-1] == tmux_passthrough(osc52("three"))
