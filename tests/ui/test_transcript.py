@@ -9,7 +9,16 @@ from textual.pilot import Pilot
 from craft_tui.ui.widgets.answer_body import AnswerBody
 from craft_tui.ui.widgets.messages import AssistantMessageView, MessageView
 from craft_tui.ui.widgets.transcript import Transcript
-from tests.ui.chat_helpers import transcript_at_rest, wait_until
+from tests.servers.fixtures import ServerFactory
+from tests.ui.chat_helpers import (
+    answered,
+    last_answer,
+    make_app,
+    screen_text,
+    send,
+    transcript_at_rest,
+    wait_until,
+)
 from tests.ui.harness import Entry, WidgetHarness
 from tests.waiting import until
 
@@ -369,3 +378,74 @@ async def test_messages_far_above_a_growing_answer_are_unmounted_and_come_back()
         await at_rest(pilot)
         focused = app.focused
         assert isinstance(focused, MessageView) and focused.message_id == "m299"
+
+
+# ---------------------------------------------------------------- in the app: sending, streaming
+
+NEW_TEXT = "new text below ↓"
+
+
+def scroll_up_with_the_mouse(transcript: Transcript, notches: int = 5) -> None:
+    for _ in range(notches):
+        transcript.post_message(
+            events.MouseScrollUp(transcript, 2, 2, 0, -1, 0, False, False, False)
+        )
+
+
+async def test_sending_while_scrolled_up_brings_back_the_bottom_with_the_new_prompt(
+    fake_server: ServerFactory,
+) -> None:
+    """Issue "sending while scrolled up": the new prompt and its answer went in below, off
+    screen, with no sign. Sending now returns to the bottom and follows again."""
+    long_reply = "\n\n".join(f"Paragraph {i} of the first answer." for i in range(40))
+    server = fake_server(reply=long_reply, chunk_size=200)
+    app = make_app(server)
+    async with app.run_test(size=(80, 24)) as pilot:
+        chat = await send(pilot, "Tell me a lot")
+        await answered(pilot, chat)
+        transcript = chat.transcript
+        await transcript_at_rest(pilot, transcript)
+        scroll_up_with_the_mouse(transcript)
+        await transcript_at_rest(pilot, transcript)
+        assert not transcript.following
+        assert "Paragraph 39" not in screen_text(app)  # really reading above the end
+        server.configure(reply="A short second answer.")
+        await send(pilot, "One more question, asked from above")
+        await answered(pilot, chat)
+        await transcript_at_rest(pilot, transcript)
+        shown = screen_text(app)
+        assert "One more question, asked from above" in shown
+        assert "A short second answer." in shown
+        assert transcript.following
+
+
+async def test_new_text_below_shows_while_reading_above_a_streaming_answer(
+    fake_server: ServerFactory,
+) -> None:
+    """Reading above an answer that still streams: a "new text below ↓" sign at the bottom of
+    the transcript; End (back at the bottom, following) takes it away."""
+    long_reply = "\n\n".join(f"Paragraph {i} streaming in." for i in range(60))
+    # 30 deltas of 40 characters (two screens of text), then silence until Esc.
+    server = fake_server(reply=long_reply, chunk_size=40, stall_after=30)
+    app = make_app(server)
+    async with app.run_test(size=(80, 24)) as pilot:
+        chat = await send(pilot, "Long please")
+        transcript = chat.transcript
+        answer = last_answer(chat)
+        await wait_until(pilot, lambda: len(answer.text) >= 30 * 40 and answer.streaming)
+        await transcript_at_rest(pilot, transcript)
+        assert transcript.following and transcript.max_scroll_y > 10
+        assert NEW_TEXT not in screen_text(app)  # following: nothing is hidden below
+        scroll_up_with_the_mouse(transcript)
+        await transcript_at_rest(pilot, transcript)
+        assert not transcript.following
+        shown = screen_text(app).splitlines()
+        bottom = transcript.region.bottom - 1  # the transcript's last row on screen
+        assert NEW_TEXT in shown[bottom]
+        answer.focus()
+        await pilot.press("end")
+        await transcript_at_rest(pilot, transcript)
+        assert transcript.following
+        assert NEW_TEXT not in screen_text(app)
+        await pilot.press("escape")
+        await answered(pilot, chat)

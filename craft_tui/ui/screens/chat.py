@@ -327,8 +327,8 @@ class ChatScreen(Screen[None]):
         try:
             async for event in start(session):
                 match event:
-                    case core.UserSaved(message=message):
-                        await self.transcript.add(message)
+                    case core.UserSaved(message=message):  # just sent: back to the bottom
+                        await self.transcript.add(message, follow=True)
                     case core.AnswerStarted(message=message):
                         self._live = None
                         view = await self.transcript.add(message)

@@ -36,6 +36,7 @@ from textual.widgets import Label
 
 from craft_tui.ui.textual_private import anchor_released, being_removed, set_anchor
 from craft_tui.ui.widgets.messages import AssistantMessageView, MessageView
+from craft_tui.ui.widgets.new_text_below import NewTextBelow
 
 MAX_MOUNTED = 60
 OPEN_BATCH = 6  # messages mounted before the first layout of a (re)opened conversation
@@ -78,6 +79,7 @@ class Transcript(VerticalScroll, can_focus=False):
         self._newer = Label("", classes="window-hint newer-hint", markup=False)
         self._empty_text = empty_hint
         self._empty = Label(empty_hint, classes="empty-hint", markup=False)
+        self._new_text = NewTextBelow()
         self._lock = asyncio.Lock()  # one change of the window at a time
         self._loading = False
         self._arranged: DockArrangeResult | None = None  # the last arrangement (scroll anchoring)
@@ -91,6 +93,7 @@ class Transcript(VerticalScroll, can_focus=False):
         yield self._empty
         yield self._older
         yield self._newer
+        yield self._new_text
 
     def on_mount(self) -> None:
         self.anchor()
@@ -143,9 +146,15 @@ class Transcript(VerticalScroll, can_focus=False):
             end = len(self._entries)
             await self._replace_window(max(0, end - OPEN_BATCH), end, follow=True)
 
-    async def add(self, entry: Any) -> MessageView:
-        """Append one message at the bottom; while following, unmount what scrolled far above."""
+    async def add(self, entry: Any, *, follow: bool = False) -> MessageView:
+        """Append one message at the bottom; while following, unmount what scrolled far above.
+
+        `follow`: the user just sent it, so the view goes back to the bottom and follows again
+        wherever they were reading (else the new prompt and its answer would be off-screen).
+        """
         async with self._lock:
+            if follow and self.at_tail and not self.following:
+                self.anchor()  # back at the bottom; it stays there as the new message lays out
             if not self.at_tail:  # the user was reading far up: back to the newest messages
                 self._entries.append(entry)
                 end = len(self._entries)
@@ -317,7 +326,8 @@ class Transcript(VerticalScroll, can_focus=False):
     # ---------------------------------------------------------------- growing on demand
 
     def watch_scroll_y(self, old: float, new: float) -> None:
-        super().watch_scroll_y(old, new)
+        super().watch_scroll_y(old, new)  # reaching the bottom resumes following (Textual)
+        self._update_new_text()
         if self._wants_more():
             self._schedule_load()
 
@@ -325,6 +335,7 @@ class Transcript(VerticalScroll, can_focus=False):
         """New content or a new terminal size: fill the viewport if it is short; while following
         a growing answer, unmount what scrolled far above (each update lays out every mounted
         message, so a long conversation must not cost more per update than an empty one)."""
+        self._update_new_text()
         walked = self._walked
         if (
             walked is not None
@@ -527,6 +538,22 @@ class Transcript(VerticalScroll, can_focus=False):
         """True if the last mounted message is an answer still streaming (it must stay)."""
         views = self.views()
         return bool(views) and isinstance(views[-1], AssistantMessageView) and views[-1].streaming
+
+    def _update_new_text(self) -> None:
+        """The "new text below" sign: up while the user reads above a streaming answer (it
+        stays after the answer ends, the text is still unread), down once they follow again."""
+        if self.following or not self._entries:
+            shown = False
+        elif self._live_tail():
+            shown = True
+        else:
+            return
+        if self._new_text.display != shown:
+            self._new_text.display = shown
+
+    async def on_new_text_below_clicked(self, event: NewTextBelow.Clicked) -> None:
+        event.stop()
+        await self.action_scroll_end()
 
     def _update_hints(self) -> None:
         older, newer = self._lo, len(self._entries) - self._hi
