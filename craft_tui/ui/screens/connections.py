@@ -375,8 +375,12 @@ class ConnectionsScreen(ModalScreen[None]):
 
         self.app.push_screen(
             ConfirmScreen(
-                f"Delete connection {name!r}? Its stored key is removed too; "
-                "conversations stay in the history.",
+                f"Delete connection {name!r}? "
+                + (
+                    "Its stored key is removed too; conversations stay in the history."
+                    if self._masked.get(slug, "") != ""  # a key is stored (or unreadable)
+                    else "Conversations stay in the history."
+                ),
                 yes="Delete",
                 no="Keep",
             ),
