@@ -42,18 +42,28 @@ from craft_tui.config.secrets import MissingKeyError, SecretStore, mask_secret
 from craft_tui.config.store import ConfigError
 from craft_tui.config.urls import InvalidURLError, Protocol, chat_url
 from craft_tui.untrusted import shown, shown_inline
-from craft_tui.workspace.connections import ConnectionService, exists_already
+from craft_tui.workspace.connections import ConnectionService, StepResult, exists_already
 from craft_tui.workspace.targets import ConnectionProblem
 
 if TYPE_CHECKING:
     from craft_tui.providers.check import CheckStep
     from craft_tui.workspace.core import Workspace
 
-Checker = Callable[[Connection, str | None], AsyncIterator["CheckStep"]]
+Checker = Callable[[Connection, str | None], AsyncIterator["CheckStep | StepResult"]]
 KeySource = Literal["stored", "env", "none"]
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 FILL_LIMIT = 12  # a short model list (a local server) is written into Models; longer ones are not
 _FIELDS = ("name", "base-url", "key", "env", "headers", "ca", "models", "form")
+# The input that fixes each field's error (in the form's order: the first one gets the focus).
+_ERROR_INPUT = {
+    "name": "name",
+    "base-url": "base-url",
+    "key": "key",
+    "env": "env",
+    "headers": "headers",
+    "ca": "ca",
+    "models": "models",
+}
 
 
 @dataclass(frozen=True)
@@ -170,6 +180,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         self._workspace = workspace
         self.suggested_url: str | None = None
         self.discovered: list[str] = []
+        self.skipped: list[str] = []  # the steps of the last test that did not run
         self.last_test: str | None = None  # "passed" or the failing step, for the save message
         self._stored_key: str | None = None
         self._stored_key_read = asyncio.Event()  # the existing key is read in a thread
@@ -544,6 +555,28 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         for field in _FIELDS:
             self._show_error(field, "")
 
+    def _show_errors(self, errors: dict[str, str]) -> None:
+        """Each message under its field, and the focus on the first field to fix (so what is
+        typed or pasted next lands there, not in whatever field had the focus)."""
+        for field, message in errors.items():
+            self._show_error(field, message)
+        to_fix = [
+            _ERROR_INPUT[field] for field in _FIELDS if field in errors and field in _ERROR_INPUT
+        ]
+        if to_fix:
+            self.query_one(f"#{to_fix[0]}", Input).focus()
+
+    @on(Input.Changed)
+    def _field_edited(self, event: Input.Changed) -> None:
+        """An error goes as soon as its field is edited: it said what was wrong with the old text."""
+        for field, input_id in _ERROR_INPUT.items():
+            if event.input.id == input_id or (
+                field == "models" and event.input.id == "default-model"
+            ):
+                error = self.query_one(f"#error-{field}", Static)
+                if error.has_class("-shown"):
+                    self._show_error(field, "")
+
     def _taken_slugs(self) -> set[str]:
         return {connection.slug for connection in self.workspace.config.connections}
 
@@ -597,8 +630,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         models = parse_models(self._value("models"))
         default_model = self._value("default-model") or None
         if errors:
-            for field, message in errors.items():
-                self._show_error(field, message)
+            self._show_errors(errors)
             return None
         style: AuthKind = "bearer" if self._select("key-style") == "bearer" else "api_key"
         auth = make_auth(
@@ -655,11 +687,13 @@ class ConnectionFormScreen(ModalScreen[str | None]):
                 ),
             )
         except ValidationError as error:
+            refused: dict[str, str] = {}
             for detail in error.errors():
                 field = {"headers": "headers", "name": "name", "base_url": "base-url"}.get(
                     str(detail["loc"][0]) if detail["loc"] else "", "form"
                 )
-                self._show_error(field, detail["msg"].removeprefix("Value error, "))
+                refused.setdefault(field, detail["msg"].removeprefix("Value error, "))
+            self._show_errors(refused)
             return None
 
     # ---- actions --------------------------------------------------------------------------
@@ -685,6 +719,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         lines.append(" …\n")
         results.update(lines)
         self.suggested_url = None
+        self.skipped = []
         self.refresh_bindings()
         try:
             key = typed_key
@@ -705,12 +740,13 @@ class ConnectionFormScreen(ModalScreen[str | None]):
                 shown_inline(f"stopped unexpectedly ({type(error).__name__}: {error}).") + "\n"
             )
             failed = "test"
+        skipped = f" ({', '.join(self.skipped)} skipped)" if self.skipped else ""
         lines.append(
-            "Test passed." if failed is None else f"Test failed at: {failed}.",
+            f"Test passed{skipped}." if failed is None else f"Test failed at: {failed}.",
             style="bold green" if failed is None else "bold red",
         )
         results.update(lines)
-        self.last_test = "passed" if failed is None else f"failed at {failed}"
+        self.last_test = f"passed{skipped}" if failed is None else f"failed at {failed}"
         self.refresh_bindings()
         self.query_one("#form-body", VerticalScroll).scroll_end(animate=False)
 
@@ -724,11 +760,23 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         else:
             steps = self.service.check(connection, key)
         async for step in steps:
-            mark, style = ("✓", "bold green") if step.ok else ("✗", "bold red")
+            skipped = isinstance(step, StepResult) and step.skipped
+            if skipped:
+                mark, style = "–", "bold yellow"
+            else:
+                mark, style = ("✓", "bold green") if step.ok else ("✗", "bold red")
             lines.append(f"{mark} {step.name}", style=style)
+            if skipped:
+                lines.append("  skipped:", style="yellow")
             if step.detail:
                 lines.append(f"  {shown_inline(step.detail)}")
             lines.append("\n")
+            if isinstance(step, StepResult) and step.models:
+                lines.append("  ")
+                lines.append(self._offer_models(list(step.models), mark=False))
+                lines.append("\n")
+            if skipped:
+                self.skipped.append(step.name)
             if not step.ok:
                 failed = failed or step.name
                 if step.error is not None:
@@ -741,6 +789,25 @@ class ConnectionFormScreen(ModalScreen[str | None]):
                         lines.append(f" to use {shown_inline(self.suggested_url)}\n")
             results.update(lines)
         return failed
+
+    def _offer_models(self, ids: list[str], *, mark: bool = True) -> Text:
+        """Offer the models a server listed: Default suggests them, and a short list goes into an
+        empty Models field (saved with the connection); returns the line that says so."""
+        self.discovered = ids
+        self.query_one("#default-model", Input).suggester = SuggestFromList(
+            ids, case_sensitive=False
+        )
+        models = self.query_one("#models", Input)
+        message = Text.assemble(("✓ " if mark else "", "bold green"), f"{len(ids)} models found")
+        if not models.value.strip() and len(ids) <= FILL_LIMIT:
+            models.value = ", ".join(ids)
+            message.append(": added to Models.")
+        else:
+            message.append(
+                "; they appear in the model picker. Default suggests them as you type; "
+                "list ids in Models to pin them to this connection."
+            )
+        return message
 
     def action_fetch_models(self) -> None:
         """Ask the server for its models (in a worker) to fill or suggest the model fields."""
@@ -782,21 +849,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         if not found.has_model_list or not ids:
             results.update("The server has no model list: type the model ids you want in Models.")
             return
-        self.discovered = ids
-        self.query_one("#default-model", Input).suggester = SuggestFromList(
-            ids, case_sensitive=False
-        )
-        models = self.query_one("#models", Input)
-        message = Text.assemble(("✓ ", "bold green"), f"{len(ids)} models found")
-        if not models.value.strip() and len(ids) <= FILL_LIMIT:
-            models.value = ", ".join(ids)
-            message.append(": added to Models.")
-        else:
-            message.append(
-                "; they appear in the model picker. Default suggests them as you type; "
-                "list ids in Models to pin them to this connection."
-            )
-        results.update(message)
+        results.update(self._offer_models(ids))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "use_suggestion":
@@ -833,7 +886,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
             else:
                 await self.service.asave(connection, key=key)
         except ConnectionProblem as problem:
-            self._show_error(problem.field or "form", str(problem))
+            self._show_errors({problem.field or "form": str(problem)})
             return
         except (ConfigError, OSError) as error:
             self._show_error("form", f"Not saved: {error}")
