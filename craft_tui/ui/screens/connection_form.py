@@ -1,7 +1,10 @@
 """Add or edit one connection: preset, URL, auth, headers, TLS, models, and a live test.
 
 The form never builds an HTTP request: "Test" runs the workspace's `ConnectionService.check`
-(`providers.check.check_connection`) in a worker and shows each step as it completes. Saving goes
+(`workspace.connections.connection_steps`) in a worker and shows each step as it completes: a
+skipped step as skipped, and the models it found offered for the connection. After a refused
+save or test the focus is on the first field to fix; an error goes once its field is edited. An
+edited connection keeps the values of every field the person did not touch. Saving goes
 through `ConnectionService` (as the CLI does), in a thread: `config.toml` first, then the key in
 the `SecretStore`, so a key never touches the config file and is never left without its
 connection. A field that does not validate gets its message right under it and keeps what was
