@@ -432,7 +432,10 @@ async def test_new_text_below_shows_while_reading_above_a_streaming_answer(
         chat = await send(pilot, "Long please")
         transcript = chat.transcript
         answer = last_answer(chat)
-        await wait_until(pilot, lambda: len(answer.text) >= 30 * 40 and answer.streaming)
+        body = answer.query_one(AnswerBody)
+        # Everything before the stall has arrived and been written (the writes are paced).
+        await wait_until(pilot, lambda: len(answer.text) >= 30 * 40 and body.source == answer.text)
+        assert answer.streaming
         await transcript_at_rest(pilot, transcript)
         assert transcript.following and transcript.max_scroll_y > 10
         assert NEW_TEXT not in screen_text(app)  # following: nothing is hidden below

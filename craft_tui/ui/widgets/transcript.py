@@ -12,9 +12,11 @@ of it were. The window is a contiguous run of entries `[lo, hi)`:
 * Home jumps to the first message (the window moves to the head), End back to the newest one.
 
 Adding or removing messages above what the user reads must not move the text: `arrange` keeps
-the first visible message at the same place on screen (scroll anchoring, like a browser's), in
-the same layout pass, so no frame shows the jump. While the view follows the bottom (`anchor()`),
-Textual keeps it at the bottom instead.
+the message being read (the first that starts inside the viewport) at the same place on screen
+(scroll anchoring, like a browser's), in the same layout pass, so no frame shows the jump. While
+the view follows the bottom (`anchor()`), Textual keeps it at the bottom instead. A message the
+user just sent brings the view back to the bottom (`add(..., follow=True)`); while they read
+above an answer that is still streaming, a "new text below ↓" sign is docked at the bottom.
 
 An unmounted message is rebuilt from its entry; `snapshot` lets the owner refresh an entry from
 its widget first (an answer that streamed after the entry was taken).
