@@ -51,6 +51,7 @@ from craft_tui.chat.conversation import (
     versions,
 )
 from craft_tui.chat.history import HistoryError, HistoryStore
+from craft_tui.chat.live import AnswerLease
 from craft_tui.chat.request_builder import build_request
 from craft_tui.config.schema import Config, Connection, Settings
 from craft_tui.providers.content import (
@@ -574,6 +575,9 @@ class ChatSession:
             connection_slug=slug,
             model=model,
         )
+        # Held while this process writes it: another app on this history does not call it
+        # interrupted (chat/live.py); the OS lets it go if this process dies.
+        lease = AnswerLease(self.store.path, row.id)
         self._path.append(row)
         self.conversation.active_leaf_id = row.id
         yield AnswerStarted(row)
@@ -620,10 +624,12 @@ class ChatSession:
             failed = await self._finish_off_loop(
                 row, answer, connection, model, "error", error.kind.value, error.message
             )
+            lease.release()
             yield AnswerFailed(failed, error)
             return
         except (asyncio.CancelledError, GeneratorExit):
             self._finish_quietly(row, answer, connection, model, "cancelled")
+            lease.release()
             raise
         except Exception as error:
             self._finish_quietly(
@@ -635,10 +641,12 @@ class ChatSession:
                 ErrorKind.UNKNOWN.value,
                 f"Something went wrong inside craft-tui ({type(error).__name__}).",
             )
+            lease.release()
             raise
         done = await self._finish_off_loop(
             row, answer, connection, model, answer.finish_reason or "stop"
         )
+        lease.release()
         yield AnswerFinished(done)
 
     def _take(self, event: StreamEvent, answer: _Answer) -> TextChunk | ReasoningChunk | None:
