@@ -195,6 +195,9 @@ class AssistantMessageView(MessageView):
         self._body = AnswerBody(shown(text), classes="answer")
         self._note = Label("", classes="message-note", markup=False)
         self.code_index = 0
+        # An answer without an end: being written by another app on this history (True), cut
+        # off (False), or not asked yet (None: no note until the lease is looked at).
+        self._elsewhere: bool | None = None
 
     def compose(self) -> ComposeResult:
         yield Label(plain_inline(self._label_text()), classes="message-label", markup=False)
@@ -211,6 +214,23 @@ class AssistantMessageView(MessageView):
         self._update_note()
         if self._error is not None:
             await self.mount(ErrorView(self._error, retry_key=self._retry_key, clock=self._clock))
+        if self.finish_reason is None and not self._streaming and self.message_id:
+            self.run_worker(self._ask_if_written_elsewhere(self.message_id), group="live")
+
+    async def _ask_if_written_elsewhere(self, message_id: str) -> None:
+        """Another process may be writing this answer now (chat/live.py): look, off the loop."""
+        from craft_tui.chat.live import written_elsewhere
+
+        workspace = getattr(self.app, "workspace", None)
+        if workspace is None:
+            elsewhere = False
+        else:
+            elsewhere = await asyncio.to_thread(
+                lambda: written_elsewhere(workspace.history().path, message_id)
+            )
+        if self.finish_reason is None and not self._streaming:
+            self._elsewhere = elsewhere
+            self._update_note()
 
     @property
     def text(self) -> str:
@@ -384,7 +404,12 @@ class AssistantMessageView(MessageView):
         elif self._error is not None:
             note = "partial answer kept" if self._chunks else ""
         elif self.finish_reason is None:
-            note = "interrupted"
+            if self._elsewhere is None:
+                note = ""
+            elif self._elsewhere:
+                note = "being written in another craft-tui window"
+            else:
+                note = "interrupted"
         else:
             note = _FINISH_NOTES.get(self.finish_reason, "")
         self._note.update(f"— {note}" if note else "")
