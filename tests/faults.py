@@ -130,12 +130,12 @@ FAULTS: dict[str, Fault] = {
             "openai_429", ErrorKind.RATE_LIMITED, "Rate limit reached", "Wait 2 s", retry_after=2
         ),
         _status("anthropic_429", ErrorKind.RATE_LIMITED, "rate limit", "Wait 17 s", retry_after=17),
-        _status("openai_500", ErrorKind.OVERLOADED, "had an error", "Try again"),
+        _status("openai_500", ErrorKind.SERVER_ERROR, "had an error", "Try again"),
         _status("openai_503", ErrorKind.OVERLOADED, "overloaded", "Try again"),
         _status("envoy_503", ErrorKind.OVERLOADED, "upstream connect error", "Try again"),
         _status("anthropic_529", ErrorKind.OVERLOADED, "Overloaded", "Try again"),
-        _status("anthropic_500", ErrorKind.OVERLOADED, "Internal server error", "Try again"),
-        _status("plain_500", ErrorKind.OVERLOADED, "Internal Server Error", "Try again"),
+        _status("anthropic_500", ErrorKind.SERVER_ERROR, "Internal server error", "Try again"),
+        _status("plain_500", ErrorKind.SERVER_ERROR, "Internal Server Error", "Try again"),
         _status("html_502", ErrorKind.HTML_RESPONSE, "502 Bad Gateway", "proxy"),
         _status("html_200_login", ErrorKind.HTML_RESPONSE, "web page", "base URL"),
         _status(

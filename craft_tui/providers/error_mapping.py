@@ -51,6 +51,8 @@ _MODEL_MISSING = re.compile(
     r"|(unknown|invalid|no such) model|not_found_error.*model|try pulling it",
     re.IGNORECASE | re.DOTALL,
 )
+_OVERLOADED = re.compile(r"overload", re.IGNORECASE)
+
 _BILLING_PATTERNS = re.compile(
     r"credit balance|insufficient_quota|exceeded your current quota|requires more credits|"
     r"insufficient credits|payment required",
@@ -235,16 +237,18 @@ def _quote(reason: str | None) -> str:
     return f": {reason.rstrip(' .')}" if reason else ""
 
 
-def _auth_hint(ctx: ErrorContext) -> str:
+def _auth_hint(ctx: ErrorContext, store: str | None = None) -> str:
+    """The fix for a rejected key; `store` says where to store it again (default: the command)."""
     if ctx.auth_type == "none":
         return (
             "This server wants a key: give the connection an API key (auth type api_key or bearer)."
         )
-    store = (
-        f"craft-tui connection key {ctx.slug} --api-key-stdin"
-        if ctx.slug
-        else "the connections screen"
-    )
+    if store is None:
+        store = (
+            f"craft-tui connection key {ctx.slug} --api-key-stdin"
+            if ctx.slug
+            else "the connections screen"
+        )
     if ctx.provider == "openrouter":
         return f"OpenRouter keys start with sk-or-; check for spaces or a missing character, and store it again ({store})."
     if ctx.provider == "anthropic":
@@ -259,6 +263,10 @@ def _auth_hint(ctx: ErrorContext) -> str:
     return f"Check the key stored for this connection ({store}) and that it belongs to this server."
 
 
+KEY_IN_APP = "in the connections screen: {open_connections}, pick the connection, then Edit"
+"""Where the app stores a key again; `{open_connections}` becomes its key (errors.fill_keys)."""
+
+
 def _billing_hint(ctx: ErrorContext) -> str:
     if ctx.provider == "openrouter":
         return "Add credits at https://openrouter.ai/settings/credits, or lower max_tokens."
@@ -269,11 +277,13 @@ def _billing_hint(ctx: ErrorContext) -> str:
     return "Check the account's credits or billing with the provider."
 
 
-def _model_hint(ctx: ErrorContext, reason: str | None) -> str:
+def _model_hint(ctx: ErrorContext, reason: str | None, *, in_app: bool = False) -> str:
     model = ctx.model or "MODEL"
     if ctx.provider == "ollama" or (reason and "pull" in reason.lower()):
         return f"Run `ollama pull {model}` on the server, or pick a model it has."
-    return "Pick a model from the server's list (the model picker, or `craft-tui models`), or check the id's spelling."
+    if in_app:
+        return "Pick a model from the server's list ({pick_model}), or check the id's spelling."
+    return "Pick a model from the server's list (`craft-tui models`), or check the id's spelling."
 
 
 def _not_found(ctx: ErrorContext, status: int, reason: str | None) -> ProviderError:
@@ -351,6 +361,7 @@ def classify(
             ErrorKind.AUTHENTICATION,
             f"The server rejected the API key (401{_quote(message)}).",
             _auth_hint(ctx),
+            app_hint=_auth_hint(ctx, KEY_IN_APP),
         )
     if status == 402 or _BILLING_PATTERNS.search(haystack):
         return error(
@@ -376,6 +387,7 @@ def classify(
             ErrorKind.MODEL_NOT_FOUND,
             f"The server does not know the model {model}({(message or str(status)).rstrip(' .')}).",
             _model_hint(ctx, message),
+            app_hint=_model_hint(ctx, message, in_app=True),
         )
     if status in {404, 405}:
         return _not_found(ctx, status, message)
@@ -390,11 +402,15 @@ def classify(
             f"Rate limited by the server{_quote(message)}.",
             f"{wait} Frequent limits mean the plan's quota is too small for this use.",
         )
-    if status in {408, 500, 502, 503, 504, 520, 521, 522, 524, 529} or reason.type in {
-        "overloaded_error",
-        "api_error",
-        "server_error",
-    }:
+    overloaded = _OVERLOADED.search(haystack) is not None
+    if not overloaded and (status == 500 or reason.type in {"api_error", "server_error"}):
+        return error(
+            ErrorKind.SERVER_ERROR,
+            f"The server failed while handling the request ({status}{_quote(message)}).",
+            "Try again; if it keeps failing, the server's logs or status page will say why, or "
+            "pick another model.",
+        )
+    if overloaded or status in {408, 502, 503, 504, 520, 521, 522, 524, 529}:
         return error(
             ErrorKind.OVERLOADED,
             f"The provider is overloaded or unavailable ({status}{_quote(message)}).",
@@ -470,6 +486,7 @@ def error_from_stream_payload(payload: Any, ctx: ErrorContext) -> ProviderError:
         server_reason=mapped.server_reason,
         retry_after=mapped.retry_after,
         suggested_base_url=mapped.suggested_base_url,
+        app_hint=mapped.app_hint,
     )
 
 

@@ -6,6 +6,8 @@ module only defines the type, so the chat core and UI can import it cheaply.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from enum import StrEnum
 
 
@@ -19,7 +21,8 @@ class ErrorKind(StrEnum):
     ENDPOINT_NOT_FOUND = "endpoint_not_found"
     MODEL_NOT_FOUND = "model_not_found"
     RATE_LIMITED = "rate_limited"
-    OVERLOADED = "overloaded"
+    OVERLOADED = "overloaded"  # 502/503/504/529 and "overloaded": busy or down, try again
+    SERVER_ERROR = "server_error"  # 500: the server failed on this request
     CONTEXT_EXCEEDED = "context_exceeded"
     REQUEST_TOO_LARGE = "request_too_large"
     DATA_POLICY = "data_policy"
@@ -50,6 +53,7 @@ class ProviderError(Exception):
         retry_after: float | None = None,
         server_reason: str | None = None,
         suggested_base_url: str | None = None,
+        app_hint: str | None = None,
     ) -> None:
         super().__init__(message)
         self.kind = kind
@@ -59,12 +63,20 @@ class ProviderError(Exception):
         self.retry_after = retry_after
         self.server_reason = server_reason
         self.suggested_base_url = suggested_base_url
+        self.app_hint = app_hint
+
+    @property
+    def hint_in_app(self) -> str:
+        """The fix as said inside the app: where `hint` names a `craft-tui …` command, this names
+        the app's own screen, with `{binding_id}` placeholders for its key (`fill_keys`)."""
+        return self.app_hint if self.app_hint is not None else self.hint
 
     @property
     def retryable(self) -> bool:
         return self.kind in {
             ErrorKind.RATE_LIMITED,
             ErrorKind.OVERLOADED,
+            ErrorKind.SERVER_ERROR,
             ErrorKind.TIMEOUT,
             ErrorKind.CANNOT_CONNECT,
             ErrorKind.STREAM_CUT,
@@ -75,3 +87,31 @@ class ProviderError(Exception):
 
     def __repr__(self) -> str:
         return f"ProviderError(kind={self.kind.value!r}, status={self.status!r}, message={self.message!r})"
+
+
+def reason_already_said(message: str, reason: str | None) -> bool:
+    """True when the server's reason is already quoted in the message (the message quotes it
+    without its final full stop), so an error shows the server's words once."""
+    if not reason:
+        return True
+    said = " ".join(message.split())
+    words = " ".join(reason.split()).rstrip(" .…")
+    return not words or words in said
+
+
+_KEY_PLACEHOLDER = re.compile(r"\{([a-z_.]+)\}")
+
+
+def fill_keys(text: str, key_for: Callable[[str], str]) -> str:
+    """`{open_connections}` → the key bound to it now (`ctrl+g`, or the user's own).
+
+    Placeholders are only ever written by the error mapping itself (server text goes into
+    `message`, never into a hint), and an unknown binding id is left as it is."""
+
+    def key(match: re.Match[str]) -> str:
+        try:
+            return key_for(match.group(1))
+        except KeyError:
+            return match.group(0)
+
+    return _KEY_PLACEHOLDER.sub(key, text)

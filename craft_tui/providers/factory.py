@@ -54,9 +54,18 @@ def open_driver(connection: Connection, store: SecretStore | None = None) -> Dri
     try:
         api_key = key_for(connection, store)
     except MissingKeyError as error:
+        from craft_tui.providers.error_mapping import KEY_IN_APP
+
+        variable = getattr(connection.auth, "api_key_env", None)
+        in_app = f"store a key {KEY_IN_APP}."
         raise ProviderError(
             ErrorKind.MISSING_KEY,
             f"Connection {connection.name!r} has no API key.",
             str(error),
+            app_hint=(
+                f"Set ${variable} before starting craft-tui, or {in_app}"
+                if variable
+                else in_app[0].upper() + in_app[1:]
+            ),
         ) from None
     return make_driver(connection, api_key)

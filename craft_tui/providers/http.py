@@ -31,6 +31,7 @@ from craft_tui import __version__
 from craft_tui.config.protocols import get_protocol
 from craft_tui.config.schema import Connection
 from craft_tui.providers.error_mapping import (
+    KEY_IN_APP,
     EnvProxy,
     ErrorContext,
     error_from_exception,
@@ -257,6 +258,7 @@ class HttpDriver:
                 "The stored key contains characters that cannot be sent in an HTTP header "
                 "(spaces, line breaks, or non-ASCII characters from copy and paste).",
                 f"Paste the key again: craft-tui connection key {self.connection.slug} --api-key-stdin.",
+                app_hint=f"Paste the key again {KEY_IN_APP}.",
             )
         return key
 

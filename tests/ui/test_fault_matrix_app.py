@@ -19,7 +19,9 @@ from craft_tui.config.schema import Config
 from craft_tui.config.secrets import SecretStore
 from craft_tui.config.store import save_config
 from craft_tui.config.urls import normalize_base_url
+from craft_tui.providers.errors import fill_keys
 from craft_tui.ui.app import CraftApp
+from craft_tui.ui.bindings import first_key
 from craft_tui.ui.screens.chat import ChatScreen
 from craft_tui.ui.screens.connections import ConnectionsScreen
 from craft_tui.ui.widgets.error_view import ErrorView
@@ -90,7 +92,14 @@ async def test_fault_matrix_through_the_app(
             assert error is not None, answer.text
             shown = _one_line(answer.query_one(ErrorView).render_error().plain)
             assert _one_line(error.message) in shown
-            assert "Fix: " + _one_line(error.hint) in shown
+            fix = fill_keys(error.hint, lambda binding_id: first_key(binding_id, app.keymap))
+            assert "Fix: " + _one_line(fix) in shown
+            # Inside the app the fix names the app's own keys, never a command to type elsewhere.
+            assert "craft-tui connection" not in shown and "craft-tui models" not in shown
+            assert "{" not in fix, fix
+            if error.server_reason:  # the server's words once, not in the message and again
+                words = _one_line(error.server_reason)[:40]
+                assert shown.count(words) == 1, shown
             assert "Press ctrl+r to retry" in shown or "press ctrl+r to retry anyway" in shown
             assert "Traceback" not in shown and KEY not in shown
             check(fault, error.kind, error.message, error.hint, answer.text)

@@ -11,7 +11,8 @@ from rich.text import Text
 from textual.timer import Timer
 from textual.widgets import Static
 
-from craft_tui.providers.errors import ErrorKind, ProviderError
+from craft_tui.providers.errors import ErrorKind, ProviderError, fill_keys, reason_already_said
+from craft_tui.ui.bindings import first_key
 from craft_tui.untrusted import shown_inline
 
 _TITLES: dict[str, str] = {
@@ -24,7 +25,8 @@ _TITLES: dict[str, str] = {
     ErrorKind.ENDPOINT_NOT_FOUND: "Endpoint not found",
     ErrorKind.MODEL_NOT_FOUND: "Model not found",
     ErrorKind.RATE_LIMITED: "Rate limited",
-    ErrorKind.OVERLOADED: "Provider overloaded",
+    ErrorKind.OVERLOADED: "Provider overloaded or unavailable",
+    ErrorKind.SERVER_ERROR: "Server error",
     ErrorKind.CONTEXT_EXCEEDED: "Context window exceeded",
     ErrorKind.REQUEST_TOO_LARGE: "Request too large",
     ErrorKind.DATA_POLICY: "Blocked by data policy",
@@ -56,7 +58,7 @@ class ErrorDisplay:
         return cls(
             kind=str(error.kind),
             message=error.message,
-            hint=error.hint,
+            hint=error.hint_in_app,
             server_reason=error.server_reason,
             status=error.status,
             retry_after=error.retry_after,
@@ -106,6 +108,11 @@ class ErrorView(Static):
         if self._deadline is not None and self.seconds_left > 0:
             self._timer = self.set_interval(1.0, self._tick)
 
+    def _key_for(self, binding_id: str) -> str:
+        """The key bound to `binding_id` now, with the user's keymap (hints name the app's keys)."""
+        keymap = getattr(self.app, "keymap", None) if self.is_attached else None
+        return first_key(binding_id, keymap if isinstance(keymap, dict) else None)
+
     @property
     def seconds_left(self) -> int:
         if self._deadline is None:
@@ -127,12 +134,13 @@ class ErrorView(Static):
             text.append(f" (HTTP {error.status})", style="dim")
         text.append("\n")
         text.append(_clip(error.message, 400))
-        if error.server_reason and error.server_reason not in error.message:
+        if not reason_already_said(error.message, error.server_reason):
+            assert error.server_reason is not None
             text.append("\nServer said: ", style="dim")
             text.append(_clip(error.server_reason), style="italic")
         if error.hint:
             text.append("\nFix: ", style="bold")
-            text.append(_clip(error.hint, 400))
+            text.append(_clip(fill_keys(error.hint, self._key_for), 400))
         if error.suggested_base_url:
             text.append("\nTry base URL: ", style="bold")
             text.append(shown_inline(error.suggested_base_url))
