@@ -103,7 +103,7 @@ class HistoryScreen(ModalScreen[str | None]):
             yield Input(placeholder="Search titles and messages…", id="history-search")
             yield ConversationList(id="history-list")
             yield Label(
-                f"Enter opens · {delete} deletes (press twice) · {undo} undoes it · Esc closes",
+                f"Enter opens · {delete} twice deletes · {undo} undoes · Esc closes",
                 classes="help",
                 markup=False,
             )

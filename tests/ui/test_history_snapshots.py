@@ -1,0 +1,64 @@
+"""SVG snapshots of the history screen at 80×24 and 120×40: the list with its key help, and a
+delete waiting for its second press, the confirmation naming the conversation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import OptionList
+
+from craft_tui.chat import history as history_module
+from craft_tui.ui.screens.history import HistoryScreen
+from tests.ui.chat_helpers import make_app, ready, screen_at_rest, wait_until
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+TITLES = ["Sorting in Python", "Why is the sky blue?", "A very long title " * 6]
+
+
+@pytest.fixture(autouse=True)
+def fixed_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows show when each conversation was last touched: pin it."""
+    moment = datetime(2026, 11, 30, 9, 41, tzinfo=UTC)
+    monkeypatch.setattr(history_module, "utc_now", lambda: moment)
+
+
+async def history_open(pilot: Pilot[Any]) -> OptionList:
+    app = pilot.app
+    await ready(pilot)
+    store = app.workspace.history()  # type: ignore[attr-defined]
+    for title in TITLES:
+        conversation = store.create_conversation(title=title)
+        store.add_message(conversation.id, parent_id=None, role="user", text=title)
+    await pilot.press("ctrl+b")
+    await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen))
+    options = app.screen.query_one(OptionList)
+    await wait_until(pilot, lambda: options.option_count == len(TITLES))
+    return options
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_history_list(snap_compare, fake_server, size) -> None:
+    app = make_app(fake_server(), new=True)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await history_open(pilot)
+        await screen_at_rest(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_history_delete_asks_naming_the_conversation(snap_compare, fake_server, size) -> None:
+    app = make_app(fake_server(), new=True)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await history_open(pilot)
+        await pilot.press("down", "down")  # into the list, then the second row
+        await pilot.press("ctrl+d")
+        await wait_until(pilot, lambda: len(app._notifications) == 1)
+        await screen_at_rest(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
