@@ -32,7 +32,7 @@ from textual.binding import BindingType
 from textual.screen import Screen
 
 from craft_tui.ui.bindings import binding, keymap_from_settings
-from craft_tui.ui.textual_private import FatalErrorGuard
+from craft_tui.ui.textual_private import FatalErrorGuard, copy_with_sequence
 from craft_tui.untrusted import shown, shown_inline
 from craft_tui.workspace.core import ConfigChange, Workspace
 
@@ -406,13 +406,11 @@ class CraftApp(FatalErrorGuard):
     def _send_to_clipboard(self, text: str) -> ClipboardPlan:
         from craft_tui.ui.clipboard import TmuxClipboard, detect_tmux_clipboard, plan_copy
 
-        self._clipboard = text
         if self._tmux_mode is None:  # not detected at start yet (a copy within the first frames)
             self._tmux_mode = detect_tmux_clipboard(self._environ)
         plan = plan_copy(text, self._tmux_mode)
         self.copied.append(plan.sequence)
-        if self._driver is not None:
-            self._driver.write(plan.sequence)
+        copy_with_sequence(self, text, plan.sequence)
         if plan.mode is TmuxClipboard.BLOCKED:
             self._detect_tmux()  # the user may fix tmux now: the next copy asks again
         return plan
