@@ -252,6 +252,19 @@ def _main(argv: Sequence[str]) -> int:
         return _report(error)
 
 
+def connection_problem(problem: Exception) -> UserError:
+    """A `ConnectionProblem` (the sentence the connections screen shows too) with a fix line for
+    the command line where its sentence has none."""
+    message = str(problem)
+    fix = None
+    if message.startswith("No connection named"):
+        fix = "give a slug or name that `craft-tui connection list` shows."
+    elif message.startswith("No connection yet"):
+        message, _, fix = message.partition(": ")
+        message += "."
+    return UserError(message, fix or None)
+
+
 def _report(error: Exception) -> int:
     """The sentence and its fix on stderr for an error that ended a command; never a traceback."""
     from craft_tui.config.source import ConfigError
@@ -260,7 +273,10 @@ def _report(error: Exception) -> int:
     # Only raised once the secret store (and with it pydantic) was imported: not imported here.
     secrets = sys.modules.get("craft_tui.config.secrets")
     missing_key = (secrets.MissingKeyError,) if secrets is not None else ()
-    if isinstance(error, (UserError, ConfigError, *missing_key)):
+    if isinstance(error, ConfigError):
+        _say(*_config_error(str(error)))
+        return 1
+    if isinstance(error, (UserError, *missing_key)):
         _say(str(error), getattr(error, "fix", None))
         return 1
     if isinstance(error, ProviderError):
@@ -295,6 +311,22 @@ def validation_problems(error: Any, names: Mapping[str, str] | None = None) -> s
                 break
         problems.append(f"{where or 'value'}: {_problem(detail)}")
     return "; ".join(problems)
+
+
+_CONFIG_FIX = (
+    "check that file and its folder (`craft-tui paths` shows where they are; CRAFT_TUI_HOME "
+    "moves them); craft-tui never writes over a config it cannot read."
+)
+
+
+def _config_error(text: str) -> tuple[str, str]:
+    """A config error's sentence and its fix on their own lines (the app shows them as one)."""
+    for marker in (" Fix the file by hand", " Make the change by hand"):
+        message, found, rest = text.partition(marker)
+        if found:
+            fix = found.strip().replace("Fix the file", "edit the file") + rest
+            return message, fix[0].lower() + fix[1:]
+    return text, _CONFIG_FIX
 
 
 def _say(message: str, fix: str | None) -> None:

@@ -155,8 +155,8 @@ def test_key_and_default_subcommands(isolated_home: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "stdin", "message"),
     [
-        (("connection", "add", "X"), None, "Give --preset, or --protocol"),
-        (("connection", "add", "X", "--protocol", "openai"), None, "--base-url is required"),
+        (("connection", "add", "X"), None, "No endpoint was given"),
+        (("connection", "add", "X", "--protocol", "openai"), None, "no base URL of its own"),
         (
             ("connection", "add", "X", "--protocol", "openai", "--base-url", "ftp://h"),
             None,
@@ -176,13 +176,14 @@ def test_key_and_default_subcommands(isolated_home: Path) -> None:
         (("connection", "remove", "ghost"), None, "No connection named 'ghost'"),
     ],
 )
-def test_user_errors_exit_1_with_one_line(
+def test_user_errors_exit_1_with_the_sentence_then_the_fix(
     isolated_home: Path, args: tuple[str, ...], stdin: str | None, message: str
 ) -> None:
     result = craft(isolated_home, *args, stdin=stdin)
     assert result.returncode == 1
     assert message in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
+    sentence, fix = result.stderr.strip().splitlines()
+    assert sentence.startswith("craft-tui: ") and fix.startswith("  fix: ")
     assert "Traceback" not in result.stderr
 
 

@@ -48,7 +48,9 @@ def pick_connection(config: Config, name: str | None) -> Connection:
     try:
         return pick(config, name)
     except ConnectionProblem as problem:
-        raise UserError(str(problem)) from None
+        from craft_tui.cli import connection_problem
+
+        raise connection_problem(problem) from None
 
 
 def read_prompt(argument: str | None, stdin: TextIO) -> str:
@@ -58,7 +60,9 @@ def read_prompt(argument: str | None, stdin: TextIO) -> str:
         piped = stdin.read()
     parts = [part for part in (argument, piped.strip("\n")) if part and part.strip()]
     if not parts:
-        raise UserError("Give a prompt: craft-tui ask 'your question', or pipe text into it.")
+        raise UserError(
+            "No prompt was given.", "craft-tui ask 'your question', or pipe text into it."
+        )
     return "\n\n".join(parts)
 
 
@@ -160,11 +164,14 @@ def run(args: argparse.Namespace) -> int:
     model = args.model or connection.effective_default_model
     if not model:
         raise UserError(
-            f"Connection {connection.slug!r} has no default model: pass -m MODEL "
-            f"(`craft-tui models -c {connection.slug}` lists them)."
+            f"Connection {connection.slug!r} has no default model.",
+            f"pass -m MODEL (`craft-tui models -c {connection.slug}` lists them).",
         )
     if args.max_tokens is not None and args.max_tokens <= 0:
-        raise UserError("--max-tokens must be a positive number.")
+        raise UserError(
+            f"--max-tokens {args.max_tokens} is not a positive number.",
+            "give a number of tokens above 0, e.g. --max-tokens 1024.",
+        )
     prompt = read_prompt(args.prompt, sys.stdin)
     request = ChatRequest(
         model=model,

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from craft_tui.cli import UserError, validation_problems
+from craft_tui.cli import UserError, connection_problem, validation_problems
 from craft_tui.config import paths
 from craft_tui.config.presets import Preset, get_preset, normalize_connection_url
 from craft_tui.config.protocols import known_protocols
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         return handlers[args.action](args, ConnectionService())
     except ConnectionProblem as problem:
-        raise UserError(str(problem)) from None
+        raise connection_problem(problem) from None
 
 
 def _read_key_from_stdin(prompt: str) -> str:
@@ -64,9 +64,16 @@ def _read_key_from_stdin(prompt: str) -> str:
         ) from None
     key = key.strip()
     if not key:
-        raise UserError("No key was given on stdin.")
+        raise UserError(
+            "No key was given on stdin.",
+            "pipe the key in (craft-tui connection … --api-key-stdin <key.txt), or paste it at the "
+            "prompt on a terminal.",
+        )
     if any(ch.isspace() for ch in key):
-        raise UserError("The key contains spaces or line breaks; paste only the key.")
+        raise UserError(
+            "The key contains spaces or line breaks.",
+            "give only the key: one line, nothing before or after it.",
+        )
     if not key.isascii() or not key.isprintable():
         raise UserError(
             "The key on stdin has characters no API key has (it is not plain ASCII text).",
@@ -80,7 +87,10 @@ def _parse_headers(items: list[str]) -> dict[str, str]:
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
-            raise UserError(f"--header {item!r}: write it as NAME=VALUE.")
+            raise UserError(
+                f"--header {item!r} is not a header and its value.",
+                "write it as NAME=VALUE, e.g. --header X-Title=craft-tui.",
+            )
         headers[name.strip()] = value.strip()
     return headers
 
@@ -90,14 +100,22 @@ def _resolve_endpoint(args: argparse.Namespace) -> tuple[Preset | None, Protocol
     protocol: Protocol | None = args.protocol or (preset.protocol if preset else None)
     if protocol is None:
         choices = ",".join(known_protocols())
-        raise UserError(f"Give --preset, or --protocol {{{choices}}} with --base-url.")
+        raise UserError(
+            "No endpoint was given.",
+            f"give --preset (see --help for the list), or --protocol {{{choices}}} with --base-url.",
+        )
     raw_url = args.base_url or (preset.resolved_base_url() if preset else "")
     if not raw_url:
-        raise UserError(f"--base-url is required for {args.preset or 'a custom connection'}.")
+        raise UserError(
+            f"{args.preset or 'A custom connection'} has no base URL of its own.",
+            "give the server's address with --base-url, e.g. --base-url https://llm.example.com/v1.",
+        )
     try:
         base = normalize_connection_url(protocol, raw_url, preset.id if preset else None)
     except InvalidURLError as error:
-        raise UserError(str(error)) from None
+        raise UserError(
+            str(error), "give the server's address, e.g. --base-url https://llm.example.com/v1."
+        ) from None
     return preset, protocol, base
 
 
@@ -143,7 +161,10 @@ def add(args: argparse.Namespace, service: ConnectionService) -> int:
     preset, protocol, base = _resolve_endpoint(args)
     slug = slugify(args.name)
     if not slug:
-        raise UserError(f"{args.name!r} has no letters or digits to make a slug from.")
+        raise UserError(
+            f"The name {args.name!r} has no letters or digits to make a slug from.",
+            'give a name with at least one letter or digit, e.g. "Work proxy".',
+        )
     if service.load().find(slug) is not None:  # before asking for a key
         raise exists_already(slug)
 
@@ -169,7 +190,9 @@ def add(args: argparse.Namespace, service: ConnectionService) -> int:
         key_env = preset.key_env if preset else None
         if key_env is None:
             raise UserError(
-                "This connection needs a key: give --api-key-stdin, --api-key-env VAR, or --no-auth."
+                "This connection needs a key, and none was given.",
+                "give --api-key-stdin (the key on stdin), --api-key-env VAR, or --no-auth for a "
+                "server that needs none.",
             )
 
     if key_env is not None:

@@ -32,7 +32,9 @@ def _age(fetched_at: datetime) -> str:
 def run(args: argparse.Namespace) -> int:
     config = load_config()
     if not config.connections:
-        raise UserError("No connections yet. Add one: craft-tui connection add --help")
+        raise UserError(
+            "No connections yet.", "add one: craft-tui connection add NAME --preset … (see --help)."
+        )
     shown = config.connections
     if args.connection:
         from craft_tui.commands.ask import pick_connection

@@ -105,3 +105,64 @@ def test_a_refused_value_from_elsewhere_is_a_sentence(capsys: pytest.CaptureFixt
         Settings(model_cache_hours=-1)
     assert _report(caught.value) == 1
     assert_sentence_and_fix(capsys.readouterr().err, "model_cache_hours")
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["ask", "Hi"], ["No connection yet"]),
+        (["models"], ["No connections yet"]),
+        (["connection", "add", "!!", "--preset", "ollama"], ["'!!'"]),
+        (["connection", "add", "X", "--base-url", "x"], ["endpoint"]),
+        (["connection", "add", "X", "--preset", "custom-openai", "--no-auth"], ["base URL"]),
+        (["connection", "add", "X", "--preset", "openai", "--header", "foo"], ["'foo'"]),
+        (["connection", "add", "X", "--protocol", "openai", "--base-url", "ftp://x"], ["ftp"]),
+        (
+            ["connection", "add", "X", "--preset", "custom-openai", "--base-url", "h.example"],
+            ["key"],
+        ),
+        (["connection", "remove", "nope"], ["'nope'"]),
+        (["connection", "default", "nope"], ["'nope'"]),
+        (["connection", "key", "nope", "--api-key-stdin"], ["'nope'"]),
+    ],
+)
+def test_every_refusal_is_a_sentence_and_a_fix(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    words: list[str],
+) -> None:
+    code, _, err = run(capsys, monkeypatch, *argv)
+    assert code == 1
+    assert_sentence_and_fix(err, *words)
+
+
+def test_ask_refusals_with_a_connection(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(capsys, monkeypatch, "connection", "add", "Local", "--preset", "ollama")
+    for argv, word in (
+        (["ask", "-c", "nope", "Hi"], "'nope'"),
+        (["ask", "Hi"], "default model"),
+        (["ask", "-m", "m", "--max-tokens", "0", "Hi"], "--max-tokens"),
+        (["ask", "-m", "m"], "prompt"),
+    ):
+        code, _, err = run(capsys, monkeypatch, *argv)
+        assert code == 1
+        assert_sentence_and_fix(err, word)
+
+
+@pytest.mark.parametrize("text", ["[settings]\nthemee = 1\n", "x = ["])
+def test_a_broken_config_is_a_sentence_and_a_fix(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    from craft_tui.config import paths
+
+    path = paths.config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    code, _, err = run(capsys, monkeypatch, "connection", "list")
+    assert code == 1
+    assert_sentence_and_fix(err, str(path))
+    assert "edit the file by hand" in err
+    assert path.read_text() == text

@@ -269,7 +269,9 @@ def test_the_command_line_prints_the_same_line_and_leaves_the_file(isolated_home
     )
     assert result.returncode == 1
     assert f"line {marked_line(text)}, {field}: " in result.stderr
-    assert result.stderr.count("\n") == 1  # one line, no traceback
+    sentence, fix = result.stderr.splitlines()  # the sentence, then its fix; no traceback
+    assert sentence.startswith(f"craft-tui: {path}: invalid configuration: ")
+    assert fix == "  fix: edit the file by hand; craft-tui will not overwrite it."
     assert path.read_bytes() == before
 
 
