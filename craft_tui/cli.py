@@ -262,6 +262,14 @@ def connection_problem(problem: Exception) -> UserError:
     elif message.startswith("No connection yet"):
         message, _, fix = message.partition(": ")
         message += "."
+    elif "could not be stored" in message:
+        fix = (
+            "check the system keyring, or keep keys in the 0600 file instead: set "
+            "CRAFT_TUI_SECRETS=file (`craft-tui paths` shows the store in use)."
+        )
+    elif "; " in message:  # "A connection 'x' exists already; choose another name, or ..."
+        message, _, fix = message.partition("; ")
+        message += "."
     return UserError(message, fix or None)
 
 

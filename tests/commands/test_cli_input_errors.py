@@ -166,3 +166,13 @@ def test_a_broken_config_is_a_sentence_and_a_fix(
     assert_sentence_and_fix(err, str(path))
     assert "edit the file by hand" in err
     assert path.read_text() == text
+
+
+def test_a_name_taken_already_is_a_sentence_and_a_fix(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(capsys, monkeypatch, "connection", "add", "Box", "--preset", "ollama")
+    code, _, err = run(capsys, monkeypatch, "connection", "add", "box", "--preset", "vllm")
+    assert code == 1
+    assert_sentence_and_fix(err, "'box'", "exists already")
+    assert "choose another name" in err.splitlines()[1]
