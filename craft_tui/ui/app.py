@@ -65,6 +65,7 @@ class CraftApp(FatalErrorGuard):
         binding("pick_model", "pick_model"),
         binding("open_connections", "open_connections"),
         binding("quit", "quit", priority=True),
+        binding("keys_help", "keys_help"),
     ]
 
     def __init__(
@@ -296,6 +297,15 @@ class CraftApp(FatalErrorGuard):
 
     # ---------------------------------------------------------------- connections and models
 
+    def action_keys_help(self) -> None:
+        """Every key as bound now (F1); F1 again, Esc or q closes it."""
+        from craft_tui.ui.screens.key_help import KeyHelpScreen
+
+        if isinstance(self.screen, KeyHelpScreen):
+            self.screen.dismiss(None)
+            return
+        self.push_screen(KeyHelpScreen())
+
     def action_open_connections(self, first_run: bool = False) -> None:
         """Add, edit, test and remove connections."""
         if not self.config_ready.is_set():
@@ -352,6 +362,7 @@ class CraftApp(FatalErrorGuard):
         yield SystemCommand(
             "Connections", "Add, edit, test or remove connections", self.action_open_connections
         )
+        yield SystemCommand("Keys", "Every key, as bound now (F1)", self.action_keys_help)
         chat = self.chat
         if chat is None:
             return

@@ -21,6 +21,7 @@ APP_KEYS: dict[str, tuple[str, str, bool]] = {
     "pick_model": ("ctrl+o", "Model", True),
     "open_connections": ("ctrl+g", "Connections", True),
     "quit": ("ctrl+q", "Quit", False),
+    "keys_help": ("f1", "Keys", False),  # not in the footer: it is full at 80 columns
 }
 
 CHAT_KEYS: dict[str, tuple[str, str, bool]] = {
@@ -50,6 +51,47 @@ HISTORY_KEYS: dict[str, tuple[str, str, bool]] = {
 }
 
 _TABLES = (APP_KEYS, CHAT_KEYS, MESSAGE_KEYS, HISTORY_KEYS)
+
+# What each binding does, in a sentence, for the key help screen (F1). The README's key table
+# says the same; a test checks every binding id has a line here.
+HELP_TEXT: dict[str, str] = {
+    "pick_model": "model picker: search every connection's models; another connection's model "
+    "switches the conversation there",
+    "open_connections": "connections: add, edit, test, delete, make default",
+    "quit": "quit (the conversation is saved)",
+    "keys_help": "this list of keys",
+    "stop": "stop the answer now; what arrived stays, marked as stopped",
+    "retry": "retry the last answer (after an error, or for another take)",
+    "new_conversation": "new conversation",
+    "system_prompt": "system prompt of this conversation",
+    "history": "history: search, open, delete conversations",
+    "focus_prompt": "back to the prompt (from a message)",
+    "copy_message": "copy the message",
+    "copy_code": "copy its code blocks, one per press",
+    "edit_message": "edit the question and send it again",
+    "regenerate": "regenerate the answer",
+    "delete_message": "delete the message",
+    "previous_version": "earlier version of an edited or regenerated message",
+    "next_version": "later version",
+    "previous_message": "previous message",
+    "next_message": "next message",
+    "history.delete": "delete the highlighted conversation (asks once more, by its title)",
+    "history.undo_delete": "undo that delete (until the next delete or the list closes)",
+}
+
+HELP_SECTIONS: tuple[tuple[str, dict[str, tuple[str, str, bool]]], ...] = (
+    ("Anywhere", APP_KEYS),
+    ("Chat", CHAT_KEYS),
+    ("On a message (Shift+Tab from the prompt, then ↑ ↓)", MESSAGE_KEYS),
+    ("History (Ctrl+B)", HISTORY_KEYS),
+)
+
+PROMPT_KEYS: tuple[tuple[str, str], ...] = (
+    ("enter", "send"),
+    ("ctrl+j", "new line (Shift+Enter too, where the terminal delivers it)"),
+    ("up", "in an empty prompt: recall the last prompt"),
+)
+"""Keys of the prompt itself: fixed, not in the keymap."""
 ALL_IDS = (
     frozenset(APP_KEYS) | frozenset(CHAT_KEYS) | frozenset(MESSAGE_KEYS) | frozenset(HISTORY_KEYS)
 )
@@ -72,6 +114,16 @@ def keymap_from_settings(keymap: Mapping[str, str]) -> tuple[dict[str, str], lis
     usable = {k: v for k, v in keymap.items() if v.strip() and (k in ALL_IDS or "." in k)}
     unknown = sorted(k for k in keymap if k not in usable)
     return usable, unknown
+
+
+def keys_of(binding_id: str, keymap: Mapping[str, str] | None = None) -> list[str]:
+    """Every key bound to `binding_id` (after the user's keymap)."""
+    if keymap and binding_id in keymap:
+        return [key.strip() for key in keymap[binding_id].split(",") if key.strip()]
+    for table in _TABLES:
+        if binding_id in table:
+            return table[binding_id][0].split(",")
+    raise KeyError(binding_id)
 
 
 def first_key(binding_id: str, keymap: Mapping[str, str] | None = None) -> str:
