@@ -262,6 +262,9 @@ def connection_problem(problem: Exception) -> UserError:
     elif message.startswith("No connection yet"):
         message, _, fix = message.partition(": ")
         message += "."
+    elif "could not be stored" in message and "damaged" in message:
+        message = message.replace(".. ", ". ")
+        fix = "fix or delete the credentials file named above (it holds only keys), then run this again."
     elif "could not be stored" in message:
         fix = (
             "check the system keyring, or keep keys in the 0600 file instead: set "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -176,3 +177,20 @@ def test_a_name_taken_already_is_a_sentence_and_a_fix(
     assert code == 1
     assert_sentence_and_fix(err, "'box'", "exists already")
     assert "choose another name" in err.splitlines()[1]
+
+
+def test_a_damaged_credentials_file_is_a_sentence_and_a_fix(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, isolated_home: Path
+) -> None:
+    credentials = isolated_home / "config" / "credentials.toml"
+    credentials.parent.mkdir(parents=True, exist_ok=True)
+    credentials.write_text("garbage [[\n")
+    code, _, err = run(
+        capsys, monkeypatch, "connection", "add", "Paid", "--preset", "openai", "--api-key-stdin",
+        stdin=io.StringIO("sk-test-0123456789abcdef\n"),
+    )  # fmt: skip
+    assert code == 1
+    assert_sentence_and_fix(err, str(credentials), "damaged")
+    assert ".." not in err
+    assert "credentials file" in err.splitlines()[1]
+    assert load_config().connections == []
