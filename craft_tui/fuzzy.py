@@ -5,6 +5,20 @@ subsequence (terms match independently, in any order). Each match is scored so t
 top: contiguous runs, matches at word starts and at the very start of the text score high; gaps and
 late starts cost a little. Match positions come back with each result so a picker can highlight them.
 
+Groups (the model picker: one group per connection). A `FuzzyIndex` given each text's group ranks
+by two more rules, both decided in the sort key, so they cost no extra pass:
+
+  * a query whose first term (two characters or more) starts a word of a group's name names that
+    group: "groq llama" and "gr llama" name "Groq", "local" and "oll" name "Local Ollama" (words
+    start at the start and after a space or separator; no camelCase split, so "ll" names no
+    "LiteLLM"). Every match in a named group ranks above every match outside it; the term still has
+    to match, and the other rows still follow, ranked as usual;
+  * rows of one group stay together: scores are compared in steps of `_BAND` points (half a matched
+    character: starting a few characters later, or a prefix bonus, differ by less), and within one
+    step the matches are ordered by group (the order the groups were given in), then by exact
+    score, shorter text, original order. Rows whose scores fall in different steps stay ordered by
+    score, so a clearly better match is never pushed down by the grouping.
+
 Speed comes from doing the character work in C: `str.find` for contiguous terms, one compiled regex
 per term for scattered ones, and `FuzzyIndex`, which re-filters only the matches of the longest query
 it has seen that the new one extends (a longer query can only match a subset of what a shorter one
@@ -37,6 +51,10 @@ _PREFIX = 4  # the term starts at the very start of the text
 _GAP_OPEN = 3
 _GAP_EXTEND = 1
 _LATE_CAP = 6  # at most this many points lost for starting late in the text
+_BAND_SHIFT = 3  # scores in one step of 2**3 = 8 points group by their group (see the docstring)
+_BAND = 1 << _BAND_SHIFT
+_NAMED = 1 << 24  # added to the step of a named group's rows: above every other row
+_NAMING_LENGTH = 2  # the shortest first term that names a group
 
 _SEPARATORS = frozenset(" /-_.:,;()[]{}@|+~\\'\"")
 
@@ -99,6 +117,7 @@ def _is_word_start(text: str, position: int) -> bool:
 
 
 _Result = tuple[int, tuple[int, ...]]
+_Key = tuple[int, ...]  # a match's sort key; its score negated at [-3], its text's index at [-1]
 _UNSCORED = object()  # a term's score not computed yet (None means: computed, no match)
 
 
@@ -226,6 +245,18 @@ def _lower(text: str) -> str:
     return lowered
 
 
+def _word_starts(name: str) -> list[str]:
+    """A group's name, lowered, from each of its words on: from the start, and after each space
+    or separator ("Local Ollama" -> "local ollama", "ollama")."""
+    lowered = _lower(name)
+    return [
+        lowered[position:]
+        for position in range(len(lowered))
+        if lowered[position] not in _SEPARATORS
+        and (position == 0 or lowered[position - 1] in _SEPARATORS)
+    ]
+
+
 def _parse(query: str) -> list[_Term]:
     return [_Term(piece) for piece in query.lower().split()]
 
@@ -264,19 +295,37 @@ class FuzzyIndex:
     before (the user pressed backspace) is answered without scanning, and a query that only adds
     characters to a remembered one examines only that one's matches. Ranking: best score first, then
     the shorter text (the more specific hit), then the original order.
+
+    With `groups` (each text's group number, 0 first) and `group_names` (each group's name), a
+    first term naming a group ranks its rows first, and rows of one group stay together within a
+    step of equal-ish scores (the module docstring has the rule).
     """
 
     REMEMBERED = 64  # queries whose matches are kept (a few typed-and-deleted queries' worth)
     TERMS_REMEMBERED = 16  # terms whose scores are kept (up to one int per text each)
 
-    def __init__(self, texts: Sequence[str]) -> None:
+    def __init__(
+        self,
+        texts: Sequence[str],
+        groups: Sequence[int] | None = None,
+        group_names: Sequence[str] = (),
+    ) -> None:
         self._texts = list(texts)
+        self._groups = list(groups) if groups is not None else None
+        if self._groups is not None and len(self._groups) != len(self._texts):
+            raise ValueError("one group per text")
+        # per group, its name from each word start on, lowered: a first term names the group
+        # when one of them starts with it
+        self._name_words = [_word_starts(name) for name in group_names]
+        if self._groups and max(self._groups) >= len(self._name_words):
+            self._name_words += [[] for _ in range(max(self._groups) + 1 - len(self._name_words))]
         self._lowered = [_lower(text) for text in self._texts]
         self._lengths = [len(text) for text in self._texts]
         self._matched: int | None = None  # how many the last search matched; None: everything
         self._everything: list[int] = list(range(len(self._texts)))
-        # normalised query -> its matches as (-score, length, index), sorted (best first)
-        self._remembered: OrderedDict[str, list[tuple[int, int, int]]] = OrderedDict()
+        # normalised query -> its matches, sorted (best first), as (-score, length, index), or with
+        # groups (-step, group, -score, length, index): score and index are always [-3] and [-1]
+        self._remembered: OrderedDict[str, list[_Key]] = OrderedDict()
         # term -> {text index: its score, None for no match}: a query's terms but its last were
         # scored when the shorter queries were typed, so a keystroke scores one term, not all
         self._term_scores: OrderedDict[str, dict[int, int | None]] = OrderedDict()
@@ -298,7 +347,7 @@ class FuzzyIndex:
         for end in range(len(normalised) - 1, 0, -1):
             known = self._remembered.get(normalised[:end])
             if known is not None:
-                return [item[2] for item in known]
+                return [item[-1] for item in known]
         return self._everything
 
     def _scores(self, term: str) -> dict[int, int | None]:
@@ -312,10 +361,22 @@ class FuzzyIndex:
             self._term_scores.move_to_end(term)
         return scores
 
-    def _scan(self, terms: list[_Term], candidates: list[int]) -> list[tuple[int, int, int]]:
+    def _named(self, terms: list[_Term]) -> list[int]:
+        """Per group, what its rows' step is raised by: `_NAMED` for a group the first term names."""
+        first = terms[0].text
+        if len(first) < _NAMING_LENGTH:
+            return [0] * len(self._name_words)
+        return [
+            _NAMED if any(word.startswith(first) for word in words) else 0
+            for words in self._name_words
+        ]
+
+    def _scan(self, terms: list[_Term], candidates: list[int]) -> list[_Key]:
         """Score every candidate; plain tuples so ranking sorts in C."""
+        if self._groups is not None:
+            return self._scan_grouped(terms, candidates, self._groups, self._named(terms))
         lowered, texts, lengths = self._lowered, self._texts, self._lengths
-        ranked: list[tuple[int, int, int]] = []
+        ranked: list[_Key] = []
         append = ranked.append
         unscored = _UNSCORED
         if len(terms) == 1:
@@ -345,6 +406,46 @@ class FuzzyIndex:
                 append((-total, lengths[index], index))
         return ranked
 
+    def _scan_grouped(
+        self, terms: list[_Term], candidates: list[int], groups: list[int], named: list[int]
+    ) -> list[_Key]:
+        """`_scan` with the group rules in the key: (-step, group, -score, length, index), where a
+        step is the score's band of `_BAND` points, raised by `_NAMED` in a named group."""
+        lowered, texts, lengths = self._lowered, self._texts, self._lengths
+        ranked: list[_Key] = []
+        append = ranked.append
+        unscored = _UNSCORED
+        shift = _BAND_SHIFT
+        if len(terms) == 1:
+            score_one = terms[0].score
+            scores = self._scores(terms[0].text)
+            get = scores.get
+            for index in candidates:
+                score = get(index, unscored)
+                if score is unscored:
+                    score = scores[index] = score_one(lowered[index], texts[index])
+                if score is not None:
+                    group = groups[index]
+                    append(
+                        (-(score >> shift) - named[group], group, -score, lengths[index], index)  # type: ignore[operator]
+                    )
+            return ranked
+        by_cost = sorted(terms, key=lambda t: (t.text not in self._term_scores, -t.length))
+        scored = [(term.score, self._scores(term.text)) for term in by_cost]
+        for index in candidates:
+            total = 0
+            for score_one, scores in scored:
+                score = scores.get(index, unscored)
+                if score is unscored:
+                    score = scores[index] = score_one(lowered[index], texts[index])
+                if score is None:
+                    break
+                total += score  # type: ignore[operator]
+            else:
+                group = groups[index]
+                append((-(total >> shift) - named[group], group, -total, lengths[index], index))
+        return ranked
+
     def rank(self, query: str) -> Ranking:
         """Every match for `query`, best first, as a lazy sequence: a list that shows a screenful
         at a time builds `FuzzyMatch`es (and their positions) only for the rows it draws.
@@ -354,7 +455,7 @@ class FuzzyIndex:
         terms, ranked = self._ranked(query)
         return Ranking(self._texts, ranked, terms)
 
-    def _ranked(self, query: str) -> tuple[list[_Term], list[tuple[int, int, int]] | None]:
+    def _ranked(self, query: str) -> tuple[list[_Term], list[_Key] | None]:
         """The query's terms and its matches, best first (None: the empty query, everything).
 
         Remembered sorted: backspace and a repeated query need no sort, and narrowing scans a
@@ -392,7 +493,7 @@ class FuzzyIndex:
         if limit is not None:
             ranked = ranked[:limit]
         return [
-            FuzzyMatch(index, -score, terms=terms, text=texts[index]) for score, _, index in ranked
+            FuzzyMatch(item[-1], -item[-3], terms=terms, text=texts[item[-1]]) for item in ranked
         ]
 
 
@@ -404,11 +505,11 @@ class Ranking(Sequence[FuzzyMatch]):
     def __init__(
         self,
         texts: Sequence[str],
-        ranked: list[tuple[int, int, int]] | None,
+        ranked: list[_Key] | None,
         terms: list[_Term],
     ) -> None:
         self._texts = texts
-        self._ranked = ranked  # (-score, length, index), sorted; None: every text, in order
+        self._ranked = ranked  # sorted keys (score at [-3], index at [-1]); None: every text
         self._terms = terms
 
     def __len__(self) -> int:
@@ -418,13 +519,13 @@ class Ranking(Sequence[FuzzyMatch]):
         """The text index of the match at `position` (no `FuzzyMatch` built)."""
         if self._ranked is None:
             return range(len(self._texts))[position]
-        return self._ranked[position][2]
+        return self._ranked[position][-1]
 
     def indices(self) -> Sequence[int]:
         """Text indexes of every match, best first."""
         if self._ranked is None:
             return range(len(self._texts))
-        return [item[2] for item in self._ranked]
+        return [item[-1] for item in self._ranked]
 
     @overload
     def __getitem__(self, position: int) -> FuzzyMatch: ...
@@ -437,8 +538,9 @@ class Ranking(Sequence[FuzzyMatch]):
             return [self[i] for i in range(len(self))[position]]
         if self._ranked is None:
             return FuzzyMatch(range(len(self._texts))[position], 0, ())
-        score, _, index = self._ranked[position]
-        return FuzzyMatch(index, -score, terms=self._terms, text=self._texts[index])
+        item = self._ranked[position]
+        index = item[-1]
+        return FuzzyMatch(index, -item[-3], terms=self._terms, text=self._texts[index])
 
 
 def fuzzy_filter(query: str, texts: Sequence[str], limit: int | None = None) -> list[FuzzyMatch]:

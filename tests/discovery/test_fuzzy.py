@@ -176,3 +176,53 @@ def test_a_keystroke_scores_only_the_term_it_changed(monkeypatch: pytest.MonkeyP
         got = [(m.index, m.score, m.positions) for m in index.search(query)]
         fresh = [(m.index, m.score, m.positions) for m in fuzzy_filter(query, texts)]
         assert got == fresh, query
+
+
+GROUPED = [
+    "groq/llama-3.3-70b LiteLLM",  # group 0: a proxy naming another service in its ids
+    "llama-3.3-70b Groq",  # group 1
+    "llama-3.1-8b Groq",  # group 1
+    "llama3.1:8b Local Ollama",  # group 2
+]
+GROUP_NAMES = ["LiteLLM", "Groq", "Local Ollama"]
+
+
+def _grouped(query: str) -> list[str]:
+    index = FuzzyIndex(GROUPED, [0, 1, 1, 2], GROUP_NAMES)
+    return [GROUPED[m.index] for m in index.search(query)]
+
+
+def test_a_first_term_starting_a_group_names_word_ranks_that_group_first() -> None:
+    assert _ids("groq llama", GROUPED)[0] == "groq/llama-3.3-70b LiteLLM"  # without groups
+    assert _grouped("groq llama") == [
+        "llama-3.1-8b Groq",
+        "llama-3.3-70b Groq",
+        "groq/llama-3.3-70b LiteLLM",
+    ]
+    assert _grouped("gr llama")[:2] == ["llama-3.1-8b Groq", "llama-3.3-70b Groq"]
+    assert _grouped("oll")[0] == "llama3.1:8b Local Ollama"  # a later word of the name
+    assert _grouped("llama groq")[0] == "groq/llama-3.3-70b LiteLLM"  # only the first term names
+    assert _grouped("g llama") == _ids("g llama", GROUPED)  # one letter names no group
+
+
+def test_rows_of_a_group_stay_together_within_a_step_of_scores() -> None:
+    texts = ["llama-3b-x A", "llama-1 B", "llama-3b-xy A", "llama-2 B"]
+    plain = [texts[m.index] for m in FuzzyIndex(texts).search("llama")]
+    assert plain == ["llama-1 B", "llama-2 B", "llama-3b-x A", "llama-3b-xy A"]  # by length
+    grouped = [texts[m.index] for m in FuzzyIndex(texts, [1, 0, 1, 0], ["B", "A"]).search("llama")]
+    assert grouped == ["llama-1 B", "llama-2 B", "llama-3b-x A", "llama-3b-xy A"]
+    grouped = [texts[m.index] for m in FuzzyIndex(texts, [0, 1, 0, 1], ["A", "B"]).search("llama")]
+    assert grouped == ["llama-3b-x A", "llama-3b-xy A", "llama-1 B", "llama-2 B"]
+    # a clearly better match (another step) is not pushed down by the grouping
+    texts = ["x-llama A", "llama B"]
+    assert [texts[m.index] for m in FuzzyIndex(texts, [0, 1], ["A", "B"]).search("llama")] == [
+        "llama B",
+        "x-llama A",
+    ]
+
+
+def test_grouped_scores_and_positions_are_the_plain_ones() -> None:
+    plain = {m.index: (m.score, m.positions) for m in FuzzyIndex(GROUPED).search("gr ll")}
+    index = FuzzyIndex(GROUPED, [0, 1, 1, 2], GROUP_NAMES)
+    assert {m.index: (m.score, m.positions) for m in index.rank("gr ll")} == plain
+    assert index.rank("gr ll").index_at(0) == 2 and index.matched == len(plain)

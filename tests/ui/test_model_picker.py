@@ -281,7 +281,8 @@ async def test_a_space_after_the_query_keeps_the_model_the_user_moved_to() -> No
         await pilot.press("space")  # the query is still "o": same list, same highlighted row
         assert shown(app) == before
         await pilot.press("enter")
-    assert app.results == [ModelChoice("local", "llama3.2:latest")]
+    # OpenRouter's two rows, then Ollama's (one connection's rows stay together)
+    assert app.results == [ModelChoice("local", "qwen3:8b")]
 
 
 async def test_clicking_a_row_picks_that_model() -> None:
@@ -375,3 +376,93 @@ async def test_the_row_under_the_mouse_is_marked() -> None:
         await pilot.hover("#picker-title")
         await pilot.pause()
         assert background(2) == plain
+
+
+def setup_four_connections() -> None:
+    """A proxy whose model ids name other services, Groq, OpenRouter and a local Ollama."""
+
+    def connection(slug: str, name: str, *models: str) -> Connection:
+        return Connection(
+            slug=slug,
+            name=name,
+            protocol="openai",
+            auth={"type": "none"},
+            base_url=f"http://127.0.0.1:9/{slug}/v1",
+            models=[ModelEntry(id=model) for model in models],
+        )
+
+    def change(config: Config) -> None:
+        config.connections = [
+            connection(
+                "litellm",
+                "LiteLLM Proxy",
+                "groq/llama-3.3-70b-versatile",
+                "ollama/llama3.2",
+                "local/qwen3-coder",
+            ),
+            connection("groq", "Groq", "llama-3.3-70b-versatile", "llama-3.1-8b-instant"),
+            connection("openrouter", "OpenRouter", "meta-llama/llama-3.3-70b-instruct"),
+            connection("ollama", "Local Ollama", "llama3.2:latest", "llama3.1:8b", "qwen3:8b"),
+        ]
+
+    update_config(change)
+
+
+def listed(app: Host) -> list[tuple[str, str]]:
+    """(model id, connection) of every row, top to bottom, as the user reads them."""
+    result = []
+    for row in shown(app):
+        if row.startswith("+ "):  # the offer to use the query as a model id
+            continue
+        model, rest = row[3:].split("  ", 1)
+        result.append((model.strip(), rest.strip().split("  ")[0]))
+    return result
+
+
+async def test_a_connections_name_typed_first_puts_its_models_first() -> None:
+    setup_four_connections()
+    app = Host(ModelPickerScreen(None, recent=[], refresh_lists=False))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press(*"groq llama")
+        assert listed(app) == [
+            ("llama-3.1-8b-instant", "Groq"),
+            ("llama-3.3-70b-versatile", "Groq"),
+            ("groq/llama-3.3-70b-versatile", "LiteLLM Proxy"),  # still listed, after Groq's
+        ]
+        query = app.screen.query_one("#picker-query", Input)
+        query.value = "gr llama"  # the start of the name is enough
+        assert listed(app)[:2] == [
+            ("llama-3.1-8b-instant", "Groq"),
+            ("llama-3.3-70b-versatile", "Groq"),
+        ]
+        query.value = "local"  # a connection's first word, even for a model without it
+        assert listed(app) == [
+            ("qwen3:8b", "Local Ollama"),
+            ("llama3.1:8b", "Local Ollama"),
+            ("llama3.2:latest", "Local Ollama"),
+            ("local/qwen3-coder", "LiteLLM Proxy"),
+        ]
+        query.value = "ollama"  # and a later word of it
+        assert [connection for _, connection in listed(app)][:3] == ["Local Ollama"] * 3
+        assert listed(app)[3] == ("ollama/llama3.2", "LiteLLM Proxy")
+        await pilot.press("enter")
+    assert app.results == [ModelChoice("ollama", "qwen3:8b")]
+
+
+async def test_rows_of_one_connection_stay_together_among_equal_matches() -> None:
+    setup_four_connections()
+    app = Host(ModelPickerScreen(None, recent=[], refresh_lists=False))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press(*"llama")
+        # Model ids starting with "llama" first (Groq's, then Ollama's: config order), then those
+        # with "llama" later in the id (the proxy's, then OpenRouter's), never interleaved.
+        assert listed(app) == [
+            ("llama-3.1-8b-instant", "Groq"),
+            ("llama-3.3-70b-versatile", "Groq"),
+            ("llama3.1:8b", "Local Ollama"),
+            ("llama3.2:latest", "Local Ollama"),
+            ("groq/llama-3.3-70b-versatile", "LiteLLM Proxy"),
+            ("ollama/llama3.2", "LiteLLM Proxy"),
+            ("meta-llama/llama-3.3-70b-instruct", "OpenRouter"),
+            ("qwen3:8b", "Local Ollama"),  # "llama" scattered over its connection's name
+        ]

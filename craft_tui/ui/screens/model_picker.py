@@ -333,11 +333,14 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
         # Ids and names come from servers: rows show (and match on) their disarmed form, in which a
         # newline or an escape is one visible character, so a row stays one line.
         self._shown_ids = [shown_inline(entry.model_id) for entry in self.entries]
+        groups, names = self._connection_groups(entries)
         self._index = FuzzyIndex(
             [
                 f"{shown} {shown_inline(e.connection_name)}"
                 for shown, e in zip(self._shown_ids, self.entries, strict=True)
-            ]
+            ],
+            [groups[entry.connection_slug] for entry in self.entries],
+            names,
         )
         self._id_lengths = [len(shown) for shown in self._shown_ids]
         self._by_id = {}
@@ -345,6 +348,20 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
             self._by_id.setdefault(entry.model_id, []).append(index)
         self._favourite_keys = frozenset(self.favourites)
         self.refilter(force=True)
+
+    def _connection_groups(
+        self, entries: Sequence[PickerEntry]
+    ) -> tuple[dict[str, int], list[str]]:
+        """Each connection's group number for the ranking (config order, then any other in the
+        order its models came) and each group's name as the rows show it."""
+        order = [*self.connections, *(entry.connection_slug for entry in entries)]
+        groups: dict[str, int] = {}
+        for slug in order:
+            groups.setdefault(slug, len(groups))
+        names = [""] * len(groups)
+        for entry in entries:
+            names[groups[entry.connection_slug]] = shown_inline(entry.connection_name)
+        return groups, names
 
     @property
     def query_text(self) -> str:
