@@ -212,9 +212,10 @@ class AnswerBody(Widget):
     @staticmethod
     def _new_segment(text: str = "") -> Markdown:
         # Imported here: Markdown (and markdown-it) is not needed for the first frame.
-        from textual.widgets import Markdown
+        # Aligned tables, task boxes, link targets shown and clicks that copy (markdown_blocks).
+        from craft_tui.ui.widgets.markdown_blocks import AnswerMarkdown
 
-        return Markdown(text, parser_factory=markdown_parser)
+        return AnswerMarkdown(text)
 
     @property
     def segments(self) -> list[Segment]:
