@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections.abc import Callable
+from typing import Any
 
+import pytest
 from textual.app import App
 from textual.scrollbar import ScrollBar
 from textual.widget import Widget
@@ -21,6 +25,7 @@ from craft_tui.ui.screens.model_picker import (
 from craft_tui.ui.widgets.model_rows import ListScrollBar, ModelRows
 from tests.servers.fake import FakeLLMServer
 from tests.ui.chat_helpers import wait_until
+from tests.waiting import HANG_GUARD
 
 
 class Host(App[None]):
@@ -466,3 +471,110 @@ async def test_rows_of_one_connection_stay_together_among_equal_matches() -> Non
             ("meta-llama/llama-3.3-70b-instruct", "OpenRouter"),
             ("qwen3:8b", "Local Ollama"),  # "llama" scattered over its connection's name
         ]
+
+
+def row_count(app: Host) -> int:
+    """How many rows the picker on screen lists; -1 while its list is not mounted yet."""
+    found = app.screen.query("#picker-list")
+    return found.first(ModelRows).count if found else -1
+
+
+def record_writes(
+    monkeypatch: pytest.MonkeyPatch, name: str, hold_first: threading.Event | None = None
+) -> list[str]:
+    """Wrap `state.name`: each call records its thread's name (after it is done); the first call
+    waits for `hold_first` (a slow disk) when given."""
+    done: list[str] = []
+    real: Callable[..., Any] = getattr(state, name)
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        if hold_first is not None and not done:
+            assert hold_first.wait(HANG_GUARD)
+        result = real(*args, **kwargs)
+        done.append(threading.current_thread().name)
+        return result
+
+    monkeypatch.setattr(state, name, recorded)
+    return done
+
+
+async def test_stars_are_written_off_the_ui_loop_in_the_order_pressed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    setup_connections()
+    slow_disk = threading.Event()
+    writes = record_writes(monkeypatch, "toggle_favourite", hold_first=slow_disk)
+    app = Host(ModelPickerScreen(None, recent=[], refresh_lists=False))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: row_count(app) == 4)
+        await pilot.press("ctrl+f")  # anthropic/claude-sonnet-4: its write waits for the disk
+        assert shown(app)[0].startswith("★")  # the screen does not wait for it
+        await pilot.press("down", "ctrl+f")  # openai/gpt-5, pressed last: it ends up first
+        rows = shown(app)
+        assert rows[0].startswith("★") and "openai/gpt-5" in rows[0]
+        slow_disk.set()
+        await wait_until(pilot, lambda: len(writes) == 2)
+        assert threading.current_thread().name not in writes
+        assert state.favourite_models() == [
+            "openrouter/openai/gpt-5",
+            "openrouter/anthropic/claude-sonnet-4",
+        ]
+
+
+async def test_a_star_is_there_when_the_picker_is_opened_again_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    setup_connections()
+    slow_disk = threading.Event()
+    writes = record_writes(monkeypatch, "toggle_favourite", hold_first=slow_disk)
+    app = Host(ModelPickerScreen(None, recent=[], refresh_lists=False))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: row_count(app) == 4)
+        await pilot.press("down", "ctrl+f", "escape")  # openai/gpt-5, still being written
+        again = ModelPickerScreen(None, recent=[], refresh_lists=False)
+        app.push_screen(again, app.results.append)
+        await wait_until(pilot, lambda: app.screen is again)
+        slow_disk.set()
+        await wait_until(pilot, lambda: row_count(app) == 4)
+        rows = shown(app)
+        assert rows[0].startswith("★") and "openai/gpt-5" in rows[0]  # read after the write
+        assert writes and threading.current_thread().name not in writes
+
+
+async def test_picks_are_remembered_off_the_loop_and_a_failed_write_is_said(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    setup_connections()
+    writes = record_writes(monkeypatch, "add_recent_model")
+    app = Host(ModelPickerScreen(None, recent=[], refresh_lists=False))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: row_count(app) == 4)
+        await pilot.press("down", "enter")
+        await wait_until(pilot, lambda: len(writes) == 1)
+        assert threading.current_thread().name not in writes
+        assert load_recent() == ["openrouter/openai/gpt-5"]
+
+        def full_disk(*args: object, **kwargs: object) -> list[str]:
+            raise OSError("No space left on [b]disk[/b]\x1b[2J")
+
+        monkeypatch.setattr(state, "add_recent_model", full_disk)
+        monkeypatch.setattr(state, "toggle_favourite", full_disk)
+        again = ModelPickerScreen(None, refresh_lists=False)  # the recent pick first
+        app.push_screen(again, app.results.append)
+        await wait_until(pilot, lambda: app.screen is again and row_count(app) == 4)
+        await pilot.press("ctrl+f")
+        assert shown(app)[0].startswith("★")  # the star stays on screen
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: len(app._notifications) == 2)
+        messages = [str(n.message) for n in app._notifications]
+        assert all(n.markup is False for n in app._notifications)
+        assert messages[0].startswith("The favourite openrouter/openai/gpt-5 could not be saved")
+        assert messages[1].startswith(
+            "Using openai/gpt-5, but it could not be kept among the recent models"
+        )
+        assert all("[b]disk[/b]" in m and "\x1b" not in m for m in messages)  # disarmed, literal
+    # the pick is made all the same
+    assert app.results == [
+        ModelChoice("openrouter", "openai/gpt-5"),
+        ModelChoice("openrouter", "openai/gpt-5"),
+    ]

@@ -6,19 +6,30 @@ widgets (or options) and one keystroke costs about a screenful of rows.
 Favourites and recently picked models (runtime state, `config/state.py`: never written into
 config.toml) come first; the current model is marked. A model id typed that no list has can still be chosen: it goes to the current connection and
 is remembered in that connection's models.
+
+Ranking (`fuzzy.FuzzyIndex` with one group per connection, numbered in config order): a query whose
+first term starts a word of a connection's name ("groq", "gr", "local" or "ollama" for "Local
+Ollama"; two characters or more) lists that connection's matching models first, then everything else
+that matches; and among matches of equal-ish score (one step of 8 points) one connection's rows stay
+together, connections in config order, instead of interleaving.
+
+Runtime state is read and written by one thread of the picker's own (`_STATE_IO`), never on the UI
+loop, in the order the picker asks: the newest pick and the last star win, and a picker opened right
+after a star reads it. The screen changes at once; a failed write is said in a toast (the pick is
+still made, the star still shown).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from rich.cells import cell_len, set_cell_size
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content, Span
@@ -27,7 +38,7 @@ from textual.reactive import Reactive
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Static
 
-from craft_tui.config import state
+from craft_tui.config import paths, state
 from craft_tui.config.schema import Config, Connection
 from craft_tui.config.store import ConfigError
 from craft_tui.fuzzy import FuzzyIndex, FuzzyMatch, Ranking, highlight_spans
@@ -41,6 +52,31 @@ if TYPE_CHECKING:
     from craft_tui.workspace.core import ConfigChange, Workspace
 
 RECENT_LIMIT = state.RECENT_LIMIT
+
+_T = TypeVar("_T")
+
+# One thread for the picker's runtime state (favourites, recent picks): reads and writes run in the
+# order they are asked for, off the UI loop. Its thread starts on first use.
+_STATE_IO = ThreadPoolExecutor(max_workers=1, thread_name_prefix="picker-state")
+
+
+async def _in_state_thread(call: Callable[[], _T]) -> _T:
+    """Run `call` on the state thread, after every read and write asked for before it."""
+    return await asyncio.wrap_future(_STATE_IO.submit(call))
+
+
+def _write_state(app: App[object], write: Callable[[], object], failure: str) -> None:
+    """Queue a state write now (so writes keep the order of the user's actions) and, by an app
+    worker (the picker may close at once), toast `failure` with the reason if it fails."""
+    future = _STATE_IO.submit(write)
+
+    async def report() -> None:
+        try:
+            await asyncio.wrap_future(future)
+        except OSError as error:
+            app.notify(f"{failure}: {shown_inline(str(error))}", severity="warning", markup=False)
+
+    app.run_worker(report(), group="picker-state", exit_on_error=False)
 
 
 @dataclass(frozen=True)
@@ -249,7 +285,7 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
         # The cached model lists, favourites and recent picks are files: read in a thread, so
         # opening the picker never holds the UI loop (5,000 cached models take tens of ms).
         config = self.workspace.config
-        lists = await asyncio.to_thread(self._read_files, config)
+        lists = await _in_state_thread(lambda: self._read_files(config))
         self.favourites, recent, entries, failure = lists
         if self._recent is None:
             self._recent = recent
@@ -532,10 +568,13 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
                 return
             choice = ModelChoice(target.slug, self.query_text)
             self._remember_model(choice)
-        # Files are written by a thread of the app's, not on the event loop (and not by the
-        # screen, whose workers end with it).
-        self.app.run_worker(
-            lambda: _remember_recent(choice), thread=True, group="picker-state", exit_on_error=False
+        # Written by the state thread (the path is the one of now: the write may land after
+        # the picker is gone); a failed write loses nothing but the recent-models order.
+        path = paths.state_file()
+        _write_state(
+            self.app,
+            lambda: state.add_recent_model(choice.key, path),
+            f"Using {shown_inline(choice.model_id)}, but it could not be kept among the recent models",
         )
         self.dismiss(choice)
 
@@ -583,25 +622,14 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
         self.favourites = favourites
         self.set_entries(self.entries)
         self._highlight_key(key)
-        app = self.app
-
-        def save() -> None:
-            """Runtime state, by a thread of the app's (the picker may be closed at once); a
-            toggle, so quick presses and another process's stars all count."""
-            try:
-                state.toggle_favourite(key)
-            except OSError as error:
-                app.call_from_thread(
-                    app.notify, f"The favourite could not be saved: {error}", severity="warning"
-                )
-
-        app.run_worker(save, thread=True, group="picker-state", exit_on_error=False)
+        # A toggle, by the state thread in the order of the presses, so quick presses and another
+        # process's stars all count.
+        path = paths.state_file()
+        _write_state(
+            self.app,
+            lambda: state.toggle_favourite(key, path),
+            f"The favourite {shown_inline(key)} could not be saved",
+        )
 
     def action_cancel(self) -> None:
         self.dismiss(None)
-
-
-def _remember_recent(choice: ModelChoice) -> None:
-    """Put a picked model first among the recent ones; losing it costs nothing."""
-    with contextlib.suppress(OSError):
-        state.add_recent_model(choice.key)
