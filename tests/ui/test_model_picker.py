@@ -16,6 +16,7 @@ from textual.widgets import Input, Static
 from craft_tui.config import paths, state
 from craft_tui.config.schema import Config, Connection, ModelEntry
 from craft_tui.config.store import load_config, update_config
+from craft_tui.ui.screens import model_picker
 from craft_tui.ui.screens.model_picker import (
     ModelChoice,
     ModelPickerScreen,
@@ -25,7 +26,7 @@ from craft_tui.ui.screens.model_picker import (
 from craft_tui.ui.widgets.model_rows import ListScrollBar, ModelRows
 from tests.servers.fake import FakeLLMServer
 from tests.ui.chat_helpers import wait_until
-from tests.waiting import HANG_GUARD
+from tests.waiting import HANG_GUARD, until
 
 
 class Host(App[None]):
@@ -527,13 +528,28 @@ async def test_a_star_is_there_when_the_picker_is_opened_again_at_once(
     setup_connections()
     slow_disk = threading.Event()
     writes = record_writes(monkeypatch, "toggle_favourite", hold_first=slow_disk)
+    reads = record_writes(monkeypatch, "favourite_models")  # the pickers' reads, once done
+    # The second picker asks for its read while the star is still being written: the disk is
+    # released once that read is queued (or, were reads not queued behind writes, once done).
+    asked: list[bool] = []
+    queue = getattr(model_picker, "_in_state_thread", None)
+
+    async def queued(call: Callable[[], Any]) -> Any:
+        asked.append(True)
+        assert queue is not None
+        return await queue(call)
+
+    monkeypatch.setattr(model_picker, "_in_state_thread", queued, raising=False)
     app = Host(ModelPickerScreen(None, recent=[], refresh_lists=False))
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: row_count(app) == 4)
         await pilot.press("down", "ctrl+f", "escape")  # openai/gpt-5, still being written
+        asked.clear()
+        opened = len(reads)
         again = ModelPickerScreen(None, recent=[], refresh_lists=False)
         app.push_screen(again, app.results.append)
-        await wait_until(pilot, lambda: app.screen is again)
+        # (not `wait_until`: a pilot's pause waits for the picker's mount, which waits for the read)
+        await until(lambda: bool(asked) or len(reads) > opened, "the second picker's read")
         slow_disk.set()
         await wait_until(pilot, lambda: row_count(app) == 4)
         rows = shown(app)
