@@ -426,9 +426,12 @@ class FuzzyIndex:
                     score = scores[index] = score_one(lowered[index], texts[index])
                 if score is not None:
                     group = groups[index]
-                    append(
-                        (-(score >> shift) - named[group], group, -score, lengths[index], index)  # type: ignore[operator]
-                    )
+                    append((-(score >> shift), group, -score, lengths[index], index))  # type: ignore[operator]
+            if any(named):  # rare (a first term naming a connection): raise its rows after
+                ranked = [
+                    (item[0] - named[item[1]], *item[1:]) if named[item[1]] else item
+                    for item in ranked
+                ]
             return ranked
         by_cost = sorted(terms, key=lambda t: (t.text not in self._term_scores, -t.length))
         scored = [(term.score, self._scores(term.text)) for term in by_cost]
@@ -443,7 +446,11 @@ class FuzzyIndex:
                 total += score  # type: ignore[operator]
             else:
                 group = groups[index]
-                append((-(total >> shift) - named[group], group, -total, lengths[index], index))
+                append((-(total >> shift), group, -total, lengths[index], index))
+        if any(named):
+            ranked = [
+                (item[0] - named[item[1]], *item[1:]) if named[item[1]] else item for item in ranked
+            ]
         return ranked
 
     def rank(self, query: str) -> Ranking:
