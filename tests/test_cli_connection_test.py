@@ -79,3 +79,27 @@ def test_nothing_listening_fails_clearly(isolated_home: Path) -> None:
     assert result.returncode == 1
     assert "connection refused" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_the_test_answer_stops_at_the_first_token_and_shows_one_line(isolated_home: Path) -> None:
+    """A server that ignores max_tokens and goes quiet after its first word: the command
+    neither waits for the rest (the read timeout is 120 s) nor prints the whole reply."""
+    long_reply = "OK " + "and then a very long story nobody asked for " * 200
+    with FakeLLMServer(reply=long_reply, stall_after=1) as fake:
+        add_connection(fake, key=KEY)
+        result = craft(isolated_home, "connection", "test", "fake", timeout=30)
+    assert result.returncode == 0, result.stdout + result.stderr
+    answer = result.stdout.splitlines()[2]
+    assert answer.startswith("✓ fake-small answered") and answer.endswith("(OK)")
+    assert "very long story" not in result.stdout
+
+
+def test_an_answer_step_that_could_not_run_is_skipped_not_ticked(isolated_home: Path) -> None:
+    with FakeLLMServer(model_list=None) as fake:
+        add_connection(fake, key=KEY, models=[])
+        result = craft(isolated_home, "connection", "test", "fake")
+        requests = list(fake.chat_requests)
+    assert result.returncode == 0, result.stdout
+    assert "– answer skipped: No default model set" in result.stdout
+    assert "✓ No default model" not in result.stdout
+    assert requests == []

@@ -1,7 +1,9 @@
 """`check_connection`: prove a connection works, step by step, the way a person would.
 
 Step 1 lists the models (a server without a list is fine, and said so); step 2 asks the default
-model for a 1-token answer. Used by `craft-tui connection test` and the connections screen.
+model for a 1-token answer and stops at its first token (a server that ignores max_tokens is
+neither waited for nor has its whole reply shown). The one implementation, used by
+`craft-tui connection test` and (through `ConnectionService.check`) the connection form.
 """
 
 from __future__ import annotations
@@ -18,17 +20,24 @@ from craft_tui.config.secrets import MissingKeyError, key_for
 from craft_tui.config.urls import alternative_bases, chat_url, models_url
 from craft_tui.providers.errors import ErrorKind, ProviderError
 from craft_tui.providers.factory import make_driver
-from craft_tui.providers.types import ChatMessage, ChatRequest, TextDelta
+from craft_tui.providers.types import ChatMessage, ChatRequest, ReasoningDelta, TextDelta
+from craft_tui.untrusted import shown_inline
+
+SHOWN_ANSWER_CHARS = 40  # of the test answer's first token, on one line
 
 
 @dataclass(frozen=True)
 class CheckStep:
-    """One step's outcome: `ok` False only for a real failure; `error` carries the details."""
+    """One step of a connection test. `ok` is False only for a real failure (`error` has the
+    details); `skipped` marks a step that did not run (never to be shown as passed); `models`:
+    the ids a model list gave (the form offers them)."""
 
     name: str
     ok: bool
     detail: str
     error: ProviderError | None = None
+    skipped: bool = False
+    models: tuple[str, ...] = ()
 
 
 async def find_working_base(connection: Connection, api_key: str | None) -> str | None:
@@ -63,8 +72,18 @@ def _wrong_base(url: str, base: str) -> ProviderError:
     )
 
 
+def first_words(text: str) -> str:
+    """The start of a test answer as one short line ('' when nothing but blanks arrived)."""
+    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
+    if len(line) > SHOWN_ANSWER_CHARS:
+        line = line[: SHOWN_ANSWER_CHARS - 1] + "…"
+    return shown_inline(line)
+
+
 async def check_connection(connection: Connection, api_key: str | None) -> AsyncIterator[CheckStep]:
-    """Yield the outcome of each step as soon as it is known."""
+    """Test `connection` the way a person would, yielding each step as soon as it is known:
+    `setup` (settings that stop any request), `models`, then `answer`."""
+
     try:
         driver = make_driver(connection, api_key)
     except ProviderError as error:  # e.g. an unreadable CA bundle: nothing can be sent
@@ -75,52 +94,60 @@ async def check_connection(connection: Connection, api_key: str | None) -> Async
         try:
             models = await driver.list_models()
         except ProviderError as error:
-            if error.kind is ErrorKind.NO_MODEL_LIST:
-                working = await find_working_base(connection, api_key)
-                if working is not None and connection.effective_default_model is None:
-                    wrong = _wrong_base(url, working)  # no answer step follows to say it
-                    yield CheckStep("models", False, wrong.message, wrong)
-                    return
-                elsewhere = f"; one answers at {working}" if working else "; type model ids by hand"
-                yield CheckStep("models", True, f"No model list at {url}{elsewhere}.", None)
-            else:
+            if error.kind is not ErrorKind.NO_MODEL_LIST:
                 yield CheckStep("models", False, error.message, error)
                 return
+            working = await find_working_base(connection, api_key)
+            if working is not None and connection.effective_default_model is None:
+                wrong = _wrong_base(url, working)  # no answer step follows to say it
+                yield CheckStep("models", False, wrong.message, wrong)
+                return
+            elsewhere = f"; one answers at {working}" if working else "; type model ids by hand"
+            yield CheckStep("models", True, f"No model list at {url}{elsewhere}.")
         else:
-            shown = ", ".join(m.id for m in models[:5])
-            more = f" and {len(models) - 5} more" if len(models) > 5 else ""
-            detail = f"{len(models)} models at {url}" + (f": {shown}{more}" if models else "")
-            yield CheckStep("models", True, detail)
+            ids = tuple(model.id for model in models)
+            shown = ", ".join(ids[:5])
+            more = f" and {len(ids) - 5} more" if len(ids) > 5 else ""
+            detail = f"{len(ids)} models at {url}" + (f": {shown}{more}" if ids else "")
+            yield CheckStep("models", True, detail, models=ids)
 
         model = connection.effective_default_model
         if model is None:
             yield CheckStep(
-                "answer", True, "No default model set, so no test answer was requested.", None
-            )
+                "answer", True, "No default model set, so no test answer was requested.",
+                skipped=True,
+            )  # fmt: skip
             return
         request = ChatRequest(model=model, messages=(ChatMessage("user", "Say OK."),), max_tokens=1)
-        text = ""
+        first = ""
         try:
             async with contextlib.aclosing(driver.stream(request)) as events:  # type: ignore[type-var]
                 async for event in events:
-                    if isinstance(event, TextDelta):
-                        text += event.text
+                    # One token proves the model answers: stop there, so a server that ignores
+                    # max_tokens is neither waited for nor has its whole reply shown.
+                    if isinstance(event, TextDelta | ReasoningDelta) and event.text.strip():
+                        first = event.text
+                        break
         except ProviderError as error:
             if error.kind is ErrorKind.ENDPOINT_NOT_FOUND and error.status == 404:
                 working = await find_working_base(connection, api_key)
                 if working is not None:
-                    where = chat_url(connection.protocol, connection.base_url)
-                    error = _wrong_base(where, working)
+                    error = _wrong_base(chat_url(connection.protocol, connection.base_url), working)
             yield CheckStep("answer", False, error.message, error)
             return
         where = chat_url(connection.protocol, connection.base_url)
-        got = f" ({text.strip()!r})" if text.strip() else ""
-        yield CheckStep("answer", True, f"{model} answered at {where}{got}")
+        got = first_words(first)
+        yield CheckStep(
+            "answer", True, f"{model} answered at {where}" + (f" ({got})" if got else "")
+        )
     finally:
         await driver.aclose()
 
 
 def _print_step(step: CheckStep, out: TextIO) -> None:
+    if step.skipped:
+        print(f"– {step.name} skipped: {step.detail}", file=out)
+        return
     mark = "✓" if step.ok else "✗"
     print(f"{mark} {step.detail}", file=out)
     error = step.error

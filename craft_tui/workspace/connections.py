@@ -7,7 +7,7 @@ leave a key without its connection, and refuses with the same sentence wherever 
 (and run in a thread for the app); the `a…` methods run them in a thread, so no config, keyring or
 file I/O happens on the UI loop, then `apply` the saved config to the workspace at once.
 
-The test (`check`, `connection_steps`) is here too, so a screen only shows its steps: the model
+The test (`check`, which runs `providers.check.check_connection`) is here too, so a screen only shows its steps: the model
 list (the ids found are handed on, for the form to offer), then a 1-token answer that stops at
 the first token that arrives (a server that ignores `max_tokens` is not waited for, nor is its
 reply shown), or a step marked skipped when it cannot run (no default model).
@@ -27,26 +27,11 @@ from craft_tui.workspace.targets import ConnectionProblem, find_connection
 if TYPE_CHECKING:
     from craft_tui.config.schema import Config, Connection
     from craft_tui.config.secrets import SecretStore
-    from craft_tui.providers.errors import ProviderError
+    from craft_tui.providers.check import CheckStep
     from craft_tui.workspace.core import Workspace
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-SHOWN_ANSWER_CHARS = 40  # of the test answer's first token, on one line
-
-
-@dataclass(frozen=True)
-class StepResult:
-    """One step of a connection test. `ok` is False only for a real failure; `skipped` marks a
-    step that did not run (never to be shown as passed); `models`: the ids a model list gave."""
-
-    name: str
-    ok: bool
-    detail: str
-    error: ProviderError | None = None
-    skipped: bool = False
-    models: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -126,7 +111,8 @@ class ConnectionService:
                 change, slug, key=key, new=True, store=self.secrets, path=self._path
             )
         except KeyNotStoredError as error:
-            raise ConnectionProblem(f"{error}. Nothing was added.", "key") from None
+            said = str(error).rstrip(" .")
+            raise ConnectionProblem(f"{said}. Nothing was added.", "key") from None
 
     def save(self, connection: Connection, *, key: str | None = None) -> Config:
         """Replace the connection of the same slug with `connection`; store `key` if given. A
@@ -297,100 +283,12 @@ class ConnectionService:
     async def astored_key(self, connection: Connection) -> str | None:
         return await self._in_thread(self.stored_key, connection)
 
-    async def check(self, connection: Connection, key: str | None) -> AsyncIterator[StepResult]:
+    async def check(self, connection: Connection, key: str | None) -> AsyncIterator[CheckStep]:
         """The real test (model list, then a 1-token answer), step by step. `key`: the one typed
         in the form, else the connection's own (read in a thread; MissingKeyError when none)."""
         if key is None:
             key = await self._in_thread(self.key_for, connection)
-        async for step in connection_steps(connection, key):
+        from craft_tui.providers.check import check_connection
+
+        async for step in check_connection(connection, key):
             yield step
-
-
-def first_words(text: str) -> str:
-    """The start of a test answer as one short line ('' when nothing but blanks arrived)."""
-    from craft_tui.untrusted import shown_inline
-
-    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
-    if len(line) > SHOWN_ANSWER_CHARS:
-        line = line[: SHOWN_ANSWER_CHARS - 1] + "…"
-    return shown_inline(line)
-
-
-async def connection_steps(
-    connection: Connection, api_key: str | None
-) -> AsyncIterator[StepResult]:
-    """Test `connection` the way a person would, yielding each step as soon as it is known:
-    `setup` (settings that stop any request), `models`, then `answer`."""
-    from craft_tui.config.urls import chat_url, models_url
-    from craft_tui.providers.check import find_working_base
-    from craft_tui.providers.errors import ErrorKind, ProviderError
-    from craft_tui.providers.factory import make_driver
-    from craft_tui.providers.types import ChatMessage, ChatRequest, ReasoningDelta, TextDelta
-
-    def wrong_base(url: str, base: str) -> ProviderError:
-        return ProviderError(
-            ErrorKind.ENDPOINT_NOT_FOUND,
-            f"Nothing answers at {url}, but the API answers at {base}.",
-            f"Use {base} as the base URL.",
-            status=404,
-            suggested_base_url=base,
-        )
-
-    try:
-        driver = make_driver(connection, api_key)
-    except ProviderError as error:  # e.g. an unreadable CA bundle: nothing can be sent
-        yield StepResult("setup", False, error.message, error)
-        return
-    try:
-        url = models_url(connection.protocol, connection.base_url)
-        try:
-            models = await driver.list_models()
-        except ProviderError as error:
-            if error.kind is not ErrorKind.NO_MODEL_LIST:
-                yield StepResult("models", False, error.message, error)
-                return
-            working = await find_working_base(connection, api_key)
-            if working is not None and connection.effective_default_model is None:
-                wrong = wrong_base(url, working)  # no answer step follows to say it
-                yield StepResult("models", False, wrong.message, wrong)
-                return
-            elsewhere = f"; one answers at {working}" if working else "; type model ids by hand"
-            yield StepResult("models", True, f"No model list at {url}{elsewhere}.")
-        else:
-            ids = tuple(model.id for model in models)
-            shown = ", ".join(ids[:5])
-            more = f" and {len(ids) - 5} more" if len(ids) > 5 else ""
-            detail = f"{len(ids)} models at {url}" + (f": {shown}{more}" if ids else "")
-            yield StepResult("models", True, detail, models=ids)
-
-        model = connection.effective_default_model
-        if model is None:
-            yield StepResult(
-                "answer", True, "No default model set, so no test answer was requested.",
-                skipped=True,
-            )  # fmt: skip
-            return
-        request = ChatRequest(model=model, messages=(ChatMessage("user", "Say OK."),), max_tokens=1)
-        first = ""
-        try:
-            async with contextlib.aclosing(driver.stream(request)) as events:  # type: ignore[type-var]
-                async for event in events:
-                    # One token proves the model answers: stop there, so a server that ignores
-                    # max_tokens is neither waited for nor has its whole reply shown.
-                    if isinstance(event, TextDelta | ReasoningDelta) and event.text.strip():
-                        first = event.text
-                        break
-        except ProviderError as error:
-            if error.kind is ErrorKind.ENDPOINT_NOT_FOUND and error.status == 404:
-                working = await find_working_base(connection, api_key)
-                if working is not None:
-                    error = wrong_base(chat_url(connection.protocol, connection.base_url), working)
-            yield StepResult("answer", False, error.message, error)
-            return
-        where = chat_url(connection.protocol, connection.base_url)
-        got = first_words(first)
-        yield StepResult(
-            "answer", True, f"{model} answered at {where}" + (f" ({got})" if got else "")
-        )
-    finally:
-        await driver.aclose()

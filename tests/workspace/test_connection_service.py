@@ -48,8 +48,10 @@ def test_a_duplicate_name_is_refused_with_the_same_sentence_from_the_cli_and_the
     with pytest.raises(ConnectionProblem) as refused:
         ConnectionService().add(ollama())
     assert cli.returncode == 1
-    assert cli.stderr.strip() == f"craft-tui: {refused.value}"
-    assert "exists already" in str(refused.value) and refused.value.field == "name"
+    # The same sentence; on the command line its second half is the fix line.
+    said, _, fix = str(refused.value).partition("; ")
+    assert cli.stderr.splitlines() == [f"craft-tui: {said}.", f"  fix: {fix}"]
+    assert "exists already" in said and refused.value.field == "name"
     assert [c.slug for c in load_config().connections] == ["ollama"]
 
 
@@ -69,7 +71,10 @@ def test_an_unknown_name_is_the_same_sentence_for_remove_default_and_key(
         sentences.add(str(refused.value))
     cli = craft(isolated_home, "connection", "remove", "ghost")
     assert sentences == {"No connection named 'ghost'. Known: one."}
-    assert cli.stderr.strip() == "craft-tui: No connection named 'ghost'. Known: one."
+    assert cli.stderr.splitlines() == [
+        "craft-tui: No connection named 'ghost'. Known: one.",
+        "  fix: give a slug or name that `craft-tui connection list` shows.",
+    ]
 
 
 def test_a_key_that_cannot_be_stored_adds_nothing_and_says_so(

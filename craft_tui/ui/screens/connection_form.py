@@ -1,7 +1,7 @@
 """Add or edit one connection: preset, URL, auth, headers, TLS, models, and a live test.
 
 The form never builds an HTTP request: "Test" runs the workspace's `ConnectionService.check`
-(`workspace.connections.connection_steps`) in a worker and shows each step as it completes: a
+(`providers.check.check_connection`, through `ConnectionService.check`) in a worker and shows each step as it completes: a
 skipped step as skipped, and the models it found offered for the connection. After a refused
 save or test the focus is on the first field to fix; an error goes once its field is edited. An
 edited connection keeps the values of every field the person did not touch. Saving goes
@@ -45,14 +45,14 @@ from craft_tui.config.secrets import MissingKeyError, SecretStore, mask_secret
 from craft_tui.config.store import ConfigError
 from craft_tui.config.urls import InvalidURLError, Protocol, chat_url
 from craft_tui.untrusted import shown, shown_inline
-from craft_tui.workspace.connections import ConnectionService, StepResult, exists_already
+from craft_tui.workspace.connections import ConnectionService, exists_already
 from craft_tui.workspace.targets import ConnectionProblem
 
 if TYPE_CHECKING:
     from craft_tui.providers.check import CheckStep
     from craft_tui.workspace.core import Workspace
 
-Checker = Callable[[Connection, str | None], AsyncIterator["CheckStep | StepResult"]]
+Checker = Callable[[Connection, str | None], AsyncIterator["CheckStep"]]
 KeySource = Literal["stored", "env", "none"]
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 FILL_LIMIT = 12  # a short model list (a local server) is written into Models; longer ones are not
@@ -763,7 +763,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         else:
             steps = self.service.check(connection, key)
         async for step in steps:
-            skipped = isinstance(step, StepResult) and step.skipped
+            skipped = step.skipped
             if skipped:
                 mark, style = "–", "bold yellow"
             else:
@@ -774,7 +774,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
             if step.detail:
                 lines.append(f"  {shown_inline(step.detail)}")
             lines.append("\n")
-            if isinstance(step, StepResult) and step.models:
+            if step.models:
                 lines.append("  ")
                 lines.append(self._offer_models(list(step.models), mark=False))
                 lines.append("\n")
