@@ -442,6 +442,36 @@ class ChatSession:
         self.store.set_active_leaf(self.conversation.id, leaf)
         self.reload()
 
+    async def step_version(self, message_id: str, step: int) -> str | None:
+        """Show the version `step` places before (negative) or after this message's, with the
+        branch below it down to its newest leaf; return that version's id (None: there is none
+        that far, and nothing changed).
+
+        One read and one write of the store, in a thread (the event loop stays free for keys);
+        the session's own state changes here, on the loop, once they are done.
+        """
+        store, conversation_id = self.store, self.conversation.id
+
+        def pick() -> tuple[str, str | None, list[StoredMessage]] | None:
+            messages = store.all_messages(conversation_id)
+            ids = [m.id for m in siblings(messages, message_id)]
+            if message_id not in ids:
+                return None
+            index = ids.index(message_id) + step
+            if not 0 <= index < len(ids):
+                return None
+            leaf = latest_leaf(messages, ids[index])
+            store.set_active_leaf(conversation_id, leaf)
+            return ids[index], leaf, path_to(messages, leaf)
+
+        picked = await asyncio.to_thread(pick)
+        if picked is None:
+            return None
+        target, leaf, path = picked
+        self.conversation.active_leaf_id = leaf
+        self._path = path
+        return target
+
     # ------------------------------------------------------------------ editing
 
     def switch(self, connection: Connection, model: str) -> None:

@@ -70,9 +70,6 @@ class ChatScreen(Screen[None]):
         self._wanted = 0
         self._opening: Worker[None] | None = None
         self._show_lock = asyncio.Lock()
-        # Bumped whenever another conversation or branch goes on screen: work started for what
-        # was shown before (version labels) sees it changed and drops its result.
-        self._shown = 0
 
     @property
     def craft(self) -> CraftApp:
@@ -167,13 +164,13 @@ class ChatScreen(Screen[None]):
     ) -> None:
         """Put `session`'s active branch on screen, labelled with `versions` when they are
         known (else with what is known of this conversation, then refreshed)."""
-        self._shown += 1
-        self.workers.cancel_group(self, "versions")  # labels of what is being replaced
-        self.loaded = False
+        another = session is not self.session
+        if another:
+            self.workers.cancel_group(self, "versions")  # labels of what is being replaced
+            self._versions = {}
         if versions is not None:
             self._versions = versions
-        elif session is not self.session:
-            self._versions = {}
+        self.loaded = False
         self.session = session
         self._editing = None
         messages = list(session.messages)
@@ -183,9 +180,10 @@ class ChatScreen(Screen[None]):
         if versions is None:
             self.refresh_versions()
         self.loaded = True
-        self.app.run_worker(  # the next start reopens it; a file write, so in a thread
-            lambda: _remember_shown(session.conversation.id), thread=True, exit_on_error=False
-        )
+        if another:
+            self.app.run_worker(  # the next start reopens it; a file write, so in a thread
+                lambda: _remember_shown(session.conversation.id), thread=True, exit_on_error=False
+            )
 
     # ---------------------------------------------------------------- views
 
@@ -561,12 +559,12 @@ class ChatScreen(Screen[None]):
     @work(group="versions", exclusive=True, exit_on_error=False)
     async def refresh_versions(self) -> None:
         """Label messages that have other versions (edits, regenerations): 'version 2/3'."""
-        session, shown = self.session, self._shown
+        session = self.session
         if session is None:
             return
         versions = await asyncio.to_thread(session.versions)  # SQLite: off the UI loop
-        if self.session is not session or self._shown != shown or not self.is_mounted:
-            return  # another conversation or branch went on screen meanwhile: not for it
+        if self.session is not session or not self.is_mounted:
+            return  # another conversation went on screen meanwhile: not for it
         self._versions = versions
         for view in self.transcript.views():
             if view.message_id is not None and view.is_attached:
@@ -576,21 +574,24 @@ class ChatScreen(Screen[None]):
 
     async def _switch_version(self, view: MessageView, step: int) -> None:
         """Show another version of this message (and the branch below it)."""
-        if self.busy or self.session is None or view.message_id is None:
+        session = self.session
+        if self.busy or session is None or view.message_id is None:
             return
-        versions = self.session.siblings(view.message_id)
-        ids = [m.id for m in versions]
-        if view.message_id not in ids:
+        target = await session.step_version(view.message_id, step)  # SQLite in a thread
+        if target is None or self.session is not session or not self.is_mounted:
             return
-        index = ids.index(view.message_id) + step
-        if not 0 <= index < len(ids):
-            return
-        self.session.select_branch(ids[index])
-        await self.show_session(self.session)
-        position = self.transcript.index_of(lambda message: message.id == ids[index])
+        if self.focused is view:
+            # Its view is replaced: focus must not pass to the prompt meanwhile, or a key typed
+            # right after the bracket would land there as text.
+            self.set_focus(None)
+        async with self._show_lock:
+            if self.session is not session:
+                return
+            await self._show(session, self._versions)  # the same messages: the same versions
+        position = self.transcript.index_of(lambda message: message.id == target)
         candidate = await self.transcript.reveal(position) if position is not None else None
         if candidate is not None:
-            candidate.focus()
+            candidate.focus(scroll_visible=False)
             candidate.scroll_visible(animate=False)
 
     # ---------------------------------------------------------------- switching
