@@ -130,6 +130,8 @@ class ConnectionsScreen(ModalScreen[None]):
     """List, add, edit, delete connections; first run offers what was detected."""
 
     CSS_PATH = "connections.tcss"
+    # The button row shrinks below 78 columns (connections.tcss).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (78, "-wide")]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close", id="connections.close"),
         Binding("a", "add", "Add", id="connections.add"),

@@ -71,7 +71,7 @@ class HistoryScreen(ModalScreen[str | None]):
         border: round $primary; background: $surface; padding: 0 1;
     }
     HistoryScreen OptionList { height: 1fr; border: none; }
-    HistoryScreen .help { color: $text-muted; }
+    HistoryScreen .help { color: $text-muted; width: 100%; height: auto; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
-from rich.cells import cell_len, set_cell_size
+from rich.cells import cell_len
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
@@ -42,7 +42,7 @@ from craft_tui.config import paths, state
 from craft_tui.config.schema import Config, Connection
 from craft_tui.config.store import ConfigError
 from craft_tui.fuzzy import FuzzyIndex, FuzzyMatch, Ranking, highlight_spans
-from craft_tui.ui.widgets.model_rows import ModelRows
+from craft_tui.ui.widgets.model_rows import ModelRows, cut_middle
 from craft_tui.ui.workspace_access import workspace_of
 from craft_tui.untrusted import shown_inline
 from craft_tui.workspace.targets import ConnectionProblem
@@ -421,7 +421,8 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
             id_width = max(lengths, default=10)
         else:
             id_width = max(map(lengths.__getitem__, ranking.indices()), default=10)
-        self._id_width = max(12, min(id_width, self.app.size.width - 48))
+        # What a row has beside the id: 3 marks, 34 of columns, 10 of dialog, frame and scrollbar.
+        self._id_width = max(12, min(id_width, self.app.size.width - 47))
         target = self._custom_target()
         self._custom_row = bool(
             query
@@ -495,9 +496,8 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
         `Text` to convert on every keystroke, and the fixed columns come from a per-entry cache.
         `shown_id` is the entry's id as displayed (disarmed); match positions are in it."""
         is_current = self.current is not None and entry.choice == self.current
-        model = shown_id
-        if cell_len(model) > id_width:
-            model = set_cell_size(model, id_width - 1) + "…"
+        # Cut in the middle: ids of one family differ at their end (model_rows.cut_middle).
+        model, head, tail = cut_middle(shown_id, id_width)
         shown = len(model)
         favourite = entry.key in self._favourite_keys
         spans = []  # each span is a segment to style on every render: blank marks get none
@@ -507,7 +507,12 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
         if is_current:
             spans.append(Span(1, 2, "bold ansi_green"))
             spans.append(Span(start, start + shown, "bold"))
-        for begin, end in highlight_spans(match.positions):
+        marks = [
+            p if p < head else p - tail + head + 1
+            for p in match.positions
+            if p < head or tail <= p < len(shown_id)
+        ]
+        for begin, end in highlight_spans(marks):
             if begin < shown:
                 spans.append(Span(start + begin, start + min(end, shown), "bold reverse"))
         columns = self._columns.get(entry.key)

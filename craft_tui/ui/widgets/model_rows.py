@@ -18,6 +18,7 @@ from collections.abc import Callable
 from itertools import pairwise
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.color import Color as RichColor
 from rich.segment import Segment
 from rich.style import Style as RichStyle
@@ -47,6 +48,30 @@ _CACHED_STYLES = 200  # combinations of a row style and its spans' styles (a han
 
 def _no_rows(index: int) -> Content:
     return Content("")
+
+
+def cut_middle(text: str, width: int) -> tuple[str, int, int]:
+    """`text` in at most `width` cells: whole when it fits, else its start, `…` and its end.
+
+    Ids of one family share a long start and differ at the end (`…-sonnet-20241022` and
+    `…-sonnet-20240620`): cut at the end, two rows read the same. The end gets the larger share.
+    Returns the text shown and where it came from: characters before `head` and from `tail` on
+    (`head == tail == len(text)` when nothing was cut)."""
+    if cell_len(text) <= width:
+        return text, len(text), len(text)
+    room = max(0, width - 1)
+    head_room = room * 2 // 5
+    head = 0
+    used = 0
+    while head < len(text) and used + cell_len(text[head]) <= head_room:
+        used += cell_len(text[head])
+        head += 1
+    tail = len(text)
+    used = 0
+    while tail > head and used + cell_len(text[tail - 1]) <= room - head_room:
+        tail -= 1
+        used += cell_len(text[tail])
+    return text[:head] + "…" + text[tail:], head, tail
 
 
 class ListScrollBar(ScrollBar):
