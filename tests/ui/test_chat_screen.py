@@ -18,7 +18,9 @@ CODE_ANSWER = "Here:\n\n```python\nprint('hi')\n```\n\nand\n\n```sh\nls -la\n```
 def saved_messages(app: Any) -> list[Any]:
     """The active branch as stored in the history database."""
     chat = app.chat
-    _conversation, messages = app.workspace.history().load_conversation(chat.session.conversation.id)
+    _conversation, messages = app.workspace.history().load_conversation(
+        chat.session.conversation.id
+    )
     return list(messages)
 
 
@@ -350,9 +352,23 @@ async def test_ctrl_g_opens_the_connections_screen_and_closing_reloads_config(fa
         assert app.screen is chat
 
 
-async def test_system_prompt_modal_sets_the_conversation_system_prompt(fake_server) -> None:
+async def test_system_prompt_modal_sets_the_conversation_system_prompt(
+    fake_server, monkeypatch
+) -> None:
+    import threading
+
     from textual.widgets import TextArea
 
+    from craft_tui.chat.session import ChatSession
+
+    threads: list[str] = []
+    real = ChatSession.set_system_prompt
+
+    def recorded(self: ChatSession, text: str | None) -> None:
+        threads.append(threading.current_thread().name)
+        real(self, text)
+
+    monkeypatch.setattr(ChatSession, "set_system_prompt", recorded)
     server = fake_server(reply="Arr.")
     app = make_app(server)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -367,6 +383,8 @@ async def test_system_prompt_modal_sets_the_conversation_system_prompt(fake_serv
         sent = server.requests[-1].json["messages"]
         assert sent[0] == {"role": "system", "content": "Talk like a pirate."}
         assert chat.session.conversation.system_prompt == "Talk like a pirate."
+        # The SQLite write ran off the UI loop, and the modal closed only once it was stored.
+        assert threads and threading.main_thread().name not in threads
 
 
 async def test_a_corrupt_history_file_is_reported_and_left_untouched(fake_server) -> None:

@@ -25,7 +25,7 @@ from craft_tui.ui.bindings import binding, first_key
 from craft_tui.ui.widgets.error_view import ErrorDisplay
 from craft_tui.ui.widgets.messages import AssistantMessageView, MessageView, UserMessageView
 from craft_tui.ui.widgets.prompt import PromptArea
-from craft_tui.ui.widgets.status_bar import StatusBar, StatusInfo
+from craft_tui.ui.widgets.status_bar import StatusBar
 from craft_tui.ui.widgets.transcript import Transcript
 from craft_tui.untrusted import plain_inline
 
@@ -259,7 +259,7 @@ class ChatScreen(Screen[None]):
             f"Message {model} · Enter to send, Ctrl+J for a new line"
         )
         figures = workspace.status_figures(self.session)  # where the next request goes
-        self.status.set_info(StatusInfo(**dataclasses.asdict(figures)))
+        self.status.set_info(figures)
 
     def _cannot_send_reason(self) -> str | None:
         """Why Enter cannot send right now, as one actionable sentence (None: it can)."""
@@ -482,12 +482,14 @@ class ChatScreen(Screen[None]):
             return
         current = session.conversation.system_prompt or ""
 
+        async def save(text: str | None) -> None:
+            await asyncio.to_thread(session.set_system_prompt, text)  # SQLite: off the UI loop
+
         def done(result: str | None) -> None:
-            if result is not None:
-                session.set_system_prompt(result.strip() or None)
+            if result is not None:  # stored already: the screen closes only once it is
                 self.notify("System prompt saved for this conversation.")
 
-        self.app.push_screen(SystemPromptScreen(current), done)
+        self.app.push_screen(SystemPromptScreen(current, save=save), done)
 
     @on(MessageView.Action)
     async def _message_action(self, event: MessageView.Action) -> None:

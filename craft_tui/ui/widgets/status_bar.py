@@ -6,28 +6,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from rich.text import Text
 from textual.timer import Timer
 from textual.widgets import Static
 
 from craft_tui.untrusted import shown_inline
+from craft_tui.workspace.figures import StatusFigures
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
-@dataclass(frozen=True, slots=True)
-class StatusInfo:
-    """Everything the status line shows; None means 'not known yet'."""
-
-    connection: str = ""
-    model: str = ""
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost: str = ""  # already formatted ("$0.001234", "local", "—")
-    ttft_s: float | None = None
-    tokens_per_s: float | None = None
+StatusInfo = StatusFigures
+"""What the status line shows: the workspace's figures (`workspace/figures.py`), one type."""
 
 
 def _tokens(count: int) -> str:
