@@ -60,7 +60,9 @@ def test_hostile_model_ids_in_the_picker_are_shown_disarmed_one_row_each(
             tmux.keys("pwned-model", literal=True)
             tmux.wait_for(lambda s: f"1 of {total} models" in s)
             tmux.keys("Enter")
-            picked = tmux.wait_for(lambda s: "Pick a model" not in s)
+            # The chat screen again, drawn (a capture mid-redraw is blank, and blank has no
+            # "Pick a model" either).
+            picked = tmux.wait_for(lambda s: "Pick a model" not in s and "Enter to send" in s)
             tmux.keys("Hi", literal=True)
             tmux.keys("Enter")
             answered = tmux.wait_for(lambda s: "Picked." in s and " tok " in s)

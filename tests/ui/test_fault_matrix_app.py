@@ -111,7 +111,12 @@ async def test_fault_matrix_through_the_app(
 
             fixed = built.heal()
             if fixed:  # the user saves the fix in the connections screen and closes it
-                _save(built, {**built.connection, **fixed})
+                healed = _save(built, {**built.connection, **fixed})
+                # Written from outside: in use once the app has seen the file (its watcher);
+                # a save made in the screen itself is in use at once.
+                await wait_until(
+                    pilot, lambda: app.workspace.config.connections == healed.connections
+                )
                 await pilot.press("ctrl+g")
                 await wait_until(pilot, lambda: isinstance(app.screen, ConnectionsScreen))
                 await pilot.press("escape")

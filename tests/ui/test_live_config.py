@@ -208,7 +208,9 @@ async def test_the_form_refuses_a_taken_name_with_the_sentence_the_cli_prints(
         capture_output=True, text=True, env=subprocess_env(isolated_home), timeout=60, check=False,
     )  # fmt: skip
     assert cli.returncode == 1
-    assert cli.stderr.strip() == f"craft-tui: {shown}"
+    # The form's sentence; on the command line its second half is the fix line.
+    said, _, fix = shown.partition("; ")
+    assert cli.stderr.splitlines() == [f"craft-tui: {said}.", f"  fix: {fix}"]
     assert [c.slug for c in load_config().connections] == ["fake"]
 
 
