@@ -31,6 +31,7 @@ CHAT_KEYS: dict[str, tuple[str, str, bool]] = {
     "system_prompt": ("f4", "System prompt", False),
     "history": ("ctrl+b", "History", False),
     "focus_prompt": ("escape", "Prompt", False),
+    "clear_prompt": ("ctrl+l", "Clear", False),
 }
 
 MESSAGE_KEYS: dict[str, tuple[str, str, bool]] = {
@@ -66,6 +67,7 @@ HELP_TEXT: dict[str, str] = {
     "system_prompt": "system prompt of this conversation",
     "history": "history: search, open, delete conversations",
     "focus_prompt": "back to the prompt (from a message)",
+    "clear_prompt": "in the prompt: clear it (Ctrl+Z brings it back)",
     "copy_message": "copy the message",
     "copy_code": "copy its code blocks, one per press",
     "edit_message": "edit the question and send it again",

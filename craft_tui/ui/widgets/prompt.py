@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import events
+from textual.binding import BindingType
 from textual.message import Message
 from textual.widgets import TextArea
 
+from craft_tui.ui.bindings import binding
 from craft_tui.untrusted import shown
 
 NEWLINE_KEYS = frozenset({"ctrl+j", "newline", "shift+enter"})
@@ -14,6 +18,8 @@ NEWLINE_KEYS = frozenset({"ctrl+j", "newline", "shift+enter"})
 
 class PromptArea(TextArea):
     """A TextArea that sends on Enter. Keeps what was sent so ↑ can bring it back."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [binding("clear_prompt", "clear_prompt")]
 
     DEFAULT_CSS = """
     PromptArea {
@@ -76,6 +82,13 @@ class PromptArea(TextArea):
         if not text.strip():
             return
         self.post_message(self.Submitted(self, text))
+
+    def action_clear_prompt(self) -> None:
+        """Empty the prompt in one key (Ctrl+L); the text area's own undo (Ctrl+Z) brings it
+        back, since the clearing is one edit like any other."""
+        if self.text:
+            self.replace("", self.document.start, self.document.end)
+            self._recall_index = None
 
     def remember(self, text: str) -> None:
         """Record a sent prompt for ↑ recall (the screen calls this once it is accepted)."""
