@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from textual import events
+from textual.app import App, ComposeResult
 from textual.widgets import Markdown
 from textual.widgets.markdown import MarkdownFence
 
@@ -13,6 +14,7 @@ from craft_tui.ui.widgets.status_bar import StatusBar, StatusInfo
 from craft_tui.ui.widgets.transcript import Transcript
 from tests.ui.chat_helpers import wait_until
 from tests.ui.harness import Entry, WidgetHarness
+from tests.waiting import until
 
 ANSWER = "# Title\n\nSome **bold** text.\n\n```python\nprint('hi')\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
 
@@ -117,18 +119,74 @@ async def test_status_line_shows_figures_and_spinner_stops_when_idle() -> None:
     app = WidgetHarness()
     async with app.run_test(size=(100, 24)) as pilot:
         status = app.query_one(StatusBar)
-        status.set_info(StatusInfo("OpenRouter", "claude-x", 1200, 345, "$0.001234", 0.42, 35.14))
+        figures = StatusInfo("OpenRouter", "claude-x", 1200, 345, "$0.001234", 0.42, 35.14)
+        status.set_info(figures)
         status.start_waiting()
         assert status.spinning
         status.streaming()
         assert not status.spinning
         status.stop_waiting()
+        status.set_info(figures)  # the chat screen's figures once the answer is stored
         await pilot.pause()
         line = status.line().plain
         assert (
             line == "OpenRouter · claude-x · ↑1,200 ↓345 tok · $0.001234 · ttft 0.42s · 35.1 tok/s"
         )
-        assert not status.spinning
+        assert not status.timers_running
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class _StatusHarness(App[None]):
+    def __init__(self, clock: _Clock) -> None:
+        super().__init__()
+        self.clock = clock
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(clock=self.clock)
+
+
+async def test_while_an_answer_streams_the_line_shows_its_own_ttft_not_the_last_answers() -> None:
+    clock = _Clock()
+    app = _StatusHarness(clock)
+    async with app.run_test(size=(100, 5)):
+        status = app.query_one(StatusBar)
+        status.set_info(StatusInfo("Local", "m", 10, 20, "local", 0.42, 35.14))
+        status.start_waiting(read_timeout=120)
+        assert "ttft" not in status.line().plain and "tok/s" not in status.line().plain
+        clock.now += 1.5
+        status.streaming()
+        assert "ttft 1.50s" in status.line().plain
+        assert "35.1 tok/s" not in status.line().plain
+        status.stop_waiting()
+
+
+async def test_a_stall_mid_answer_says_for_how_long_and_when_it_gives_up() -> None:
+    clock = _Clock()
+    app = _StatusHarness(clock)
+    async with app.run_test(size=(100, 5)) as pilot:
+        status = app.query_one(StatusBar)
+        status.set_info(StatusInfo("Local", "m"))
+        status.start_waiting(read_timeout=120)
+        status.streaming()
+        clock.now += 1
+        status.data_arrived()
+        clock.now += 2.5  # quiet, but not yet a stall
+        assert status.stalled_for is None
+        clock.now += 2.5
+        await until(lambda: "no data for" in status.line().plain)  # the once-a-second look
+        assert status.line().plain.startswith("◌ no data for 5s, gives up at 120s")
+        status.data_arrived()  # text again: the sign goes at once
+        assert status.line().plain.startswith("● ")
+        status.stop_waiting()
+        await pilot.pause()
+        assert not status.timers_running
 
 
 async def test_text_shows_while_streaming_not_only_at_the_end() -> None:

@@ -16,6 +16,7 @@ from craft_tui.untrusted import shown_inline
 from craft_tui.workspace.figures import StatusFigures
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+STALL_AFTER_S = 3.0  # silence mid-answer before the line says so (well before a read timeout)
 
 
 StatusInfo = StatusFigures
@@ -48,6 +49,9 @@ class StatusBar(Static):
         self._timer: Timer | None = None
         self._frame = 0
         self._activity = ""
+        self._last_data: float | None = None  # when text last arrived in the live answer
+        self._read_timeout: float | None = None  # the connection's: when the wait gives up
+        self._stall_timer: Timer | None = None
 
     def on_mount(self) -> None:
         self._render_line()
@@ -63,25 +67,66 @@ class StatusBar(Static):
         """True while the waiting timer runs (tests assert it stops)."""
         return self._timer is not None
 
-    def start_waiting(self) -> None:
-        """Show the spinner and elapsed seconds until `stop_waiting`."""
+    @property
+    def timers_running(self) -> bool:
+        """True while any timer of the line runs (none when idle: no CPU)."""
+        return self._timer is not None or self._stall_timer is not None
+
+    def start_waiting(self, read_timeout: float | None = None) -> None:
+        """Show the spinner and elapsed seconds until `stop_waiting`. The previous answer's
+        time to first token and speed go: they are not this answer's. `read_timeout`: the
+        connection's, named while the answer stalls."""
         self._waiting_since = self._clock()
+        self._read_timeout = read_timeout
         self._activity = "waiting"
+        self.info = replace(self.info, ttft_s=None, tokens_per_s=None)
         if self._timer is None:
             self._timer = self.set_interval(0.1, self._tick)
         self._render_line()
 
     def streaming(self) -> None:
-        """First token arrived: the spinner stops, the line says the answer is being written."""
+        """First token arrived: the spinner stops, the line says the answer is being written
+        and shows this answer's time to first token."""
         self._stop_timer()
+        now = self._clock()
+        self._last_data = now
+        if self._waiting_since is not None:
+            self.info = replace(self.info, ttft_s=now - self._waiting_since)
         self._activity = "writing"
+        if self._stall_timer is None:  # once a second: is the answer still coming?
+            self._stall_timer = self.set_interval(1.0, self._check_stall)
         self._render_line()
+
+    def data_arrived(self) -> None:
+        """More of the live answer arrived (called per chunk: one clock read)."""
+        self._last_data = self._clock()
+        if self._activity == "stalled":
+            self._activity = "writing"
+            self._render_line()
+
+    @property
+    def stalled_for(self) -> float | None:
+        """Seconds since the live answer last got text, once that is a stall (else None)."""
+        if self._activity not in {"writing", "stalled"} or self._last_data is None:
+            return None
+        quiet = self._clock() - self._last_data
+        return quiet if quiet >= STALL_AFTER_S else None
+
+    def _check_stall(self) -> None:
+        stalled = self.stalled_for is not None
+        if stalled or self._activity == "stalled":
+            self._activity = "stalled" if stalled else "writing"
+            self._render_line()
 
     def stop_waiting(self) -> None:
         """The answer ended (or failed, or was stopped): back to the plain figures."""
         self._stop_timer()
+        if self._stall_timer is not None:
+            self._stall_timer.stop()
+            self._stall_timer = None
         self._activity = ""
         self._waiting_since = None
+        self._last_data = None
         self._render_line()
 
     def _stop_timer(self) -> None:
@@ -102,6 +147,10 @@ class StatusBar(Static):
             text.append(f"{SPINNER[self._frame]} {elapsed:.1f}s ", style="bold")
         elif self._activity == "writing":
             text.append("● ", style="bold green")
+        elif self._activity == "stalled" and self._last_data is not None:
+            quiet = self._clock() - self._last_data
+            gives_up = f", gives up at {self._read_timeout:.0f}s" if self._read_timeout else ""
+            text.append(f"◌ no data for {quiet:.0f}s{gives_up} ", style="bold yellow")
         parts: list[tuple[str, str]] = []
         if info.connection:
             parts.append((shown_inline(info.connection), "bold"))
