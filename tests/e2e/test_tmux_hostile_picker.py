@@ -60,9 +60,10 @@ def test_hostile_model_ids_in_the_picker_are_shown_disarmed_one_row_each(
             tmux.keys("pwned-model", literal=True)
             tmux.wait_for(lambda s: f"1 of {total} models" in s)
             tmux.keys("Enter")
-            # The chat screen again, drawn (a capture mid-redraw is blank, and blank has no
-            # "Pick a model" either).
-            picked = tmux.wait_for(lambda s: "Pick a model" not in s and "Enter to send" in s)
+            # The chat screen again, with the picked model in the prompt (the switch is saved in
+            # a thread: a capture just after Enter can show the old one, or a blank mid-redraw).
+            placeholder = f"Message {SHOWN_IDS[ID_TITLE]} · Enter to send"
+            picked = tmux.wait_for(lambda s: "Pick a model" not in s and placeholder in s)
             tmux.keys("Hi", literal=True)
             tmux.keys("Enter")
             answered = tmux.wait_for(lambda s: "Picked." in s and " tok " in s)

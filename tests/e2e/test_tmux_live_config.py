@@ -13,6 +13,13 @@ from tests.e2e.tmux import CRAFT_TUI, Tmux, add_connection
 from tests.servers.fake import FakeLLMServer
 
 
+def status_line(screen: str) -> str:
+    """The row just above the prompt's box: the status line."""
+    lines = screen.splitlines()
+    tops = [index for index, line in enumerate(lines) if line.lstrip().startswith("╭")]
+    return lines[tops[-1] - 1] if tops and tops[-1] > 0 else ""
+
+
 def test_a_connection_added_from_the_shell_and_picked_answers_the_next_prompt(
     isolated_home: Path, tmp_path: Path
 ) -> None:
@@ -41,8 +48,9 @@ def test_a_connection_added_from_the_shell_and_picked_answers_the_next_prompt(
             )
             tmux.keys("Enter")
             screen = tmux.wait_for(lambda s: "Next answer from Down · fake-small" in s)
-            status = screen.splitlines()
-            assert any("Down" in line and "fake-small" in line for line in status[-4:]), screen
+            # The status line (the row above the prompt's box) names the new connection too.
+            status = tmux.wait_for(lambda s: "Down · fake-small" in status_line(s))
+            assert "fake-model" not in status_line(status), status  # the old model is gone
             tmux.keys("Only for the down connection", literal=True)
             tmux.keys("Enter")
             screen = tmux.wait_for(lambda s: "Answer from the down connection." in s)

@@ -296,7 +296,15 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
             self.refresh_entries()
         # A connection added from the shell a moment ago is listed even before the watcher's
         # next look: the file is re-read (in a thread) as the picker opens.
-        self.run_worker(self.workspace.areload(), group="picker-config", exit_on_error=False)
+        self.run_worker(self._reread(config), group="picker-config", exit_on_error=False)
+
+    async def _reread(self, listed: Config) -> None:
+        """Re-read config.toml; list the config in use now if it is not the one listed. (The
+        watcher may have applied a change while the lists were being read, before the picker
+        was mounted to be told: the re-read then finds nothing new to announce.)"""
+        await self.workspace.areload()
+        if self._given_entries is None and self.workspace.config != listed:
+            self._follow(self.workspace.config)
 
     def _read_files(
         self, config: Config
