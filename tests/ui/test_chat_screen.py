@@ -483,3 +483,33 @@ async def test_empty_chat_explains_the_keys_and_shift_tab_reaches_the_last_answe
         assert app.focused is last_answer(chat)
         await pilot.press("c")
         assert app.clipboard == "An answer to copy."
+
+
+async def test_ctrl_r_answers_the_question_whose_answer_was_deleted(fake_server) -> None:
+    server = fake_server(reply="First answer.")
+    app = make_app(server)
+    async with app.run_test(size=(80, 24)) as pilot:
+        chat = await send(pilot, "The question")
+        answer = await answered(pilot, chat)
+        answer.focus()
+        await pilot.press("d")
+        await wait_until(pilot, lambda: len(views(chat)) == 1)
+        assert [m.role for m in saved_messages(app)] == ["user"]
+        server.configure(reply="Second answer.")
+        await pilot.press("ctrl+r")
+        await wait_until(
+            pilot,
+            lambda: (
+                not chat.busy
+                and len(views(chat)) == 2
+                and isinstance(views(chat)[1], AssistantMessageView)
+                and views(chat)[1].text == "Second answer."
+            ),
+        )
+        assert isinstance(views(chat)[0], UserMessageView)
+        assert views(chat)[0].text == "The question"
+        stored = saved_messages(app)
+        assert [(m.role, m.text) for m in stored] == [
+            ("user", "The question"),
+            ("assistant", "Second answer."),
+        ]

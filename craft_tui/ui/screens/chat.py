@@ -408,7 +408,7 @@ class ChatScreen(Screen[None]):
             return self.busy
         if action == "retry":
             return not self.busy and (
-                self._last_answer() is not None or not self.transcript.at_tail
+                self._retry_target() is not None or not self.transcript.at_tail
             )
         return True
 
@@ -442,10 +442,21 @@ class ChatScreen(Screen[None]):
                 return view
         return None
 
+    def _retry_target(self) -> MessageView | None:
+        """What Ctrl+R asks again for: the newest answer, or the newest question if it is
+        unanswered (its answer was deleted)."""
+        if not self.is_mounted or not self.transcript.at_tail:
+            return None
+        views = self.transcript.views()
+        if views and isinstance(views[-1], UserMessageView):
+            return views[-1]
+        return self._last_answer()
+
     async def action_retry(self) -> None:
-        """Ask again for the last answer (after an error, or just for another take)."""
+        """Ask again for the last answer (after an error, or just for another take), or answer
+        a question left unanswered."""
         await self.transcript.show_tail()
-        view = self._last_answer()
+        view = self._retry_target()
         if view is not None:
             await self._regenerate(view)
 
@@ -535,14 +546,17 @@ class ChatScreen(Screen[None]):
         self.prompt.border_title = "Editing · Enter resends as a new branch · Esc cancels"
         self.prompt.focus()
 
-    async def _regenerate(self, view: AssistantMessageView) -> None:
+    async def _regenerate(self, view: MessageView) -> None:
+        """Ask again: an answer's view is replaced; a question's view stays, the answer
+        streams in under it."""
         if self.busy:
             self.notify("Stop the current answer first (Esc).")
             return
         message_id = view.message_id
         if message_id is None:
             return
-        await self.transcript.remove_from(view)
+        if isinstance(view, AssistantMessageView):
+            await self.transcript.remove_from(view)
         self.prompt.focus()
         self._run(lambda s: s.regenerate(message_id))
 
