@@ -68,3 +68,11 @@ async def test_the_list_scrolls_on_a_small_terminal() -> None:
         await wait_until(pilot, lambda: "undo that delete" in screen_text(app))
         await pilot.press("f1")
         await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen))
+
+
+def test_a_keymap_value_with_a_control_character_is_shown_disarmed() -> None:
+    from craft_tui.ui.screens.key_help import key_lines
+
+    rows = dict(row for _, section in key_lines({"retry": "ctrl+r\x1b]0;x\x07"}) for row in section)
+    shown = next(keys for keys, text in rows.items() if "retry" in text)
+    assert "\x1b" not in shown and "\x07" not in shown and "␛" in shown

@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from craft_tui.ui.bindings import HELP_SECTIONS, HELP_TEXT, PROMPT_KEYS, keys_of
+from craft_tui.untrusted import shown_inline
 
 _KEY_NAMES = {
     "left_square_bracket": "[",
@@ -56,7 +57,8 @@ def key_lines(keymap: Mapping[str, str]) -> list[tuple[str, list[tuple[str, str]
     for title, table in HELP_SECTIONS:
         rows = []
         for binding_id in table:
-            keys = " / ".join(key_label(key) for key in keys_of(binding_id, keymap))
+            # The keys come from the user's config: shown disarmed, like any outside text.
+            keys = shown_inline(" / ".join(key_label(key) for key in keys_of(binding_id, keymap)))
             rows.append((keys, HELP_TEXT[binding_id]))
         sections.append((title, rows))
     return sections
