@@ -33,6 +33,7 @@ SUMMARIES = {
     "connection": "connections: add, list, test, key (store a key), default, remove",
     "ask": "stream one answer to stdout (for scripts)",
     "models": "list models with context size and price",
+    "history": "list or search past conversations; show one",
     "paths": "show where config, keys, history and cache live",
 }
 
@@ -156,10 +157,17 @@ def _add_models_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentP
     models.add_argument("--json", action="store_true", help="machine-readable output")
 
 
+def _add_history_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from craft_tui.commands.history import add_parser
+
+    add_parser(subparsers, SUMMARIES["history"])
+
+
 _BUILDERS = {
     "connection": _add_connection_parsers,
     "ask": _add_ask_parser,
     "models": _add_models_parser,
+    "history": _add_history_parser,
 }
 
 
@@ -209,6 +217,10 @@ def _run(args: argparse.Namespace) -> int:
         from craft_tui.commands import models
 
         return models.run(args)
+    if args.command == "history":
+        from craft_tui.commands import history
+
+        return history.run(args)
     if args.command == "paths":
         from craft_tui.commands.connection import show_paths
 

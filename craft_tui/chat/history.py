@@ -11,6 +11,9 @@ API (synchronous; every call is a few small statements; safe from any thread):
     store = HistoryStore.open()                       # or HistoryStore.open(path)
     conv = store.create_conversation(connection_slug="or", model="m", system_prompt=None)
     store.list_conversations(limit=50, offset=0, query="rust")   # newest first; empty ones hidden
+    store.list_conversations(title="rust")           # titles only (cheap: no message text read)
+    store.search("rust borrow", limit=50)            # full text: SearchResults of SearchHit rows
+    store.open_at(message_id)                         # the branch holding it becomes the active one
     conv, path = store.load_conversation(conv.id)     # the active path, root first
     store.all_messages(conv.id)                       # every branch, oldest first
     store.last_conversation_id()
@@ -29,6 +32,14 @@ Content is stored as parts (chat/stored_parts.py says how); `messages.text` and 
 always hold the concatenated text and reasoning, for search and the history list. Attachment
 bytes are stored once per distinct file and deleted with the last message that uses them.
 
+Full-text search (`search`) runs on an FTS5 index of `messages.text` (chat/migrations.py v3,
+kept in step by triggers). What the user types is data: each word is quoted for FTS5, so a stray
+quote, `AND`, `*`, `-` or a parenthesis is a character to find, never query syntax. Hits come
+newest first (or best first, bm25); each carries a snippet of the message and the character
+ranges of the match in it, so a screen can mark them as styles and never as markup. A Python
+whose sqlite3 lacks FTS5 gets the same results from a LIKE scan, and `SearchResults.notice` says
+why it is slower.
+
 Every failure is a `HistoryError` whose message names the file. A file that is not a history
 database, or one written by a newer craft-tui, is refused and left exactly as it was.
 """
@@ -36,13 +47,16 @@ database, or one written by a newer craft-tui, is refused and left exactly as it
 from __future__ import annotations
 
 import contextlib
+import re
 import sqlite3
 import threading
+import unicodedata
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from craft_tui.chat.conversation import (
     Conversation,
@@ -53,7 +67,16 @@ from craft_tui.chat.conversation import (
     path_to,
     utc_now,
 )
-from craft_tui.chat.migrations import MIGRATIONS, Migration, migrate
+from craft_tui.chat.migrations import (
+    FTS5_MISSING,
+    FTS_TABLE,
+    FULL_TEXT_VERSION,
+    MIGRATIONS,
+    Migration,
+    ensure_full_text,
+    full_text_ready,
+    migrate,
+)
 from craft_tui.chat.stored_parts import LoadedRow, attachments_in, parts_from, rows_for
 from craft_tui.providers.content import Part, is_plain, reasoning_of, text_of
 
@@ -80,6 +103,139 @@ _FINISH_FIELDS = (
     "error_kind",
     "error_message",
 )
+
+
+SNIPPET_TOKENS = 14
+"""Words of context FTS5 puts in a snippet (a row of the history screen, ~80 characters)."""
+SNIPPET_CHARS = 90
+"""The same for the snippets made here (the LIKE search, and text holding the marker characters)."""
+# Private-use characters FTS5 puts around each match in a snippet, turned into ranges at once.
+# A message that itself holds one of them gets its snippet made here instead.
+_OPEN, _CLOSE = "\ue000", "\ue001"
+
+Order = Literal["newest", "best"]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One message that matches: where it is, and a snippet with the match as ranges.
+
+    `matches` are `(start, end)` offsets into `snippet` (end exclusive), in order, so the caller
+    styles `snippet[start:end]`; the snippet is the stored text, never markup, and may hold
+    anything a message can (control characters, newlines): display it disarmed.
+    """
+
+    conversation_id: str
+    title: str
+    message_id: str
+    role: Role
+    snippet: str
+    matches: tuple[tuple[int, int], ...]
+    created_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResults:
+    """The hits of one search; `notice` says when they come from the slower LIKE fallback."""
+
+    hits: list[SearchHit]
+    full_text: bool
+    notice: str | None = None
+
+
+def search_terms(query: str) -> list[str]:
+    """The words of a typed query that can match anything: split on whitespace, and only those
+    holding a letter or digit (what the unicode61 tokenizer indexes, private-use characters
+    aside), so `-`, `*`, `(` or `"` alone is dropped rather than sent as an empty phrase."""
+    return [t for t in query.split() if any(unicodedata.category(c)[0] in "LN" for c in t)]
+
+
+PREFIX_FROM = 3
+"""A word of at least this many characters also matches longer words ("pengu" finds penguins).
+Shorter ones match whole words only: "a*" would merge the doclists of every word starting with a."""
+
+
+def fts_query(terms: Sequence[str]) -> str:
+    """An FTS5 MATCH expression that means "every one of these words", whatever they contain.
+
+    Each term becomes a string (`"` doubled inside), so FTS5 reads no operator, column filter,
+    NEAR, parenthesis or `*` from the user; the string is split into tokens by the same tokenizer
+    as the text (`don't` is the phrase `don t`). Terms of PREFIX_FROM+ characters match as prefixes.
+    """
+    quoted = []
+    for term in terms:
+        phrase = '"' + term.replace('"', '""') + '"'
+        quoted.append(phrase + "*" if len(term) >= PREFIX_FROM else phrase)
+    return " ".join(quoted)
+
+
+def _marked(snippet: str) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """FTS5's snippet with the marker characters taken out, and where they were as ranges."""
+    text: list[str] = []
+    ranges: list[tuple[int, int]] = []
+    length = 0
+    start: int | None = None
+    for piece in re.split(f"([{_OPEN}{_CLOSE}])", snippet):
+        if piece == _OPEN:
+            start = length
+        elif piece == _CLOSE:
+            if start is not None and start < length:
+                ranges.append((start, length))
+            start = None
+        else:
+            text.append(piece)
+            length += len(piece)
+    return "".join(text), tuple(ranges)
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents, one character for one (so offsets carry over): what the
+    unicode61 tokenizer with remove_diacritics compares, near enough for marking matches."""
+    out = []
+    for ch in text:
+        low = ch.lower()
+        ch = low if len(low) == 1 else ch
+        out.append(unicodedata.normalize("NFD", ch)[0] if ord(ch) > 0x7F else ch)
+    return "".join(out)
+
+
+def _word_pattern(terms: Sequence[str]) -> re.Pattern[str] | None:
+    """The words of `terms` as FTS5 matches them: a word start, then the word (and more of it
+    from PREFIX_FROM characters on), in folded text."""
+    tokens = {_fold(token) for term in terms for token in re.findall(r"[^\W_]+", term)}
+    if not tokens:
+        return None
+    alternatives = [
+        re.escape(token) + (r"[^\W_]*" if len(token) >= PREFIX_FROM else r"(?![^\W_])")
+        for token in sorted(tokens, key=len, reverse=True)
+    ]
+    return re.compile(r"(?<![^\W_])(?:" + "|".join(alternatives) + ")")
+
+
+def _made_snippet(text: str, terms: Sequence[str]) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """A snippet of `text` around its first match of any term, with every match inside it
+    marked: for the LIKE fallback, and for text holding the marker characters."""
+    pattern = _word_pattern(terms)
+    folded = _fold(text)
+    first = pattern.search(folded) if pattern is not None else None
+    if pattern is None or first is None:
+        return text[:SNIPPET_CHARS] + ("…" if len(text) > SNIPPET_CHARS else ""), ()
+    begin = max(0, first.start() - SNIPPET_CHARS // 3)
+    if begin:
+        space = text.find(" ", begin, first.start())
+        begin = space + 1 if space != -1 else begin
+    end = min(len(text), begin + SNIPPET_CHARS)
+    lead = "…" if begin else ""
+    ranges = tuple(
+        (len(lead) + m.start() - begin, len(lead) + min(m.end(), end) - begin)
+        for m in pattern.finditer(folded, begin, end)
+    )
+    return lead + text[begin:end] + ("…" if end < len(text) else ""), ranges
+
+
+def _like_words(terms: Sequence[str]) -> list[str]:
+    """The words of `terms` for the LIKE fallback (punctuation around them left out)."""
+    return [token for term in terms for token in re.findall(r"[^\W_]+", term)]
 
 
 class HistoryError(Exception):
@@ -185,6 +341,7 @@ class HistoryStore:
         self._lock = threading.RLock()
         self._reader: sqlite3.Connection | None = None  # for long searches, see `_search`
         self._reader_lock = threading.Lock()
+        self.full_text = False  # the FTS5 index is there and kept in step (else LIKE search)
 
     # ------------------------------------------------------------------ opening
 
@@ -208,7 +365,7 @@ class HistoryStore:
         except (OSError, sqlite3.Error) as error:
             raise HistoryError(f"Cannot open the history file {path}: {error}.") from None
         try:
-            cls._prepare(db, path, migrations)
+            full_text = cls._prepare(db, path, migrations)
         except HistoryError:
             db.close()
             raise
@@ -218,10 +375,13 @@ class HistoryStore:
                 f"The history file {path} is not a readable craft-tui history database "
                 f"({error}). It was left untouched: move it aside to start a new history."
             ) from None
-        return cls(db, path)
+        store = cls(db, path)
+        store.full_text = full_text
+        return store
 
     @staticmethod
-    def _prepare(db: sqlite3.Connection, path: Path, migrations: Sequence[Migration]) -> None:
+    def _prepare(db: sqlite3.Connection, path: Path, migrations: Sequence[Migration]) -> bool:
+        """Check the version, set the pragmas, upgrade; return whether full-text search is on."""
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         version = int(db.execute("PRAGMA user_version").fetchone()[0])
         if version > len(migrations):
@@ -235,6 +395,24 @@ class HistoryStore:
         db.execute("PRAGMA foreign_keys = ON")
         if version < len(migrations):
             migrate(db, migrations)
+        # The full-text index exists from v3 on (tests open older schemas too).
+        return len(migrations) >= FULL_TEXT_VERSION and HistoryStore._check_full_text(db)
+
+    @staticmethod
+    def _check_full_text(db: sqlite3.Connection) -> bool:
+        """The index and its triggers, made whole if something is missing (see
+        `migrations.ensure_full_text`); one read of the schema when all is there."""
+        ready = full_text_ready(db)
+        if ready is not None:
+            return ready
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            usable = ensure_full_text(db)
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        return usable
 
     def close(self) -> None:
         with self._reader_lock:
@@ -352,13 +530,19 @@ class HistoryStore:
         query: str | None = None,
         *,
         include_empty: bool = False,
+        title: str | None = None,
     ) -> list[Conversation]:
         """Newest activity first. `query` matches titles and message text (case-insensitive
-        for ASCII). Conversations without a message are hidden unless `include_empty`."""
+        for ASCII, one LIKE scan of every message: `search` is the fast way into message text);
+        `title` matches titles only. Conversations without a message are hidden unless
+        `include_empty`."""
         where: list[str] = []
         params: list[Any] = []
         if not include_empty:
             where.append("EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id)")
+        if title and title.strip():
+            where.append("c.title LIKE ? ESCAPE '\\'")
+            params.append(_like(title.strip()))
         if query and query.strip():
             pattern = _like(query.strip())
             where.append(
@@ -379,6 +563,93 @@ class HistoryStore:
             f"SELECT {columns} FROM conversations c{clause} "
             "ORDER BY c.updated_at DESC, c.rowid DESC LIMIT ? OFFSET ?"
         )
+
+    def search(
+        self, query: str, *, limit: int = 50, offset: int = 0, order: Order = "newest"
+    ) -> SearchResults:
+        """Messages whose text holds every word of `query` (each a word prefix from
+        PREFIX_FROM characters on), newest first or, with `order="best"`, most relevant (bm25)
+        first. Never raises for what the query contains: it is data (see `fts_query`)."""
+        terms = search_terms(query)
+        if not terms or limit <= 0:
+            return SearchResults([], self.full_text, None if self.full_text else FTS5_MISSING)
+        if not self.full_text:
+            hits = self._like_search(terms, limit, offset)
+            return SearchResults(hits, False, FTS5_MISSING)
+        ranking = "f.rank" if order == "best" else "f.rowid DESC"
+        # The MATCH runs on its own, in FTS5's order (rowid, or rank) with the LIMIT pushed into
+        # it: a word found in 100,000 messages costs as much as one found in 50.
+        sql = (
+            "SELECT m.id, m.conversation_id, c.title, m.role, m.created_at, f.snip, "
+            f"instr(m.text, '{_OPEN}') OR instr(m.text, '{_CLOSE}'), m.text "
+            f"FROM (SELECT rowid, rank, snippet({FTS_TABLE}, 0, '{_OPEN}', '{_CLOSE}', '…', "
+            f"{SNIPPET_TOKENS}) AS snip FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? "
+            f"ORDER BY {'rank' if order == 'best' else 'rowid DESC'} LIMIT ? OFFSET ?) f "
+            "JOIN messages m ON m.rowid = f.rowid JOIN conversations c ON c.id = m.conversation_id "
+            f"ORDER BY {ranking}"
+        )
+        with self._search() as db:
+            rows = db.execute(sql, (fts_query(terms), limit, offset)).fetchall()
+        hits = []
+        for row in rows:
+            # A message holding a marker character itself: its snippet is made here instead.
+            snippet, ranges = _made_snippet(row[7], terms) if row[6] else _marked(row[5])
+            hits.append(SearchHit(row[1], row[2], row[0], row[3], snippet, ranges, _dt(row[4])))
+        return SearchResults(hits, True)
+
+    def _like_search(self, terms: Sequence[str], limit: int, offset: int) -> list[SearchHit]:
+        """The search without FTS5: every word as a LIKE over every message (a full scan)."""
+        words = _like_words(terms)
+        where = " AND ".join("m.text LIKE ? ESCAPE '\\'" for _ in words)
+        sql = (
+            "SELECT m.id, m.conversation_id, c.title, m.role, m.created_at, m.text FROM messages m "
+            f"JOIN conversations c ON c.id = m.conversation_id WHERE {where} "
+            "ORDER BY m.rowid DESC LIMIT ? OFFSET ?"
+        )
+        with self._search() as db:
+            rows = db.execute(sql, (*(_like(w) for w in words), limit, offset)).fetchall()
+        return [
+            SearchHit(row[1], row[2], row[0], row[3], *_made_snippet(row[5], terms), _dt(row[4]))
+            for row in rows
+        ]
+
+    def open_at(self, message_id: str) -> str:
+        """Make the branch holding this message the conversation's active one; return the
+        conversation's id. A message already on the active path keeps it; otherwise the newest
+        branch below the message is shown (as switching to it with [ and ] would).
+
+        For a search hit: the conversation then opens with that message on screen."""
+        with self._lock:
+            message = self.get_message(message_id)
+            conversation = self.get_conversation(message.conversation_id)
+            messages = self.all_messages(conversation.id)
+            if all(m.id != message_id for m in path_to(messages, conversation.active_leaf_id)):
+                self.set_active_leaf(conversation.id, latest_leaf(messages, message_id))
+            return conversation.id
+
+    def conversation_ids(self, prefix: str, limit: int = 2) -> list[str]:
+        """Ids starting with `prefix` (what a user types from a listing), at most `limit`."""
+        with self._read() as db:
+            rows = db.execute(
+                "SELECT id FROM conversations WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+                (prefix, prefix + "\U0010ffff", limit),
+            ).fetchall()
+        return [str(row[0]) for row in rows]
+
+    def message_counts(self, conversation_ids: Iterable[str]) -> dict[str, int]:
+        """How many messages (every branch) each of these conversations holds."""
+        wanted = sorted(set(conversation_ids))
+        counts: dict[str, int] = {}
+        with self._read() as db:
+            for at in range(0, len(wanted), 500):  # under SQLite's limit of bound values
+                chunk = wanted[at : at + 500]
+                rows = db.execute(
+                    "SELECT conversation_id, count(*) FROM messages WHERE conversation_id IN "
+                    f"({','.join('?' * len(chunk))}) GROUP BY conversation_id",
+                    chunk,
+                ).fetchall()
+                counts.update((str(row[0]), int(row[1])) for row in rows)
+        return counts
 
     def last_conversation_id(self) -> str | None:
         """The conversation touched most recently (empty ones included: where the user left off)."""

@@ -4,12 +4,12 @@
 ones in order, each in its own transaction together with the version bump, so a crash mid-upgrade
 leaves the previous version intact. A database newer than `SCHEMA_VERSION` is refused, untouched.
 
-Adding version 3 later means appending one function and never editing an old one, e.g.::
+Adding version 4 later means appending one function and never editing an old one, e.g.::
 
-    def _v3_pinned(db: sqlite3.Connection) -> None:
+    def _v4_pinned(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0")
 
-    MIGRATIONS = (_v1_initial, _v2_content_parts, _v3_pinned)
+    MIGRATIONS = (_v1_initial, _v2_content_parts, _v3_full_text, _v4_pinned)
 
 (and the new column in `history.py`'s row mapping). Tests run a next version like that against
 the current one, and v2 against a database written by the v1 code (tests/chat/fixtures).
@@ -17,6 +17,10 @@ the current one, and v2 against a database written by the v1 code (tests/chat/fi
 Foreign keys are off while the steps run (SQLite cannot switch them inside a transaction, and a
 table rebuild needs them off: dropping the old table would otherwise cascade); each step is
 checked with `PRAGMA foreign_key_check` before its commit instead.
+
+v3 adds the full-text index (FTS5, external content over `messages.text`, kept in step by
+triggers). A later step that rebuilds `messages` as v2 did drops those triggers with the old
+table; the store notices at the next open (`ensure_full_text`) and rebuilds the index.
 """
 
 from __future__ import annotations
@@ -154,7 +158,125 @@ def _v2_content_parts(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1_initial, _v2_content_parts)
+# ---------------------------------------------------------------- v3: full-text search
+
+FTS_TABLE = "messages_fts"
+FTS_TRIGGERS = ("messages_fts_insert", "messages_fts_delete", "messages_fts_update")
+# A message is indexed by its text (what the user and the model wrote; reasoning is not searched).
+# External content: the index holds only tokens, the text stays once in `messages.text`, and
+# snippets are read from there by rowid. The triggers keep the two in step; a `'delete'` must be
+# given exactly the text that was indexed, which `old.text` is, since every change of the column
+# goes through the update trigger.
+_FTS_SQL = (
+    f"""
+    CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(
+        text, content='messages', content_rowid='rowid',
+        tokenize='unicode61 remove_diacritics 2'
+    )
+    """,
+    f"""
+    CREATE TRIGGER IF NOT EXISTS messages_fts_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO {FTS_TABLE} (rowid, text) VALUES (new.rowid, new.text);
+    END
+    """,
+    f"""
+    CREATE TRIGGER IF NOT EXISTS messages_fts_delete AFTER DELETE ON messages BEGIN
+        INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, text) VALUES ('delete', old.rowid, old.text);
+    END
+    """,
+    # Partial saves of a streaming answer rewrite `text` every 0.5 s or so; a save that leaves it
+    # as it was (finish_message with the same text) costs nothing here.
+    f"""
+    CREATE TRIGGER IF NOT EXISTS messages_fts_update AFTER UPDATE OF text ON messages
+    WHEN old.text IS NOT new.text BEGIN
+        INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, text) VALUES ('delete', old.rowid, old.text);
+        INSERT INTO {FTS_TABLE} (rowid, text) VALUES (new.rowid, new.text);
+    END
+    """,
+)
+
+_fts5: bool | None = None
+
+
+def fts5_available() -> bool:
+    """Whether this Python's sqlite3 has FTS5 (nearly every build; some distributions' do not).
+
+    Asked once per process on a throwaway in-memory database (~0.1 ms)."""
+    global _fts5
+    if _fts5 is None:
+        probe = sqlite3.connect(":memory:")
+        try:
+            probe.execute("CREATE VIRTUAL TABLE probe USING fts5(x)")
+            _fts5 = True
+        except sqlite3.OperationalError:
+            _fts5 = False
+        finally:
+            probe.close()
+    return _fts5
+
+
+FTS5_MISSING = (
+    "Full-text search needs SQLite's FTS5, which this Python's sqlite3 module was built without; "
+    "searching with a plain text match instead (slower on a long history). A Python whose "
+    "sqlite3 has FTS5 (python.org and most distributions' builds) indexes the history when it "
+    "next opens it."
+)
+
+
+FULL_TEXT_VERSION = 3
+"""The schema version from which the full-text index exists."""
+
+
+def _fts_objects(db: sqlite3.Connection) -> set[str]:
+    return {
+        str(row[0])
+        for row in db.execute(
+            "SELECT name FROM sqlite_master WHERE name IN (?, ?, ?, ?)", (FTS_TABLE, *FTS_TRIGGERS)
+        )
+    }
+
+
+def full_text_ready(db: sqlite3.Connection) -> bool | None:
+    """True: the index is whole and FTS5 is here; False: no FTS5 and no trigger to drop; None:
+    `ensure_full_text` has work to do. One read of the schema, no transaction."""
+    present = _fts_objects(db)
+    if not fts5_available():
+        return None if present & set(FTS_TRIGGERS) else False
+    return True if present >= {FTS_TABLE, *FTS_TRIGGERS} else None
+
+
+def ensure_full_text(db: sqlite3.Connection) -> bool:
+    """Make the full-text index whole and in step, inside the caller's transaction; return
+    whether it is usable. Cheap when nothing is missing (one look at `sqlite_master`).
+
+    With FTS5 the table and its triggers are created when missing, and the index is rebuilt
+    from `messages` whenever a trigger was missing (a file upgraded, or written to, by a Python
+    without FTS5, or a future migration that rebuilds `messages`: dropping a table drops its
+    triggers). Without FTS5 the triggers are dropped, since they would make every write of a
+    message fail ("no such module: fts5"); the history stays fully usable, searched with LIKE.
+    """
+    present = _fts_objects(db)
+    if not fts5_available():
+        for trigger in FTS_TRIGGERS:
+            if trigger in present:
+                db.execute(f"DROP TRIGGER {trigger}")
+        return False
+    if present >= {FTS_TABLE, *FTS_TRIGGERS}:
+        return True
+    for statement in _FTS_SQL:
+        db.execute(statement)
+    db.execute(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('rebuild')")
+    return True
+
+
+def _v3_full_text(db: sqlite3.Connection) -> None:
+    """Full-text search over message text: an FTS5 index of every existing message, kept in
+    step by triggers from now on (`ensure_full_text`). Without FTS5 this step adds nothing, and
+    the store creates the index the first time a Python with FTS5 opens the file."""
+    ensure_full_text(db)
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1_initial, _v2_content_parts, _v3_full_text)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -1,4 +1,5 @@
-"""The history screen: find a past conversation by its words, open it; delete asks twice,
+"""The history screen: find a past conversation by its words, open it (searching messages:
+tests/ui/test_history_search.py); delete asks twice,
 naming the conversation, and can be undone; the cursor does not wrap around."""
 
 from __future__ import annotations
@@ -30,8 +31,15 @@ async def test_search_and_open_a_past_conversation(fake_server) -> None:
         options = history.query_one(OptionList)
         await wait_until(pilot, lambda: options.option_count == 2)
         history.query_one(Input).value = "pengu"
-        await wait_until(pilot, lambda: options.option_count == 1)
-        await pilot.press("enter")
+
+        # the conversation's row, then its prompt (and the echoed answer) holding the word
+        def prompts() -> list[str]:
+            return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+
+        await wait_until(pilot, lambda: "   you: about penguins" in prompts())
+        assert prompts()[0].startswith("about penguins  ")
+        assert not any("volcanoes" in prompt for prompt in prompts())
+        await pilot.press("enter")  # the conversation's row is highlighted: it opens
         await wait_until(pilot, lambda: app.screen is chat and chat.loaded and bool(views(chat)))
         assert views(chat)[0].text == "about penguins"
 

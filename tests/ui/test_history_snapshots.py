@@ -1,5 +1,6 @@
-"""SVG snapshots of the history screen at 80×24 and 120×40: the list with its key help, and a
-delete waiting for its second press, the confirmation naming the conversation."""
+"""SVG snapshots of the history screen at 80×24 and 120×40: the list with its key help, a
+delete waiting for its second press, the confirmation naming the conversation, and the results of
+a search (each matching message under its conversation, the words marked)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import OptionList
+from textual.widgets import Input, OptionList
 
 from craft_tui.chat import history as history_module
 from craft_tui.ui.screens.history import HistoryScreen
@@ -59,6 +60,40 @@ def test_history_delete_asks_naming_the_conversation(snap_compare, fake_server, 
         await pilot.press("down", "down")  # into the list, then the second row
         await pilot.press("ctrl+d")
         await wait_until(pilot, lambda: len(app._notifications) == 1)
+        await screen_at_rest(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+SEARCHED = [
+    ("Sorting in Python", ["How do I sort a list of dicts by a key?", "Use sorted() with a key:\n"
+     "sorted(rows, key=lambda row: row['age']). For a stable sort by two keys, sort twice."]),
+    ("Why is the sky blue?", ["Why is the sky blue?", "Rayleigh scattering: short wavelengths "
+     "scatter more, so blue light reaches you from every part of the sky."]),
+    ("Shell one-liners", ["Sort a file by its second column", "sort -k2,2 file.txt — add -n to "
+     "sort numbers, -r to reverse; [b]not markup[/b] \x1b[31m stays text."]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_history_search_results(snap_compare, fake_server, size) -> None:
+    app = make_app(fake_server(), new=True)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await ready(pilot)
+        store = app.workspace.history()
+        for title, texts in SEARCHED:
+            conversation = store.create_conversation(title=title)
+            parent = None
+            for index, text in enumerate(texts):
+                role = "user" if index % 2 == 0 else "assistant"
+                parent = store.add_message(
+                    conversation.id, parent_id=parent, role=role, text=text
+                ).id
+        await pilot.press("ctrl+b")
+        await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen))
+        app.screen.query_one(Input).value = "sort"
+        await wait_until(pilot, lambda: app.screen.query_one(OptionList).option_count == 6)
         await screen_at_rest(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -1,6 +1,13 @@
 """Past conversations: a searchable list; Enter opens one, Ctrl+D deletes it (asks first, naming
 it), Ctrl+Z brings the last one deleted back.
 
+Typing searches: conversations whose title holds the words, and every message holding them
+(the store's full-text search, newest first). Each matching message is a row under its
+conversation's, showing a snippet with the words marked; Enter on it opens the conversation on the
+branch holding that message, scrolled to it (`opened_at` tells the chat screen which message).
+A snippet is the user's or a model's text: it is shown disarmed, and the match is a style on spans
+of it, never markup.
+
 A delete is kept pending while the list is open: the row goes at once, and the conversation is
 deleted from the store (in a thread, off the UI loop) when the next delete is confirmed or the list
 closes, so Ctrl+Z until then restores it untouched. Keys are remappable (`history.delete`,
@@ -9,6 +16,9 @@ closes, so Ctrl+Z until then restores it untouched. Keys are remappable (`histor
 
 from __future__ import annotations
 
+import contextlib
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -20,15 +30,23 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
+from craft_tui.chat.history import NotFoundError
 from craft_tui.ui.bindings import binding, first_key
 from craft_tui.untrusted import plain_inline, shown_inline
 
 if TYPE_CHECKING:
     from craft_tui.chat.conversation import Conversation
-    from craft_tui.chat.history import HistoryStore
+    from craft_tui.chat.history import HistoryStore, SearchHit, SearchResults
+    from craft_tui.ui.screens.chat import ChatScreen
 
 PAGE = 200
+HITS = 100
+"""Matching messages listed for one query (newest first)."""
+MATCH_STYLE = "bold reverse"
+"""How a matched word stands out in a snippet (readable without colour too)."""
+HIT_PREFIX = "hit:"
 TITLE_SHOWN = 60
 """How much of a title a confirmation or toast quotes."""
 
@@ -61,8 +79,63 @@ class PendingDelete:
     title: str | None
 
 
+@dataclass(frozen=True)
+class Row:
+    """What a row of the list opens: a conversation, or one of its messages (a search hit)."""
+
+    conversation_id: str
+    message_id: str | None = None
+
+
+def _flat(text: str) -> str:
+    """A piece of a snippet on one line: runs of whitespace as one space, then disarmed."""
+    return shown_inline(re.sub(r"\s+", " ", text))
+
+
+def snippet_content(snippet: str, matches: Sequence[tuple[int, int]]) -> Content:
+    """A snippet as Content with each match styled: the text is cut at the match ranges and each
+    piece disarmed on its own, so the styles land on the words the store found (a control
+    character or a bidi override becomes a visible stand-in, never markup or a sequence)."""
+    pieces: list[Content | tuple[str, str] | str] = []
+    at = 0
+    for start, end in matches:
+        if start < at or end <= start:
+            continue  # overlapping or empty: the store never gives one, but never trust it
+        pieces.append(_flat(snippet[at:start]))
+        pieces.append((_flat(snippet[start:end]), MATCH_STYLE))
+        at = end
+    pieces.append(_flat(snippet[at:]))
+    return Content.assemble(*pieces)
+
+
+def hit_row(hit: SearchHit) -> Content:
+    """A search hit under its conversation's row: who wrote it, then the snippet."""
+    who = "you" if hit.role == "user" else "tool" if hit.role == "tool" else "answer"
+    return Content.assemble(
+        "   ", (f"{who}:", "dim"), " ", snippet_content(hit.snippet, hit.matches)
+    )
+
+
+async def show_message(chat: ChatScreen, opening: Worker[None], message_id: str) -> None:
+    """Once `opening` (the chat screen loading a conversation) is done, bring this message into
+    view and focus it: where a search hit leads. Nothing happens if another conversation was
+    opened meanwhile, or the message is not on the branch shown."""
+    with contextlib.suppress(WorkerCancelled, WorkerFailed):
+        await opening.wait()
+    session = chat.session
+    if session is None or not chat.is_mounted:
+        return
+    transcript = chat.transcript
+    index = transcript.index_of(lambda message: getattr(message, "id", None) == message_id)
+    view = await transcript.reveal(index) if index is not None else None
+    if view is not None:
+        view.focus(scroll_visible=False)
+        view.scroll_visible(animate=False, top=True)
+
+
 class HistoryScreen(ModalScreen[str | None]):
-    """Returns the id of the conversation to open, or None."""
+    """Returns the id of the conversation to open, or None; `opened_at` is then the message a
+    search hit leads to (its branch already made the active one), else None."""
 
     DEFAULT_CSS = """
     HistoryScreen { align: center middle; }
@@ -72,6 +145,7 @@ class HistoryScreen(ModalScreen[str | None]):
     }
     HistoryScreen OptionList { height: 1fr; border: none; }
     HistoryScreen .help { color: $text-muted; width: 100%; height: auto; }
+    HistoryScreen #history-found { color: $text-muted; width: 100%; height: auto; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -89,7 +163,9 @@ class HistoryScreen(ModalScreen[str | None]):
         self._pending: PendingDelete | None = None  # deleted from the list, not yet from the store
         self._reselect: str | None = None  # the row to highlight after the next load
         self._query = ""
+        self._rows: dict[str, Row] = {}  # option id -> what it opens
         self.deleted: set[str] = set()  # deleted (or about to be, as the list closes)
+        self.opened_at: str | None = None  # the message a search hit opened the conversation at
 
     def _key(self, binding_id: str) -> str:
         keymap = getattr(self.app, "keymap", None)
@@ -101,6 +177,7 @@ class HistoryScreen(ModalScreen[str | None]):
         with Vertical():
             yield Label("Conversations", markup=False)
             yield Input(placeholder="Search titles and messages…", id="history-search")
+            yield Label("", id="history-found", markup=False)
             yield ConversationList(id="history-list")
             yield Label(
                 f"Enter opens · {delete} twice deletes · {undo} undoes · Esc closes",
@@ -110,6 +187,7 @@ class HistoryScreen(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
+        self.query_one("#history-found", Label).display = False
         self.load("")
 
     @on(Input.Changed)
@@ -120,33 +198,81 @@ class HistoryScreen(ModalScreen[str | None]):
     @work(group="history", exclusive=True, thread=True)
     def load(self, query: str) -> None:
         """Query the store off the event loop (it can hold thousands of conversations)."""
-        conversations = self._store.list_conversations(limit=PAGE, offset=0, query=query or None)
-        self.app.call_from_thread(self._show, conversations)
+        if not query.strip():
+            conversations = self._store.list_conversations(limit=PAGE, offset=0)
+            self.app.call_from_thread(self._show, conversations, None)
+            return
+        titled = self._store.list_conversations(limit=PAGE, offset=0, title=query)
+        results = self._store.search(query, limit=HITS)
+        found = {conversation.id for conversation in titled}
+        missing = {hit.conversation_id for hit in results.hits} - found
+        # A hit's row shows its conversation's date too: read the few not matched by title.
+        others = []
+        for conversation_id in sorted(missing):
+            with contextlib.suppress(NotFoundError):  # deleted since the search
+                others.append(self._store.get_conversation(conversation_id))
+        self.app.call_from_thread(self._show, [*titled, *others], results)
 
-    def _show(self, conversations: list[Conversation]) -> None:
+    def _show(self, conversations: list[Conversation], results: SearchResults | None) -> None:
+        """The rows: every conversation (no query); else each conversation with a hit, newest
+        hit first, its hits under it, then those that match by title alone."""
         options = self.query_one(OptionList)
         options.clear_options()
+        self._rows = {}
         self._armed = None
         highlight = 0
-        for conversation in conversations:
-            if conversation.id in self.deleted:  # pending, or its delete still being written
-                continue
-            if conversation.id == self._reselect:
+        by_id = {conversation.id: conversation for conversation in conversations}
+        hits: dict[str, list[SearchHit]] = {}
+        for hit in results.hits if results is not None else ():
+            hits.setdefault(hit.conversation_id, []).append(hit)
+        order = [*hits, *(c.id for c in conversations if c.id not in hits)]
+        for conversation_id in order:
+            conversation = by_id.get(conversation_id)
+            if conversation is None or conversation_id in self.deleted:
+                continue  # gone since the search, or its delete pending or still being written
+            if conversation_id == self._reselect:
                 highlight = options.option_count
-            when = str(conversation.updated_at)[:16].replace("T", " ")
-            title = conversation.title or "(untitled)"
-            self._titles[conversation.id] = conversation.title
-            # A title is the user's first prompt (or a model's words): text, never markup.
-            row = Content.assemble(plain_inline(title), "  ", (when, "dim"))
-            options.add_option(Option(row, id=conversation.id))
+            self._add_conversation(options, conversation)
+            for hit in hits.get(conversation_id, ()):
+                option_id = HIT_PREFIX + hit.message_id
+                self._rows[option_id] = Row(conversation_id, hit.message_id)
+                options.add_option(Option(hit_row(hit), id=option_id))
         self._reselect = None
+        self._show_found(results, len(hits))
         if options.option_count:
             options.highlighted = highlight
 
+    def _add_conversation(self, options: OptionList, conversation: Conversation) -> None:
+        when = str(conversation.updated_at)[:16].replace("T", " ")
+        title = conversation.title or "(untitled)"
+        self._titles[conversation.id] = conversation.title
+        self._rows[conversation.id] = Row(conversation.id)
+        # A title is the user's first prompt (or a model's words): text, never markup.
+        row = Content.assemble(plain_inline(title), "  ", (when, "dim"))
+        options.add_option(Option(row, id=conversation.id))
+
+    def _show_found(self, results: SearchResults | None, conversations: int) -> None:
+        """One line over the list while searching: how many messages matched, and the reason
+        when the search is the slow one."""
+        found = self.query_one("#history-found", Label)
+        found.display = results is not None
+        if results is None:
+            return
+        count = len(results.hits)
+        if not count:
+            text = "No message holds these words."
+        else:
+            more = "+" if count >= HITS else ""
+            messages = "message" if count == 1 else "messages"
+            where = "conversation" if conversations == 1 else "conversations"
+            text = f"{count}{more} {messages} in {conversations} {where}, newest first"
+        found.update(f"{text} · {results.notice}" if results.notice else text)
+
     @on(OptionList.OptionHighlighted)
     def _moved(self, event: OptionList.OptionHighlighted) -> None:
-        if event.option.id != self._armed:
-            self._armed = None  # a confirmation is for the row it named
+        row = self._rows.get(event.option.id or "")
+        if row is None or row.conversation_id != self._armed:
+            self._armed = None  # a confirmation is for the conversation it named
 
     def action_focus_list(self) -> None:
         self.query_one(OptionList).focus()
@@ -155,11 +281,35 @@ class HistoryScreen(ModalScreen[str | None]):
     def _open_highlighted(self) -> None:
         options = self.query_one(OptionList)
         if options.highlighted is not None:
-            self._close(options.get_option_at_index(options.highlighted).id)
+            self._open_row(options.get_option_at_index(options.highlighted).id)
 
     @on(OptionList.OptionSelected)
     def _open(self, event: OptionList.OptionSelected) -> None:
-        self._close(event.option.id)
+        self._open_row(event.option.id)
+
+    def _open_row(self, option_id: str | None) -> None:
+        row = self._rows.get(option_id or "")
+        if row is None:
+            return
+        if row.message_id is None:
+            self._close(row.conversation_id)
+        else:
+            self._open_at(row.message_id)
+
+    @work(group="history-open", exclusive=True, thread=True, exit_on_error=False)
+    def _open_at(self, message_id: str) -> None:
+        """Make the hit's branch the active one (SQLite, so in a thread), then close on it."""
+        try:
+            conversation_id = self._store.open_at(message_id)
+        except Exception as error:  # the store's errors name what failed (deleted meanwhile)
+            self.app.call_from_thread(self.notify, str(error), severity="error")
+            return
+        self.app.call_from_thread(self._close_at, conversation_id, message_id)
+
+    def _close_at(self, conversation_id: str, message_id: str) -> None:
+        if self.is_attached:
+            self.opened_at = message_id
+            self._close(conversation_id)
 
     def action_dismiss_none(self) -> None:
         self._close(None)
@@ -176,18 +326,22 @@ class HistoryScreen(ModalScreen[str | None]):
         if options.highlighted is None:
             return
         option = options.get_option_at_index(options.highlighted)
-        if option.id is None:  # every row is a conversation's (see _show)
+        row = self._rows.get(option.id or "")
+        if row is None:  # every row is a conversation's or a hit's (see _show)
             return
-        title = quoted(self._titles.get(option.id))
-        if self._armed != option.id:
-            self._armed = option.id
+        conversation_id = row.conversation_id  # a hit's row deletes its conversation
+        title = quoted(self._titles.get(conversation_id))
+        if self._armed != conversation_id:
+            self._armed = conversation_id
             self.notify(f"Press {self._key('history.delete')} again to delete {title}.")
             return
         self._armed = None
         self._commit_pending()  # the earlier delete can no longer be undone
-        self._pending = PendingDelete(option.id, self._titles.get(option.id))
-        self.deleted.add(option.id)
-        options.remove_option(option.id)
+        self._pending = PendingDelete(conversation_id, self._titles.get(conversation_id))
+        self.deleted.add(conversation_id)
+        for option_id in [k for k, v in self._rows.items() if v.conversation_id == conversation_id]:
+            del self._rows[option_id]
+            options.remove_option(option_id)
         self.notify(
             f"Deleted {title} — press {self._key('history.undo_delete')} to undo.", timeout=8
         )
