@@ -108,11 +108,16 @@ class AnswerStarted:
 
 @dataclass(frozen=True, slots=True)
 class TextChunk:
+    """Answer text that arrived since the consumer last took: one delta, or many joined (a fast
+    stream hands over a batch per turn of the event loop, not one event per delta)."""
+
     text: str
 
 
 @dataclass(frozen=True, slots=True)
 class ReasoningChunk:
+    """Reasoning that arrived since the consumer last took (one delta or many, joined)."""
+
     text: str
 
 
@@ -379,6 +384,54 @@ class _Turn:
             self._due = time.perf_counter() + self.SECONDS
 
 
+class _Inbox:
+    """Driver events the reader took and the consumer has not: handed over all at once.
+
+    The reader only appends here; the consumer accounts for what it takes (answer, saves) and
+    gets it as a few events (deltas of one kind in a row joined into one chunk). So what the
+    answer holds, and what is saved, is what was handed on: an Esc loses nothing it saw and
+    saves nothing it did not.
+    """
+
+    __slots__ = ("_events", "_ready")
+
+    def __init__(self) -> None:
+        self._events: list[StreamEvent] = []
+        self._ready = asyncio.Event()
+
+    def __bool__(self) -> bool:
+        return bool(self._events)
+
+    def put(self, event: StreamEvent) -> None:
+        events = self._events
+        if not events:
+            self._ready.set()
+        events.append(event)
+
+    def wake(self) -> None:
+        """The reader is done: the consumer looks once more."""
+        self._ready.set()
+
+    async def wait(self) -> None:
+        await self._ready.wait()
+
+    def take(self) -> list[StreamEvent]:
+        """Everything that arrived since the last take, in order."""
+        events, self._events = self._events, []
+        self._ready.clear()
+        return events
+
+
+async def _stop_reader(reader: asyncio.Future[None]) -> None:
+    """Cancel the reader if it still runs and wait until it has closed the response; its error,
+    if any, is the caller's business only when it finished on its own (`result()` above)."""
+    if not reader.done():
+        reader.cancel()
+        await asyncio.wait([reader])
+    if not reader.cancelled():
+        reader.exception()  # retrieved: no "exception was never retrieved" at exit
+
+
 async def _aclose(events: AsyncIterator[StreamEvent]) -> None:
     close = getattr(events, "aclose", None)
     if close is not None:
@@ -636,20 +689,24 @@ class ChatSession:
                 self._clock,
                 self._save_interval if self._idle_save else None,
             )
-            events = driver.stream(request)
-            turn = _Turn()
+            inbox = _Inbox()
+            reader = asyncio.ensure_future(self._read(driver.stream(request), inbox))
             try:
-                async for event in events:
-                    await turn.maybe_yield()
-                    chunk = self._take(event, answer)
-                    if chunk is not None:
+                while True:
+                    batch = inbox.take()
+                    if batch:
+                        handed = self._handed_over(batch, answer)
                         await saver.arrived()
-                        yield chunk
-                    elif isinstance(event, Usage):
-                        yield UsageUpdate(answer.usage or event)
+                        for item in handed:
+                            yield item
+                        continue
+                    if reader.done():
+                        break
+                    await inbox.wait()
+                reader.result()  # the driver's error, if it failed: after the text it sent
             finally:
                 saver.stop()
-                await _aclose(events)
+                await _stop_reader(reader)
         except ProviderError as error:
             failed = await self._finish_off_loop(
                 row, answer, connection, model, "error", error.kind.value, error.message
@@ -679,24 +736,60 @@ class ChatSession:
         lease.release()
         yield AnswerFinished(done)
 
-    def _take(self, event: StreamEvent, answer: _Answer) -> TextChunk | ReasoningChunk | None:
-        """Account for one driver event; return the chunk to pass on, if it is one."""
-        match event:
-            case TextDelta(text=text) if text:
-                answer.add_text(text, self._clock())
-                return TextChunk(text)
-            case ReasoningDelta(text=text) if text:
-                answer.add_reasoning(text, self._clock())
-                return ReasoningChunk(text)
-            case ReasoningSignature(signature=signature) if signature:
-                answer.sign(signature)
-            case RedactedReasoning(data=data) if data:
-                answer.add_redacted(data)
-            case Usage():
-                answer.usage = event if answer.usage is None else answer.usage.merged(event)
-            case Finish(reason=reason):
-                answer.finish_reason = reason
-        return None
+    async def _read(self, events: AsyncIterator[StreamEvent], inbox: _Inbox) -> None:
+        """Pull the driver's events as fast as they come (a task of its own) into `inbox`.
+
+        Per event this costs the driver's parse and one list append; the consumer takes
+        everything that arrived since it last looked in one go (`_handed_over`).
+        """
+        turn = _Turn()
+        try:
+            async for event in events:
+                await turn.maybe_yield()
+                inbox.put(event)
+        finally:
+            inbox.wake()
+            await _aclose(events)
+
+    def _handed_over(self, batch: list[StreamEvent], answer: _Answer) -> list[SessionEvent]:
+        """Account for a batch of driver events in the answer; the events to pass on: each run
+        of deltas of one kind joined into one chunk, usage where it came."""
+        out: list[SessionEvent] = []
+        run: list[str] = []
+        kind: type[TextChunk | ReasoningChunk] | None = None
+        now = self._clock()
+        for event in batch:
+            match event:
+                case TextDelta(text=text) if text:
+                    answer.add_text(text, now)
+                    if kind is not TextChunk:
+                        if run:
+                            out.append(kind("".join(run)))  # type: ignore[misc]
+                        run, kind = [], TextChunk
+                    run.append(text)
+                case ReasoningDelta(text=text) if text:
+                    answer.add_reasoning(text, now)
+                    if kind is not ReasoningChunk:
+                        if run:
+                            out.append(kind("".join(run)))  # type: ignore[misc]
+                        run, kind = [], ReasoningChunk
+                    run.append(text)
+                case ReasoningSignature(signature=signature) if signature:
+                    answer.sign(signature)
+                case RedactedReasoning(data=data) if data:
+                    answer.add_redacted(data)
+                case Usage():
+                    usage = answer.usage
+                    answer.usage = event if usage is None else usage.merged(event)
+                    if run:
+                        out.append(kind("".join(run)))  # type: ignore[misc]
+                        run, kind = [], None
+                    out.append(UsageUpdate(answer.usage))
+                case Finish(reason=reason):
+                    answer.finish_reason = reason
+        if run:
+            out.append(kind("".join(run)))  # type: ignore[misc]
+        return out
 
     def _finish(
         self,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -23,7 +24,14 @@ from craft_tui.chat.session import (
 )
 from craft_tui.config.schema import Connection
 from craft_tui.providers.errors import ErrorKind, ProviderError
-from craft_tui.providers.types import ChatRequest, Finish, ReasoningDelta, TextDelta, Usage
+from craft_tui.providers.types import (
+    ChatRequest,
+    Finish,
+    ReasoningDelta,
+    StreamEvent,
+    TextDelta,
+    Usage,
+)
 from tests.chat.fakes import Clock, Gate, Opener, ScriptedDriver, Tick, collect, config, connection
 from tests.waiting import until
 
@@ -157,6 +165,34 @@ async def test_no_write_per_chunk(store: HistoryStore) -> None:
     await collect(session.send("Go"))
     assert len(writes) == 0  # 1,000 chars and no time passed: only the final save
     assert stored_answer(store, session).text == "w " * 500
+
+
+async def test_a_fast_stream_is_handed_over_in_batches_in_order(store: HistoryStore) -> None:
+    """A server faster than the screen: the consumer gets everything that arrived since it last
+    took as one chunk (not one event per delta), in order, with usage where it came."""
+    script: list[Any] = [ReasoningDelta("think ") for _ in range(300)]
+    script += [TextDelta(f"w{i} ") for i in range(3000)]
+    script += [Usage(input_tokens=3, output_tokens=3000), TextDelta("end"), Finish("stop")]
+
+    class Burst(ScriptedDriver):
+        """A full socket buffer: every read returns at once, no suspension between events."""
+
+        async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+            for step in self.script:
+                yield step
+
+    session = make_session(store, Opener(Burst(script)))
+    events = await collect(session.send("Go"))
+    chunks = [e for e in events if isinstance(e, TextChunk | ReasoningChunk | UsageUpdate)]
+    assert len(chunks) < 100  # 3,301 deltas
+    reasoning = "".join(e.text for e in chunks if isinstance(e, ReasoningChunk))
+    text = "".join(e.text for e in chunks if isinstance(e, TextChunk))
+    assert reasoning == "think " * 300
+    assert text == "".join(f"w{i} " for i in range(3000)) + "end"
+    kinds = [type(e) for e in chunks]
+    assert kinds.index(ReasoningChunk) < kinds.index(TextChunk) < kinds.index(UsageUpdate)
+    assert isinstance(chunks[-1], TextChunk) and chunks[-1].text.endswith("end")
+    assert stored_answer(store, session).text == text
 
 
 async def test_cancel_keeps_the_partial_marked_cancelled_and_propagates(
