@@ -245,6 +245,21 @@ def _lower(text: str) -> str:
     return lowered
 
 
+def _lower_all(texts: list[str]) -> list[str]:
+    """`_lower` of each text. A picker indexes 50,000 texts as it opens: lowered in one piece
+    (joined by line breaks, split again) when that is the same as one by one, i.e. when no text
+    has a line break of its own and lowering changes no length."""
+    joined = "\n".join(texts)
+    lowered = joined.lower()
+    if (
+        len(lowered) == len(joined)
+        and "\r" not in lowered
+        and lowered.count("\n") == max(len(texts) - 1, 0)
+    ):
+        return lowered.split("\n") if texts else []
+    return [_lower(text) for text in texts]
+
+
 def _word_starts(name: str) -> list[str]:
     """A group's name, lowered, from each of its words on: from the start, and after each space
     or separator ("Local Ollama" -> "local ollama", "ollama")."""
@@ -319,8 +334,8 @@ class FuzzyIndex:
         self._name_words = [_word_starts(name) for name in group_names]
         if self._groups and max(self._groups) >= len(self._name_words):
             self._name_words += [[] for _ in range(max(self._groups) + 1 - len(self._name_words))]
-        self._lowered = [_lower(text) for text in self._texts]
-        self._lengths = [len(text) for text in self._texts]
+        self._lowered = _lower_all(self._texts)
+        self._lengths = list(map(len, self._texts))
         self._matched: int | None = None  # how many the last search matched; None: everything
         self._everything: list[int] = list(range(len(self._texts)))
         # normalised query -> its matches, sorted (best first), as (-score, length, index), or with

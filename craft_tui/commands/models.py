@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import sys
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from craft_tui.cli import UserError
@@ -124,26 +126,43 @@ def _as_json(entry: CatalogEntry) -> dict[str, Any]:
 
 
 def _print_table(entries: list[CatalogEntry]) -> None:
-    rows = [("CONNECTION", "MODEL", "CONTEXT", "IN $/1M", "OUT $/1M")]
-    for entry in entries:
-        # Ids come from servers: one line each, nothing in them acts on the terminal.
-        model = shown_inline(entry.model_id) + (" *" if entry.is_default else "")
-        # The picker's labels, from the same functions (`providers/catalog.py`).
-        input_label, output_label = price_labels(
-            entry.input_price, entry.output_price, local=entry.is_local
-        )
-        rows.append(
-            (
-                shown_inline(entry.connection_slug),
-                model,
-                context_label(entry.context_window),
-                input_label,
-                output_label,
-            )
-        )
-    widths = [max(len(row[i]) for row in rows) for i in range(5)]
-    for row in rows:
-        print(
-            f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:>{widths[2]}}  "
-            f"{row[3]:>{widths[3]}}  {row[4]:>{widths[4]}}".rstrip()
-        )
+    """The table, built a column at a time (a gateway lists 50,000 models): each distinct
+    context, price and connection is labelled once, and the whole table is one write."""
+    header = ("CONNECTION", "MODEL", "CONTEXT", "IN $/1M", "OUT $/1M")
+    # Ids come from servers: one line each, nothing in them acts on the terminal. Disarming the
+    # ids joined by a space changes nothing when no id has anything to disarm (the common case).
+    ids = [entry.model_id for entry in entries]
+    joined = " ".join(ids)
+    models = ids if shown_inline(joined) == joined else [shown_inline(i) for i in ids]
+    if any(entry.is_default for entry in entries):
+        models = [
+            model + " *" if entry.is_default else model
+            for model, entry in zip(models, entries, strict=True)
+        ]
+    slug_label = cache(shown_inline)
+    slugs = [slug_label(entry.connection_slug) for entry in entries]
+    contexts = list(map(context_label, [entry.context_window for entry in entries]))
+
+    # The picker's labels, from the same functions (`providers/catalog.py`).
+    @cache
+    def prices(
+        input_price: float | None, output_price: float | None, local: bool
+    ) -> tuple[str, str]:
+        return price_labels(input_price, output_price, local=local)
+
+    labels = [prices(e.input_price, e.output_price, e.is_local) for e in entries]
+    inputs = [label[0] for label in labels]
+    outputs = [label[1] for label in labels]
+    columns = (slugs, models, contexts, inputs, outputs)
+    widths = [
+        max(len(name), max(map(len, column), default=0))
+        for name, column in zip(header, columns, strict=True)
+    ]
+    # Padded by str.ljust/rjust over whole columns (a format with computed widths per line cost
+    # more than everything else here). The last column is right-aligned and no label ends in a
+    # space, so no line has trailing blanks to strip.
+    padded = [
+        map(str.ljust if number < 2 else str.rjust, [name, *column], itertools.repeat(width))
+        for number, (name, column, width) in enumerate(zip(header, columns, widths, strict=True))
+    ]
+    sys.stdout.write("\n".join(map("  ".join, zip(*padded, strict=True))) + "\n")

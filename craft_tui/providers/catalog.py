@@ -11,13 +11,18 @@ raised at the caller. No Textual here: the picker subscribes with `add_listener`
 from __future__ import annotations
 
 import asyncio
+import gc
+import itertools
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Literal
+from functools import lru_cache
+from operator import itemgetter, methodcaller
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
-from craft_tui.config.schema import Config, Connection, ModelEntry
+from craft_tui.config.schema import Config, Connection
 from craft_tui.fuzzy import FuzzyIndex, FuzzyMatch
 from craft_tui.providers.discovery import (
     NO_LIST_NOTE,
@@ -27,7 +32,14 @@ from craft_tui.providers.discovery import (
     ollama_model_id,
 )
 from craft_tui.providers.errors import ErrorKind, ProviderError
-from craft_tui.providers.model_cache import CachedModels, load_cached, save_cached
+from craft_tui.providers.model_cache import (
+    CachedModels,
+    ModelList,
+    ModelRow,
+    load_cached,
+    save_cached,
+)
+from craft_tui.providers.pricing import builtin_price
 from craft_tui.providers.types import ModelInfo
 
 if TYPE_CHECKING:
@@ -39,9 +51,11 @@ ModelSource = Literal["manual", "discovered"]
 DEFAULT_CONCURRENCY = 4
 
 
-@dataclass(frozen=True, slots=True)
-class CatalogEntry:
-    """One model of one connection, ready to show: prices are USD per million tokens."""
+class CatalogEntry(NamedTuple):
+    """One model of one connection, ready to show: prices are USD per million tokens.
+
+    A named tuple, not a frozen dataclass: a catalog of 50,000 models makes 50,000 of them on
+    every load, and a tuple is several times cheaper to make (and smaller)."""
 
     connection_slug: str
     connection_name: str
@@ -136,57 +150,228 @@ def merge_models(
     id once; then the server's others. A listed model and a typed one are the same model when
     their ids are equal, or (Ollama resolves a bare name to `:latest`) equal without `:latest`;
     a typed id is never dropped for looking like another typed id.
+
+    Runs once per listed model (50,000 on a big gateway) each time the picker opens or
+    `craft-tui models` runs: it reads a cache file's rows as they are (`ModelList`), never making
+    a `ModelInfo` per model, and each entry is one tuple (`CatalogEntry` is a named tuple).
     """
-    listed = list(discovered)
-    by_id: dict[str, ModelInfo] = {}
-    for info in listed:
-        by_id.setdefault(info.id, info)
-    for info in listed:
-        by_id.setdefault(ollama_model_id(info.id), info)
+    if isinstance(discovered, ModelList):
+        rows: Sequence[ModelRow] = discovered.rows
+    else:
+        rows = [
+            (m.id, m.name, m.context_window, m.input_price, m.output_price, m.extra)
+            for m in discovered
+        ]
     default = connection.effective_default_model
     is_local = is_local_connection(connection)
+    slug, name = connection.slug, connection.name
     entries: list[CatalogEntry] = []
     typed_ids: set[str] = set()
-    matched: set[int] = set()  # the listed models a typed one stands for
+    matched: set[int] = set()  # the rows (by position) a typed model stands for
 
-    def entry(model_id: str, typed: ModelEntry | None, info: ModelInfo | None) -> CatalogEntry:
-        listed_in = info.input_price if info else None
-        listed_out = info.output_price if info else None
-        input_price, output_price, price_source, local = pricer(
-            connection, model_id, listed_in, listed_out
-        )
-        return CatalogEntry(
-            connection_slug=connection.slug,
-            connection_name=connection.name,
-            model_id=model_id,
-            name=(typed.name if typed and typed.name else None) or (info.name if info else None),
-            context_window=(typed.context_window if typed and typed.context_window else None)
-            or (info.context_window if info else None),
-            input_price=input_price,
-            output_price=output_price,
-            price_source=price_source,
-            source="manual" if typed is not None else "discovered",
-            listed=info is not None,
-            is_local=local or is_local,
-            is_default=default is not None and _same_model(model_id, default),
-        )
+    def is_default(model_id: str) -> bool:
+        return default is not None and _same_model(model_id, default)
 
-    for typed in connection.models:
-        if typed.id in typed_ids:
-            continue
-        typed_ids.add(typed.id)
-        found = by_id.get(typed.id) or by_id.get(ollama_model_id(typed.id))
-        if found is not None:
-            matched.add(id(found))
-        entries.append(entry(typed.id, typed, found))
+    if connection.models:  # only a typed model is looked up by id
+        ids = list(map(itemgetter(0), rows))
+        for typed in connection.models:
+            if typed.id in typed_ids:
+                continue
+            typed_ids.add(typed.id)
+            found = _find(ids, typed.id)
+            if found is None:
+                found = _find(ids, ollama_model_id(typed.id))
+            typed_row = rows[found] if found is not None else None
+            if found is not None:
+                matched.add(found)
+            listed_in = typed_row[3] if typed_row else None
+            listed_out = typed_row[4] if typed_row else None
+            input_price, output_price, price_source, local = pricer(
+                connection, typed.id, listed_in, listed_out
+            )
+            entries.append(
+                CatalogEntry(
+                    slug,
+                    name,
+                    typed.id,
+                    typed.name or (typed_row[1] if typed_row else None),
+                    typed.context_window or (typed_row[2] if typed_row else None),
+                    input_price,
+                    output_price,
+                    price_source,
+                    "manual",
+                    typed_row is not None,
+                    local or is_local,
+                    is_default(typed.id),
+                )
+            )
     seen = {ollama_model_id(typed_id) for typed_id in typed_ids}
-    for info in listed:
-        key = ollama_model_id(info.id)
-        if id(info) in matched or key in seen:
+    if pricer is default_pricer:
+        fast = _listed_columns(connection, rows, matched, seen, is_local, default)
+        if fast is None:
+            fast = _listed_entries(connection, rows, matched, seen, is_local, default)
+        entries.extend(fast)
+        return entries
+    for index, row in enumerate(rows):
+        key = ollama_model_id(row[0])
+        if index in matched or key in seen:
             continue
         seen.add(key)
-        entries.append(entry(info.id, None, info))
+        input_price, output_price, price_source, local = pricer(connection, row[0], row[3], row[4])
+        entries.append(
+            CatalogEntry(
+                slug,
+                name,
+                row[0],
+                row[1],
+                row[2],
+                input_price,
+                output_price,
+                price_source,
+                "discovered",
+                True,
+                local or is_local,
+                is_default(row[0]),
+            )
+        )
     return entries
+
+
+def _find(ids: list[str], model_id: str) -> int | None:
+    """The first listed model that is `model_id`: that id, else (Ollama resolves a bare name to
+    it) `model_id:latest`; found by `list.index`, a scan in C."""
+    for wanted in (model_id, model_id + ":latest"):
+        try:
+            return ids.index(wanted)
+        except ValueError:
+            pass
+    return None
+
+
+def _listed_columns(
+    connection: Connection,
+    rows: Sequence[ModelRow],
+    matched: set[int],
+    seen: set[str],
+    is_local: bool,
+    default: str | None,
+) -> list[CatalogEntry] | None:
+    """`_listed_entries` for the common list, a column at a time in C: ids all distinct, none
+    ending in `:latest`, and either every model priced by the server or (on a local
+    server) none. None for any other list, which `_listed_entries` takes model by model."""
+    if not rows:
+        return []
+    ids, names, contexts, inputs, outputs, _ = zip(*rows, strict=True)
+    count = len(ids)
+    if any(map(methodcaller("endswith", ":latest"), ids)) or len(set(ids)) != count:
+        return None
+    # the rows a typed model stands for, and any other whose id is a typed one: not listed again
+    dropped = set(matched)
+    dropped.update(ids.index(key) for key in seen.intersection(ids))
+    if None not in inputs and None not in outputs:
+        source: str | None = "provider"
+    elif is_local and inputs.count(None) == count and outputs.count(None) == count:
+        source = None  # a local server without prices: "local" (is_local)
+    else:
+        return None
+    defaults = [False] * count
+    if default is not None:
+        for wanted in {default, ollama_model_id(default)}:
+            if wanted in ids:
+                defaults[ids.index(wanted)] = True  # ids are distinct: at most one each
+    repeat = itertools.repeat
+    columns = zip(
+        repeat(connection.slug),
+        repeat(connection.name),
+        ids,
+        names,
+        contexts,
+        inputs,
+        outputs,
+        repeat(source),
+        repeat("discovered"),
+        repeat(True),
+        repeat(is_local),
+        defaults,
+        strict=False,  # the repeats are endless; the columns are one length
+    )
+    entries = list(map(tuple.__new__, repeat(CatalogEntry), columns))
+    for index in sorted(dropped, reverse=True):
+        del entries[index]
+    return entries
+
+
+def _listed_entries(
+    connection: Connection,
+    rows: Sequence[ModelRow],
+    matched: set[int],
+    seen: set[str],
+    is_local: bool,
+    default: str | None,
+) -> list[CatalogEntry]:
+    """The server's models that no typed one stands for, priced as `default_pricer` prices them,
+    written out (the loop of `merge_models` for 50,000 models). A model here is never a typed one
+    (those are in `seen`), so no config price applies: the server's own price, else local, else
+    the built-in table."""
+    slug, name = connection.slug, connection.name
+    default_key = ollama_model_id(default) if default is not None else None
+    entries: list[CatalogEntry] = []
+    append = entries.append
+    make = tuple.__new__  # a named tuple from a plain one, without a Python-level __new__ call
+    for index, (model_id, model_name, context, listed_in, listed_out, _) in enumerate(rows):
+        key = model_id[:-7] if model_id.endswith(":latest") else model_id
+        if key in seen or (matched and index in matched):
+            continue
+        seen.add(key)
+        input_price: float | None
+        output_price: float | None
+        if listed_in is not None or listed_out is not None:
+            input_price = 0.0 if listed_in is None else listed_in
+            output_price = 0.0 if listed_out is None else listed_out
+            source: str | None = "provider"
+        elif is_local:
+            input_price = output_price = source = None
+        else:
+            table = builtin_price(model_id)
+            if table is None:
+                input_price = output_price = source = None
+            else:
+                input_price, output_price, source = table.input, table.output, table.source
+        append(
+            make(
+                CatalogEntry,
+                (
+                    slug,
+                    name,
+                    model_id,
+                    model_name,
+                    context,
+                    input_price,
+                    output_price,
+                    source,
+                    "discovered",
+                    True,
+                    is_local,
+                    default_key is not None and (model_id == default or key == default_key),
+                ),
+            )
+        )
+    return entries
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a list of models is built. Reading 50,000 cached
+    models makes a few hundred thousand objects, none of them in a cycle; each step of them
+    started collections, and the full ones walk the whole heap (a third of the time the catalog
+    took to load). Process-wide, so kept to the bulk steps; enabled again only if it was."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # -- labels: how the picker and `craft-tui models` show a model's context and price ---------------
@@ -194,6 +379,7 @@ def merge_models(
 UNKNOWN = "—"
 
 
+@lru_cache(maxsize=4096)  # a list of 50,000 models has a few dozen distinct figures
 def context_label(tokens: int | None) -> str:
     """`200K`, `128K` (128,000 or 131,072), `1M` (1,000,000 or 1,048,576), `8K`; `—` unknown.
 
@@ -214,6 +400,7 @@ def context_label(tokens: int | None) -> str:
     return str(tokens)
 
 
+@lru_cache(maxsize=4096)  # a few hundred distinct prices in 50,000 models
 def _dollars(usd: float) -> str:
     """`$3`, `$15`, `$0.60`, `$0.075`, `$1.25`: four significant digits, cents when not whole."""
     if usd >= 1000:
@@ -289,8 +476,9 @@ class ModelCatalog:
         self._in_flight: dict[str, asyncio.Task[ConnectionStatus]] = {}
         self._all: list[CatalogEntry] | None = None
         self._index: FuzzyIndex | None = None
-        for connection in config.connections:
-            self._states[connection.slug] = self._state_from_cache(connection)
+        with collector_paused():
+            for connection in config.connections:
+                self._states[connection.slug] = self._state_from_cache(connection)
 
     @classmethod
     def load(cls, config: Config | None = None, **options: object) -> ModelCatalog:
@@ -371,6 +559,10 @@ class ModelCatalog:
     def update_config(self, config: Config) -> None:
         """Follow an edited config: new connections load their cache, removed ones go, and one
         whose URL, protocol or typed models changed is rebuilt; the others keep their state."""
+        with collector_paused():
+            self._update_config(config)
+
+    def _update_config(self, config: Config) -> None:
         states: dict[str, _State] = {}
         for connection in config.connections:
             old = self._states.get(connection.slug)
@@ -460,7 +652,8 @@ class ModelCatalog:
             )
             await asyncio.to_thread(save_cached, cached)
             state.cached = cached
-            state.entries = merge_models(connection, cached.models, pricer=self._pricer)
+            with collector_paused():
+                state.entries = merge_models(connection, cached.models, pricer=self._pricer)
             status.error = None
             status.fetched_at = cached.fetched_at
             status.has_model_list = cached.has_model_list

@@ -3,19 +3,24 @@ instantly and refresh in the background.
 
 One JSON file per connection under `paths.cache_dir()/models/`, written atomically, holding the
 fetch time and the base URL it came from (a list fetched from another URL is not this connection's
-any more). Anything unreadable — a torn file, hand edits, an older format — counts as no cache: it is
+any more). The models are stored by column (format 2: a list of ids, a list of names, ...): a
+gateway's 50,000 models parse about three times faster than as 50,000 objects and leave no
+50,000 dicts to free; a format 1 file (one object per model) is still read. Anything unreadable — a torn file, hand edits, an older format — counts as no cache: it is
 ignored and rebuilt on the next refresh, never an error the user sees.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import math
+import operator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from craft_tui.config import paths
 from craft_tui.config.atomic import atomic_write_text
@@ -24,7 +29,61 @@ from craft_tui.providers.types import ModelInfo
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # models by column; 1 (one object per model) is still read
+_COLUMNS = ("id", "name", "context_window", "input_price", "output_price", "extra")
+
+# One cached model as checked from the file: (id, name, context window, input price, output
+# price, extra or None), the fields of `ModelInfo` in its order.
+ModelRow = tuple[str, str | None, int | None, float | None, float | None, dict[str, str] | None]
+
+
+class ModelList(Sequence[ModelInfo]):
+    """A cache file's models, checked, kept as rows; each `ModelInfo` is made on first use.
+
+    A big gateway lists 50,000 models, and the picker and `craft-tui models` read its file on
+    every open: the catalog builds its entries from `rows` directly, so the 50,000 `ModelInfo`s
+    (a frozen dataclass costs several times a tuple to make) are built only if someone asks for
+    them. Compares equal to the tuple of the same models, as `CachedModels.models` was."""
+
+    __slots__ = ("_built", "rows")
+
+    def __init__(self, rows: list[ModelRow]) -> None:
+        self.rows = rows
+        self._built: tuple[ModelInfo, ...] | None = None
+
+    def _models(self) -> tuple[ModelInfo, ...]:
+        if self._built is None:
+            self._built = tuple(
+                ModelInfo(model_id, name, context, price_in, price_out, extra or {})
+                for model_id, name, context, price_in, price_out, extra in self.rows
+            )
+        return self._built
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @overload
+    def __getitem__(self, index: int) -> ModelInfo: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[ModelInfo, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> ModelInfo | tuple[ModelInfo, ...]:
+        return self._models()[index]
+
+    def __iter__(self) -> Iterator[ModelInfo]:
+        return iter(self._models())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ModelList | tuple):
+            return self._models() == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._models())
+
+    def __repr__(self) -> str:
+        return f"ModelList({len(self.rows)} models)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +98,7 @@ class CachedModels:
     slug: str
     base_url: str
     fetched_at: datetime
-    models: tuple[ModelInfo, ...] = ()
+    models: Sequence[ModelInfo] = ()  # a `ModelList` when read from the file
     has_model_list: bool = True
     source: str = "models"  # "models" (GET /models), "ollama" (/api/tags), "none"
     notes: tuple[str, ...] = field(default_factory=tuple)
@@ -61,55 +120,143 @@ def cache_path(slug: str) -> Path:
     return cache_folder() / f"{slug}.json"
 
 
-def _model_to_json(model: ModelInfo) -> dict[str, Any]:
-    data: dict[str, Any] = {"id": model.id}
-    if model.name is not None:
-        data["name"] = model.name
-    if model.context_window is not None:
-        data["context_window"] = model.context_window
-    if model.input_price is not None:
-        data["input_price"] = model.input_price
-    if model.output_price is not None:
-        data["output_price"] = model.output_price
-    if model.extra:
-        data["extra"] = dict(model.extra)
-    return data
+def _columns_to_json(models: Sequence[ModelInfo]) -> dict[str, list[Any]]:
+    """The models by column (format 2); `null` where a model has no value."""
+    if isinstance(models, ModelList) and models._built is None:  # read and not looked at
+        rows: Sequence[ModelRow] = models.rows
+    else:
+        rows = [
+            (m.id, m.name, m.context_window, m.input_price, m.output_price, dict(m.extra) or None)
+            for m in models
+        ]
+    if not rows:
+        return {name: [] for name in _COLUMNS}
+    return {
+        name: list(column) for name, column in zip(_COLUMNS, zip(*rows, strict=True), strict=True)
+    }
 
 
 def _opt_int(value: Any) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+    if type(value) is not int or value <= 0:  # what json.loads makes: bool is not a count
         raise ValueError(f"bad context window {value!r}")
     return value
+
+
+_INFINITY = math.inf
 
 
 def _opt_price(value: Any) -> float | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    kind = type(value)
+    if kind is not float and kind is not int:  # what json.loads makes: bool is not a price
         raise ValueError(f"bad price {value!r}")
-    number = float(value)
-    if not math.isfinite(number) or number < 0:
+    if not 0 <= value < _INFINITY:  # negative, infinite and NaN all fail this
         raise ValueError(f"bad price {value!r}")
-    return number
+    return float(value)
 
 
-def _model_from_json(data: Any) -> ModelInfo:
-    if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not data["id"]:
+def _model_from_json(data: Any) -> ModelRow:
+    """One model of the file, checked as strictly as it is written. Runs once per cached model
+    (50,000 on a big gateway, each time the picker opens): plain type checks, no helper call for
+    a field that is absent, and a row rather than a `ModelInfo` (see `ModelList`)."""
+    if type(data) is not dict:
+        raise ValueError("model entry without an id")
+    model_id = data.get("id")
+    if type(model_id) is not str or not model_id:
         raise ValueError("model entry without an id")
     name = data.get("name")
-    extra = data.get("extra") or {}
-    if not isinstance(extra, dict):
-        raise ValueError("bad extra")
-    return ModelInfo(
-        id=data["id"],
-        name=name if isinstance(name, str) else None,
-        context_window=_opt_int(data.get("context_window")),
-        input_price=_opt_price(data.get("input_price")),
-        output_price=_opt_price(data.get("output_price")),
-        extra={str(k): str(v) for k, v in extra.items()},
+    context = data.get("context_window")
+    if context is not None:
+        context = _opt_int(context)
+    input_price = data.get("input_price")
+    if input_price is not None:
+        input_price = _opt_price(input_price)
+    output_price = data.get("output_price")
+    if output_price is not None:
+        output_price = _opt_price(output_price)
+    extra = data.get("extra")
+    if extra:
+        if type(extra) is not dict:
+            raise ValueError("bad extra")
+        extra = {str(k): str(v) for k, v in extra.items()}
+    else:
+        extra = None
+    return (
+        model_id,
+        name if type(name) is str else None,
+        context,
+        input_price,
+        output_price,
+        extra,
     )
+
+
+_NONE = type(None)
+
+
+def _rows_from_json(models: list[Any]) -> list[ModelRow]:
+    """Every model of a format 1 file (one object per model) as a row."""
+    if not models or set(map(type, models)) != {dict}:
+        return [_model_from_json(item) for item in models]
+    get, keys = dict.get, itertools.repeat
+    columns = [list(map(get, models, keys(name))) for name in _COLUMNS]
+    rows = _checked_rows(columns)
+    return rows if rows is not None else [_model_from_json(item) for item in models]
+
+
+def _rows_from_columns(models: Any) -> list[ModelRow]:
+    """Every model of a format 2 file (`{"id": [...], "name": [...], ...}`) as a row."""
+    if type(models) is not dict or type(models.get("id")) is not list:
+        raise ValueError("models are not columns")
+    count = len(models["id"])
+    columns = [models.get(name, [None] * count) for name in _COLUMNS]
+    if any(type(column) is not list or len(column) != count for column in columns):
+        raise ValueError("model columns of different lengths")
+    rows = _checked_rows(columns)
+    if rows is not None:
+        return rows
+    return [
+        _model_from_json({name: value for name, value in zip(_COLUMNS, values, strict=True)})
+        for values in zip(*columns, strict=True)
+    ]
+
+
+def _checked_rows(columns: list[list[Any]]) -> list[ModelRow] | None:
+    """The rows of these columns (id, name, context, prices, extra) when every value is what
+    `encode` writes, checked a column at a time: each check is one C-level pass (`map`, `set`,
+    `min`) over 50,000 values instead of a Python call per model. None when any check fails (an
+    `extra`, an int price, anything wrong): the caller then reads model by model with
+    `_model_from_json`, which accepts and refuses exactly what these do, with the reason."""
+    ids, names, contexts, inputs, outputs, extras = columns
+    if (
+        set(map(type, ids)) == {str}
+        and "" not in ids
+        and set(map(type, names)) <= {str, _NONE}
+        and set(map(type, contexts)) <= {int, _NONE}
+        and min(filter(None, contexts), default=1) > 0  # a 0 is not None and filtered: below
+        and 0 not in contexts
+        and _prices_fine(inputs)
+        and _prices_fine(outputs)
+        and not any(extras)
+    ):
+        return list(zip(ids, names, contexts, inputs, outputs, [None] * len(ids), strict=True))
+    return None
+
+
+def _prices_fine(prices: list[Any]) -> bool:
+    """Every price a float from 0 up (or None), known in C-level passes; False sends the file
+    to the model-by-model reading (an int price is made a float there)."""
+    if not set(map(type, prices)) <= {float, _NONE}:
+        return False
+    if None in prices:
+        prices = list(
+            itertools.compress(prices, map(operator.is_not, prices, itertools.repeat(None)))
+        )
+    # the sum is finite only when every price is (an overflow just takes the slow path)
+    return not prices or (min(prices) >= 0 and math.isfinite(sum(prices)))
 
 
 def encode(entry: CachedModels) -> str:
@@ -123,7 +270,7 @@ def encode(entry: CachedModels) -> str:
             "has_model_list": entry.has_model_list,
             "source": entry.source,
             "notes": list(entry.notes),
-            "models": [_model_to_json(model) for model in entry.models],
+            "models": _columns_to_json(entry.models),
         },
         ensure_ascii=False,
         separators=(",", ":"),
@@ -133,7 +280,7 @@ def encode(entry: CachedModels) -> str:
 def decode(text: str) -> CachedModels:
     """Parse a cache file; ValueError for anything that is not exactly what `encode` writes."""
     data = json.loads(text)
-    if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT:
+    if not isinstance(data, dict) or data.get("format") not in (1, CACHE_FORMAT):
         raise ValueError("not a model cache of this format")
     slug, base_url = data.get("slug"), data.get("base_url")
     if not isinstance(slug, str) or not isinstance(base_url, str):
@@ -142,14 +289,18 @@ def decode(text: str) -> CachedModels:
     if fetched_at.tzinfo is None:
         fetched_at = fetched_at.replace(tzinfo=UTC)
     models = data.get("models")
-    if not isinstance(models, list):
+    if data["format"] == CACHE_FORMAT:
+        rows = _rows_from_columns(models)
+    elif isinstance(models, list):
+        rows = _rows_from_json(models)
+    else:
         raise ValueError("models is not a list")
     notes = data.get("notes") or []
     return CachedModels(
         slug=slug,
         base_url=base_url,
         fetched_at=fetched_at,
-        models=tuple(_model_from_json(item) for item in models),
+        models=ModelList(rows),
         has_model_list=bool(data.get("has_model_list", True)),
         source=str(data.get("source", "models")),
         notes=tuple(str(note) for note in notes) if isinstance(notes, list) else (),

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from craft_tui.config.schema import ApiKeyAuth, Config, Connection, ModelEntry, Settings
-from craft_tui.providers.catalog import ModelCatalog, merge_models
+from craft_tui.providers.catalog import ModelCatalog, default_pricer, merge_models
 from craft_tui.providers.discovery import Discovery
 from craft_tui.providers.errors import ErrorKind, ProviderError
 from craft_tui.providers.model_cache import CachedModels, cache_path, load_cached, save_cached
@@ -64,6 +64,39 @@ def test_native_models_get_builtin_prices_and_local_ones_are_local() -> None:
     ollama = make_connection("ollama", "http://localhost:11434/v1", preset="ollama")
     [local] = merge_models(ollama, [ModelInfo("llama3.2:latest")])
     assert local.is_local and local.input_price is None
+
+
+@pytest.mark.parametrize(
+    ("base_url", "priced"),
+    [
+        ("https://gw.example.com/v1", True),  # a gateway listing prices: read a column at a time
+        ("https://gw.example.com/v1", False),  # no prices: the built-in table, model by model
+        ("http://localhost:11434/v1", False),  # a local server without prices: "local"
+    ],
+)
+def test_a_big_cached_list_merges_as_one_model_at_a_time_would(base_url: str, priced: bool) -> None:
+    """50,000 listed models, one of them typed and one the default: the entries read from the
+    cache file are the ones the rule gives model by model (a pricer that is not the default one
+    takes that path), in the same order."""
+    connection = make_connection(
+        "gw", base_url, ModelEntry(id="vendor/m-7", name="Mine"), default_model="openai/gpt-4o"
+    )
+    ids = [f"vendor/m-{n}" for n in range(50_000)] + ["openai/gpt-4o", "anthropic/claude-3-haiku"]
+    models = tuple(
+        ModelInfo(i, f"Model {n}", 8192, n % 5 * 0.5 if priced else None, 1.0 if priced else None)
+        for n, i in enumerate(ids)
+    )
+    _cache(connection, *models)
+    cached = load_cached(connection)
+    assert cached is not None
+    fast = merge_models(connection, cached.models)
+
+    def same_prices(*args: object) -> tuple[float | None, float | None, str | None, bool]:
+        return default_pricer(*args)  # type: ignore[arg-type]
+
+    assert fast == merge_models(connection, models, pricer=same_prices)
+    assert len(fast) == 50_002 and fast[0].model_id == "vendor/m-7" and fast[0].name == "Mine"
+    assert [e.model_id for e in fast if e.is_default] == ["openai/gpt-4o"]
 
 
 def test_ollama_latest_tag_and_bare_name_are_one_model() -> None:

@@ -115,3 +115,71 @@ def test_delete_forgets_and_tolerates_absence() -> None:
     delete_cached("router")
     delete_cached("router")
     assert load_cached(CONNECTION) is None
+
+
+def _file(models: object, format: int = 2) -> str:
+    return json.dumps(
+        {
+            "format": format,
+            "slug": "router",
+            "base_url": CONNECTION.base_url,
+            "fetched_at": FETCHED.isoformat(),
+            "models": models,
+        }
+    )
+
+
+def test_a_cache_written_by_the_previous_version_still_loads() -> None:
+    """Format 1 (one object per model) is read as before, so an upgrade keeps every list."""
+    path = cache_path("router")
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        _file(
+            [
+                {"id": "vendor/big", "name": "Big", "context_window": 200_000,
+                 "input_price": 3, "output_price": 15.0},
+                {"id": "vendor/small", "extra": {"parameters": "8B"}},
+            ],
+            format=1,
+        )
+    )  # fmt: skip
+    assert load_cached(CONNECTION) == _entry()
+
+
+def test_the_file_holds_the_models_by_column() -> None:
+    save_cached(_entry())
+    models = json.loads(cache_path("router").read_text())["models"]
+    assert models["id"] == ["vendor/big", "vendor/small"]
+    assert models["input_price"] == [3.0, None]
+    assert models["extra"] == [None, {"parameters": "8B"}]
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [
+        {"id": ["ok", "bad"], "context_window": [8192, "huge"]},
+        {"id": ["neg"], "input_price": [-1.0]},
+        {"id": ["nan"], "output_price": [float("nan")]},
+        {"id": ["a", "b"], "name": ["A"]},  # columns of different lengths
+        {"id": ["a", ""]},
+        {"id": ["a"], "extra": ["not a table"]},
+        [{"id": "rows where columns belong"}],
+    ],
+)
+def test_a_damaged_column_is_ignored(columns: object) -> None:
+    path = cache_path("router")
+    path.parent.mkdir(parents=True)
+    path.write_text(_file(columns))
+    assert load_cached(CONNECTION) is None
+
+
+def test_fifty_thousand_models_load_back_whole() -> None:
+    """The column-at-a-time check reads the same models as the model-by-model one."""
+    models = tuple(
+        ModelInfo(f"vendor/model-{n}", f"Model {n}", 8192 * (1 + n % 4), n % 7 * 0.5, None)
+        for n in range(50_000)
+    )
+    save_cached(_entry(models=models))
+    loaded = load_cached(CONNECTION)
+    assert loaded is not None and loaded.models == models
+    assert loaded.models[49_999] == models[49_999]
