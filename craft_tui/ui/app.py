@@ -115,6 +115,7 @@ class CraftApp(FatalErrorGuard):
         self._picked_theme = None if self._theme_explicit else state.theme()
         self.copied: list[str] = []  # every escape sequence written for a copy (tests read it)
         self.fatal_message: str | None = None
+        self._asking_to_quit = False  # Ctrl+Q's "stop the answer and quit?" is open
 
     @property
     def config(self) -> Config | None:
@@ -269,6 +270,23 @@ class CraftApp(FatalErrorGuard):
             if isinstance(screen, ChatScreen):
                 return screen
         return None
+
+    async def action_quit(self) -> None:
+        """Ctrl+Q quits; while an answer is still coming it asks first (stopping saves what
+        arrived, marked as stopped). Ctrl+Q again on that question quits all the same."""
+        chat = self.chat
+        if chat is None or not chat.busy or self._asking_to_quit:
+            self.exit()
+            return
+        self._asking_to_quit = True
+
+        def quit_now() -> None:
+            self.exit()
+
+        chat.leave_live_answer("quit", quit_now, asked=self._not_asking_to_quit)
+
+    def _not_asking_to_quit(self) -> None:
+        self._asking_to_quit = False
 
     # ---------------------------------------------------------------- notifications
 

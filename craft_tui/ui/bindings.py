@@ -32,6 +32,11 @@ CHAT_KEYS: dict[str, tuple[str, str, bool]] = {
     "history": ("ctrl+b", "History", False),
     "focus_prompt": ("escape", "Prompt", False),
     "clear_prompt": ("ctrl+l", "Clear", False),
+    "undo_delete": ("u", "Undo delete", True),
+    "scroll_up": ("pageup", "Page up", False),
+    "scroll_down": ("pagedown", "Page down", False),
+    "scroll_top": ("ctrl+home", "First message", False),
+    "scroll_bottom": ("ctrl+end", "Last message", False),
 }
 
 MESSAGE_KEYS: dict[str, tuple[str, str, bool]] = {
@@ -68,6 +73,11 @@ HELP_TEXT: dict[str, str] = {
     "history": "history: search, open, delete conversations",
     "focus_prompt": "back to the prompt (from a message)",
     "clear_prompt": "in the prompt: clear it (Ctrl+Z brings it back)",
+    "undo_delete": "bring back the messages just deleted (until the next answer)",
+    "scroll_up": "scroll the conversation up a page (from the prompt too)",
+    "scroll_down": "scroll the conversation down a page",
+    "scroll_top": "to the first message of the conversation",
+    "scroll_bottom": "to the last message, following the answer again",
     "copy_message": "copy the message",
     "copy_code": "copy its code blocks, one per press",
     "edit_message": "edit the question and send it again",

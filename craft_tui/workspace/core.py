@@ -239,12 +239,20 @@ class Workspace:
 
     # ---------------------------------------------------------------- sessions
 
-    async def open_session(self, conversation_id: str | None, *, new: bool) -> ChatSession:
+    async def open_session(
+        self, conversation_id: str | None, *, new: bool, like: Target | None = None
+    ) -> ChatSession:
         """The session to show: `conversation_id`, else the last one (unless `new` or the
-        settings say otherwise), else a fresh conversation. SQLite work runs in a thread."""
-        return await asyncio.to_thread(self._open_session_sync, conversation_id, new)
+        settings say otherwise), else a fresh conversation. SQLite work runs in a thread.
 
-    def _open_session_sync(self, conversation_id: str | None, new: bool) -> ChatSession:
+        `like`: where a fresh conversation's requests go (Ctrl+N keeps the model the user
+        picked in the conversation they leave); the default connection when it is None or
+        its connection is gone."""
+        return await asyncio.to_thread(self._open_session_sync, conversation_id, new, like)
+
+    def _open_session_sync(
+        self, conversation_id: str | None, new: bool, like: Target | None = None
+    ) -> ChatSession:
         from craft_tui.chat.session import ChatSession
 
         store = self.history()
@@ -260,18 +268,34 @@ class Workspace:
                 candidate, messages = store.load_conversation(last)
                 if not messages and not store.all_messages(last):
                     conversation = candidate
+        fresh = conversation_id is None  # a new conversation, or an empty one reused
         if conversation is None:
-            connection, model = self.default_target()
+            connection, model = self._start_target(like)
             conversation = store.create_conversation(
                 connection_slug=connection.slug if connection else None, model=model
             )
-        return ChatSession(
+        session = ChatSession(
             store,
             conversation,
             driver_opener=self.driver_for,
             cost_fn=self.cost,
             config=lambda: self.config,
         )
+        if fresh and like is not None:
+            connection, model = self._start_target(like)
+            kept = (conversation.connection_slug, conversation.model)
+            if connection is not None and model and kept != (connection.slug, model):
+                session.switch(connection, model)  # a reused empty one goes where asked too
+        return session
+
+    def _start_target(self, like: Target | None) -> Target:
+        """`like` while its connection is still configured (looked up as it is now), else the
+        default target."""
+        if like is not None and like.connection is not None and like.model:
+            connection = self.connection(like.connection.slug)
+            if connection is not None:
+                return Target(connection, like.model)
+        return self.default_target()
 
     async def switch(self, session: ChatSession, slug: str, model: str) -> Target | None:
         """Send `session`'s next request to `slug` and `model`; None when no such connection.

@@ -50,6 +50,12 @@ class ChatScreen(Screen[None]):
         binding("system_prompt", "system_prompt"),
         binding("history", "history"),
         binding("focus_prompt", "focus_prompt"),
+        binding("undo_delete", "undo_delete"),
+        # From the prompt too: the prompt's own PageUp/PageDown would only move its cursor.
+        binding("scroll_up", "scroll_transcript('page_up')", priority=True),
+        binding("scroll_down", "scroll_transcript('page_down')", priority=True),
+        binding("scroll_top", "scroll_transcript('scroll_home')", priority=True),
+        binding("scroll_bottom", "scroll_transcript('scroll_end')", priority=True),
     ]
 
     def __init__(self) -> None:
@@ -70,6 +76,9 @@ class ChatScreen(Screen[None]):
         self._wanted = 0
         self._opening: Worker[None] | None = None
         self._show_lock = asyncio.Lock()
+        # A message deleted with `d`: off the screen at once, gone from the history at the next
+        # operation on the conversation (or on leaving it), so `u` can bring it back until then.
+        self._pending_delete: tuple[ChatSession, str] | None = None
 
     @property
     def craft(self) -> CraftApp:
@@ -134,14 +143,28 @@ class ChatScreen(Screen[None]):
         if opening is not None and not opening.is_finished:
             opening.cancel()
         self._wanted += 1
-        worker: Worker[None] = self._load(conversation_id, new, self._wanted)
+        # A new conversation keeps the model picked in the one being left (Ctrl+N); at start
+        # (`--new`) there is none, and the default connection's model is used.
+        leaving = self.session if new else None
+        worker: Worker[None] = self._load(conversation_id, new, self._wanted, leaving)
         self._opening = worker
         return worker
 
     @work(group="load", exit_on_error=False)
-    async def _load(self, conversation_id: str | None, new: bool, wanted: int) -> None:
+    async def _load(
+        self,
+        conversation_id: str | None,
+        new: bool,
+        wanted: int,
+        leaving: ChatSession | None = None,
+    ) -> None:
         await self.craft.config_ready.wait()  # validated just after the first frame
-        session = await self.craft.workspace.open_session(conversation_id, new=new)
+        await self._commit_delete()  # a message deleted in the conversation being left
+        like = None
+        if leaving is not None:
+            await self._switch_done()  # a model picked a moment ago counts
+            like = self.craft.workspace.target_of(leaving)
+        session = await self.craft.workspace.open_session(conversation_id, new=new, like=like)
         versions = await asyncio.to_thread(session.versions)  # labelled in the first paint
         if wanted != self._wanted:
             return  # another conversation was asked for meanwhile
@@ -319,8 +342,11 @@ class ChatScreen(Screen[None]):
         if session is None:
             return
         await self._switch_done()  # a model was just picked: it gives this answer
+        await self._commit_delete()  # the answer builds on the branch as the user sees it
         status = self.status
-        status.start_waiting()
+        connection, _model = self.craft.workspace.target_of(session)
+        # "no data for N s, gives up at X s" names this connection's read timeout.
+        status.start_waiting(read_timeout=connection.timeouts.read if connection else None)
         self.refresh_bindings()
         try:
             async for event in start(session):
@@ -335,13 +361,11 @@ class ChatScreen(Screen[None]):
                         self._live = view
                     case core.TextChunk(text=text):
                         if self._live is not None:
-                            if self.status.spinning:
-                                status.streaming()
+                            self._data_arrived()
                             self._live.add_text(text)
                     case core.ReasoningChunk(text=text):
                         if self._live is not None:
-                            if self.status.spinning:
-                                status.streaming()
+                            self._data_arrived()
                             self._live.add_reasoning(text)
                     case core.AnswerFinished(message=message):
                         await self._end_live(message.finish_reason)
@@ -364,6 +388,15 @@ class ChatScreen(Screen[None]):
             self._refresh_chrome()
             self.refresh_bindings()
             self.refresh_versions()
+
+    def _data_arrived(self) -> None:
+        """Text of the live answer arrived: the first stops the spinner (time to first token),
+        each one resets the stall sign."""
+        status = self.status
+        if status.spinning:
+            status.streaming()
+        else:
+            status.data_arrived()
 
     async def _end_live(self, finish_reason: str | None, error: ErrorDisplay | None = None) -> None:
         view, self._live = self._live, None
@@ -410,6 +443,8 @@ class ChatScreen(Screen[None]):
             return not self.busy and (
                 self._retry_target() is not None or not self.transcript.at_tail
             )
+        if action == "undo_delete":
+            return self._pending_delete is not None
         return True
 
     def action_stop(self) -> None:
@@ -460,12 +495,52 @@ class ChatScreen(Screen[None]):
         if view is not None:
             await self._regenerate(view)
 
-    async def action_new_conversation(self) -> None:
-        if self.busy:
+    def action_new_conversation(self) -> None:
+        def start() -> None:
+            self.craft.new_conversation = True
+            self.load_conversation()
+            self.prompt.focus()
+
+        self.leave_live_answer("start a new conversation", start)
+
+    def leave_live_answer(
+        self,
+        doing: str,
+        then: Callable[[], object],
+        *,
+        asked: Callable[[], object] | None = None,
+    ) -> None:
+        """Run `then` now, or, while an answer is still coming, once the user agreed to stop it
+        (`doing` says what for: "quit", "open that conversation"). The answer is stopped first
+        and what arrived is saved, marked as stopped; declining keeps it streaming. `asked` is
+        called when the question closes, whatever the answer."""
+        if not self.busy:
+            then()
+            return
+        from craft_tui.ui.screens.confirm import ConfirmScreen
+
+        connection, model = self.craft.workspace.target_of(self.session)
+        where = self.craft.workspace.label_for(connection.slug if connection else None, model)
+        question = (
+            f"An answer from {where} is still coming. Stop it and {doing}? "
+            "What arrived so far is kept."
+        )
+
+        async def answered(stop: bool | None) -> None:
+            if asked is not None:
+                asked()
+            if not stop:
+                return
+            answer = self._answer
             self.action_stop()
-        self.craft.new_conversation = True
-        self.load_conversation()
-        self.prompt.focus()
+            if answer is not None and not answer.is_finished:
+                with contextlib.suppress(WorkerFailed, WorkerCancelled):
+                    await answer.wait()  # the partial answer is saved before going on
+            then()
+
+        self.app.push_screen(
+            ConfirmScreen(question, yes=f"Stop and {doing}", no="Keep it coming"), answered
+        )
 
     def action_history(self) -> None:
         """Open a past conversation."""
@@ -478,12 +553,26 @@ class ChatScreen(Screen[None]):
             if conversation_id is None and current in screen.deleted:
                 self.craft.new_conversation = True  # the open one was deleted: start afresh
                 self.load_conversation()
-            elif conversation_id is not None:
-                if self.busy:
-                    self.action_stop()
-                self.load_conversation(conversation_id)
+            elif conversation_id is not None and conversation_id != current:
+                self.leave_live_answer(
+                    "open that conversation", lambda: self.load_conversation(conversation_id)
+                )
 
         self.app.push_screen(screen, done)
+
+    async def action_scroll_transcript(self, how: str) -> None:
+        """PageUp/PageDown/Ctrl+Home/Ctrl+End scroll the transcript wherever focus is (the
+        prompt included); older or newer messages are mounted as they come into view."""
+        transcript = self.transcript
+        match how:
+            case "page_up":
+                transcript.action_page_up()
+            case "page_down":
+                transcript.action_page_down()
+            case "scroll_home":
+                await transcript.action_scroll_home()
+            case "scroll_end":
+                await transcript.action_scroll_end()
 
     def action_system_prompt(self) -> None:
         from craft_tui.ui.screens.system_prompt import SystemPromptScreen
@@ -561,14 +650,73 @@ class ChatScreen(Screen[None]):
         self._run(lambda s: s.regenerate(message_id))
 
     async def _delete(self, view: MessageView) -> None:
+        """`d`: the message and what follows it leave the screen at once; the history forgets
+        them at the next operation on this conversation, so `u` can still bring them back."""
         if self.busy:
             self.notify("Stop the current answer first (Esc).")
             return
-        if view.message_id is not None and self.session is not None:
-            self.session.delete_message(view.message_id)
+        session = self.session
+        message_id = view.message_id
+        if message_id is None or session is None:
+            return
+        await self._commit_delete()  # only the last delete can be undone
+        index = self.transcript.index_of(lambda message: message.id == message_id)
+        below = len(self.transcript.entries) - index - 1 if index is not None else 0
+        self._pending_delete = (session, message_id)
         await self.transcript.remove_from(view)
-        self.prompt.focus()
-        self._refresh_chrome()
+        # Focus stays in the transcript (the message above), where `u` undoes: on the prompt
+        # it would be typed as text.
+        remaining = self.transcript.views()
+        if remaining:
+            remaining[-1].focus(scroll_visible=False)
+        else:
+            self.transcript.focus()
+        what = "the message" if below == 0 else f"the message and the {below} below it"
+        self.notify(f"Deleted {what}. Press {first_key('undo_delete', self.craft.keymap)} to undo.")
+        self.refresh_bindings()
+
+    async def action_undo_delete(self) -> None:
+        """Bring back the messages deleted last (they were only taken off the screen)."""
+        pending, self._pending_delete = self._pending_delete, None
+        session = self.session
+        if pending is None or pending[0] is not session or session is None:
+            self.notify("Nothing to undo: only the last delete, until the next answer.")
+            return
+        async with self._show_lock:
+            await self._show(session, self._versions)
+        position = self.transcript.index_of(lambda message: message.id == pending[1])
+        view = await self.transcript.reveal(position) if position is not None else None
+        if view is not None:
+            view.focus(scroll_visible=False)
+            view.scroll_visible(animate=False)
+        self.notify("Deleted messages restored.")
+        self.refresh_bindings()
+
+    async def _commit_delete(self, *, leaving: bool = False) -> None:
+        """Forget the pending delete in the history (SQLite, in a thread). A store that cannot
+        be written says so; the messages then stay, on screen again. `leaving`: the screen is
+        going (quitting), nothing to redraw."""
+        from craft_tui.chat.history import HistoryError
+
+        pending, self._pending_delete = self._pending_delete, None
+        if pending is None:
+            return
+        session, message_id = pending
+        try:
+            await asyncio.to_thread(session.delete_message, message_id)
+        except HistoryError as error:
+            if leaving:
+                return  # the app is closing: the messages simply stay
+            self.notify(f"{error} The message was not deleted.", severity="error", timeout=10)
+            if session is self.session:
+                async with self._show_lock:
+                    await self._show(session, self._versions)
+            return
+        if session is self.session and not leaving:
+            self._refresh_chrome()
+
+    async def on_unmount(self) -> None:
+        await self._commit_delete(leaving=True)  # quitting is the next action too
 
     # ---------------------------------------------------------------- branches
 
@@ -593,6 +741,7 @@ class ChatScreen(Screen[None]):
         session = self.session
         if self.busy or session is None or view.message_id is None:
             return
+        await self._commit_delete()
         target = await session.step_version(view.message_id, step)  # SQLite in a thread
         if target is None or self.session is not session or not self.is_mounted:
             return
