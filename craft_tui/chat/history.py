@@ -576,25 +576,40 @@ class HistoryStore:
         if not self.full_text:
             hits = self._like_search(terms, limit, offset)
             return SearchResults(hits, False, FTS5_MISSING)
-        ranking = "f.rank" if order == "best" else "f.rowid DESC"
         # The MATCH runs on its own, in FTS5's order (rowid, or rank) with the LIMIT pushed into
-        # it: a word found in 100,000 messages costs as much as one found in 50.
-        sql = (
-            "SELECT m.id, m.conversation_id, c.title, m.role, m.created_at, f.snip, "
-            f"instr(m.text, '{_OPEN}') OR instr(m.text, '{_CLOSE}'), m.text "
-            f"FROM (SELECT rowid, rank, snippet({FTS_TABLE}, 0, '{_OPEN}', '{_CLOSE}', '…', "
-            f"{SNIPPET_TOKENS}) AS snip FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? "
-            f"ORDER BY {'rank' if order == 'best' else 'rowid DESC'} LIMIT ? OFFSET ?) f "
-            "JOIN messages m ON m.rowid = f.rowid JOIN conversations c ON c.id = m.conversation_id "
-            f"ORDER BY {ranking}"
-        )
+        # it: a word found in 100,000 messages costs as much as one found in 50. `rank` is only
+        # named when asked for: bm25 reads every matching doclist in full to weigh the words.
+        ranking = "rank" if order == "best" else "rowid DESC"
         with self._search() as db:
-            rows = db.execute(sql, (fts_query(terms), limit, offset)).fetchall()
-        hits = []
-        for row in rows:
-            # A message holding a marker character itself: its snippet is made here instead.
-            snippet, ranges = _made_snippet(row[7], terms) if row[6] else _marked(row[5])
-            hits.append(SearchHit(row[1], row[2], row[0], row[3], snippet, ranges, _dt(row[4])))
+            found = db.execute(
+                f"SELECT rowid, snippet({FTS_TABLE}, 0, '{_OPEN}', '{_CLOSE}', '…', "
+                f"{SNIPPET_TOKENS}) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? "
+                f"ORDER BY {ranking} LIMIT ? OFFSET ?",
+                (fts_query(terms), limit, offset),
+            ).fetchall()
+            rowids = [row[0] for row in found]
+            rows: dict[int, Sequence[Any]] = {}
+            for at in range(0, len(rowids), 500):  # under SQLite's limit of bound values
+                chunk = rowids[at : at + 500]
+                for row in db.execute(
+                    "SELECT m.rowid, m.id, m.conversation_id, c.title, m.role, m.created_at, "
+                    f"instr(m.text, '{_OPEN}') OR instr(m.text, '{_CLOSE}') FROM messages m "
+                    "JOIN conversations c ON c.id = m.conversation_id "
+                    f"WHERE m.rowid IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                ):
+                    rows[row[0]] = row[1:]
+            hits = []
+            for rowid, fts_snippet in found:
+                row = rows.get(rowid)
+                if row is None:
+                    continue  # deleted between the two reads
+                if row[5]:  # the message holds a marker character: its snippet is made here
+                    text = db.execute("SELECT text FROM messages WHERE rowid = ?", (rowid,))
+                    snippet, ranges = _made_snippet(str(text.fetchone()[0]), terms)
+                else:
+                    snippet, ranges = _marked(fts_snippet)
+                hits.append(SearchHit(row[1], row[2], row[0], row[3], snippet, ranges, _dt(row[4])))
         return SearchResults(hits, True)
 
     def _like_search(self, terms: Sequence[str], limit: int, offset: int) -> list[SearchHit]:

@@ -167,13 +167,17 @@ FTS_TRIGGERS = ("messages_fts_insert", "messages_fts_delete", "messages_fts_upda
 # snippets are read from there by rowid. The triggers keep the two in step; a `'delete'` must be
 # given exactly the text that was indexed, which `old.text` is, since every change of the column
 # goes through the update trigger.
+#
+# `prefix`: word starts of 3 to 6 characters have doclists of their own. Without them FTS5 merges
+# the doclist of every word with that start in full before the first hit: "sort" typed in a
+# history where it is in most messages took 68 ms on 200,000 messages, 0.2 ms with them (about
+# twice the index size). The screen searches as the user types, so every query is a word start.
+FTS_USING = (
+    "USING fts5(text, content='messages', content_rowid='rowid', "
+    "tokenize='unicode61 remove_diacritics 2', prefix='3 4 5 6')"
+)
 _FTS_SQL = (
-    f"""
-    CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(
-        text, content='messages', content_rowid='rowid',
-        tokenize='unicode61 remove_diacritics 2'
-    )
-    """,
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} {FTS_USING}",
     f"""
     CREATE TRIGGER IF NOT EXISTS messages_fts_insert AFTER INSERT ON messages BEGIN
         INSERT INTO {FTS_TABLE} (rowid, text) VALUES (new.rowid, new.text);
@@ -228,12 +232,25 @@ FULL_TEXT_VERSION = 3
 
 
 def _fts_objects(db: sqlite3.Connection) -> set[str]:
-    return {
-        str(row[0])
-        for row in db.execute(
-            "SELECT name FROM sqlite_master WHERE name IN (?, ?, ?, ?)", (FTS_TABLE, *FTS_TRIGGERS)
-        )
-    }
+    """The index's table and triggers that exist; the table counts only when it is defined as
+    FTS_USING says (an index made with other options is rebuilt by `ensure_full_text`)."""
+    present = set()
+    for name, sql in db.execute(
+        "SELECT name, sql FROM sqlite_master WHERE name IN (?, ?, ?, ?)", (FTS_TABLE, *FTS_TRIGGERS)
+    ):
+        if name != FTS_TABLE or _using(str(sql)) == _using(FTS_USING):
+            present.add(str(name))
+        else:
+            present.add(_OUTDATED)
+    return present
+
+
+_OUTDATED = "outdated index"
+
+
+def _using(sql: str) -> str:
+    at = sql.find("USING")
+    return " ".join(sql[at:].split()) if at != -1 else ""
 
 
 def full_text_ready(db: sqlite3.Connection) -> bool | None:
@@ -252,7 +269,8 @@ def ensure_full_text(db: sqlite3.Connection) -> bool:
     With FTS5 the table and its triggers are created when missing, and the index is rebuilt
     from `messages` whenever a trigger was missing (a file upgraded, or written to, by a Python
     without FTS5, or a future migration that rebuilds `messages`: dropping a table drops its
-    triggers). Without FTS5 the triggers are dropped, since they would make every write of a
+    triggers) or the table was made with other options than FTS_USING (a changed tokenizer or
+    prefix list takes effect at the next open, without a migration). Without FTS5 the triggers are dropped, since they would make every write of a
     message fail ("no such module: fts5"); the history stays fully usable, searched with LIKE.
     """
     present = _fts_objects(db)
@@ -263,6 +281,10 @@ def ensure_full_text(db: sqlite3.Connection) -> bool:
         return False
     if present >= {FTS_TABLE, *FTS_TRIGGERS}:
         return True
+    if _OUTDATED in present:  # made with other options: made again, as FTS_USING says
+        for trigger in FTS_TRIGGERS:
+            db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+        db.execute(f"DROP TABLE {FTS_TABLE}")
     for statement in _FTS_SQL:
         db.execute(statement)
     db.execute(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('rebuild')")

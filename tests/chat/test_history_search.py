@@ -246,3 +246,24 @@ def test_open_at_makes_the_branch_holding_the_message_the_active_one(
     assert store.get_conversation(conversation.id).active_leaf_id == first_more.id
     store.open_at(question.id)  # on the active path already: the branch stays
     assert store.get_conversation(conversation.id).active_leaf_id == first_more.id
+
+
+def test_an_index_made_with_other_options_is_made_again(tmp_path: Path) -> None:
+    path = tmp_path / "history.db"
+    store = HistoryStore.open(path)
+    conversation = store.create_conversation()
+    store.add_message(conversation.id, parent_id=None, role="user", text="kept through it")
+    db = store._db
+    for trigger in FTS_TRIGGERS:
+        db.execute(f"DROP TRIGGER {trigger}")
+    db.execute(f"DROP TABLE {FTS_TABLE}")  # as an older build made it: no prefix index
+    db.execute(
+        f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(text, content='messages', "
+        "content_rowid='rowid')"
+    )
+    store.close()
+    again = HistoryStore.open(path)
+    sql = again._db.execute("SELECT sql FROM sqlite_master WHERE name = ?", (FTS_TABLE,)).fetchone()
+    assert "prefix='3 4 5 6'" in sql[0]
+    assert found(again, "kept") == ["kept through it"]
+    consistent(again)

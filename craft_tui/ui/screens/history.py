@@ -30,7 +30,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
-from textual.worker import Worker, WorkerCancelled, WorkerFailed
+from textual.worker import Worker, WorkerCancelled, WorkerFailed, get_current_worker
 
 from craft_tui.chat.history import NotFoundError
 from craft_tui.ui.bindings import binding, first_key
@@ -198,9 +198,11 @@ class HistoryScreen(ModalScreen[str | None]):
     @work(group="history", exclusive=True, thread=True)
     def load(self, query: str) -> None:
         """Query the store off the event loop (it can hold thousands of conversations)."""
+        worker = get_current_worker()
         if not query.strip():
             conversations = self._store.list_conversations(limit=PAGE, offset=0)
-            self.app.call_from_thread(self._show, conversations, None)
+            if not worker.is_cancelled:
+                self.app.call_from_thread(self._show, conversations, None)
             return
         titled = self._store.list_conversations(limit=PAGE, offset=0, title=query)
         results = self._store.search(query, limit=HITS)
@@ -211,7 +213,8 @@ class HistoryScreen(ModalScreen[str | None]):
         for conversation_id in sorted(missing):
             with contextlib.suppress(NotFoundError):  # deleted since the search
                 others.append(self._store.get_conversation(conversation_id))
-        self.app.call_from_thread(self._show, [*titled, *others], results)
+        if not worker.is_cancelled:  # a later keystroke's search replaced this one
+            self.app.call_from_thread(self._show, [*titled, *others], results)
 
     def _show(self, conversations: list[Conversation], results: SearchResults | None) -> None:
         """The rows: every conversation (no query); else each conversation with a hit, newest
