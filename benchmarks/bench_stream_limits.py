@@ -2,6 +2,9 @@
 
     .venv/bin/python benchmarks/bench_stream_limits.py [--repeat 3] [--at 2 5 10] [--mb 10]
     .venv/bin/python benchmarks/bench_stream_limits.py --src /path/to/older/checkout   # "before"
+    .venv/bin/python benchmarks/bench_stream_limits.py --sizes 5000 50000 [--repeat 1]
+    .venv/bin/python benchmarks/bench_stream_limits.py --sizes 20000 200000 --repeat 1 --timeout 900
+    ... --burner            # any of these with a CPU burner (`yes`) on the last core meanwhile
 
 Method. Each row runs in a fresh process (peak RSS is per process: /proc VmHWM): the real app,
 headless (`App.run_test`: real event loop, layout and compositor, no terminal) against the loopback
@@ -23,6 +26,16 @@ start-up matter: issue 16's pre-import row), so the rows measure the stream itse
     before sending (idle), also as a multiple of the text size. Targets (issue 16): no input delay
     > 100 ms, peak ≤ 3× the text size over idle.
 
+  * `--sizes N M`: one answer of N (and M) Markdown tokens at rate 0 from tuibench's mock
+    (`mockllm.py`, one token-sized SSE event per token, in its own process) through the app,
+    Enter → ZZENDZZ drawn; figures: request → done, lag after the mock's last byte, CPU of the app
+    process (Enter → done) and to idle (`cpu_to_idle_s`: until a 0.3 s window uses < 3 % of a
+    core, so the work left after the end — segments turning back into Markdown — counts), peak
+    RSS, the rate the stream was read at. The same answer through `craft-tui ask` (stdout to
+    /dev/null) and through the plain httpx floor (`tuibench/baselines/plain_stream.py`) in the
+    same run; ratios: M/N lag, CPU and RSS, and app / ask, app / floor. Issue 16's targets:
+    200k/20k ≤ 12×, 200k app ≤ 3× ask, 50k/5k lag ≤ 12×, 50k ≤ 5× the floor, RSS 50k ≤ 2× 5k.
+
 `--src DIR` runs the same rows against another checkout of craft-tui (e.g. `git worktree add
 /tmp/before HEAD~8`), for before/after figures in one session; rows such a checkout cannot run
 say so. A row that does not finish within `--timeout` seconds is reported as such.
@@ -32,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
@@ -284,10 +298,131 @@ async def huge_row(megabytes: float, timeout: float) -> dict[str, Any]:
     }
 
 
+class _Mock:
+    """tuibench's mock LLM (`mockllm.py`: the answer streamed in N token-sized SSE events, ending
+    in ZZENDZZ) in its own process, logging when it sent the first and the last byte."""
+
+    def __init__(self, tokens: int, rate: float) -> None:
+        self.log = tempfile.mktemp(suffix=".jsonl")
+        command = [sys.executable, str(HERE / "tuibench" / "mockllm.py"), "--port", "0"]
+        command += ["--tokens", str(tokens), "--rate", str(rate), "--markdown", "--log", self.log]
+        self._process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        assert self._process.stdout is not None
+        first = self._process.stdout.readline()
+        port = first.split("127.0.0.1:")[1].split()[0]
+        self.base_url = f"http://127.0.0.1:{port}"
+
+    def stream_record(self) -> dict[str, Any]:
+        """The log line of the last streamed answer (times are `time.time()`)."""
+        with open(self.log) as handle:
+            records = [json.loads(line) for line in handle if '"stream": true' in line]
+        return records[-1]
+
+    def __enter__(self) -> _Mock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._process.terminate()
+        self._process.wait(10)
+        with contextlib.suppress(OSError):
+            os.unlink(self.log)
+
+
+async def long_row(tokens: int, rate: float, timeout: float) -> dict[str, Any]:
+    """One answer of `tokens` Markdown tokens through the app, Enter → its end on screen."""
+    with _Mock(tokens, rate) as mock:
+        app = _app(mock, {"max_answer_mb": 64})
+        async with app.run_test(size=(160, 48)) as pilot:
+            await _prepared(app)
+            await pilot.pause(0.3)
+            idle_kb = _rss_kb("VmRSS")
+            cpu0 = time.process_time()
+            wall0 = time.time()
+            chat = await _send(app, pilot, "Go")
+
+            def drawn() -> bool:
+                views = chat.transcript.views()
+                if not views or type(views[-1]).__name__ != "AssistantMessageView":
+                    return False
+                view = views[-1]
+                return (
+                    not chat.busy
+                    and not getattr(view, "drawing", False)
+                    and "ZZENDZZ" in view.text[-64:]
+                )
+
+            finished = await _until(drawn, timeout, step=0.01)
+            await pilot.pause()  # the frame that shows it
+            done_wall = time.time()
+            cpu_done = time.process_time() - cpu0
+            # CPU until idle: look in 0.3 s windows, letting the loop run between looks.
+            idle_cpu: float | None = None
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                before = time.process_time()
+                await asyncio.sleep(0.3)
+                if time.process_time() - before < 0.3 * 0.03:
+                    idle_cpu = before - cpu0
+                    break
+            peak_kb = _rss_kb("VmHWM")
+            record = mock.stream_record()
+    first, last = record.get("t_first_token"), record.get("t_last_byte")
+    return {
+        "row": f"{tokens} tokens at rate {rate:g} (app)",
+        "finished": finished,
+        "request_to_done_s": done_wall - record["t_request"] if finished else None,
+        "enter_to_done_s": done_wall - wall0 if finished else None,
+        "lag_s": done_wall - last if finished and last else None,
+        "cpu_s": cpu_done,
+        "cpu_to_idle_s": idle_cpu,
+        "events_per_s": tokens / (last - first) if first and last and last > first else None,
+        "peak_rss_mb": peak_kb / 1024,
+        "idle_rss_mb": idle_kb / 1024,
+    }
+
+
+def _client_row(tokens: int, rate: float, kind: str) -> dict[str, Any]:
+    """The same answer through `craft-tui ask` (stdout to /dev/null) or the plain httpx floor."""
+    import resource
+
+    with _Mock(tokens, rate) as mock:
+        if kind == "ask":
+            _app(mock, {"max_answer_mb": 64})  # writes the config into this HOME
+            command = [str(Path(sys.executable).with_name("craft-tui")), "ask", "Go"]
+            stdin = subprocess.DEVNULL
+        else:
+            command = [sys.executable, str(HERE / "tuibench/baselines/plain_stream.py")]
+            command.append(mock.base_url)
+            stdin = subprocess.PIPE
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        process = subprocess.Popen(
+            command, stdin=stdin, stdout=subprocess.DEVNULL, env={**os.environ}, text=True
+        )
+        if stdin is subprocess.PIPE:
+            process.communicate("Go\n", timeout=600)
+        process.wait(600)
+        done_wall = time.time()
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        record = mock.stream_record()
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return {
+        "row": f"{tokens} tokens at rate {rate:g} ({kind})",
+        "finished": process.returncode == 0,
+        "request_to_done_s": done_wall - record["t_request"],
+        "lag_s": done_wall - record["t_last_byte"],
+        "cpu_s": cpu,
+        "peak_rss_mb": after.ru_maxrss / 1024,
+    }
+
+
 def child(args: argparse.Namespace) -> None:
     _setup(Path(args.src))
     if args.child == "esc":
         result = asyncio.run(esc_row(args.at[0], args.timeout))
+    elif args.child == "long":
+        result = asyncio.run(long_row(args.tokens, args.rate, args.timeout))
+    elif args.child in ("ask", "floor"):
+        result = _client_row(args.tokens, args.rate, args.child)
     else:
         result = asyncio.run(huge_row(args.mb, args.timeout))
     print("RESULT " + json.dumps(result), flush=True)
@@ -297,8 +432,15 @@ def child(args: argparse.Namespace) -> None:
 # ---------------------------------------------------------------- parent: run rows, print tables
 
 
-def run_row(src: str, kind: str, value: float, timeout: float) -> dict[str, Any] | None:
-    flag = ["--at", str(value)] if kind == "esc" else ["--mb", str(value)]
+def run_row(
+    src: str, kind: str, value: float, timeout: float, rate: float = 0.0
+) -> dict[str, Any] | None:
+    if kind == "esc":
+        flag = ["--at", str(value)]
+    elif kind == "huge":
+        flag = ["--mb", str(value)]
+    else:
+        flag = ["--tokens", str(int(value)), "--rate", str(rate)]
     command = [sys.executable, __file__, "--child", kind, "--src", src, "--timeout", str(timeout)]
     try:
         done = subprocess.run(
@@ -322,6 +464,65 @@ def _cell(values: list[Any], fmt: str) -> str:
     return text if len(known) == len(values) else f"{text} ({len(values) - len(known)} unfinished)"
 
 
+def _median(rows: list[dict[str, Any]], key: str) -> float | None:
+    known = [r[key] for r in rows if r.get(key) is not None]
+    return statistics.median(known) if known else None
+
+
+def _x(ours: float | None, base: float | None) -> str:
+    return "–" if ours is None or not base else f"{ours / base:.2f}×"
+
+
+def _f(value: float | None, fmt: str = "{:.2f}") -> str:
+    return "did not finish" if value is None else fmt.format(value)
+
+
+def size_rows(args: argparse.Namespace) -> None:
+    """Answers of N Markdown tokens at rate 0: the app (in-app timestamps, headless) against
+    `craft-tui ask` and the plain httpx floor, in the same run; then the ratios the issue asks."""
+    clients = ["floor", "ask", "long"]
+    figures: dict[tuple[str, int], dict[str, float | None]] = {}
+    print(
+        "\n| tokens | client | request → done s | lag after last byte s | CPU s "
+        "| CPU to idle s | peak RSS MB | stream events/s |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for tokens in args.tokens:
+        for kind in clients:
+            rows = [
+                run_row(args.src, kind, tokens, args.timeout, args.rate) for _ in range(args.repeat)
+            ]
+            got = [r for r in rows if r]
+            keys = ("request_to_done_s", "lag_s", "cpu_s", "cpu_to_idle_s", "peak_rss_mb")
+            median = {key: _median(got, key) for key in (*keys, "events_per_s")}
+            figures[(kind, tokens)] = median
+            name = {"floor": "plain httpx", "ask": "craft-tui ask", "long": "craft-tui app"}[kind]
+            print(
+                f"| {tokens:,} | {name} | {_f(median['request_to_done_s'])}"
+                f" | {_f(median['lag_s'])} | {_f(median['cpu_s'])}"
+                f" | {_f(median['cpu_to_idle_s'])} | {_f(median['peak_rss_mb'], '{:.0f}')}"
+                f" | {_f(median['events_per_s'], '{:.0f}')} |",
+                flush=True,
+            )
+    small, large = min(args.tokens), max(args.tokens)
+    app_small, app_large = figures[("long", small)], figures[("long", large)]
+    print(f"\nratios ({large:,} vs {small:,} tokens, same run):")
+    for key, label in (("lag_s", "lag"), ("cpu_s", "CPU"), ("cpu_to_idle_s", "CPU to idle")):
+        print(f"  app {label} {large:,}/{small:,}: {_x(app_large[key], app_small[key])}")
+    print(
+        f"  app peak RSS {large:,}/{small:,}: "
+        f"{_x(app_large['peak_rss_mb'], app_small['peak_rss_mb'])}"
+    )
+    for tokens in args.tokens:
+        app = figures[("long", tokens)]["request_to_done_s"]
+        print(
+            f"  {tokens:,} tokens, app done / ask done: "
+            f"{_x(app, figures[('ask', tokens)]['request_to_done_s'])}; "
+            f"app done / plain httpx done: "
+            f"{_x(app, figures[('floor', tokens)]['request_to_done_s'])}"
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3)
@@ -329,13 +530,42 @@ def main() -> int:
     parser.add_argument("--mb", type=float, default=10.0)
     parser.add_argument("--timeout", type=float, default=120.0)
     parser.add_argument("--src", default=str(ROOT), help="checkout of craft-tui to measure")
-    parser.add_argument("--child", choices=["esc", "huge"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--child", choices=["esc", "huge", "long", "ask", "floor"], help=argparse.SUPPRESS
+    )
+    parser.add_argument("--tokens", type=int, default=20_000, help=argparse.SUPPRESS)
+    parser.add_argument("--rate", type=float, default=0.0, help=argparse.SUPPRESS)
     parser.add_argument("--skip-huge", action="store_true")
+    parser.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        metavar="TOKENS",
+        help="instead: answers of these many Markdown tokens at rate 0 (e.g. 5000 50000, or "
+        "20000 200000) through the app, `craft-tui ask` and the plain httpx floor",
+    )
+    parser.add_argument(
+        "--burner", action="store_true", help="a CPU burner (`yes`) on the last core meanwhile"
+    )
     args = parser.parse_args()
     if args.child:
         child(args)
         return 0
-    print(f"craft-tui from {args.src}; medians of {args.repeat}; load {os.getloadavg()[0]:.1f}\n")
+    from tuibench.burner import burner
+
+    print(
+        f"craft-tui from {args.src}; medians of {args.repeat}; load {os.getloadavg()[0]:.1f}"
+        f"{'; CPU burner on the last core' if args.burner else ''}\n"
+    )
+    with burner(args.burner):
+        if args.sizes:
+            args.tokens = args.sizes
+            size_rows(args)
+            return 0
+        return limit_rows(args)
+
+
+def limit_rows(args: argparse.Namespace) -> int:
     print("| row | events/s | queued chars at Esc | Esc → stopped s | Esc → closed, saved s |")
     print("|---|---|---|---|---|")
     for at in args.at:

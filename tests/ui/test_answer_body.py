@@ -218,3 +218,87 @@ async def test_deltas_arriving_while_a_write_is_in_flight_are_written_in_order()
     streamed = await harness_lines(text, streamed=True)
     assert sum("def f3():" in line for line in whole) == 1  # the whole answer is on screen
     assert streamed == whole
+
+
+def paragraphs(count: int) -> str:
+    return "".join(
+        f"Paragraph {n} of a long answer, one line of plain words.\n\n" for n in range(count)
+    )
+
+
+async def test_text_far_behind_a_fast_stream_is_rendered_when_seen_and_looks_the_same() -> None:
+    """Far behind (`append_unseen`), only the end of what arrived is rendered; the rest is kept as
+    source and rendered once on screen, so the whole answer looks as if loaded at once."""
+    text = long_answer(3) + paragraphs(100) + long_answer(2)
+    whole, _ = await rendered(text, streamed=False, width=70)
+    body = AnswerBody("")
+    app = BodyApp(body)
+    async with app.run_test(size=(70, 700)) as pilot:
+        half = len(text) // 2
+        await body.append(text[:40])
+        await body.append_unseen(text[40:half])
+        await body.append_unseen(text[half:-40])
+        await body.append(text[-40:])
+        await pilot.pause()
+        await body.finish()
+        await drawn(pilot, body)
+        assert body.source == text
+        assert screen_lines(app) == whole
+
+
+async def test_unseen_text_costs_no_widgets_until_it_is_scrolled_to() -> None:
+    from textual.widgets.markdown import MarkdownBlock
+
+    text = paragraphs(300)
+    whole = AnswerBody(text)
+    async with BodyApp(whole).run_test(size=(70, 30)) as pilot:
+        await drawn(pilot, whole)
+        top = screen_lines(pilot.app)
+    body = AnswerBody("")
+    app = BodyApp(body)
+    async with app.run_test(size=(70, 30)) as pilot:
+        scroll = app.query_one(VerticalScroll)
+        scroll.anchor()  # following the end, as the transcript does while an answer streams
+        await body.append_unseen(text)
+        await body.finish()
+        await drawn(pilot, body)
+        assert len(body.query(MarkdownBlock)) < 100  # the end is rendered, not the 300 blocks
+        assert any(isinstance(s, FrozenSegment) for s in body.segments)
+        scroll.scroll_home(animate=False)
+        await drawn(pilot, body)
+        assert screen_lines(app) == top  # the start, rendered now that it is seen
+
+
+async def test_lines_of_segments_far_above_the_end_are_not_kept_while_streaming() -> None:
+    """A long answer streamed at a readable pace: only the last few frozen segments keep their
+    lines (memory), the older ones keep their source and height and look the same when seen."""
+    from craft_tui.ui.widgets.answer_body import KEEP_FROZEN
+    from craft_tui.ui.widgets.frozen_segment import UnseenSegment
+
+    text = paragraphs(200)
+    whole = AnswerBody(text)
+    async with BodyApp(whole).run_test(size=(70, 30)) as pilot:
+        await drawn(pilot, whole)
+        top = screen_lines(pilot.app)
+    body = AnswerBody("")
+    app = BodyApp(body)
+    async with app.run_test(size=(70, 30)) as pilot:
+        scroll = app.query_one(VerticalScroll)
+        scroll.anchor()
+        for index in range(0, len(text), 600):
+            await body.append(text[index : index + 600])
+            await pilot.pause()
+        await drawn(pilot, body)
+        with_lines = [
+            s
+            for s in body.segments
+            if isinstance(s, FrozenSegment) and not isinstance(s, UnseenSegment)
+        ]
+        assert 0 < len(with_lines) <= KEEP_FROZEN
+        assert sum(isinstance(s, UnseenSegment) for s in body.segments) >= 3
+        height = scroll.virtual_size.height
+        await body.finish()
+        scroll.scroll_home(animate=False)
+        await drawn(pilot, body)
+        assert screen_lines(app) == top
+        assert scroll.virtual_size.height == height  # exact heights were kept
