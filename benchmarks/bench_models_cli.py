@@ -41,10 +41,14 @@ READ_CACHE = (
 TARGET_S = 0.7
 
 
-def timed(command: list[str], env: dict[str, str]) -> tuple[float, int]:
-    """Wall time of one run and how many bytes it wrote to stdout (it must succeed)."""
+def timed(command: list[str], env: dict[str, str], folder: str) -> tuple[float, int]:
+    """Wall time of one run and how many bytes it wrote to stdout (it must succeed). Run in the
+    throwaway folder: `python -m` looks in the current folder first, so a checkout's craft_tui
+    would win over the one PYTHONPATH names (how the figures before a change are taken)."""
     start = time.perf_counter()
-    done = subprocess.run(command, env=env, capture_output=True, check=True, timeout=300)
+    done = subprocess.run(
+        command, env=env, cwd=folder, capture_output=True, check=True, timeout=300
+    )
     return time.perf_counter() - start, len(done.stdout)
 
 
@@ -68,10 +72,10 @@ def main() -> int:
         }
         times: dict[str, list[float]] = {name: [] for name in commands}
         output: dict[str, int] = {}
-        timed(commands["craft-tui models"], env)  # warm the file cache once, untimed
+        timed(commands["craft-tui models"], env, folder)  # warm the file cache once, untimed
         for _ in range(args.repeat):
             for name, command in commands.items():
-                seconds, written = timed(command, env)
+                seconds, written = timed(command, env, folder)
                 times[name].append(seconds)
                 output[name] = written
     median = {name: statistics.median(values) for name, values in times.items()}

@@ -380,7 +380,7 @@ def open_bench(sizes: list[int], repeat: int) -> int:
                     env = {**os.environ, "CRAFT_TUI_HOME": str(homes[count])}
                     done = subprocess.run(
                         [sys.executable, __file__, "--child", kind, str(count)],
-                        env=env, capture_output=True, text=True, timeout=300, check=False,
+                        env=env, cwd=folder, capture_output=True, text=True, timeout=300, check=False,
                     )  # fmt: skip
                     if done.returncode != 0:
                         raise SystemExit(f"{kind} at {count} failed:\n{done.stderr}")

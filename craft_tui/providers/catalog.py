@@ -10,7 +10,6 @@ raised at the caller. No Textual here: the picker subscribes with `add_listener`
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import itertools
 import logging
@@ -43,6 +42,8 @@ from craft_tui.providers.pricing import builtin_price
 from craft_tui.providers.types import ModelInfo
 
 if TYPE_CHECKING:
+    import asyncio
+
     from craft_tui.config.secrets import SecretStore
 
 log = logging.getLogger(__name__)
@@ -493,6 +494,8 @@ class ModelCatalog:
     async def aload(cls, config: Config | None = None, **options: object) -> ModelCatalog:
         """`load` in a worker thread, for callers on an event loop (reading 5,000 cached models
         takes tens of milliseconds)."""
+        import asyncio  # not before a refresh: `craft-tui models` on a cache needs none
+
         return await asyncio.to_thread(lambda: cls.load(config, **options))
 
     # -- reading ---------------------------------------------------------------------------------
@@ -598,6 +601,8 @@ class ModelCatalog:
 
     async def refresh(self, connection: Connection | str) -> ConnectionStatus:
         """Fetch one connection's list now (joining a refresh already running for it)."""
+        import asyncio  # not before a refresh: `craft-tui models` on a cache needs none
+
         slug = connection if isinstance(connection, str) else connection.slug
         if slug not in self._states:
             raise KeyError(f"no connection {slug!r}")
@@ -609,6 +614,8 @@ class ModelCatalog:
 
     async def refresh_stale(self, *, force: bool = False) -> dict[str, ConnectionStatus]:
         """Refresh every connection whose list is stale (all with `force`), a few at a time."""
+        import asyncio  # not before a refresh: `craft-tui models` on a cache needs none
+
         targets = self.connections if force else self.stale_connections()
         limit = asyncio.Semaphore(self._max_concurrency)
 
@@ -622,6 +629,8 @@ class ModelCatalog:
         }
 
     async def _refresh(self, state: _State) -> ConnectionStatus:
+        import asyncio  # not before a refresh: `craft-tui models` on a cache needs none
+
         connection = state.connection
         status = state.status
         status.refreshing = True

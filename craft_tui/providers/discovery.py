@@ -14,7 +14,6 @@ This module only fetches; caching and merging with hand-typed models live in `ca
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -185,6 +184,8 @@ class _NotOllama(Exception):
 async def _ollama_models(
     connection: Connection, api_key: str | None, client: httpx.AsyncClient
 ) -> Discovery:
+    import asyncio  # here, not at the top: `craft-tui models` on cached lists imports no asyncio
+
     import httpx
 
     root = server_root(connection)
