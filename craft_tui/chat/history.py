@@ -27,6 +27,7 @@ API (synchronous; every call is a few small statements; safe from any thread):
     store.set_active_leaf(conv.id, leaf_id)
     store.rename(conv.id, "title"); store.set_system_prompt(conv.id, None)
     store.set_conversation_model(conv.id, "slug", "model"); store.delete_conversation(conv.id)
+    store.import_conversation(conv, messages, attachments={sha: data})   # as given (imports)
 
 Content is stored as parts (chat/stored_parts.py says how); `messages.text` and `.reasoning`
 always hold the concatenated text and reasoning, for search and the history list. Attachment
@@ -47,6 +48,7 @@ database, or one written by a newer craft-tui, is refused and left exactly as it
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import re
 import sqlite3
 import threading
@@ -78,7 +80,7 @@ from craft_tui.chat.migrations import (
     migrate,
 )
 from craft_tui.chat.stored_parts import LoadedRow, attachments_in, parts_from, rows_for
-from craft_tui.providers.content import Part, is_plain, reasoning_of, text_of
+from craft_tui.providers.content import AttachmentPart, Part, is_plain, reasoning_of, text_of
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -958,6 +960,72 @@ class HistoryStore:
                 (now, message_id),
             )
         return self.get_message(message_id)
+
+    def import_conversation(
+        self,
+        conversation: Conversation,
+        messages: Sequence[StoredMessage],
+        *,
+        attachments: dict[str, bytes] | None = None,
+        skip_existing: bool = False,
+    ) -> Conversation | None:
+        """Store a whole conversation as given (ids, times, figures), in one transaction.
+
+        For imports: `messages` must list each parent before its children. An id already in the
+        database gets a new one (references follow it), so importing a file twice never merges
+        two conversations; with `skip_existing` a conversation whose id is taken is left out
+        (None), for importers whose ids are derived from the source. `attachments` are the bytes
+        of attachment parts, by SHA-256. Returns the conversation as stored.
+        """
+        data = attachments or {}
+        with self._write() as db:
+
+            def taken(table: str, row_id: str) -> bool:
+                sql = f"SELECT 1 FROM {table} WHERE id = ?"
+                return db.execute(sql, (row_id,)).fetchone() is not None
+
+            conversation_id = conversation.id
+            if taken("conversations", conversation_id):
+                if skip_existing:
+                    return None
+                conversation_id = new_id()
+            ids: dict[str, str] = {}
+            for message in messages:
+                ids[message.id] = new_id() if taken("messages", message.id) else message.id
+            leaf = ids.get(conversation.active_leaf_id or "")
+            stored = dataclasses.replace(conversation, id=conversation_id, active_leaf_id=leaf)
+            db.execute(
+                f"INSERT INTO conversations ({_CONVERSATION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
+                (
+                    stored.id,
+                    stored.title,
+                    stored.system_prompt,
+                    _ts(stored.created_at),
+                    _ts(stored.updated_at),
+                    stored.connection_slug,
+                    stored.model,
+                    leaf,
+                ),
+            )
+            for message in messages:
+                parent = None if message.parent_id is None else ids[message.parent_id]
+                created = message.created_at or stored.created_at
+                values = [getattr(message, name) for name in _MESSAGE_COLUMNS.split(", ")]
+                values[:3] = [ids[message.id], stored.id, parent]
+                values[-2:] = [_ts(created), _ts(message.updated_at or created)]
+                db.execute(
+                    f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES "
+                    f"({','.join('?' * len(values))})",
+                    values,
+                )
+                parts = [
+                    dataclasses.replace(p, data=data[p.id])
+                    if isinstance(p, AttachmentPart) and p.id in data
+                    else p
+                    for p in message.parts
+                ]
+                self._write_parts(db, ids[message.id], parts)
+        return stored
 
     def delete_message(self, message_id: str) -> str | None:
         """Delete a message and everything below it; return the conversation's new active leaf.
