@@ -34,6 +34,8 @@ SUMMARIES = {
     "ask": "stream one answer to stdout (for scripts)",
     "models": "list models with context size and price",
     "history": "list or search past conversations; show one",
+    "export": "write a conversation as Markdown or JSON",
+    "import": "import conversations (craft-tui JSON, ChatGPT export, llm logs.db)",
     "paths": "show where config, keys, history and cache live",
 }
 
@@ -163,11 +165,25 @@ def _add_history_parser(subparsers: argparse._SubParsersAction[argparse.Argument
     add_parser(subparsers, SUMMARIES["history"])
 
 
+def _add_export_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from craft_tui.commands.export import add_export_parser
+
+    add_export_parser(subparsers, SUMMARIES["export"])
+
+
+def _add_import_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from craft_tui.commands.export import add_import_parser
+
+    add_import_parser(subparsers, SUMMARIES["import"])
+
+
 _BUILDERS = {
     "connection": _add_connection_parsers,
     "ask": _add_ask_parser,
     "models": _add_models_parser,
     "history": _add_history_parser,
+    "export": _add_export_parser,
+    "import": _add_import_parser,
 }
 
 
@@ -221,6 +237,10 @@ def _run(args: argparse.Namespace) -> int:
         from craft_tui.commands import history
 
         return history.run(args)
+    if args.command in ("export", "import"):
+        from craft_tui.commands import export
+
+        return export.run_export(args) if args.command == "export" else export.run_import(args)
     if args.command == "paths":
         from craft_tui.commands.connection import show_paths
 
