@@ -264,7 +264,7 @@ class _Fields:
         if isinstance(value, str):
             try:
                 return utc(datetime.fromisoformat(value))
-            except ValueError:
+            except (ValueError, OverflowError):
                 pass
         raise self._wrong(key, "an ISO 8601 time")
 

@@ -208,3 +208,37 @@ def test_a_huge_title_is_cut_and_huge_text_kept(tmp_path: Path) -> None:
     conversation, [message] = store.load_conversation("c")
     assert len(conversation.title) == TITLE_CAP and conversation.title.endswith("…")
     assert message.text == big and conversation.active_leaf_id == "m"
+
+
+def test_an_id_no_one_could_type_gets_a_new_one_and_references_follow(tmp_path: Path) -> None:
+    store = HistoryStore.open(tmp_path / "h.db")
+    hostile = "\x1b[2J" + "i" * 100
+    data = {
+        "format": "craft-tui/1",
+        "conversations": [
+            {
+                "id": "c\x07",
+                "created_at": "2024-01-01T00:00:00+00:00",
+                "active_leaf_id": "a",
+                "messages": [
+                    {"id": hostile, "role": "user", "text": "q"},
+                    {"id": "a", "parent_id": hostile, "role": "assistant", "text": "r"},
+                ],
+            }
+        ],
+    }
+    store_all(store, read_document(data, Path("x.json")))
+    [conversation] = store.list_conversations()
+    assert len(conversation.id) == 32 and conversation.id.isalnum()
+    _, [question, answer] = store.load_conversation(conversation.id)
+    assert question.text == "q" and len(question.id) == 32
+    assert (answer.id, answer.parent_id) == ("a", question.id)
+
+
+def test_a_time_past_the_calendar_is_a_problem(tmp_path: Path) -> None:
+    data = {
+        "format": "craft-tui/1",
+        "conversations": [{"id": "c", "created_at": "9999-12-31T23:59:59-05:00"}],
+    }
+    with pytest.raises(ImportProblem, match="'created_at' is not an ISO 8601 time"):
+        read_document(data, Path("x.json"))

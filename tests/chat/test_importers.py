@@ -178,6 +178,7 @@ def test_an_old_llm_database_without_token_columns_still_imports(tmp_path: Path)
         (b'[{"mapping": {"n": {"message": {"author": {"role": "user"}, "create_time": "noon",'
          b' "content": {"parts": ["hi"]}}}}}]', None, "node 'n', 'create_time' is not a time"),
         (b"[" * 100_000 + b"]" * 100_000, None, "is not valid JSON"),
+        (b'{"format": "craft-tui/1", "conversations": [{"id": "\\ud800"}]}', None, "lone surrogate"),
     ],
 )  # fmt: skip
 def test_a_hostile_file_is_a_problem_and_adds_nothing(

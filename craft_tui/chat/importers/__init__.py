@@ -12,6 +12,8 @@ their SHA-256) are made once, in `checked`, whatever the file's format was.
 from __future__ import annotations
 
 import hashlib
+import re
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -31,6 +33,14 @@ TITLE_CAP = 300
 """Characters kept of an imported title (a row of the history list; a 1 MB title is cut)."""
 MAX_FILE_BYTES = 1 << 30
 """A file larger than this is refused before it is read (1 GiB)."""
+
+
+_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
+"""The ids kept as they are (ours are 32 hex digits); any other gets a new one."""
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
 
 
 class ImportProblem(Exception):
@@ -81,6 +91,25 @@ def checked(item: Imported, file: Path, where: str) -> Imported:
     """`item` with its messages in an order the store takes (each parent before its children),
     or an ImportProblem when a parent is missing, the parents form a cycle, an id repeats, or an
     attachment's bytes are missing or do not match it."""
+    renamed = {m.id: new_id() for m in item.messages if not _ID.fullmatch(m.id)}
+    if renamed:  # an id no listing could show or a user type: a new one, references follow
+        item = replace(
+            item,
+            messages=[
+                replace(
+                    m,
+                    id=renamed.get(m.id, m.id),
+                    parent_id=None
+                    if m.parent_id is None
+                    else renamed.get(m.parent_id, m.parent_id),
+                )
+                for m in item.messages
+            ],
+        )
+        leaf = item.conversation.active_leaf_id
+        item.conversation.active_leaf_id = renamed.get(leaf, leaf) if leaf is not None else None
+    if not _ID.fullmatch(item.conversation.id):
+        item = replace(item, conversation=replace(item.conversation, id=new_id()))
     by_id: dict[str, StoredMessage] = {}
     for message in item.messages:
         if message.id in by_id:

@@ -41,6 +41,14 @@ def read_any(file: Path, source: Source | None = None) -> tuple[Source, list[Imp
             else ""
         )
         raise ImportProblem(f"{file} is not valid JSON{detail}.") from None
+    try:  # a lone surrogate (`"\\ud800"`) is valid JSON but no text SQLite can store
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ImportProblem(
+            f"{file} holds text that is not valid Unicode (a lone surrogate)."
+        ) from None
+    except RecursionError:
+        raise ImportProblem(f"{file} is nested too deeply.") from None
     if source is None:
         if export.is_document(data):
             source = "craft"
