@@ -17,7 +17,7 @@ import pytest
 from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widget import Widget
-from textual.widgets import Button, Input, OptionList, Select
+from textual.widgets import Button, Collapsible, Input, OptionList, Select
 
 from craft_tui.chat import history as history_module
 from craft_tui.config.schema import Config, Connection, ModelEntry
@@ -208,6 +208,49 @@ async def test_every_connection_form_button_is_on_screen(size: tuple[int, int]) 
         for button in buttons:
             assert inside(dialog.content_region, button), str(button.label)
             assert str(button.label) in shown
+
+
+async def open_advanced(pilot: Pilot[Any]) -> None:
+    """The form's Advanced section opened, and scrolled to by focusing its first field."""
+    form = pilot.app.screen
+    form.query_one("#key-source", Select).value = "env"
+    form.query_one("#advanced", Collapsible).collapsed = False
+    await pilot.pause()
+    form.query_one("#max-tokens", Input).focus()
+    await settle(pilot)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_connection_form_advanced(snap_compare, size) -> None:
+    app = Host(lambda: ConnectionFormScreen(draft=FormDraft("openrouter")))
+    assert snap_compare(app, terminal_size=size, run_before=open_advanced)
+
+
+async def test_every_advanced_field_can_be_reached_at_60x20() -> None:
+    app = Host(lambda: ConnectionFormScreen(draft=FormDraft("openrouter")))
+    async with app.run_test(size=(60, 20)) as pilot:
+        await settle(pilot)
+        form = app.screen
+        title = form.query_one("#advanced CollapsibleTitle")
+        title.focus()
+        await pilot.press("enter")  # the collapsed section opens from the keyboard
+        await wait_until(pilot, lambda: not form.query_one("#advanced", Collapsible).collapsed)
+        body = form.query_one("#form-body")
+        for widget_id in (
+            "max-tokens",
+            "timeout-connect",
+            "timeout-read",
+            "timeout-write",
+            "timeout-pool",
+            "system-prompt",
+        ):
+            await pilot.press("tab")
+            field = form.query_one(f"#{widget_id}")
+            await wait_until(pilot, lambda field=field: app.focused is field)  # type: ignore[misc]
+            await settle(pilot)
+            assert inside(body.content_region, field), widget_id
+        for button in form.query(Button):  # the buttons stay on screen while it scrolls
+            assert inside(form.query_one("#form-dialog").content_region, button)
 
 
 # ---- model picker ----------------------------------------------------------------------------

@@ -1,4 +1,6 @@
-"""Add or edit one connection: preset, URL, auth, headers, TLS, models, and a live test.
+"""Add or edit one connection: preset, URL, auth, headers, TLS, models, and a live test; and, in a
+collapsed Advanced section, its timeouts, max tokens and system prompt (the error messages that
+tell a person to change them lead here).
 
 The form never builds an HTTP request: "Test" runs the workspace's `ConnectionService.check`
 (`providers.check.check_connection`, through `ConnectionService.check`) in a worker and shows each step as it completes: a
@@ -14,6 +16,7 @@ typed; a refused change gets the same sentence the CLI prints.
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -28,7 +31,17 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
-from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static
+from textual.widgets import (
+    Button,
+    Checkbox,
+    Collapsible,
+    Footer,
+    Input,
+    Label,
+    Select,
+    Static,
+    TextArea,
+)
 
 from craft_tui.config.presets import PRESETS, get_preset, normalize_connection_url
 from craft_tui.config.protocols import all_protocols, get_protocol
@@ -38,6 +51,7 @@ from craft_tui.config.schema import (
     Connection,
     ModelEntry,
     NoAuth,
+    Timeouts,
     make_auth,
     slugify,
 )
@@ -56,7 +70,32 @@ Checker = Callable[[Connection, str | None], AsyncIterator["CheckStep"]]
 KeySource = Literal["stored", "env", "none"]
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 FILL_LIMIT = 12  # a short model list (a local server) is written into Models; longer ones are not
-_FIELDS = ("name", "base-url", "key", "env", "headers", "ca", "models", "form")
+# The Advanced section: each timeout's field (id suffix, label, what it is for).
+_TIMEOUTS = (
+    ("connect", "Connect (s)"),
+    ("read", "Read (s)"),
+    ("write", "Write (s)"),
+    ("pool", "Pool (s)"),
+)
+_TIMEOUT_WORDS = {
+    "connect": "the connect timeout",
+    "read": "the read timeout",
+    "write": "the write timeout",
+    "pool": "the pool timeout",
+}
+_ADVANCED_INPUTS = ("max-tokens", *(f"timeout-{key}" for key, _ in _TIMEOUTS))
+DEFAULT_MAX_TOKENS: int = Connection.model_fields["max_tokens"].default
+_FIELDS = (
+    "name",
+    "base-url",
+    "key",
+    "env",
+    "headers",
+    "ca",
+    "models",
+    *_ADVANCED_INPUTS,
+    "form",
+)
 # The input that fixes each field's error (in the form's order: the first one gets the focus).
 _ERROR_INPUT = {
     "name": "name",
@@ -66,7 +105,9 @@ _ERROR_INPUT = {
     "headers": "headers",
     "ca": "ca",
     "models": "models",
+    **{field: field for field in _ADVANCED_INPUTS},
 }
+ADVANCED_TITLE = "Advanced: timeouts, max tokens, system prompt"
 
 
 @dataclass(frozen=True)
@@ -97,6 +138,34 @@ def parse_headers(text: str) -> dict[str, str]:
 
 def format_headers(headers: dict[str, str]) -> str:
     return "; ".join(f"{name}: {value}" for name, value in headers.items())
+
+
+def format_seconds(seconds: float) -> str:
+    """`10.0` -> `10`, `2.5` -> `2.5`: what a person would type, and reads back exactly."""
+    return str(int(seconds)) if seconds.is_integer() else repr(seconds)
+
+
+def parse_seconds(text: str, what: str, example: float) -> float:
+    """A timeout typed in the form; ValueError with the sentence shown under the field."""
+    message = f"Give {what} in seconds, a number above 0, e.g. {format_seconds(example)}."
+    try:
+        seconds = float(text.replace(",", "."))
+    except ValueError:
+        raise ValueError(message) from None
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ValueError(message)
+    return seconds
+
+
+def parse_max_tokens(text: str) -> int:
+    """The answer cap typed in the form (`4,096` and `4_096` read as 4096); ValueError says how."""
+    digits = text.replace(",", "").replace("_", "").replace(" ", "")
+    if not digits.isdigit() or int(digits) <= 0:
+        raise ValueError(
+            f"Max tokens is a whole number above 0, the longest answer to ask for, "
+            f"e.g. {DEFAULT_MAX_TOKENS}."
+        )
+    return int(digits)
 
 
 def parse_models(text: str) -> list[str]:
@@ -243,6 +312,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
                 "ca": str(existing.ca_bundle or ""),
                 "models": ", ".join(existing.model_ids),
                 "default": existing.default_model or "",
+                **_advanced_values(existing.max_tokens, existing.timeouts, existing.system_prompt),
             }
         preset = get_preset(self.draft.preset_id)
         source = "env" if self.draft.key_env else ("none" if preset.auth == "none" else "stored")
@@ -258,6 +328,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
             "ca": "",
             "models": ", ".join(self.draft.models),
             "default": "",
+            **_advanced_values(DEFAULT_MAX_TOKENS, Timeouts(), None),
         }
 
     def compose(self) -> ComposeResult:
@@ -403,6 +474,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
                     ),
                 )
                 yield _error("models")
+                yield from self._compose_advanced(values)
                 yield Static("", id="results", markup=False)
                 yield _error("form")
             with Horizontal(id="form-buttons"):
@@ -410,6 +482,73 @@ class ConnectionFormScreen(ModalScreen[str | None]):
                 yield Button("Save", id="save", variant="primary", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
         yield Footer()
+
+    def _compose_advanced(self, values: dict[str, object]) -> ComposeResult:
+        """Timeouts, max tokens and the connection's system prompt, collapsed: few need them,
+        but the errors that name them (a read timeout, an answer cut at max tokens) must lead
+        somewhere. The title says which of them an edited connection sets."""
+        with Collapsible(title=self._advanced_title(), collapsed=True, id="advanced"):
+            yield from _row(
+                "Max tokens",
+                Input(
+                    str(values["max-tokens"]),
+                    placeholder=str(DEFAULT_MAX_TOKENS),
+                    id="max-tokens",
+                    compact=True,
+                ),
+            )
+            yield Static(
+                "The longest answer to ask for; a model's own max_tokens wins.",
+                classes="note",
+                markup=False,
+            )
+            yield _error("max-tokens")
+            defaults = Timeouts()
+            for key, label in _TIMEOUTS:
+                yield from _row(
+                    label,
+                    Input(
+                        str(values[f"timeout-{key}"]),
+                        placeholder=format_seconds(getattr(defaults, key)),
+                        id=f"timeout-{key}",
+                        compact=True,
+                    ),
+                )
+                if key == "read":
+                    yield Static(
+                        "Read: the longest silence mid-answer before it stalls.",
+                        classes="note",
+                        markup=False,
+                    )
+                yield _error(f"timeout-{key}")
+            with Horizontal(id="row-system-prompt"):
+                yield Label("System\nprompt", classes="label", markup=False)
+                yield TextArea(
+                    str(values["system-prompt"]),
+                    id="system-prompt",
+                    soft_wrap=True,
+                    compact=True,
+                )
+            yield Static(
+                "For conversations without their own (F4 sets one). Empty: none.",
+                classes="note",
+                markup=False,
+            )
+
+    def _advanced_title(self) -> str:
+        """`Advanced: …`, naming what an edited connection sets away from the defaults (so a
+        system prompt set long ago is not hidden behind a closed section)."""
+        existing = self.existing
+        if existing is None:
+            return ADVANCED_TITLE
+        changed: list[str] = []
+        if existing.timeouts != Timeouts():
+            changed.append("timeouts")
+        if existing.max_tokens != DEFAULT_MAX_TOKENS:
+            changed.append("max tokens")
+        if existing.system_prompt:
+            changed.append("system prompt")
+        return f"Advanced (set: {', '.join(changed)})" if changed else ADVANCED_TITLE
 
     def on_mount(self) -> None:
         self.query_one("#key-note").display = False
@@ -441,7 +580,8 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         inputs = [field.value for field in body.query(Input)]
         selects = [field.value for field in body.query(Select)]
         checks = [field.value for field in body.query(Checkbox)]
-        return (*inputs, *selects, *checks)
+        texts = [field.text for field in body.query(TextArea)]
+        return (*inputs, *selects, *checks, *texts)
 
     def _remember_initial(self) -> None:
         self._initial = self._snapshot()
@@ -566,8 +706,15 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         to_fix = [
             _ERROR_INPUT[field] for field in _FIELDS if field in errors and field in _ERROR_INPUT
         ]
-        if to_fix:
-            self.query_one(f"#{to_fix[0]}", Input).focus()
+        if not to_fix:
+            return
+        first = self.query_one(f"#{to_fix[0]}", Input)
+        advanced = self.query_one("#advanced", Collapsible)
+        if to_fix[0] in _ADVANCED_INPUTS and advanced.collapsed:
+            advanced.collapsed = False  # a hidden field cannot take the focus: open it first
+            self.call_after_refresh(first.focus)
+        else:
+            first.focus()
 
     @on(Input.Changed)
     def _field_edited(self, event: Input.Changed) -> None:
@@ -632,6 +779,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
             )
         models = parse_models(self._value("models"))
         default_model = self._value("default-model") or None
+        max_tokens, timeouts, system_prompt = self._advanced(errors)
         if errors:
             self._show_errors(errors)
             return None
@@ -677,11 +825,11 @@ class ConnectionFormScreen(ModalScreen[str | None]):
                 headers=headers,
                 ca_bundle=ca_bundle,
                 verify_tls=self.query_one("#verify", Checkbox).value,
+                timeouts=timeouts,
+                max_tokens=max_tokens,
+                system_prompt=system_prompt,
                 **(
                     {
-                        "timeouts": existing.timeouts,
-                        "max_tokens": existing.max_tokens,
-                        "system_prompt": existing.system_prompt,
                         "created_at": existing.created_at,
                         "last_used_at": existing.last_used_at,
                     }
@@ -698,6 +846,37 @@ class ConnectionFormScreen(ModalScreen[str | None]):
                 refused.setdefault(field, detail["msg"].removeprefix("Value error, "))
             self._show_errors(refused)
             return None
+
+    def _advanced(self, errors: dict[str, str]) -> tuple[int, Timeouts, str | None]:
+        """Max tokens, timeouts and system prompt as typed; a value that does not read gets its
+        sentence in `errors` (the connection's own value, or the default, stands in meanwhile).
+        Untouched, each stays exactly what the connection had."""
+        existing = self.existing
+        start = self._start
+        max_tokens = existing.max_tokens if existing else DEFAULT_MAX_TOKENS
+        try:
+            max_tokens = parse_max_tokens(self._value("max-tokens"))
+        except ValueError as error:
+            errors["max-tokens"] = str(error)
+        before = existing.timeouts if existing else Timeouts()
+        seconds: dict[str, float] = {}
+        for key, _ in _TIMEOUTS:
+            field = f"timeout-{key}"
+            typed = self._value(field)
+            if typed == str(start[field]):
+                seconds[key] = getattr(before, key)  # exactly the file's value, unrounded
+                continue
+            try:
+                seconds[key] = parse_seconds(typed, _TIMEOUT_WORDS[key], getattr(Timeouts(), key))
+            except ValueError as error:
+                errors[field] = str(error)
+                seconds[key] = getattr(before, key)
+        text = self.query_one("#system-prompt", TextArea).text
+        if existing is not None and text == str(start["system-prompt"]):
+            system_prompt = existing.system_prompt  # untouched: not its disarmed display form
+        else:
+            system_prompt = text if text.strip() else None
+        return max_tokens, Timeouts(**seconds), system_prompt
 
     # ---- actions --------------------------------------------------------------------------
 
@@ -921,6 +1100,18 @@ def _row(
     with Horizontal(classes="row", id=row_id):
         yield Label(label, classes="label", markup=False)
         yield widget
+
+
+def _advanced_values(
+    max_tokens: int, timeouts: Timeouts, system_prompt: str | None
+) -> dict[str, object]:
+    """The Advanced section's starting text. The system prompt is outside text (config.toml):
+    the editor shows it disarmed (`shown`), and an untouched prompt is saved as the file has it."""
+    return {
+        "max-tokens": str(max_tokens),
+        **{f"timeout-{key}": format_seconds(getattr(timeouts, key)) for key, _ in _TIMEOUTS},
+        "system-prompt": shown(system_prompt or ""),
+    }
 
 
 def _error(field: str) -> Static:

@@ -1,6 +1,12 @@
 """One line under the transcript: connection · model · tokens · cost · time to first token ·
 tokens per second. While waiting for the first token a spinner and elapsed time run; the timer
-stops as soon as text arrives or the answer ends, so nothing burns CPU when idle."""
+stops as soon as text arrives or the answer ends, so nothing burns CPU when idle.
+
+The line never wraps (a second row would be cut off by its one-row height, with no sign). When it
+does not fit its width, the figures go first, least useful first (speed, time to first token,
+tokens, cost), and a trailing `…` says some were left out; what must stay (what the answer is
+doing, connection · model) is cut with an ellipsis at a whole character, never mid-glyph.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.timer import Timer
 from textual.widgets import Static
@@ -23,8 +30,43 @@ StatusInfo = StatusFigures
 """What the status line shows: the workspace's figures (`workspace/figures.py`), one type."""
 
 
+DROPPED = "…"  # the last part when figures were left out for want of room
+_SEPARATOR = " · "
+
+
 def _tokens(count: int) -> str:
     return f"{count / 1000:.1f}k" if count >= 10_000 else f"{count:,}"
+
+
+def fit(prefix: Text, parts: list[tuple[str, str, int]], width: int | None) -> Text:
+    """`prefix` then `parts` (text, style, rank: 0 always kept, higher dropped first) joined by
+    ` · `, in at most `width` cells (None: no limit)."""
+    kept = list(parts)
+
+    def assemble(items: list[tuple[str, str, int]], dropped: bool) -> Text:
+        text = prefix.copy()
+        text.no_wrap, text.overflow = True, "ellipsis"
+        pieces = [(part, style) for part, style, _ in items]
+        if dropped:
+            pieces.append((DROPPED, "dim"))
+        for index, (part, style) in enumerate(pieces):
+            if index:
+                text.append(_SEPARATOR, style="dim")
+            text.append(part, style=style)
+        return text
+
+    line = assemble(kept, False)
+    if width is None or cell_len(line.plain) <= width:
+        return line
+    while any(rank for _, _, rank in kept):
+        worst = max(range(len(kept)), key=lambda i: (kept[i][2], i))
+        del kept[worst]
+        line = assemble(kept, True)
+        if cell_len(line.plain) <= width:
+            return line
+    line = assemble(kept, False)  # only what must stay, and still too long: cut it, visibly
+    line.truncate(max(width, 1), overflow="ellipsis")
+    return line
 
 
 class StatusBar(Static):
@@ -36,6 +78,8 @@ class StatusBar(Static):
         padding: 0 1;
         background: $panel;
         color: $text-muted;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     """
 
@@ -55,6 +99,9 @@ class StatusBar(Static):
 
     def on_mount(self) -> None:
         self._render_line()
+
+    def on_resize(self) -> None:
+        self._render_line()  # what fits changed
 
     def set_info(self, info: StatusInfo | None = None, **changes: object) -> None:
         """Replace the shown figures (or change a few of them)."""
@@ -138,8 +185,8 @@ class StatusBar(Static):
         self._frame = (self._frame + 1) % len(SPINNER)
         self._render_line()
 
-    def line(self) -> Text:
-        """The status line as text (what tests read)."""
+    def line(self, width: int | None = None) -> Text:
+        """The status line as text (what tests read), fitted to `width` cells when given."""
         info = self.info
         text = Text(no_wrap=True, overflow="ellipsis")
         if self._activity == "waiting" and self._waiting_since is not None:
@@ -151,23 +198,21 @@ class StatusBar(Static):
             quiet = self._clock() - self._last_data
             gives_up = f", gives up at {self._read_timeout:.0f}s" if self._read_timeout else ""
             text.append(f"◌ no data for {quiet:.0f}s{gives_up} ", style="bold yellow")
-        parts: list[tuple[str, str]] = []
+        parts: list[tuple[str, str, int]] = []  # rank: the higher, the sooner it goes
         if info.connection:
-            parts.append((shown_inline(info.connection), "bold"))
-        parts.append((shown_inline(info.model) or "no model", ""))
+            parts.append((shown_inline(info.connection), "bold", 0))
+        parts.append((shown_inline(info.model) or "no model", "", 0))
         if info.input_tokens or info.output_tokens:
-            parts.append((f"↑{_tokens(info.input_tokens)} ↓{_tokens(info.output_tokens)} tok", ""))
+            tokens = f"↑{_tokens(info.input_tokens)} ↓{_tokens(info.output_tokens)} tok"
+            parts.append((tokens, "", 2))
         if info.cost:
-            parts.append((info.cost, ""))
+            parts.append((info.cost, "", 1))
         if info.ttft_s is not None:
-            parts.append((f"ttft {info.ttft_s:.2f}s", ""))
+            parts.append((f"ttft {info.ttft_s:.2f}s", "", 3))
         if info.tokens_per_s is not None:
-            parts.append((f"{info.tokens_per_s:.1f} tok/s", ""))
-        for index, (part, style) in enumerate(parts):
-            if index:
-                text.append(" · ", style="dim")
-            text.append(part, style=style)
-        return text
+            parts.append((f"{info.tokens_per_s:.1f} tok/s", "", 4))
+        return fit(text, parts, width)
 
     def _render_line(self) -> None:
-        self.update(self.line())
+        width = self.content_size.width if self.is_mounted else 0
+        self.update(self.line(width or None))
