@@ -19,6 +19,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -206,6 +208,59 @@ def to_json(store: HistoryStore, conversation_ids: Sequence[str]) -> str:
         "attachments": {sha: base64.b64encode(data[sha]).decode("ascii") for sha in sorted(data)},
     }
     return json.dumps(document, indent=2, ensure_ascii=True) + "\n"
+
+
+# ---------------------------------------------------------------- files
+
+
+def export_text(
+    store: HistoryStore, conversation_id: str, fmt: str, *, reasoning: bool = True
+) -> tuple[str, int]:
+    """The conversation as `fmt` ("md" or "json") and how many messages that holds."""
+    if fmt == "json":
+        return to_json(store, [conversation_id]), len(store.all_messages(conversation_id))
+    conversation, branch = store.load_conversation(conversation_id)
+    return to_markdown(conversation, branch, reasoning=reasoning), len(branch)
+
+
+def write_new_file(target: Path, text: str, *, force: bool = False) -> None:
+    """Write `text` to a file only the user can read (0600). An existing file (or a symlink)
+    there is `FileExistsError` unless `force`, which replaces it atomically (a symlink is
+    replaced, never followed). The folder must exist: a typo is not a reason to create folders."""
+    from craft_tui.config.atomic import atomic_write_text
+
+    if not target.parent.is_dir():
+        raise FileNotFoundError(f"The folder of {target} does not exist.")
+    if target.is_dir():
+        raise IsADirectoryError(f"{target} is a folder.")
+    if force:
+        atomic_write_text(target, text, mode=0o600)
+        return
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+        os.fchmod(handle.fileno(), 0o600)
+        handle.write(text)
+
+
+NAME_CAP = 80
+
+
+def file_name(title: str, fmt: str) -> str:
+    """A file name from a title: letters, digits, `-`, `_` and `.` kept, anything else (a `/`,
+    a control character, a quote) a space; never hidden, never empty, at most NAME_CAP."""
+    name = " ".join(re.sub(r"[^\w.-]+", " ", title, flags=re.ASCII).split())
+    name = name.strip(" .-")[:NAME_CAP].rstrip(" .-")
+    return f"{name or 'conversation'}.{fmt}"
+
+
+def default_folder() -> Path:
+    """The user's downloads folder, else documents, else home (platformdirs' idea of them)."""
+    import platformdirs
+
+    for folder in (platformdirs.user_downloads_dir(), platformdirs.user_documents_dir()):
+        if folder and Path(folder).is_dir():
+            return Path(folder)
+    return Path.home()
 
 
 # ---------------------------------------------------------------- JSON in

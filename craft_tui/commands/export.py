@@ -10,7 +10,6 @@ titles are printed disarmed.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -98,13 +97,10 @@ def run_export(args: argparse.Namespace) -> int:
                 raise UserError("There is no conversation to export yet.", "start one in the app.")
         else:
             conversation_id = _resolve(store, args.id)
-        conversation, branch = store.load_conversation(conversation_id)
-        if args.format == "json":
-            text = export.to_json(store, [conversation_id])
-            count = len(store.all_messages(conversation_id))
-        else:
-            text = export.to_markdown(conversation, branch, reasoning=not args.no_reasoning)
-            count = len(branch)
+        conversation = store.get_conversation(conversation_id)
+        text, count = export.export_text(
+            store, conversation_id, args.format, reasoning=not args.no_reasoning
+        )
     finally:
         store.close()
     if args.output is None:
@@ -122,30 +118,23 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def write_private(target: Path, text: str, *, force: bool) -> None:
-    """Write `text` to a file only the user can read (0600); never over an existing file
-    unless `force` (then by an atomic replace, so a symlink there is replaced, not followed)."""
-    from craft_tui.config.atomic import atomic_write_text
+    """`export.write_new_file`, its refusals as a sentence and a fix."""
+    from craft_tui.chat.export import write_new_file
 
     where = shown_inline(str(target))
-    if not target.parent.is_dir():
-        raise UserError(
-            f"The folder of {where} does not exist.", "create it first, or give another path."
-        )
-    if target.is_dir():
-        raise UserError(f"{where} is a folder.", "give a file name inside it.")
-    if force:
-        atomic_write_text(target, text, mode=0o600)
-        return
     try:
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        write_new_file(target, text, force=force)
     except FileExistsError:
         raise UserError(
             f"{where} exists already; it was left as it is.",
             "give another file name, or add --force to replace it.",
         ) from None
-    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-        os.fchmod(handle.fileno(), 0o600)
-        handle.write(text)
+    except FileNotFoundError:
+        raise UserError(
+            f"The folder of {where} does not exist.", "create it first, or give another path."
+        ) from None
+    except IsADirectoryError:
+        raise UserError(f"{where} is a folder.", "give a file name inside it.") from None
 
 
 # ---------------------------------------------------------------- import

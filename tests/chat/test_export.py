@@ -242,3 +242,20 @@ def test_a_time_past_the_calendar_is_a_problem(tmp_path: Path) -> None:
     }
     with pytest.raises(ImportProblem, match="'created_at' is not an ISO 8601 time"):
         read_document(data, Path("x.json"))
+
+
+@pytest.mark.parametrize(
+    ("title", "name"),
+    [
+        ("Rust: borrow/checker?", "Rust borrow checker.md"),
+        ("../../etc/passwd", "etc passwd.md"),
+        ("\x1b]0;x\x07 ok", "0 x ok.md"),
+        ("...", "conversation.md"),
+        ("", "conversation.md"),
+        ("a" * 500, "a" * 80 + ".md"),
+    ],
+)
+def test_a_file_name_from_a_title_is_safe(title: str, name: str) -> None:
+    from craft_tui.chat.export import file_name
+
+    assert file_name(title, "md") == name
