@@ -11,6 +11,11 @@ Rows (each answers a 2,000-token Markdown reply at rate 0 after start-up):
     conversation is on screen;
   * craft-tui reopening a 2-message / a 300-message conversation: start-up until the last message
     (word ZZLASTZZ) is on screen, then CPU and lag of a new answer streamed at its bottom.
+`--first-send`: Enter → the request at the mock server (the first message after start, the
+harness's `server_request_s`: it types the prompt 1.5 s after ready, waits 0.5 s, presses Enter),
+craft-tui with an empty history and reopening a 2-message conversation vs textual_md, same run.
+`--page-up`: CPU per PageUp press, 300-message vs 2-message conversation, same run (see
+`page_up_cost`).
 Then "scroll to the top" of the 300-message conversation (same tmux size, same run): its last
 message focused, Home once, and PageUp pressed until the first message shows (time, CPU, presses).
 The history files are built once with seed_history.py and copied into each run's fresh HOME.
@@ -186,19 +191,55 @@ def scroll_to_top(template: Path, repeat: int) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in runs.items()}
 
 
-def _scroll_once(pane: _Pane, key: str) -> dict[str, float]:
+def page_up_cost(template: Path, repeat: int) -> dict[str, list[float]]:
+    """CPU per PageUp press from the end of the 300-message conversation to its first message:
+    craft-tui (mounting older messages on the way) vs the bare Textual baseline: the same
+    messages all mounted (`baseline_scroll.py`, Textual's own scroll of laid-out content; 60 of
+    them, craft-tui's most mounted at once: 300 Markdown widgets take Textual ~10 s to start),
+    alternating per round."""
+    tb = _harness()
+    compile_craft()
+    tmux = tb.Tmux(f"craft-pageup-{os.getpid()}", 160, 48)
+    setup = f"{CRAFT_SETUP.replace('{base}', DEAD_BASE)} && {_install(template)}"
+    bare = f"{shlex.quote(PYTHON)} {shlex.quote(str(HERE / 'baseline_scroll.py'))} 60"
+    clients = {"textual_bare": (bare, "", False), "craft-tui": (shlex.quote(CRAFT), setup, True)}
+    per_page: dict[str, list[float]] = {name: [] for name in clients}
+    try:
+        for index in range(repeat + 1):  # the first round is a warm-up
+            for name, (cmd, client_setup, focus) in clients.items():
+                pane = _Pane(tb, tmux, f"pgup{index}{name.replace('-', '')}", cmd, client_setup)
+                try:
+                    figures = _scroll_once(pane, "PPage", focus=focus)
+                finally:
+                    pane.close()
+                if index:
+                    per_page[name].append(figures["PPage_cpu_s"] / figures["PPage_presses"])
+    finally:
+        tmux.kill_server()
+    return per_page
+
+
+def _scroll_once(pane: _Pane, key: str, *, focus: bool = True) -> dict[str, float]:
     if pane.wait("ZZLASTZZ", 60) is None:
         raise SystemExit("the 300-message conversation never showed")
     time.sleep(1.0)  # let the opening settle (the window fills above the screen)
-    pane.tmux.send_keys(pane.session, "BTab")  # focus the last message: its keys scroll
+    if focus:
+        pane.tmux.send_keys(pane.session, "BTab")  # focus the last message: its keys scroll
     time.sleep(0.5)
     cpu0, start, presses = pane.cpu(), time.time(), 0
     while True:
+        before = pane.tmux.capture(pane.session)
         pane.tmux.send_keys(pane.session, key)
         presses += 1
-        # Home should need one press, PageUp one per screen: wait up to 3 s / 0.5 s for it.
+        if key == "PPage":
+            # The next press once this page is drawn: pressed every 0.5 s regardless, the keys
+            # queued up on a loaded machine and were counted as pages the app never drew apart.
+            deadline = time.time() + 5
+            while pane.tmux.capture(pane.session) == before and time.time() < deadline:
+                time.sleep(0.01)
+        # Home should need one press, PageUp one per screen.
         seen, _, _ = pane.tb.wait_for(
-            pane.tmux, pane.session, FIRST, 0.5 if key == "PPage" else 3, 0.01
+            pane.tmux, pane.session, FIRST, 0.2 if key == "PPage" else 3, 0.01
         )
         if seen is not None:
             break
@@ -211,6 +252,17 @@ def _scroll_once(pane: _Pane, key: str) -> dict[str, float]:
     }
 
 
+def first_send(work: Path, repeat: int) -> dict[str, dict[str, float]]:
+    """Enter → request on the wire for the first message after start: textual_md (its httpx
+    client is built before its first frame) vs craft-tui, new and reopened, medians."""
+    clients = [
+        TEXTUAL_MD,
+        replace(CRAFT_TUI, name="craft-tui-empty"),
+        seeded("craft-tui-open-2-messages", work / "h2.db", reopen=True),
+    ]
+    return {client.name: measure(client, tokens=200, rate=0.0, repeat=repeat) for client in clients}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5)
@@ -221,11 +273,20 @@ def main() -> int:
         default=0,
         help="only start-up: N interleaved rounds of textual_md / empty / 10,000 conversations",
     )
+    parser.add_argument(
+        "--first-send", action="store_true", help="only Enter → request on the wire, first send"
+    )
+    parser.add_argument(
+        "--page-up", action="store_true", help="only CPU per PageUp press, 300 vs 2 messages"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="craft-bench-"))
     seed = [PYTHON, str(HERE / "seed_history.py")]
 
-    for name, conversations, messages in [("h10k", 10000, 2), ("h2", 1, 2), ("h300", 1, 300)]:
+    templates = [("h10k", 10000, 2), ("h2", 1, 2), ("h300", 1, 300)]
+    if args.first_send or args.page_up:  # build only what the part measured opens
+        templates = [t for t in templates if t[0] in ("h2", "h300")]
+    for name, conversations, messages in templates:
         subprocess.run(
             [*seed, "--template", str(work / f"{name}.db"), "--conversations",
              str(conversations), "--messages", str(messages)],
@@ -244,6 +305,31 @@ def main() -> int:
             f"10k / empty, per round: median {statistics.median(pairs):.2f}× "
             f"(min {min(pairs):.2f}, max {max(pairs):.2f}); empty / textual_md: median "
             f"{statistics.median(bare):.2f}× (min {min(bare):.2f}, max {max(bare):.2f})"
+        )
+        return 0
+    if args.first_send:
+        rows = first_send(work, args.repeat)
+        metrics = [("server_request_s", "Enter → request s"), ("startup_s", "start-up s")]
+        print_table(f"First send after start (medians of {args.repeat})", rows, metrics)
+        base = rows["textual_md"]["server_request_s"]
+        for name in ("craft-tui-empty", "craft-tui-open-2-messages"):
+            print(
+                f"{name} / textual_md, Enter → request: "
+                f"{ratio(rows[name]['server_request_s'], base)} (target ≤ 1.2×)"
+            )
+        return 0
+    if args.page_up:
+        costs = page_up_cost(work / "h300.db", args.repeat)
+        ours, bare = costs["craft-tui"], costs["textual_bare"]
+        for name, values in costs.items():
+            print(
+                f"{name}: PageUp from the end to the first of 300 messages, CPU per page: median "
+                f"{statistics.median(values) * 1000:.0f} ms  "
+                + " ".join(f"{v * 1000:.0f}" for v in values)
+            )
+        print(
+            f"craft-tui / bare Textual (60 messages, all mounted): "
+            f"{ratio(statistics.median(ours), statistics.median(bare))} (target ≤ 50 ms per page)"
         )
         return 0
     if args.scroll_only:

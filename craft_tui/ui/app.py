@@ -167,9 +167,12 @@ class CraftApp(FatalErrorGuard):
         self._config_changed(ConfigChange(config))
 
     def _config_validated(self) -> None:
+        from craft_tui.ui.warmup import start_warm_up
+
         self.config_ready.set()
         self.workspace.subscribe(self._config_changed)
         self.workspace.start_watching(self._watch_interval)
+        start_warm_up(self)  # the first send's imports, once the conversation is on screen
         if not self.workspace.config.connections:
             self.action_open_connections(first_run=True)
 

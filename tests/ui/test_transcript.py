@@ -144,6 +144,37 @@ async def test_page_up_reaches_the_first_message_with_a_bounded_window() -> None
         assert not transcript.following
 
 
+async def test_page_up_from_the_top_of_the_window_reveals_every_older_message_in_order() -> None:
+    """Each PageUp pressed at the top of what is mounted brings the messages just above it on
+    screen, in the conversation's order: none twice, none skipped between the two pages, and the
+    window stays one contiguous run of entries all the way to the first message."""
+    app = WidgetHarness(max_mounted=16)
+    async with app.run_test(size=(80, 24)) as pilot:
+        transcript = app.query_one(Transcript)
+        await transcript.show(conversation(80))
+        await at_rest(pilot)
+        transcript.views()[-1].focus()
+        presses = 0
+        while "m0" not in on_screen(transcript):
+            assert presses < 200, "PageUp never reached the first message"
+            transcript.scroll_home(animate=False, immediate=True)  # the top of the window
+            await at_rest(pilot)  # what the top brought near is mounted, the text kept still
+            top = on_screen(transcript)[0]
+            await pilot.press("pageup")
+            presses += 1
+            await at_rest(pilot)
+            shown = on_screen(transcript)
+            index = [int(i[1:]) for i in shown]
+            assert index == sorted(index) and len(set(index)) == len(index)
+            assert int(shown[0][1:]) < int(top[1:])  # older messages came on screen
+            assert int(shown[-1][1:]) >= int(top[1:]) - 1  # nothing between the pages skipped
+            mounted = [int((view.message_id or "")[1:]) for view in transcript.views()]
+            assert mounted == list(range(mounted[0], mounted[0] + len(mounted)))  # contiguous
+            assert transcript.hidden_count == mounted[0]
+        assert presses > 3
+        assert transcript.hidden_count == 0 and isinstance(app.focused, MessageView)
+
+
 async def test_home_reaches_the_first_message_and_end_comes_back_following() -> None:
     app = WidgetHarness()
     async with app.run_test(size=(80, 24)) as pilot:

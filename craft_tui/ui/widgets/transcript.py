@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from textual import events
+from textual.actions import SkipAction
 from textual.containers import VerticalScroll
 from textual.geometry import Size
 from textual.layout import DockArrangeResult
@@ -262,12 +263,20 @@ class Transcript(VerticalScroll, can_focus=False):
         return True
 
     def action_page_up(self) -> None:
+        """A page up at once, as a terminal pager does. Textual's animated page scroll drew
+        ~10 frames per press, each laying out the window while older messages mounted above
+        (and the anchoring that keeps the text still stopped it halfway anyway)."""
         self._walked = None  # scrolling away from the focused message may unmount it again
-        super().action_page_up()
+        if not self.allow_vertical_scroll:
+            raise SkipAction()
+        self.scroll_page_up(animate=False)
 
     def action_page_down(self) -> None:
+        """A page down at once (see `action_page_up`)."""
         self._walked = None
-        super().action_page_down()
+        if not self.allow_vertical_scroll:
+            raise SkipAction()
+        self.scroll_page_down(animate=False)
 
     def on_mouse_scroll_up(self) -> None:
         self._walked = None
