@@ -54,6 +54,7 @@ async def test_enter_writes_markdown_to_the_default_path(tmp_path, downloads) ->
     screen = ExportScreen(conv_id, "Ice: a/b talk?", lambda: store)
     app = Host(screen)
     async with app.run_test(size=(110, 30)) as pilot:
+        await wait_until(pilot, lambda: bool(screen.query(Input)))
         field = screen.query_one(Input)
         await wait_until(pilot, lambda: bool(field.value))
         assert field.value == str(downloads / "Ice a b talk.md")
@@ -75,6 +76,7 @@ async def test_a_json_name_gets_every_branch_and_an_existing_file_asks_first(
     screen = ExportScreen(conv_id, "Ice", lambda: store)
     app = Host(screen)
     async with app.run_test(size=(110, 30)) as pilot:
+        await wait_until(pilot, lambda: bool(screen.query(Input)))
         field = screen.query_one(Input)
         await wait_until(pilot, lambda: bool(field.value))
         field.value = "keep.json"  # relative: in the downloads folder
@@ -93,6 +95,7 @@ async def test_a_failure_is_said_disarmed_and_the_path_kept(tmp_path, downloads)
     screen = ExportScreen(conv_id, "\x1b]0;owned\x07", lambda: store)
     app = Host(screen)
     async with app.run_test(size=(110, 30)) as pilot:
+        await wait_until(pilot, lambda: bool(screen.query(Input)))
         field = screen.query_one(Input)
         await wait_until(pilot, lambda: bool(field.value))
         assert field.value == str(downloads / "0 owned.md")  # no control character in a name
