@@ -94,6 +94,8 @@ def test_history_search_results(snap_compare, fake_server, size) -> None:
         await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen))
         app.screen.query_one(Input).value = "sort"
         await wait_until(pilot, lambda: app.screen.query_one(OptionList).option_count == 6)
+        await pilot.press("down")  # into the results, the way a user reads them
+        await wait_until(pilot, lambda: app.screen.query_one(OptionList).has_focus)
         await screen_at_rest(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)

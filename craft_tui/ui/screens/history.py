@@ -186,7 +186,10 @@ class HistoryScreen(ModalScreen[str | None]):
             )
 
     def on_mount(self) -> None:
-        self.query_one(Input).focus()
+        field = self.query_one(Input)
+        # A steady cursor, as in the prompt: a blinking one wakes the app twice a second.
+        field.cursor_blink = False
+        field.focus()
         self.query_one("#history-found", Label).display = False
         self.load("")
 
