@@ -141,6 +141,7 @@ def write_private(target: Path, text: str, *, force: bool) -> None:
 
 
 def run_import(args: argparse.Namespace) -> int:
+    from craft_tui.chat.history import HistoryError
     from craft_tui.chat.importers import SOURCE_NAMES, ImportProblem, Source, store_all
     from craft_tui.chat.importers.reading import read_any
 
@@ -153,6 +154,10 @@ def run_import(args: argparse.Namespace) -> int:
     try:
         # Other clients' ids are derived from theirs: what is there already was imported before.
         summary = store_all(store, items, skip_existing=source != "craft")
+    except HistoryError as error:
+        raise UserError(
+            _sentence(str(error)), "`craft-tui paths` shows where the history file is."
+        ) from None
     finally:
         store.close()
     print(describe(summary.conversations, summary.messages, summary.skipped, SOURCE_NAMES[source]))

@@ -22,7 +22,8 @@ T0 = 1_700_000_000.0
 
 def node(
     node_id: str, parent: str | None, children: list[str], role: str | None = None,
-    text: str = "", when: float = T0, model: str | None = None, **content: object,
+    text: str = "", when: float = T0, model: str | None = None, recipient: str = "all",
+    **content: object,
 ) -> dict[str, object]:  # fmt: skip
     message = None
     if role is not None:
@@ -32,6 +33,7 @@ def node(
             "create_time": when,
             "content": content or {"content_type": "text", "parts": [text]},
             "metadata": {"model_slug": model} if model else {},
+            "recipient": recipient,
         }
     return {"id": node_id, "message": message, "parent": parent, "children": children}
 
@@ -44,19 +46,21 @@ def chatgpt_export() -> list[dict[str, object]]:
         node("sys", "root", ["u1"], "system", ""),
         node("u1", "sys", ["a1", "a2"], "user", "Name a glacier.", T0 + 1),
         node("a1", "u1", [], "assistant", "Aletsch.", T0 + 2, model="gpt-4o"),
-        node("a2", "u1", ["th"], "assistant", "Perito Moreno.", T0 + 3, model="gpt-4o"),
+        node("a2", "u1", ["u2"], "assistant", "Perito Moreno.", T0 + 3, model="gpt-4o"),
+        node("u2", "a2", ["th"], "user", "Where is it?", T0 + 4),
         node(
             "th",
-            "a2",
-            ["u2"],
+            "u2",
+            ["tc"],
             "assistant",
-            when=T0 + 3.5,
+            when=T0 + 4.5,
             model="o3",
             content_type="thoughts",
             thoughts=[{"summary": "s", "content": "Think of Patagonia."}],
         ),
-        node("u2", "th", ["a3"], "user", "Where is it?", T0 + 4),
-        node("a3", "u2", [], "assistant", "Argentina.", T0 + 5, model="o3"),
+        node("tc", "th", ["to"], "assistant", "search('Moreno')", T0 + 4.6, "o3", "browser"),
+        node("to", "tc", ["a3"], "tool", "Santa Cruz, Argentina", T0 + 4.7),
+        node("a3", "to", [], "assistant", "Argentina.", T0 + 5, model="o3"),
     ]
     return [
         {
@@ -78,7 +82,7 @@ def test_chatgpt_branches_current_node_and_attribution_survive(tmp_path: Path) -
     assert source == "chatgpt" and len(items) == 1
     store = HistoryStore.open(tmp_path / "h.db")
     summary = store_all(store, items, skip_existing=True)
-    assert (summary.conversations, summary.messages) == (1, 6)
+    assert (summary.conversations, summary.messages) == (1, 5)
     [conversation] = store.list_conversations()
     assert conversation.title == "Glaciers"
     everything = store.all_messages(conversation.id)
@@ -89,9 +93,10 @@ def test_chatgpt_branches_current_node_and_attribution_survive(tmp_path: Path) -
     assert answers[0].created_at == datetime.fromtimestamp(T0 + 2, UTC)
     _, shown = store.load_conversation(conversation.id)
     assert [m.text for m in shown] == ["Name a glacier.", "Aletsch."]  # current_node
-    [thought] = children_of(everything, answers[1].id)
-    assert (thought.reasoning, thought.model) == ("Think of Patagonia.", "o3")
-    assert [m.text for m in children_of(everything, thought.id)] == ["Where is it?"]
+    [follow_up] = children_of(everything, answers[1].id)
+    assert follow_up.text == "Where is it?"
+    [last] = children_of(everything, follow_up.id)  # thinking, tool call and output folded away
+    assert (last.text, last.reasoning, last.model) == ("Argentina.", "Think of Patagonia.", "o3")
 
     again = store_all(store, read_any(file)[1], skip_existing=True)
     assert (again.conversations, again.skipped) == (0, 1)

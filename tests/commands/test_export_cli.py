@@ -100,7 +100,7 @@ def test_import_detects_each_kind_and_says_what_it_added(
     logs = llm_logs(tmp_path / "logs.db")
     expected = {
         mine: "Imported 1 conversation (2 messages) from craft-tui.",
-        chatgpt: "Imported 1 conversation (6 messages) from ChatGPT.",
+        chatgpt: "Imported 1 conversation (5 messages) from ChatGPT.",
         logs: "Imported 2 conversations (6 messages) from llm.",
     }
     for file, line in expected.items():

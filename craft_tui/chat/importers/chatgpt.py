@@ -6,9 +6,11 @@ the `current_node` the user last looked at. Edits and regenerations are sibling 
 our tree, so the branches are kept and `current_node` becomes the active leaf.
 
 What is kept: user and assistant messages with text (an image or file the export only points
-to becomes a one-line note; `thoughts` content becomes reasoning). What is dropped: the hidden
-system and tool nodes ChatGPT puts between turns; their children hang from the nearest kept
-ancestor, so the tree stays whole. The first visible system message, if any, becomes the
+to becomes a one-line note); a `thoughts` node becomes the reasoning of the answer below it.
+What is dropped: the hidden system and context nodes, tool output, and code the model sent to a
+tool (`recipient` other than `all`): an imported branch alternates prompt and answer as a
+provider expects. Children of a dropped node hang from the nearest kept ancestor, so the tree
+stays whole. The first visible system message, if any, becomes the
 conversation's system prompt. Answers are attributed to `chatgpt` and the model slug, at the
 time the export gives. Ids are derived from ChatGPT's, so importing the same export twice skips
 what is there already.
@@ -115,25 +117,40 @@ def _conversation(item: dict[str, object], file: Path, where: str) -> Imported:
             node_id = node.get("parent") if isinstance(node, dict) else None
         return kept.get(node_id) if isinstance(node_id, str) else None
 
-    order = _walk(mapping)
-    for node_id in order:
+    carried: dict[str, str] = {}  # reasoning of skipped thinking nodes, for the answer below
+    for node_id in _walk(mapping):
         node = mapping[node_id]
         message = node.get("message") if isinstance(node, dict) else None
-        parent = nearest(node.get("parent"), set()) if isinstance(node, dict) else None
+        above = node.get("parent") if isinstance(node, dict) else None
+        parent = nearest(above, set())
         kept[node_id] = parent
+        carried[node_id] = carried.get(above, "") if isinstance(above, str) else ""
         if not isinstance(message, dict):
             continue
         author = message.get("author")
         role = author.get("role") if isinstance(author, dict) else None
         text, reasoning = _content(message.get("content"))
+        metadata = message.get("metadata")
+        metadata = metadata if isinstance(metadata, dict) else {}
         if role == "system":
-            if system_prompt is None and text.strip():
+            if (
+                system_prompt is None
+                and text.strip()
+                and not metadata.get("is_visually_hidden_from_conversation")
+            ):
                 system_prompt = text
             continue
-        if role not in ("user", "assistant") or not (text or reasoning):
+        if role == "assistant" and not text and reasoning:  # thinking before the answer
+            carried[node_id] = "\n\n".join(r for r in (carried[node_id], reasoning) if r)
             continue
-        metadata = message.get("metadata")
-        model = _text(metadata.get("model_slug")) if isinstance(metadata, dict) else ""
+        hidden = bool(metadata.get("is_visually_hidden_from_conversation"))
+        to_tool = message.get("recipient") not in (None, "all")  # code sent to a tool
+        if role not in ("user", "assistant") or hidden or to_tool or not text:
+            continue
+        if role == "assistant":
+            reasoning = "\n\n".join(r for r in (carried[node_id], reasoning) if r)
+        carried[node_id] = ""
+        model = _text(metadata.get("model_slug"))
         when = from_epoch(
             message.get("create_time"), file, f"{where}, node {node_id[:40]!r}, 'create_time'"
         )
