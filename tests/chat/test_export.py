@@ -259,3 +259,14 @@ def test_a_file_name_from_a_title_is_safe(title: str, name: str) -> None:
     from craft_tui.chat.export import file_name
 
     assert file_name(title, "md") == name
+
+
+def test_markdown_reads_the_same_after_a_json_round_trip(tmp_path: Path) -> None:
+    """Attribution survives: the imported copy shows the same names, models and times."""
+    source = HistoryStore.open(tmp_path / "a.db")
+    conv_id, _ = branchy(source)
+    target = HistoryStore.open(tmp_path / "b.db")
+    store_all(target, read_document(json.loads(to_json(source, [conv_id])), Path("x.json")))
+    assert to_markdown(*target.load_conversation(conv_id)) == to_markdown(
+        *source.load_conversation(conv_id)
+    )
