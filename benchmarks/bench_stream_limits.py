@@ -474,7 +474,9 @@ def _x(ours: float | None, base: float | None) -> str:
 
 
 def _f(value: float | None, fmt: str = "{:.2f}") -> str:
-    return "did not finish" if value is None else fmt.format(value)
+    if value is None:
+        return "did not finish"
+    return "–" if value < 0 else fmt.format(value)
 
 
 def size_rows(args: argparse.Namespace) -> None:
@@ -496,6 +498,8 @@ def size_rows(args: argparse.Namespace) -> None:
             keys = ("request_to_done_s", "lag_s", "cpu_s", "cpu_to_idle_s", "peak_rss_mb")
             median = {key: _median(got, key) for key in (*keys, "events_per_s")}
             figures[(kind, tokens)] = median
+            if kind != "long":  # a process run to its end: no stream rate or idle to look for
+                median = {**median, "cpu_to_idle_s": -1.0, "events_per_s": -1.0}
             name = {"floor": "plain httpx", "ask": "craft-tui ask", "long": "craft-tui app"}[kind]
             print(
                 f"| {tokens:,} | {name} | {_f(median['request_to_done_s'])}"

@@ -236,6 +236,7 @@ class AnswerBody(Widget):
         self._pinned: list[Markdown] = []  # closed segments with a fixed height, not frozen yet
         self._frozen_order: deque[FrozenSegment] = deque()  # frozen while streaming, oldest first
         self._seen: weakref.WeakSet[Widget] = weakref.WeakSet()  # thawed to be looked at
+        self._fast = False  # skipped ahead once (append_unseen): closed segments become unseen
         self._streaming = False
         self._width = 0
         # Markdown.append reads its source before it waits for its own lock, so two appends in
@@ -336,6 +337,7 @@ class AnswerBody(Widget):
             if self.gone:
                 return
             self._streaming = True
+            self._fast = True
             if not self.can_skip:
                 await self._append_plain(fragment)
                 return
@@ -483,6 +485,11 @@ class AnswerBody(Widget):
             # Not laid out at this width yet (mounted this frame, or the width changed): later.
             self.call_after_refresh(self._freeze_later, segment)
             return
+        if self._fast and segment not in self._seen:
+            # Far behind a fast stream: nobody looks at it now; its height is known, its lines
+            # would be dropped a few segments later anyway (`_forget_old_lines`).
+            self._forget(segment)
+            return
         strips = render_offscreen(segment)
         if strips is None:
             self.call_after_refresh(self._freeze_later, segment)  # its last write is not laid out
@@ -500,6 +507,22 @@ class AnswerBody(Widget):
                 self._frozen_order.append(frozen)
                 self._forget_old_lines()
 
+    def _forget(self, segment: Markdown) -> None:
+        """Replace a laid-out closed segment by an unseen one of its exact height."""
+        bottom_margin = segment.children[-1].styles.margin.bottom if segment.children else 0
+        unseen = UnseenSegment(
+            segment.source,
+            self.size.width,
+            height=segment.outer_size.height,
+            bottom_margin=bottom_margin,
+        )
+        self._segments[self._segments.index(segment)] = unseen
+        if segment in self._pinned:
+            self._pinned.remove(segment)
+        with self.app.batch_update():
+            self.mount(unseen, before=segment)
+            segment.remove()
+
     def _forget_old_lines(self) -> None:
         """Keep the lines of the last `KEEP_FROZEN` frozen segments only; older ones (several
         screens above the end) keep their source and height and render again when seen. A
@@ -509,12 +532,29 @@ class AnswerBody(Widget):
             old = self._frozen_order.popleft()
             if old not in self._segments or not old.is_mounted:
                 continue  # thawed (a resize) or replaced meanwhile
-            unseen = UnseenSegment(
-                old.source, self.size.width, height=old.lines, bottom_margin=old.bottom_margin
+            index = self._segments.index(old)
+            source, height = old.source, old.lines
+            above = self._segments[index - 1] if index else None
+            merged = (
+                isinstance(above, UnseenSegment)
+                and not above.thaw_requested
+                and len(above.source) + len(source) <= UNSEEN_CHARS
             )
-            self._segments[self._segments.index(old)] = unseen
-            self.mount(unseen, before=old)
-            old.remove()
+            if merged:
+                # One widget for both (the answer's layout visits each): the lines are the
+                # same, margins collapsing inside one Markdown as they did across the two.
+                assert isinstance(above, UnseenSegment)
+                source, height = above.source + source, above.height_lines + height
+                index -= 1
+            unseen = UnseenSegment(
+                source, self.size.width, height=height, bottom_margin=old.bottom_margin
+            )
+            with self.app.batch_update():
+                self.mount(unseen, before=self._segments[index])
+                self._segments[index : index + 1 + merged] = [unseen]
+                old.remove()
+                if merged and above is not None:
+                    above.remove()
 
     async def on_frozen_segment_thaw_request(self, event: FrozenSegment.ThawRequest) -> None:
         event.stop()

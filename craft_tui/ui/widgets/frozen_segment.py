@@ -41,6 +41,11 @@ class FrozenSegment(Widget):
         self.styles.height = len(strips)
 
     @property
+    def thaw_requested(self) -> bool:
+        """It asked to become Markdown again (it was drawn)."""
+        return self._thaw_requested
+
+    @property
     def lines(self) -> int:
         """How many lines it shows (its height)."""
         return len(self._strips)
@@ -75,7 +80,8 @@ class UnseenSegment(FrozenSegment):
     ) -> None:
         super().__init__(source, [], "", bottom_margin)
         self.thaw_when_seen = True
-        self.styles.height = estimated_height(source, width) if height is None else height
+        self.height_lines = estimated_height(source, width) if height is None else height
+        self.styles.height = self.height_lines
 
     @property
     def width(self) -> int:

@@ -33,7 +33,7 @@ ActionName = Literal[
 
 # Queued text beyond which the view stops drawing every block and skips to the end, and the most
 # one such write takes (its parse is ~50 ms at this size on a slow core).
-SKIP_BEHIND = 4 * MARKDOWN_PIECE
+SKIP_BEHIND = 2 * MARKDOWN_PIECE
 SKIP_PIECE = 64_000
 
 _FINISH_NOTES = {
