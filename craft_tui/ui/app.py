@@ -316,6 +316,18 @@ class CraftApp(FatalErrorGuard):
             markup=markup,
         )
 
+    def action_export_conversation(self) -> None:
+        """Ask for a path and export the open conversation there (ui/screens/export.py)."""
+        from craft_tui.ui.screens.export import ExportScreen
+
+        chat = self.chat
+        session = chat.session if chat is not None else None
+        if session is None:
+            self.notify("No conversation is open yet.", severity="warning")
+            return
+        conversation = session.conversation
+        self.push_screen(ExportScreen(conversation.id, conversation.title, self.workspace.history))
+
     # ---------------------------------------------------------------- connections and models
 
     def action_keys_help(self) -> None:
@@ -393,6 +405,11 @@ class CraftApp(FatalErrorGuard):
         yield SystemCommand("History", "Open or delete past conversations", chat.action_history)
         yield SystemCommand(
             "System prompt", "Set this conversation's system prompt", chat.action_system_prompt
+        )
+        yield SystemCommand(
+            "Export conversation…",
+            "Save it as Markdown (what is shown) or JSON (every branch)",
+            self.action_export_conversation,
         )
         yield SystemCommand("Stop answer", "Stop the answer being written", chat.action_stop)
         yield SystemCommand("Retry last answer", "Ask again for the last answer", chat.action_retry)

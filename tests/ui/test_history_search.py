@@ -1,7 +1,6 @@
 """Searching the history screen: typing lists every message holding the words under its
 conversation, with the words marked (as styles on disarmed text, never markup); Enter on a hit
-opens that conversation on the branch holding the message (scrolling to it needs the chat screen's
-part, see HistoryScreen.opened_at)."""
+opens that conversation on the branch holding the message, with the message on screen."""
 
 from __future__ import annotations
 
@@ -124,7 +123,7 @@ async def test_hostile_text_and_queries_are_data(fake_server) -> None:
             assert isinstance(app.screen, HistoryScreen)  # no worker failed
 
 
-async def test_a_hit_opens_its_conversation_on_its_branch(fake_server) -> None:
+async def test_a_hit_opens_its_conversation_on_its_branch_scrolled_to_it(fake_server) -> None:
     app = make_app(fake_server(), new=True)
     async with app.run_test(size=(100, 30)) as pilot:
         chat = await ready(pilot)
@@ -142,6 +141,25 @@ async def test_a_hit_opens_its_conversation_on_its_branch(fake_server) -> None:
         # the branch holding the message is the one shown: it has 7 messages, not 40
         await wait_until(pilot, lambda: len(chat.transcript.entries) == 7)
         assert [m.id for m in chat.transcript.entries][4] == zebra_id
-        assert store.get_conversation(conversation_id).active_leaf_id != zebra_id
+        await wait_until(pilot, lambda: getattr(app.focused, "message_id", None) == zebra_id)
         await wait_until(pilot, lambda: "A question about the zebra crossing" in screen_text(app))
+        assert store.get_conversation(conversation_id).active_leaf_id != zebra_id
         assert any(view.message_id == zebra_id for view in views(chat))
+
+
+async def test_a_hit_far_up_a_long_branch_is_scrolled_to(fake_server) -> None:
+    """The active branch already holds the hit: it stays, and the view goes up to it."""
+    app = make_app(fake_server(), new=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        chat = await ready(pilot)
+        store = app.workspace.history()
+        conversation_id, _zebra = long_branched(store)
+        leaf = store.get_conversation(conversation_id).active_leaf_id
+        options = await search(pilot, "Message 3 main")
+        await wait_until(pilot, lambda: options.option_count == 2)
+        await pilot.press("down", "down", "enter")
+        await wait_until(pilot, lambda: app.screen is chat and chat.loaded)
+        await wait_until(pilot, lambda: len(chat.transcript.entries) == 40)
+        await wait_until(pilot, lambda: "Message 3 of the main branch" in screen_text(app))
+        assert "Message 39 of" not in screen_text(app)
+        assert store.get_conversation(conversation_id).active_leaf_id == leaf

@@ -544,7 +544,7 @@ class ChatScreen(Screen[None]):
 
     def action_history(self) -> None:
         """Open a past conversation."""
-        from craft_tui.ui.screens.history import HistoryScreen
+        from craft_tui.ui.screens.history import HistoryScreen, show_message
 
         screen = HistoryScreen(self.craft.workspace.history())
 
@@ -553,10 +553,15 @@ class ChatScreen(Screen[None]):
             if conversation_id is None and current in screen.deleted:
                 self.craft.new_conversation = True  # the open one was deleted: start afresh
                 self.load_conversation()
-            elif conversation_id is not None and conversation_id != current:
-                self.leave_live_answer(
-                    "open that conversation", lambda: self.load_conversation(conversation_id)
-                )
+            elif conversation_id is not None and (
+                conversation_id != current or screen.opened_at is not None
+            ):
+                self.leave_live_answer("open that conversation", lambda: open_it(conversation_id))
+
+        def open_it(conversation_id: str) -> None:
+            opening = self.load_conversation(conversation_id)
+            if screen.opened_at is not None:  # a search hit: its branch, scrolled to it
+                self.run_worker(show_message(self, opening, screen.opened_at), group="reveal")
 
         self.app.push_screen(screen, done)
 

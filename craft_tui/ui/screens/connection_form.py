@@ -58,6 +58,7 @@ from craft_tui.config.schema import (
 from craft_tui.config.secrets import MissingKeyError, SecretStore, mask_secret
 from craft_tui.config.store import ConfigError
 from craft_tui.config.urls import InvalidURLError, Protocol, chat_url
+from craft_tui.ui.screens.confirm import ConfirmScreen
 from craft_tui.untrusted import shown, shown_inline
 from craft_tui.workspace.connections import ConnectionService, exists_already
 from craft_tui.workspace.targets import ConnectionProblem
@@ -175,47 +176,6 @@ def parse_models(text: str) -> list[str]:
         if model_id and model_id not in seen:
             seen.append(model_id)
     return seen
-
-
-class ConfirmScreen(ModalScreen[bool]):
-    """A yes/no question; y (or its first button) confirms, n or Esc declines. Focus starts on
-    the safe answer, so an Enter pressed by habit changes nothing."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "answer(True)", "Yes"),
-        Binding("n,escape", "answer(False)", "No"),
-    ]
-    DEFAULT_CSS = """
-    ConfirmScreen { align: center middle; }
-    ConfirmScreen > Vertical {
-        width: 60; height: auto; border: thick $error; background: $surface; padding: 1 2;
-    }
-    ConfirmScreen Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
-    ConfirmScreen Button { margin-left: 2; }
-    """
-
-    def __init__(self, question: str, yes: str = "Yes", no: str = "No") -> None:
-        super().__init__()
-        self.question = question
-        self.yes_label = yes
-        self.no_label = no
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(shown(self.question), markup=False)
-            with Horizontal():
-                yield Button(self.yes_label, id="yes", variant="error", compact=True)
-                yield Button(self.no_label, id="no", compact=True)
-
-    def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
-
-    def action_answer(self, answer: bool) -> None:
-        self.dismiss(answer)
 
 
 class ConnectionFormScreen(ModalScreen[str | None]):

@@ -30,9 +30,9 @@ from craft_tui.config.schema import Config, Connection, NoAuth
 from craft_tui.config.secrets import SecretStore
 from craft_tui.config.store import ConfigError
 from craft_tui.providers.detect import Finding, detect
+from craft_tui.ui.screens.confirm import ConfirmScreen
 from craft_tui.ui.screens.connection_form import (
     Checker,
-    ConfirmScreen,
     ConnectionFormScreen,
     FormDraft,
 )
