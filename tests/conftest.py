@@ -37,7 +37,7 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     monkeypatch.setenv("CRAFT_TUI_HOME", str(home))
     monkeypatch.setenv("CRAFT_TUI_SECRETS", "file")
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
-    for name in (*_PROVIDER_ENV, *_PROXY_ENV):
+    for name in (*_PROVIDER_ENV, *_PROXY_ENV, "NO_COLOR"):  # NO_COLOR: snapshots are in colour
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     yield home

@@ -7,6 +7,16 @@ the app there, and its message is printed the same way, after the terminal is re
 
 from __future__ import annotations
 
+import os
+from collections.abc import MutableMapping
+
+
+def honour_no_color_convention(environ: MutableMapping[str, str] = os.environ) -> None:
+    """no-color.org: NO_COLOR *set to a non-empty value* turns colour off. Textual turns it off
+    whenever the variable exists, so an empty one (often left by `export NO_COLOR=`) is dropped."""
+    if environ.get("NO_COLOR") == "":
+        del environ["NO_COLOR"]
+
 
 def run_app(new_conversation: bool = False) -> int:
     from craft_tui.config.source import ConfigError, read_config_source
@@ -21,6 +31,7 @@ def run_app(new_conversation: bool = False) -> int:
     drop_orphaned_keys(source=source)
     from craft_tui.ui.app import CraftApp
 
+    honour_no_color_convention()
     app = CraftApp(config_source=source, new_conversation=new_conversation)
     app.run()
     if app.config_error is not None:

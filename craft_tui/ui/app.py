@@ -123,10 +123,14 @@ class CraftApp(FatalErrorGuard):
         return self.workspace.config if self.workspace.ready else None
 
     def on_mount(self) -> None:
+        from craft_tui.ui.themes import install_themes, readable_without_colour
+
+        install_themes(self)  # theme files, before the config's or remembered theme is applied
         if self._theme_explicit or self._picked_theme is None:
             self._use_theme(self._config_theme)
         else:
             self._use_theme(self._picked_theme, told=False)
+        readable_without_colour(self)  # NO_COLOR: a theme that fades in greys gets a stand-in
         self._saved_theme = self.theme
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         env = os.environ if self._environ is None else self._environ
