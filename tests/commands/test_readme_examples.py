@@ -121,3 +121,45 @@ def test_the_config_example_is_valid_and_documents_every_field(isolated_home: Pa
         assert f"`{name}`" in table
     for name in Timeouts.model_fields:
         assert f"{name} = " in table
+
+
+def test_the_history_export_and_import_examples_run_as_written(
+    isolated_home: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from craft_tui.chat.history import HistoryStore
+    from craft_tui.config import paths
+
+    store = HistoryStore.open(paths.history_file())
+    conversation = store.create_conversation(title="Sorting in Python")
+    question = store.add_message(
+        conversation.id, parent_id=None, role="user", text="How do I sort by key?"
+    )
+    store.add_message(
+        conversation.id, parent_id=question.id, role="assistant", text="Use sorted(xs, key=len)."
+    )
+    store.close()
+    monkeypatch.chdir(tmp_path)
+    block = section("History, export and import")
+    lines = commands(block.split("```sh", 1)[1].split("```", 1)[0])
+    assert len(lines) == 6
+    outputs = []
+    for argv in lines:
+        code, out, err = run(argv, capsys, monkeypatch)
+        assert code == 0, (argv, err)
+        outputs.append(out)
+    assert "Sorting in Python" in outputs[0]
+    assert "sorted(xs, key=len)" in outputs[1]
+    assert '"Sorting in Python"' in outputs[2] or "Sorting in Python" in outputs[2]
+    talk = (tmp_path / "talk.md").read_text()
+    assert "How do I sort by key?" in talk and "Use sorted(xs, key=len)." in talk
+    assert (tmp_path / "backup.json").stat().st_mode & 0o777 == 0o600
+    assert "imported before" in outputs[5] or "Imported" in outputs[5]
+    toml = block.split("```toml", 1)[1].split("```", 1)[0]
+    from craft_tui.config.themes import parse_theme
+    from craft_tui.ui.themes import build_theme
+
+    theme = build_theme(parse_theme(toml, tmp_path / "mine.toml"))  # raises if the file is bad
+    assert theme.name == "mine" and not theme.dark
