@@ -321,9 +321,11 @@ def main() -> int:
     if args.page_up:
         costs = page_up_cost(work / "h300.db", args.repeat)
         ours, bare = costs["craft-tui"], costs["textual_bare"]
+        sizes = {"craft-tui": "300 messages", "textual_bare": "60 messages, all mounted"}
         for name, values in costs.items():
             print(
-                f"{name}: PageUp from the end to the first of 300 messages, CPU per page: median "
+                f"{name} ({sizes[name]}): PageUp from the end to the first message, CPU per "
+                f"page: median "
                 f"{statistics.median(values) * 1000:.0f} ms  "
                 + " ".join(f"{v * 1000:.0f}" for v in values)
             )
