@@ -33,6 +33,7 @@ CHAT_KEYS: dict[str, tuple[str, str, bool]] = {
     "focus_prompt": ("escape", "Prompt", False),
     "clear_prompt": ("ctrl+l", "Clear", False),
     "undo_delete": ("u", "Undo delete", True),
+    "find": ("ctrl+f", "Find", False),
     "scroll_up": ("pageup", "Page up", False),
     "scroll_down": ("pagedown", "Page down", False),
     "scroll_top": ("ctrl+home", "First message", False),
@@ -74,6 +75,8 @@ HELP_TEXT: dict[str, str] = {
     "focus_prompt": "back to the prompt (from a message)",
     "clear_prompt": "in the prompt: clear it (Ctrl+Z brings it back)",
     "undo_delete": "bring back the messages just deleted (until the next answer)",
+    "find": "find words in this conversation: Enter or ↑ the previous match, ↓ the next, "
+    "Esc closes",
     "scroll_up": "scroll the conversation up a page (from the prompt too)",
     "scroll_down": "scroll the conversation down a page",
     "scroll_top": "to the first message of the conversation",

@@ -23,6 +23,7 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 from craft_tui.providers.errors import ErrorKind, ProviderError
 from craft_tui.ui.bindings import binding, first_key
 from craft_tui.ui.widgets.error_view import ErrorDisplay
+from craft_tui.ui.widgets.find_bar import FindBar
 from craft_tui.ui.widgets.messages import AssistantMessageView, MessageView, UserMessageView
 from craft_tui.ui.widgets.prompt import PromptArea
 from craft_tui.ui.widgets.status_bar import StatusBar
@@ -51,6 +52,7 @@ class ChatScreen(Screen[None]):
         binding("history", "history"),
         binding("focus_prompt", "focus_prompt"),
         binding("undo_delete", "undo_delete"),
+        binding("find", "find", priority=True),  # Input's Ctrl+F would delete a word
         # From the prompt too: the prompt's own PageUp/PageDown would only move its cursor.
         binding("scroll_up", "scroll_transcript('page_up')", priority=True),
         binding("scroll_down", "scroll_transcript('page_down')", priority=True),
@@ -79,6 +81,10 @@ class ChatScreen(Screen[None]):
         # A message deleted with `d`: off the screen at once, gone from the history at the next
         # operation on the conversation (or on leaving it), so `u` can bring it back until then.
         self._pending_delete: tuple[ChatSession, str] | None = None
+        # Ctrl+F: the indexes of the messages holding the words, and which one is shown.
+        self._found: list[int] = []
+        self._found_at: int | None = None  # position in `_found`
+        self._found_id: str | None = None  # the message shown as found (marked -found)
 
     @property
     def craft(self) -> CraftApp:
@@ -91,6 +97,7 @@ class ChatScreen(Screen[None]):
         yield Transcript(
             self._make_view, snapshot=self._snapshot, empty_hint=self._welcome(), id="transcript"
         )
+        yield FindBar(id="find")
         yield StatusBar(id="status", clock=self.craft.clock)
         yield PromptArea(id="prompt")
         yield Footer(compact=True)
@@ -215,6 +222,8 @@ class ChatScreen(Screen[None]):
         version = self._versions.get(message.id)
         if version is not None:
             view.version = version  # its label is composed with it
+        if message.id == self._found_id:
+            view.add_class("-found")  # Ctrl+F's match, mounted again
         return view
 
     def _build_view(self, message: StoredMessage) -> MessageView:
@@ -241,6 +250,8 @@ class ChatScreen(Screen[None]):
         streamed (or was stopped) after the transcript got its message."""
         if not isinstance(view, AssistantMessageView):
             return message
+        if view.message_id is not None and view.message_id != message.id:
+            return message  # not this entry's view: its text must not overwrite the entry
         error = view.error
         return dataclasses.replace(
             message,
@@ -722,6 +733,99 @@ class ChatScreen(Screen[None]):
 
     async def on_unmount(self) -> None:
         await self._commit_delete(leaving=True)  # quitting is the next action too
+
+    # ---------------------------------------------------------------- find
+
+    @property
+    def find_bar(self) -> FindBar:
+        return self.query_one("#find", FindBar)
+
+    def action_find(self) -> None:
+        """Ctrl+F: find words in this conversation (every message of the branch shown)."""
+        self.find_bar.open()
+
+    def _message_texts(self) -> list[str]:
+        """Each message's text as the user sees it: a mounted view's (an answer still
+        streaming, or stopped, is newer than its entry), else the stored entry's."""
+        transcript = self.transcript
+        texts = [entry.text for entry in transcript.entries]
+        first = transcript.hidden_count
+        for offset, view in enumerate(transcript.views()):
+            if first + offset < len(texts):
+                texts[first + offset] = view.text
+        return texts
+
+    @on(FindBar.Changed)
+    async def _find_changed(self, event: FindBar.Changed) -> None:
+        from craft_tui.chat.find import matching_indexes
+
+        event.stop()
+        self._found = matching_indexes(self._message_texts(), event.query)
+        self._found_at = len(self._found) - 1 if self._found else None  # the newest first
+        await self._show_found()
+
+    @on(FindBar.Step)
+    async def _find_step(self, event: FindBar.Step) -> None:
+        event.stop()
+        if not self._found:
+            return
+        at = self._found_at if self._found_at is not None else len(self._found)
+        self._found_at = (at + event.step) % len(self._found)  # wraps: the bar says where
+        await self._show_found()
+
+    @on(FindBar.Closed)
+    def _find_closed(self, event: FindBar.Closed) -> None:
+        event.stop()
+        self._found, self._found_at, self._found_id = [], None, None
+        self.transcript.hold(None)
+        self._mark_found()
+        self.prompt.focus()
+
+    async def _show_found(self) -> None:
+        """Bring the current match's message into view and mark it; focus stays in the bar, so
+        the words can still be changed."""
+        bar = self.find_bar
+        if self._found_at is None:
+            self._found_id = None
+            self.transcript.hold(None)
+            self._mark_found()
+            bar.show_count(None, 0)
+            return
+        index = self._found[self._found_at]
+        self._found_id = self.transcript.entries[index].id
+        self.transcript.hold(self._found_id)  # loads around it must not unmount it
+        await self.transcript.reveal(index)
+        self._mark_found()
+        bar.show_count(self._found_at + 1, len(self._found))
+        # A view just mounted has no place until the next layout: scrolled to then.
+        self.call_after_refresh(self._scroll_to_found, 3)
+
+    def _view_of(self, message_id: str | None) -> MessageView | None:
+        if message_id is None:
+            return None
+        return next((v for v in self.transcript.views() if v.message_id == message_id), None)
+
+    def _mark_found(self) -> None:
+        """The found message is marked by id: the window may rebuild its view meanwhile."""
+        for view in self.transcript.views():
+            view.set_class(
+                self._found_id is not None and view.message_id == self._found_id, "-found"
+            )
+
+    async def _scroll_to_found(self, tries: int) -> None:
+        found_id = self._found_id
+        view = self._view_of(found_id)
+        if view is None:
+            # The window moved while it was being laid out (older or newer messages loaded):
+            # reveal it again, a few times at most.
+            index = self.transcript.index_of(lambda message: message.id == found_id)
+            if found_id is None or index is None or tries <= 0:
+                return
+            await self.transcript.reveal(index)
+            self._mark_found()
+            self.call_after_refresh(self._scroll_to_found, tries - 1)
+            return
+        view.scroll_visible(animate=False, top=True)
 
     # ---------------------------------------------------------------- branches
 

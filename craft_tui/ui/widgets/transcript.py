@@ -91,6 +91,8 @@ class Transcript(VerticalScroll, can_focus=False):
         # the new focus not done yet): a held ↑ could otherwise unmount the message it had just
         # focused and focus would jump to whatever is left on screen, skipping messages.
         self._walked: MessageView | None = None
+        self._held: str | None = None  # id of an entry whose view must stay mounted (`hold`)
+        self._bring_held = False  # scroll the held view into view after each layout, till it is
 
     def compose(self) -> Any:
         yield self._empty
@@ -358,6 +360,12 @@ class Transcript(VerticalScroll, can_focus=False):
             # Its scroll_visible used the layout before this one (older or newer messages were
             # mounted or unmounted since): scroll again, on the geometry just computed.
             walked.scroll_visible(animate=False)
+        elif self._bring_held:
+            held = next((v for v in self.views() if v.message_id == self._held), None)
+            if held is not None and not self._shown(held):
+                held.scroll_visible(animate=False, top=True)  # loads around it moved it
+            elif held is not None and not self._loading:
+                self._bring_held = False  # on screen, nothing loading: the user scrolls now
         if self._wants_more() or (self._may_prune_above() and self._far_views(below=False)):
             self._schedule_load()
 
@@ -489,12 +497,28 @@ class Transcript(VerticalScroll, can_focus=False):
             count += 1
         return count
 
+    def hold(self, message_id: str | None) -> None:
+        """Keep the view of entry `message_id` mounted while the window slides (None: let go),
+        and bring it into view after each layout until it is on screen with nothing loading.
+
+        For a message shown while focus is elsewhere (Ctrl+F's match, focus in the find bar):
+        loading older messages around it must neither unmount it as beyond the screen nor push
+        it out of view.
+        """
+        self._held = message_id
+        self._bring_held = message_id is not None
+
     def _walked_index(self, views: list[MessageView]) -> int | None:
-        """Where the message ↑/↓ just focused is, while it must stay mounted (`_walked`)."""
+        """Where the message ↑/↓ just focused (`_walked`), or the one held (`hold`), is: it
+        must stay mounted."""
         walked = self._walked
-        if walked is None or walked is not self.screen.focused or walked not in views:
-            return None
-        return views.index(walked)
+        if walked is not None and walked is self.screen.focused and walked in views:
+            return views.index(walked)
+        if self._held is not None:
+            for index, view in enumerate(views):
+                if view.message_id == self._held:
+                    return index
+        return None
 
     async def _unmount_top(self, count: int) -> None:
         """Unmount up to `count` views from the top, never the one ↑/↓ just focused."""
