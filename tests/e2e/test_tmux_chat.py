@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 from pathlib import Path
 
@@ -36,7 +37,8 @@ def test_typing_a_prompt_in_tmux_shows_the_streamed_answer(
 def test_sigkill_mid_answer_keeps_the_partial_answer_in_history(
     isolated_home: Path, tmp_path: Path
 ) -> None:
-    reply = " ".join(f"word{i}" for i in range(400))
+    # Long enough (40 s at this pace) that the kill always lands mid-answer on a loaded machine.
+    reply = " ".join(f"word{i}" for i in range(2000))
     with FakeLLMServer(reply=reply, delay=0.02) as server:
         add_connection(isolated_home, server.base_url)
         tmux = Tmux(tmp_path / "tmux.sock", isolated_home)
@@ -45,7 +47,9 @@ def test_sigkill_mid_answer_keeps_the_partial_answer_in_history(
             tmux.wait_for(lambda s: "Message fake-model" in s)
             tmux.keys("Tell me many words", literal=True)
             tmux.keys("Enter")
-            tmux.wait_for(lambda s: "word60" in s)
+            # Some way in: the screen shows text in batches and scrolls, so any word past the
+            # 60th counts (one exact word can be scrolled past between two looks).
+            tmux.wait_for(lambda s: max(map(int, re.findall(r"word(\d+)", s)), default=0) >= 60)
             for pid in process_tree(tmux.pane_pid()):  # the app itself: no chance to clean up
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
@@ -60,4 +64,4 @@ def test_sigkill_mid_answer_keeps_the_partial_answer_in_history(
     assert (messages[0].role, messages[0].text) == ("user", "Tell me many words")
     partial = messages[1].text
     assert partial.startswith("word0 word1 word2")
-    assert "word399" not in partial
+    assert "word1999" not in partial
