@@ -32,7 +32,6 @@ import asyncio
 import contextlib
 import re
 import weakref
-from collections import deque
 from collections.abc import AsyncIterator
 from functools import cache
 from typing import TYPE_CHECKING, Union
@@ -43,7 +42,7 @@ from textual.geometry import Size
 from textual.widget import MountError, Widget
 
 from craft_tui.ui.textual_private import being_removed, render_offscreen
-from craft_tui.ui.widgets.frozen_segment import FrozenSegment, UnseenSegment
+from craft_tui.ui.widgets.frozen_segment import FrozenSegment
 from craft_tui.ui.widgets.plain_text import PlainText
 
 if TYPE_CHECKING:
@@ -61,12 +60,6 @@ LIVE_SEGMENT_CHARS = 16_000
 MARKDOWN_PIECE = 4_000
 PLAIN_PIECE = 128 * 1024
 PLAIN_PART_CHARS = 256 * 1024  # one PlainText widget of the plain rest (~2,000-3,000 lines)
-# Far behind a fast stream (`append_unseen`): the last this many characters are rendered, the
-# text before them is kept as unseen segments of about `UNSEEN_CHARS` (rendered when seen).
-UNSEEN_KEEP = MARKDOWN_PIECE
-UNSEEN_CHARS = 8_000
-# Frozen segments whose lines are kept while streaming (~6 blocks each: several screens).
-KEEP_FROZEN = 12
 # Markdown for the first 2 million characters of an answer (far beyond any real one, ~500,000
 # tokens); the rest is plain text, so an answer at the size cap stays a few times its size.
 MARKDOWN_LIMIT = 2_000_000
@@ -163,35 +156,6 @@ def forced_cut(fragment: str) -> int:
     return len(fragment)
 
 
-def _block_starts(text: str, *, limit: int) -> list[int]:
-    """Offsets in `text` where a top-level block starts, after the first block and at most
-    `limit`, at which everything before is final (see `next_segment_start`)."""
-    if limit <= 0 or "\n" not in text:
-        return []
-    blocks = top_level_blocks(text)
-    offsets: list[int] = []
-    line_starts = _line_starts(text)
-    for index in range(1, len(blocks)):
-        if index == len(blocks) - 1 and blocks[index - 1][1] in _OPEN_ENDED:
-            break  # the last block may still join an open list or indented code
-        offset = line_starts[blocks[index][0]]
-        if offset > limit:
-            break
-        offsets.append(offset)
-    return offsets
-
-
-def _line_starts(text: str) -> list[int]:
-    """The offset of each line's first character."""
-    starts = [0]
-    find = text.find
-    position = find("\n")
-    while position >= 0:
-        starts.append(position + 1)
-        position = find("\n", position + 1)
-    return starts
-
-
 def _line_offset(text: str, line: int) -> int:
     """The character offset at which 0-based `line` of `text` begins."""
     offset = 0
@@ -234,9 +198,6 @@ class AnswerBody(Widget):
         self._live_text = text  # text written to the last segment
         self._css_top_margin: weakref.WeakKeyDictionary[Widget, int] = weakref.WeakKeyDictionary()
         self._pinned: list[Markdown] = []  # closed segments with a fixed height, not frozen yet
-        self._frozen_order: deque[FrozenSegment] = deque()  # frozen while streaming, oldest first
-        self._seen: weakref.WeakSet[Widget] = weakref.WeakSet()  # thawed to be looked at
-        self._fast = False  # skipped ahead once (append_unseen): closed segments become unseen
         self._streaming = False
         self._width = 0
         # Markdown.append reads its source before it waits for its own lock, so two appends in
@@ -315,54 +276,6 @@ class AnswerBody(Widget):
             else:
                 self._markdown_size += len(fragment)
                 await self._append(fragment)
-
-    @property
-    def can_skip(self) -> bool:
-        """Whether `append_unseen` applies (Markdown, not the plain rest of a huge answer)."""
-        return not self._plain_parts and self._markdown_size < MARKDOWN_LIMIT
-
-    async def append_unseen(self, fragment: str) -> None:
-        """Add text that arrived while the screen was far behind, rendering only its end.
-
-        A fast stream delivers text much faster than Markdown can be built (a 200,000-token
-        answer at full speed: ~2 ms of CPU per token if every block is rendered as it streams).
-        The text before the last top-level block that starts at least `UNSEEN_KEEP` characters
-        from the end becomes unseen segments (source only, rendered once any line of them is
-        drawn: scrolled to, or on screen); the live segment starts over at that block with the
-        rest. Cost: one parse of the live text and `fragment`, and the rest's normal append.
-        """
-        if not fragment:
-            return
-        async with self._writing():
-            if self.gone:
-                return
-            self._streaming = True
-            self._fast = True
-            if not self.can_skip:
-                await self._append_plain(fragment)
-                return
-            self._markdown_size += len(fragment)
-            text = self._live_text + fragment
-            cuts = _block_starts(text, limit=len(text) - UNSEEN_KEEP)
-            if not cuts:
-                await self._append(fragment)  # no block ends in time: the usual way
-                return
-            split = cuts[-1]
-            unseen: list[UnseenSegment] = []
-            start = 0
-            for cut in cuts:
-                if cut - start >= UNSEEN_CHARS or cut == split:
-                    unseen.append(UnseenSegment(text[start:cut], self.size.width))
-                    start = cut
-            live = self._segments[-1]
-            assert not isinstance(live, FrozenSegment)
-            segment = self._new_segment()
-            self._segments[-1:] = [*unseen, segment]
-            self._live_text = ""
-            with self.app.batch_update():
-                await self.mount_all([*unseen, segment], before=live)
-                await live.remove()
-                await self._append(text[split:])
 
     async def append_plain(self, fragment: str) -> None:
         """Add streamed text as plain lines: this and everything after it (see the module doc)."""
@@ -485,11 +398,6 @@ class AnswerBody(Widget):
             # Not laid out at this width yet (mounted this frame, or the width changed): later.
             self.call_after_refresh(self._freeze_later, segment)
             return
-        if self._fast and segment not in self._seen:
-            # Far behind a fast stream: nobody looks at it now; its height is known, its lines
-            # would be dropped a few segments later anyway (`_forget_old_lines`).
-            self._forget(segment)
-            return
         strips = render_offscreen(segment)
         if strips is None:
             self.call_after_refresh(self._freeze_later, segment)  # its last write is not laid out
@@ -503,73 +411,19 @@ class AnswerBody(Widget):
         with self.app.batch_update():
             self.mount(frozen, before=segment)
             segment.remove()
-            if segment not in self._seen:
-                self._frozen_order.append(frozen)
-                self._forget_old_lines()
-
-    def _forget(self, segment: Markdown) -> None:
-        """Replace a laid-out closed segment by an unseen one of its exact height."""
-        bottom_margin = segment.children[-1].styles.margin.bottom if segment.children else 0
-        unseen = UnseenSegment(
-            segment.source,
-            self.size.width,
-            height=segment.outer_size.height,
-            bottom_margin=bottom_margin,
-        )
-        self._segments[self._segments.index(segment)] = unseen
-        if segment in self._pinned:
-            self._pinned.remove(segment)
-        with self.app.batch_update():
-            self.mount(unseen, before=segment)
-            segment.remove()
-
-    def _forget_old_lines(self) -> None:
-        """Keep the lines of the last `KEEP_FROZEN` frozen segments only; older ones (several
-        screens above the end) keep their source and height and render again when seen. A
-        segment thawed because it was looked at is not forgotten again while the answer streams
-        (`_seen`): the user is reading there."""
-        while len(self._frozen_order) > KEEP_FROZEN:
-            old = self._frozen_order.popleft()
-            if old not in self._segments or not old.is_mounted:
-                continue  # thawed (a resize) or replaced meanwhile
-            index = self._segments.index(old)
-            source, height = old.source, old.lines
-            above = self._segments[index - 1] if index else None
-            merged = (
-                isinstance(above, UnseenSegment)
-                and not above.thaw_requested
-                and len(above.source) + len(source) <= UNSEEN_CHARS
-            )
-            if merged:
-                # One widget for both (the answer's layout visits each): the lines are the
-                # same, margins collapsing inside one Markdown as they did across the two.
-                assert isinstance(above, UnseenSegment)
-                source, height = above.source + source, above.height_lines + height
-                index -= 1
-            unseen = UnseenSegment(
-                source, self.size.width, height=height, bottom_margin=old.bottom_margin
-            )
-            with self.app.batch_update():
-                self.mount(unseen, before=self._segments[index])
-                self._segments[index : index + 1 + merged] = [unseen]
-                old.remove()
-                if merged and above is not None:
-                    above.remove()
 
     async def on_frozen_segment_thaw_request(self, event: FrozenSegment.ThawRequest) -> None:
         event.stop()
         async with self._writing():
             if self.gone:
                 return
-            await self._thaw(event.segment, seen=True)
+            await self._thaw(event.segment)
 
-    async def _thaw(self, frozen: FrozenSegment, *, seen: bool = False) -> None:
+    async def _thaw(self, frozen: FrozenSegment) -> None:
         """Bring back a frozen segment's Markdown widgets (same text, same lines)."""
         if frozen not in self._segments:
             return
         segment = self._new_segment(frozen.source)
-        if seen:
-            self._seen.add(segment)
         index = self._segments.index(frozen)
         self._segments[index] = segment
         with self.app.batch_update():
@@ -595,7 +449,7 @@ class AnswerBody(Widget):
             if self.gone:
                 return
             for segment in self._segments:
-                if isinstance(segment, FrozenSegment) and not isinstance(segment, UnseenSegment):
+                if isinstance(segment, FrozenSegment):
                     await self._thaw(segment)
             for pinned in self._pinned:
                 self._pin(pinned)

@@ -5,13 +5,6 @@ widget on each update. While an answer streams, the finished part never changes,
 once to lines (strips) and shown by one widget; the Markdown widgets come back ("thaw") when they
 are needed again: when the width changes, the theme changes, or the answer is finished and the
 segment is on screen (links and text selection need the real widgets).
-
-An `UnseenSegment` is the same without lines: text that arrived while the screen was far behind a
-fast stream, never rendered (rendering every block of a 200,000-token answer as it streams cost
-hundreds of seconds; nobody reads text that scrolls past at 20,000 tokens a second). It holds the
-place with an estimated height and becomes Markdown the moment any of it is on screen. Frozen
-segments far above the end of a streaming answer become unseen ones too (with their exact
-height): their lines were the answer's largest per-token memory.
 """
 
 from __future__ import annotations
@@ -41,16 +34,6 @@ class FrozenSegment(Widget):
         self.styles.height = len(strips)
 
     @property
-    def thaw_requested(self) -> bool:
-        """It asked to become Markdown again (it was drawn)."""
-        return self._thaw_requested
-
-    @property
-    def lines(self) -> int:
-        """How many lines it shows (its height)."""
-        return len(self._strips)
-
-    @property
     def width(self) -> int:
         """The width the lines were rendered at."""
         return self._strips[0].cell_length if self._strips else 0
@@ -70,32 +53,3 @@ class FrozenSegment(Widget):
         def __init__(self, segment: FrozenSegment) -> None:
             super().__init__()
             self.segment = segment
-
-
-class UnseenSegment(FrozenSegment):
-    """Markdown source not rendered yet; rendered (thawed) as soon as a line of it is drawn."""
-
-    def __init__(
-        self, source: str, width: int, *, height: int | None = None, bottom_margin: int = 1
-    ) -> None:
-        super().__init__(source, [], "", bottom_margin)
-        self.thaw_when_seen = True
-        self.height_lines = estimated_height(source, width) if height is None else height
-        self.styles.height = self.height_lines
-
-    @property
-    def width(self) -> int:
-        return 0  # no lines at any width: a resize leaves it as it is
-
-    def render_line(self, y: int) -> Strip:
-        if not self._thaw_requested:
-            self._thaw_requested = True
-            self.post_message(self.ThawRequest(self))
-        return Strip.blank(self.size.width)
-
-
-def estimated_height(source: str, width: int) -> int:
-    """Roughly the lines `source` renders to at `width` (only the scrollbar sees the difference
-    until the segment is drawn and measured)."""
-    width = max(10, width or 80)
-    return sum(1 + len(line) // width for line in source.splitlines()) or 1

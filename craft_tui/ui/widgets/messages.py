@@ -20,7 +20,7 @@ from textual.widgets import Label, Static
 
 from craft_tui.ui.bindings import binding
 from craft_tui.ui.pacing import FlushPacer
-from craft_tui.ui.widgets.answer_body import MARKDOWN_PIECE, AnswerBody
+from craft_tui.ui.widgets.answer_body import AnswerBody
 from craft_tui.ui.widgets.backlog import Backlog
 from craft_tui.ui.widgets.error_view import ErrorDisplay, ErrorView
 from craft_tui.ui.widgets.reasoning import ReasoningBlock
@@ -30,11 +30,6 @@ ActionName = Literal[
     "copy", "copy_code", "edit", "regenerate", "delete", "previous_version", "next_version"
 ]
 
-
-# Queued text beyond which the view stops drawing every block and skips to the end, and the most
-# one such write takes (its parse is ~50 ms at this size on a slow core).
-SKIP_BEHIND = 2 * MARKDOWN_PIECE
-SKIP_PIECE = 64_000
 
 _FINISH_NOTES = {
     "cancelled": "stopped",
@@ -190,7 +185,6 @@ class AssistantMessageView(MessageView):
         self._flush_timer: Timer | None = None
         self._flush_scheduled = False
         self._last_flush = 0.0
-        self._cycle_cpu: float | None = None  # process CPU time when the last write started
         self._clock = clock
         self._cpu_clock = cpu_clock
         self.pacer = FlushPacer()
@@ -308,12 +302,9 @@ class AssistantMessageView(MessageView):
         if self._flush_scheduled or self._halted:
             return
         self._flush_scheduled = True
-        behind = len(self._backlog) > self._body.piece_limit(self._backlog.plain_next)
-        if behind and (self._drawing or not self._far_behind):
-            # Behind (a huge delta, or the stream has ended): the next piece once this frame is
-            # painted and the keys that came meanwhile are handled. Far behind a live stream,
-            # writes skip to the end (`_write_piece`) and stay paced: drawing faster would only
-            # take the CPU the stream is read with.
+        if len(self._backlog) > self._body.piece_limit(self._backlog.plain_next):
+            # Behind (a fast stream, a huge delta): the next piece once this frame is painted and
+            # the keys that came meanwhile are handled; pacing resumes once caught up.
             self.call_after_refresh(self._flush)
             return
         wait = self._last_flush + self.pacer.interval - self._clock()
@@ -338,12 +329,6 @@ class AssistantMessageView(MessageView):
     async def _write_pending(self) -> None:
         """Write queued reasoning, and one piece of queued text (one write at a time)."""
         self._last_flush = self._clock()
-        cpu = self._cpu_clock()
-        if self._cycle_cpu is not None:
-            # The whole cost of the last frame of this answer: reading what arrived, the write,
-            # layout, paint, freezing segments; the pacer budgets a share of a core for it.
-            self.pacer.record(cpu - self._cycle_cpu)
-        self._cycle_cpu = cpu
         self._write_reasoning()
         if self._halted or not (self._streaming or self._drawing) or not self._backlog:
             return
@@ -360,34 +345,22 @@ class AssistantMessageView(MessageView):
             self._reasoning.add("".join(self._pending_reasoning))  # collapsed: costs nothing
             self._pending_reasoning.clear()
 
-    @property
-    def _far_behind(self) -> bool:
-        """More is queued than a few writes draw: skip to the end (`AnswerBody.append_unseen`)."""
-        return (
-            len(self._backlog) > SKIP_BEHIND
-            and not self._backlog.plain_next
-            and self._body.can_skip
-        )
-
     async def _write_piece(self) -> None:
-        """Hand the body the next piece of the backlog (it waits for a write in progress).
-
-        Far behind, the piece is up to `SKIP_PIECE` characters and only its end is rendered:
-        the rest is kept unrendered until it is on screen, so a stream faster than Markdown
-        can be drawn costs a parse per character, not a widget per block.
-        """
-        skip = self._far_behind
-        limit = SKIP_PIECE if skip else self._body.piece_limit(self._backlog.plain_next)
-        piece, plain = self._backlog.take(limit)
+        """Hand the body the next piece of the backlog (it waits for a write in progress)."""
+        piece, plain = self._backlog.take(self._body.piece_limit(self._backlog.plain_next))
         if not piece:
             return
+        started = self._cpu_clock()
         fragment = shown(piece)  # one character for one: safe across piece and chunk cuts
         if plain:
             await self._body.append_plain(fragment)
-        elif skip:
-            await self._body.append_unseen(fragment)
         else:
             await self._body.append(fragment)
+        # The layout and paint this write causes happen on the next refresh: count them too.
+        self.call_after_refresh(self._write_painted, started)
+
+    def _write_painted(self, started: float) -> None:
+        self.pacer.record(self._cpu_clock() - started)
 
     async def end_stream(
         self, finish_reason: str | None, error: ErrorDisplay | None = None
