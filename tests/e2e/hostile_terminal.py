@@ -151,6 +151,9 @@ def assert_app_output_safe(data: bytes, forbidden: tuple[bytes, ...]) -> None:
     assert not odd, f"screen-clearing or cursor-moving CSI reached the terminal: {odd}"
     # Every ESC left starts a CSI; no BEL, backspace, bare CR (the pty turns LF into CRLF) or C1.
     without_csi = _CSI.sub(b"", rest)
+    # The capture can stop mid-write (the pane is killed while a frame is being written): a CSI
+    # cut at the very end of the data is Textual's own, not something that got through.
+    without_csi = re.sub(rb"\x1b(\[[0-9;?<=>]*)?\Z", b"", without_csi)
     assert b"\x1b" not in without_csi, _context(without_csi, b"\x1b")
     assert b"\x07" not in without_csi, _context(without_csi, b"\x07")
     assert b"\x08" not in without_csi, _context(without_csi, b"\x08")
