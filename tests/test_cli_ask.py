@@ -182,6 +182,15 @@ def _read_until(stream: int, wanted: bytes, timeout: float) -> bytes:
     return data
 
 
+def _as_in_a_terminal() -> None:
+    """Give the child the SIGINT a terminal's foreground job has.
+
+    A suite started in the background (`cmd &` in a script, `nohup`) inherits SIGINT ignored,
+    and a program keeps an ignored SIGINT ignored, as it should; this test is about a person
+    pressing Ctrl+C in a terminal, so it sets the default disposition in the child."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_stops_with_130_and_keeps_what_arrived(isolated_home: Path) -> None:
     with FakeLLMServer(reply="first second third", stall_after=1, stall_seconds=60) as fake:
         add_connection(fake, key=KEY)
@@ -191,6 +200,7 @@ def test_ctrl_c_stops_with_130_and_keeps_what_arrived(isolated_home: Path) -> No
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=subprocess_env(isolated_home),
+            preexec_fn=_as_in_a_terminal,
         )
         try:
             assert process.stdout is not None
