@@ -6,11 +6,11 @@ yields `StreamEvent`s back. Nothing here knows HTTP or Textual.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
-from craft_tui.providers.content import Parts, Role, settled
+from craft_tui.providers.content import Parts, Role, ToolCallPart, settled
 
 ReasoningEffort = Literal["low", "medium", "high"]
 
@@ -37,6 +37,24 @@ class ChatMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolSpec:
+    """A tool offered to the model, in the one shape both protocols are made from.
+
+    `name` is what the model calls (unique within one request: an MCP tool is offered as
+    `server__tool` when two servers share a name, see craft_tui/mcp); `input_schema` is the
+    tool's JSON Schema for its arguments, sent as OpenAI `function.parameters` and Anthropic
+    `input_schema`. `read_only` comes from the tool's MCP annotations (`readOnlyHint`) and is
+    what the read-only permission mode trusts; it is never sent to the model.
+    """
+
+    name: str
+    description: str
+    input_schema: Mapping[str, Any]
+    read_only: bool = False
+    source: str = ""  # the MCP server (or other source) the tool belongs to, for the user
+
+
+@dataclass(frozen=True, slots=True)
 class ChatRequest:
     """Everything a driver needs to ask for one answer."""
 
@@ -50,6 +68,8 @@ class ChatRequest:
     # Text and reasoning (UTF-8 bytes) the answer may hold before the driver stops it (None: no
     # cap); the chat core and `ask` set it from settings.max_answer_mb (see providers/limits.py).
     max_answer_bytes: int | None = None
+    # Tools the model may call (empty: the request carries no `tools` at all).
+    tools: tuple[ToolSpec, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +140,38 @@ class Finish:
     raw_reason: str | None = None  # the server's own word, e.g. "end_turn", "max_tokens"
 
 
-StreamEvent = TextDelta | ReasoningDelta | ReasoningSignature | RedactedReasoning | Usage | Finish
+@dataclass(frozen=True, slots=True)
+class ToolCallStarted:
+    """The model began a tool call (its name is known, its arguments still streaming).
+
+    Lets the UI show "calling NAME…" at once; `index` is the call's place in this answer."""
+
+    index: int
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallReady:
+    """One tool call, complete: its arguments are the whole JSON text the model wrote (kept as
+    written even when it is not valid JSON; the chat core reports that back as an error result).
+
+    Drivers emit these in the order of the calls' indexes, before the answer's `Finish`."""
+
+    index: int
+    call: ToolCallPart
+
+
+StreamEvent = (
+    TextDelta
+    | ReasoningDelta
+    | ReasoningSignature
+    | RedactedReasoning
+    | ToolCallStarted
+    | ToolCallReady
+    | Usage
+    | Finish
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +195,39 @@ class Driver(Protocol):
 
     async def list_models(self) -> list[ModelInfo]:
         """The server's model list; raise ProviderError (kind `no_model_list` when it has none)."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ToolOutcome:
+    """What running one tool call gave: the text the model gets back, and whether it failed.
+
+    `text` is untrusted (a server wrote it): the UI shows it as text, never as markup."""
+
+    text: str
+    is_error: bool = False
+
+
+class ToolBox(Protocol):
+    """The tools a conversation may use (the MCP servers of craft_tui/mcp, or a test's fake).
+
+    The chat core asks it for the specs to offer, and runs one call at a time through it; it
+    never sees a server, a process or a socket."""
+
+    async def specs(self) -> tuple[ToolSpec, ...]:
+        """Every tool on offer now (servers start lazily; one that fails is left out and
+        reported through `problems`)."""
+        ...
+
+    async def call(self, name: str, arguments: Mapping[str, Any]) -> ToolOutcome:
+        """Run the tool `name` (as in `ToolSpec.name`); a failure is an outcome with
+        `is_error`, never an exception, except cancellation."""
+        ...
+
+    def problems(self) -> tuple[str, ...]:
+        """One line per source that could not start or died (with its stderr tail)."""
         ...
 
     async def aclose(self) -> None: ...
