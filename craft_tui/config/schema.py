@@ -19,6 +19,7 @@ from craft_tui.config.protocols import Protocol, get_protocol
 from craft_tui.config.urls import InvalidURLError
 
 DEFAULT_MAX_ANSWER_MB = 4.0
+ReasoningEffortSetting = Literal["low", "medium", "high"]  # as providers.types.ReasoningEffort
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
 ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"  # what `auth.api_key_env` may be
 # Headers that carry credentials: they belong in the secret store, never in config.toml.
@@ -219,6 +220,18 @@ class Settings(_Strict):
         default=DEFAULT_MAX_ANSWER_MB,
         description="MB of text and reasoning one answer may hold before its stream is stopped",
     )
+    # Titles written by a model from the first exchange (off: the first prompt names it; on
+    # costs one small request per conversation to the conversation's own model).
+    ai_titles: bool = False
+    # OpenRouter's app attribution (HTTP-Referer, X-Title naming craft-tui): off keeps them
+    # out of requests to openrouter.ai.
+    openrouter_attribution: bool = True
+    # Generation defaults for every conversation; a conversation's own values win, and unset
+    # (None) sends nothing, so the server's default applies. `max_tokens` applies where a
+    # connection does not set its own.
+    temperature: Annotated[float, Field(ge=0, le=2)] | None = None
+    max_tokens: Annotated[int, Field(gt=0)] | None = None
+    reasoning_effort: ReasoningEffortSetting | None = None
 
     @property
     def max_answer_bytes(self) -> int:
