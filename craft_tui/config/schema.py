@@ -239,15 +239,155 @@ class Settings(_Strict):
         return max(1, int(self.max_answer_mb * 1024 * 1024))
 
 
+# An MCP server's name is a prefix of the tool names models see (`server__tool`, which must match
+# ^[a-zA-Z0-9_-]{1,64}$): lower-case letters, digits and inner dashes, never `_`, at most 32.
+MCP_NAME_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$"
+# Variables an MCP server may not be handed through `env`: the loader's and interpreter's hooks
+# would let a config line run other code than the command shown by `craft-tui mcp list`.
+_MCP_ENV_FORBIDDEN = {"LD_PRELOAD", "LD_LIBRARY_PATH", "DYLD_INSERT_LIBRARIES"}
+
+
+def mcp_secret_id(name: str) -> str:
+    """The secret-store entry of an HTTP MCP server's bearer token (beside connection slugs;
+    `:` keeps it apart from every slug)."""
+    return f"mcp:{name}"
+
+
+class McpServer(_Strict):
+    """One MCP server whose tools conversations may use (`[[mcp_servers]]`, see craft_tui/mcp).
+
+    Either a local program spoken to over stdio (`command`, `args`, `env`) or a streamable-HTTP
+    endpoint (`url`, `headers`). A bearer token for an HTTP server lives in the secret store under
+    `mcp_secret_id(name)`, never here (`craft-tui mcp add NAME --url URL --bearer-token-stdin`).
+    """
+
+    name: str
+    command: Annotated[str, Field(min_length=1)] | None = None
+    args: list[str] = Field(default_factory=list)
+    env: dict[str, str] = Field(default_factory=dict)
+    url: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    startup_timeout: Annotated[float, Field(gt=0, le=600)] = 15.0
+    call_timeout: Annotated[float, Field(gt=0, le=3600)] = 120.0
+    enabled: bool = True
+
+    @field_validator("name")
+    @classmethod
+    def _slug_name(cls, value: str) -> str:
+        if not re.fullmatch(MCP_NAME_PATTERN, value):
+            raise ValueError(
+                f"{value!r} is not a usable MCP server name: use 1-32 lower-case letters, digits "
+                "and inner dashes (e.g. 'files' or 'web-search')"
+            )
+        return value
+
+    @field_validator("env")
+    @classmethod
+    def _env_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            if not re.fullmatch(ENV_NAME_PATTERN, name):
+                raise FieldError(f"{name!r} is not a valid environment variable name", name)
+            if name in _MCP_ENV_FORBIDDEN:
+                raise FieldError(f"{name} may not be set for an MCP server", name)
+        return value
+
+    @field_validator("headers")
+    @classmethod
+    def _no_credentials_in_headers(cls, value: dict[str, str]) -> dict[str, str]:
+        for header in value:
+            if header.strip().lower() in _CREDENTIAL_HEADERS:
+                raise FieldError(
+                    f"header {header!r} carries a credential; store a bearer token instead "
+                    "(craft-tui mcp add NAME --url URL --bearer-token-stdin); config.toml never "
+                    "holds secrets",
+                    header,
+                )
+            if not re.fullmatch(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+", header):
+                raise FieldError(f"{header!r} is not a valid HTTP header name", header)
+        return value
+
+    @model_validator(mode="after")
+    def _one_transport(self) -> McpServer:
+        if (self.command is None) == (self.url is None):
+            where = "command" if self.command is None else "url"
+            raise FieldError(
+                "say how to reach the server: either `command` (a local program, with `args` and "
+                "`env`) or `url` (streamable HTTP, with `headers`), not both",
+                where,
+            )
+        if self.url is not None:
+            for field in ("args", "env"):
+                if getattr(self, field):
+                    raise FieldError(f"`{field}` is for a `command` server, not a `url` one", field)
+            if not re.match(r"^https?://[^/\s]+", self.url):
+                raise FieldError(f"{self.url!r} is not an http:// or https:// URL", "url")
+        elif self.headers:
+            raise FieldError("`headers` are for a `url` server, not a `command` one", "headers")
+        return self
+
+    @property
+    def transport(self) -> Literal["stdio", "http"]:
+        return "stdio" if self.command is not None else "http"
+
+    @property
+    def secret_id(self) -> str:
+        return mcp_secret_id(self.name)
+
+
+# A tool rule: `server.tool`, or `server.*` for every tool of a server.
+_TOOL_RULE_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?\.(?:\*|[A-Za-z0-9_.-]{1,128})$"
+
+
+class ToolSettings(_Strict):
+    """`[tools]`: what models may run without asking, and how long one answer may go on calling.
+
+    `permission`: `ask` asks before every call; `read-only` runs tools whose server marks them
+    read-only (MCP `readOnlyHint`) and asks for the rest; `allow-all` never asks. `deny` wins
+    over everything (the tool is not offered), then `allow` (run without asking), then the mode.
+    """
+
+    permission: Literal["ask", "read-only", "allow-all"] = "ask"
+    max_steps: Annotated[int, Field(ge=1, le=100)] = 10
+    allow: list[str] = Field(default_factory=list)
+    deny: list[str] = Field(default_factory=list)
+
+    @field_validator("allow", "deny")
+    @classmethod
+    def _rules(cls, value: list[str]) -> list[str]:
+        for index, rule in enumerate(value):
+            if not re.fullmatch(_TOOL_RULE_PATTERN, rule):
+                raise FieldError(
+                    f"{rule!r} is not a tool rule: write 'server.tool' or 'server.*'", index
+                )
+        return value
+
+    def matches(self, rules: list[str], server: str, tool: str) -> bool:
+        """Whether `server.tool` is named by one of `rules` (`allow` or `deny`)."""
+        return f"{server}.{tool}" in rules or f"{server}.*" in rules
+
+
 class Config(_Strict):
     """The whole of `config.toml`."""
 
     version: Literal[1] = 1
     settings: Settings = Field(default_factory=Settings)
     connections: list[Connection] = Field(default_factory=list)
+    mcp_servers: list[McpServer] = Field(default_factory=list)
+    tools: ToolSettings = Field(default_factory=ToolSettings)
 
     @model_validator(mode="after")
     def _consistent(self) -> Config:
+        named: dict[str, int] = {}
+        for index, server in enumerate(self.mcp_servers):
+            first = named.setdefault(server.name, index)
+            if first != index:
+                raise FieldError(
+                    f"two MCP servers share the name {server.name!r} (mcp_servers[{first}] has "
+                    "it too); give each its own",
+                    "mcp_servers",
+                    index,
+                    "name",
+                )
         seen: dict[str, int] = {}
         for index, connection in enumerate(self.connections):
             first = seen.setdefault(connection.slug, index)
