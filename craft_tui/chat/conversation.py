@@ -28,7 +28,8 @@ def utc_now() -> datetime:
 
 @dataclass(slots=True)
 class Conversation:
-    """One conversation. `connection_slug` + `model` are where the *next* request goes."""
+    """One conversation. `connection_slug` + `model` are where the *next* request goes;
+    `pinned` ones are listed first in the history."""
 
     id: str
     title: str
@@ -38,6 +39,7 @@ class Conversation:
     connection_slug: str | None = None
     model: str | None = None
     active_leaf_id: str | None = None
+    pinned: bool = False
 
 
 @dataclass(slots=True)
