@@ -40,7 +40,7 @@ import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 from craft_tui.chat.conversation import (
     Conversation,
@@ -60,6 +60,8 @@ from craft_tui.providers.content import (
     Parts,
     ReasoningPart,
     TextPart,
+    ToolCallPart,
+    ToolResultPart,
     with_text,
 )
 from craft_tui.providers.errors import ErrorKind, ProviderError
@@ -71,6 +73,9 @@ from craft_tui.providers.types import (
     RedactedReasoning,
     StreamEvent,
     TextDelta,
+    ToolCallReady,
+    ToolCallStarted,
+    ToolSpec,
     Usage,
 )
 
@@ -143,6 +148,54 @@ class AnswerFailed:
     error: ProviderError
 
 
+@dataclass(frozen=True, slots=True)
+class ToolCallAnnounced:
+    """The model began a tool call in the live answer (its arguments are still streaming)."""
+
+    index: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolRunStarted:
+    """A call of the finished answer is being decided and run; `spec` is None for a tool
+    that is not on offer (the model made up a name: the call fails without running)."""
+
+    call: ToolCallPart
+    spec: ToolSpec | None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolRunFinished:
+    """A call ended (ran, failed, was denied or refused); `result` goes back to the model."""
+
+    call: ToolCallPart
+    result: ToolResultPart
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResultsSaved:
+    """The results of one answer's calls are stored as a "tool" row, the next request's end."""
+
+    message: StoredMessage
+
+
+@dataclass(frozen=True, slots=True)
+class ToolStepLimit:
+    """The loop stopped after `steps` rounds of tool calls (`[tools] max_steps`); the last
+    tool row is the end of the path, and `continue_tools()` goes on from it."""
+
+    steps: int
+
+
+@dataclass(frozen=True, slots=True)
+class ToolsUnavailable:
+    """Tool sources that could not start or died: one line each, shown once."""
+
+    lines: tuple[str, ...]
+
+
 SessionEvent = (
     UserSaved
     | AnswerStarted
@@ -151,7 +204,31 @@ SessionEvent = (
     | UsageUpdate
     | AnswerFinished
     | AnswerFailed
+    | ToolCallAnnounced
+    | ToolRunStarted
+    | ToolRunFinished
+    | ToolResultsSaved
+    | ToolStepLimit
+    | ToolsUnavailable
 )
+
+
+class ToolRunner(Protocol):
+    """What a session needs to use tools: the offer, and one call run to its result.
+
+    `run` holds the whole rule for one call (unknown tool, arguments that are not a JSON
+    object, the permission decision — asking the person when the mode says so — and the run
+    itself); it never raises except for cancellation. chat/tool_runner.py makes one from the
+    workspace's tool sources and the conversation's permission mode."""
+
+    @property
+    def max_steps(self) -> int: ...
+
+    async def offered(self) -> tuple[ToolSpec, ...]: ...
+
+    def problems(self) -> tuple[str, ...]: ...
+
+    async def run(self, call: ToolCallPart, spec: ToolSpec | None) -> ToolResultPart: ...
 
 
 # ---------------------------------------------------------------------- the growing answer
@@ -164,19 +241,24 @@ class _Segment:
     starts a new run, since each signature covers exactly its own block's text.
     """
 
-    __slots__ = ("chunks", "encrypted", "is_text", "signature")
+    __slots__ = ("call", "chunks", "encrypted", "is_text", "signature")
 
     def __init__(
-        self, is_text: bool, signature: str | None = None, encrypted: str | None = None
+        self,
+        is_text: bool,
+        signature: str | None = None,
+        encrypted: str | None = None,
+        call: ToolCallPart | None = None,
     ) -> None:
         self.is_text = is_text
         self.chunks: list[str] = []
         self.signature = signature
         self.encrypted = encrypted
+        self.call = call  # a tool call: a segment of its own, whole when it arrives
 
     @property
     def closed(self) -> bool:
-        return self.signature is not None or self.encrypted is not None
+        return self.signature is not None or self.encrypted is not None or self.call is not None
 
     def joined(self) -> str:
         chunks = self.chunks
@@ -185,6 +267,8 @@ class _Segment:
         return chunks[0] if chunks else ""
 
     def part(self) -> Part:
+        if self.call is not None:
+            return self.call
         if self.is_text:
             return TextPart(self.joined())
         return ReasoningPart(self.joined(), self.signature, self.encrypted)
@@ -218,8 +302,15 @@ class _Answer:
         self._unsaved += len(text)
         self._size += len(text)
 
-    def _start(self, is_text: bool, **closing: str) -> _Segment:
-        segment = self._tail = _Segment(is_text, **closing)
+    def _start(
+        self,
+        is_text: bool,
+        *,
+        signature: str | None = None,
+        encrypted: str | None = None,
+        call: ToolCallPart | None = None,
+    ) -> _Segment:
+        segment = self._tail = _Segment(is_text, signature, encrypted, call)
         self._segments.append(segment)
         return segment
 
@@ -246,6 +337,16 @@ class _Answer:
     def add_redacted(self, data: str) -> None:
         self._start(False, encrypted=data)
         self._unsaved += 1
+
+    def add_tool_call(self, call: ToolCallPart) -> None:
+        """A complete tool call, in its place among the text (text after it starts anew)."""
+        self._start(False, call=call)
+        self._unsaved += 1
+        self._size += len(call.arguments)
+
+    @property
+    def tool_calls(self) -> list[ToolCallPart]:
+        return [s.call for s in self._segments if s.call is not None]
 
     @property
     def unsaved(self) -> bool:
@@ -456,8 +557,13 @@ class ChatSession:
         save_interval: float = SAVE_INTERVAL_S,
         save_chars: int = SAVE_CHARS,
         idle_save: bool = True,
+        tools: ToolRunner | None = None,
     ) -> None:
         self.store = store
+        # Tools on offer to this conversation's answers (None: none; the app sets it when a
+        # tool source is configured, and replaces it when the permission mode changes).
+        self.tools = tools
+        self._reported_problems: set[str] = set()
         self.conversation = conversation
         self._driver_opener = driver_opener
         self._cost_fn = cost_fn
@@ -593,7 +699,7 @@ class ChatSession:
     async def _send(self, parts: Parts) -> AsyncIterator[SessionEvent]:
         parent = self._path[-1].id if self._path else None
         yield self._save_prompt(parent, parts)
-        async with contextlib.aclosing(self._answer()) as answer:
+        async with contextlib.aclosing(self._answer_steps()) as answer:
             async for event in answer:
                 yield event
 
@@ -610,7 +716,7 @@ class ChatSession:
             raise ValueError("Only a prompt of this conversation can be edited.")
         self._path = self._path_to(original.parent_id)
         yield self._save_prompt(original.parent_id, with_text(original.parts, new_text))
-        async with contextlib.aclosing(self._answer()) as answer:
+        async with contextlib.aclosing(self._answer_steps()) as answer:
             async for event in answer:
                 yield event
 
@@ -626,9 +732,93 @@ class ChatSession:
         if prompt_id is None:
             raise ValueError("There is no prompt to answer.")
         self._path = self._path_to(prompt_id)
-        async with contextlib.aclosing(self._answer()) as answer:
+        async with contextlib.aclosing(self._answer_steps()) as answer:
             async for event in answer:
                 yield event
+
+    async def continue_tools(self) -> AsyncIterator[SessionEvent]:
+        """Go on after `ToolStepLimit`: answer the tool results at the end of the path."""
+        if not self._path or self._path[-1].role != "tool":
+            raise ValueError("There are no tool results to go on from.")
+        async with contextlib.aclosing(self._answer_steps()) as answer:
+            async for event in answer:
+                yield event
+
+    async def _answer_steps(self) -> AsyncGenerator[SessionEvent, None]:
+        """Answers, and the tool calls they make, until an answer makes none.
+
+        Each answer is a row of its own, and the results of its calls one "tool" row after it,
+        so every step is on disk as it happens; the request builder sends the path as is. At
+        `max_steps` rounds the loop stops with `ToolStepLimit` (`continue_tools()` goes on).
+        Cancelled while calls run: the results so far are stored, the rest as cancelled.
+        """
+        runner = self.tools
+        specs: tuple[ToolSpec, ...] = ()
+        if runner is not None:
+            specs = await runner.offered()
+            fresh = tuple(p for p in runner.problems() if p not in self._reported_problems)
+            if fresh:
+                self._reported_problems.update(fresh)
+                yield ToolsUnavailable(fresh)
+        steps = 0
+        while True:
+            final: StoredMessage | None = None
+            async with contextlib.aclosing(self._answer(specs)) as answer:
+                async for event in answer:
+                    yield event
+                    if isinstance(event, AnswerFinished):
+                        final = event.message
+            calls = [p for p in final.parts if isinstance(p, ToolCallPart)] if final else []
+            if runner is None or final is None or not calls:
+                return
+            steps += 1
+            offered = {spec.name: spec for spec in specs}
+            results: list[ToolResultPart] = []
+            try:
+                for call in calls:
+                    spec = offered.get(call.name)
+                    yield ToolRunStarted(call, spec)
+                    started = self._clock()
+                    result = await runner.run(call, spec)
+                    results.append(result)
+                    yield ToolRunFinished(call, result, self._clock() - started)
+            except (asyncio.CancelledError, GeneratorExit):
+                ran = {result.call_id for result in results}
+                results += [
+                    ToolResultPart(
+                        call.id, "Stopped by the user before it finished.", True, call.name
+                    )
+                    for call in calls
+                    if call.id not in ran
+                ]
+                try:
+                    self._save_tool_results(final, results)
+                except HistoryError as error:
+                    log.error("could not save the tool results: %s", error)
+                raise
+            stored = await asyncio.to_thread(self._store_tool_results, final, results)
+            yield ToolResultsSaved(self._tool_row_on_path(stored))
+            if steps >= runner.max_steps:
+                yield ToolStepLimit(steps)
+                return
+
+    def _save_tool_results(
+        self, answer: StoredMessage, results: Sequence[ToolResultPart]
+    ) -> StoredMessage:
+        return self._tool_row_on_path(self._store_tool_results(answer, results))
+
+    def _store_tool_results(
+        self, answer: StoredMessage, results: Sequence[ToolResultPart]
+    ) -> StoredMessage:
+        """The store's part (thread-safe): the session's path is updated on the loop."""
+        return self.store.add_message(
+            self.conversation.id, parent_id=answer.id, role="tool", parts=tuple(results)
+        )
+
+    def _tool_row_on_path(self, message: StoredMessage) -> StoredMessage:
+        self._path.append(message)
+        self.conversation.active_leaf_id = message.id
+        return message
 
     def _path_to(self, leaf_id: str | None) -> list[StoredMessage]:
         if leaf_id is None:
@@ -645,8 +835,9 @@ class ChatSession:
             self.conversation.title = self.store.get_conversation(self.conversation.id).title
         return UserSaved(message)
 
-    async def _answer(self) -> AsyncGenerator[SessionEvent, None]:
-        """Stream one answer to the last prompt of the active path into a new assistant row."""
+    async def _answer(self, tools: tuple[ToolSpec, ...] = ()) -> AsyncGenerator[SessionEvent, None]:
+        """Stream one answer to the last prompt (or tool results) of the active path into a new
+        assistant row, offering `tools`."""
         connection, model = self.target()
         prompt = self._path[-1]
         slug = connection.slug if connection is not None else self.conversation.connection_slug
@@ -678,6 +869,7 @@ class ChatSession:
                     attachments=self.store.attachment_data,
                 ),
                 max_answer_bytes=self._max_answer_bytes(),
+                tools=tools,
             )
             opened = self._driver_opener(connection)
             driver = await opened if inspect.isawaitable(opened) else opened
@@ -778,6 +970,13 @@ class ChatSession:
                     answer.sign(signature)
                 case RedactedReasoning(data=data) if data:
                     answer.add_redacted(data)
+                case ToolCallStarted(index=index, name=name):
+                    if run:
+                        out.append(kind("".join(run)))  # type: ignore[misc]
+                        run, kind = [], None
+                    out.append(ToolCallAnnounced(index, name))
+                case ToolCallReady(call=call):
+                    answer.add_tool_call(call)
                 case Usage():
                     usage = answer.usage
                     answer.usage = event if usage is None else usage.merged(event)
