@@ -55,6 +55,8 @@ MESSAGE_KEYS: dict[str, tuple[str, str, bool]] = {
 HISTORY_KEYS: dict[str, tuple[str, str, bool]] = {
     "history.delete": ("ctrl+d", "Delete", True),
     "history.undo_delete": ("ctrl+z", "Undo delete", True),
+    "history.rename": ("f2", "Rename", True),
+    "history.pin": ("ctrl+t", "Pin", True),
 }
 
 _TABLES = (APP_KEYS, CHAT_KEYS, MESSAGE_KEYS, HISTORY_KEYS)
@@ -92,6 +94,9 @@ HELP_TEXT: dict[str, str] = {
     "next_message": "next message",
     "history.delete": "delete the highlighted conversation (asks once more, by its title)",
     "history.undo_delete": "undo that delete (until the next delete or the list closes)",
+    "history.rename": "rename the highlighted conversation (Enter saves, Esc cancels; empty gives "
+    "back the title from its first prompt)",
+    "history.pin": "pin or unpin it: pinned conversations are listed first",
 }
 
 HELP_SECTIONS: tuple[tuple[str, dict[str, tuple[str, str, bool]]], ...] = (
