@@ -363,11 +363,18 @@ def drop_orphaned_keys(
 
 
 def _connection_slugs(source: ConfigSource) -> set[str]:
+    """Every secret id config.toml accounts for: connection slugs, and `mcp:NAME` for each
+    `[[mcp_servers]]` entry (an HTTP server's bearer token, schema.mcp_secret_id)."""
     connections = source.data.get("connections")
-    if not isinstance(connections, list):
-        return set()
-    return {
+    slugs = {
         slug
-        for item in connections
+        for item in (connections if isinstance(connections, list) else [])
         if isinstance(item, dict) and isinstance(slug := item.get("slug"), str)
     }
+    servers = source.data.get("mcp_servers")
+    slugs |= {
+        f"mcp:{name}"
+        for item in (servers if isinstance(servers, list) else [])
+        if isinstance(item, dict) and isinstance(name := item.get("name"), str)
+    }
+    return slugs

@@ -146,6 +146,10 @@ def dump_config(config: Config) -> str:
         "settings": settings,
         "connections": [new_connection_values(c) for c in config.connections],
     }
+    if config.mcp_servers:  # (a first `craft-tui mcp add` writes the whole file)
+        from craft_tui.config.toml_edit import new_mcp_server_values
+
+        data["mcp_servers"] = [new_mcp_server_values(s) for s in config.mcp_servers]
     return HEADER + tomli_w.dumps(data)
 
 

@@ -12,6 +12,8 @@ between the Config before and after a change is applied to it:
   connection's table is deleted with the comment block touching its header (between connections:
   a comment right above a table is about it), and the comments leading into the next table stay;
 - settings keys are set, added or removed in place; a `[settings]` table is added when needed;
+- `[[mcp_servers]]` are matched by name and edited, deleted and appended as connections are;
+  `[tools]` keys as settings are;
 - lists (a connection's models) are appended to, or have items removed or replaced, in place when
   the file lists exactly what the Config held, so a commented multi-line list keeps its comments;
 - a value the file does not write is never written because it equals its default: only what the
@@ -34,7 +36,15 @@ import tomlkit
 from tomlkit.container import Container
 from tomlkit.items import AoT, Array, Comment, InlineTable, Item, Table, Whitespace
 
-from craft_tui.config.schema import Config, Connection, ModelEntry, Settings, Timeouts
+from craft_tui.config.schema import (
+    Config,
+    Connection,
+    McpServer,
+    ModelEntry,
+    Settings,
+    Timeouts,
+    ToolSettings,
+)
 
 RUNTIME_CONNECTION_KEYS = frozenset({"last_used_at"})
 RUNTIME_SETTINGS_KEYS = frozenset({"favourite_models"})
@@ -83,6 +93,29 @@ def settings_values(settings: Settings) -> dict[str, Any]:
     return settings.model_dump(mode="json", exclude_none=True, exclude=set(RUNTIME_SETTINGS_KEYS))
 
 
+def mcp_server_values(server: McpServer) -> dict[str, Any]:
+    """Every value of an MCP server as TOML data (None left out)."""
+    data: dict[str, Any] = server.model_dump(mode="json", exclude_none=True)
+    return data
+
+
+def new_mcp_server_values(server: McpServer) -> dict[str, Any]:
+    """An MCP server as a new `[[mcp_servers]]` table writes it: only what differs from the
+    defaults (empty lists and tables, default timeouts, `enabled = true` left out)."""
+    data = mcp_server_values(server)
+    for key, field in McpServer.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        if key != "name" and key in data and data[key] == default:
+            del data[key]
+    return data
+
+
+def tools_values(tools: ToolSettings) -> dict[str, Any]:
+    """`[tools]` as TOML data."""
+    data: dict[str, Any] = tools.model_dump(mode="json")
+    return data
+
+
 def comparable(config: Config) -> dict[str, Any]:
     """What a write must keep equal: everything but runtime keys and `created_at` (which a
     table without it gets anew at every load)."""
@@ -92,6 +125,8 @@ def comparable(config: Config) -> dict[str, Any]:
             {k: v for k, v in connection_values(c).items() if k != "created_at"}
             for c in config.connections
         ],
+        "mcp_servers": [mcp_server_values(server) for server in config.mcp_servers],
+        "tools": tools_values(config.tools),
     }
 
 
@@ -102,6 +137,52 @@ def apply_change(doc: tomlkit.TOMLDocument, old: Config, new: Config) -> None:
     """Edit `doc` (the file `old` was read from) so that it reads as `new`."""
     _apply_settings(doc, settings_values(old.settings), settings_values(new.settings))
     _apply_connections(doc, old, new)
+    _apply_mcp_servers(doc, old, new)
+    _apply_tools(doc, tools_values(old.tools), tools_values(new.tools))
+
+
+def _apply_mcp_servers(doc: tomlkit.TOMLDocument, old: Config, new: Config) -> None:
+    """`[[mcp_servers]]` as connections are done: matched by name, changed keys set in place, a
+    removed server's table deleted with the comments touching its header, a new one appended."""
+    items = doc.get("mcp_servers")
+    old_index = {server.name: index for index, server in enumerate(old.mcp_servers)}
+    new_names = {server.name for server in new.mcp_servers}
+    for server in new.mcp_servers:
+        index = old_index.get(server.name)
+        if index is None or not isinstance(items, AoT | Array):
+            continue
+        before = mcp_server_values(old.mcp_servers[index])
+        after = mcp_server_values(server)
+        if before != after:
+            table = items[index]
+            if isinstance(table, InlineTable):
+                edited = _edit_inline(table, before, after)
+                if edited is not table:
+                    items[index] = edited
+            else:
+                _apply_dict(table, before, after)
+    for index in sorted((i for n, i in old_index.items() if n not in new_names), reverse=True):
+        if isinstance(items, AoT):
+            _delete_table(doc, items, index, key="mcp_servers")
+        elif isinstance(items, Array):
+            del items[index]
+    for server in new.mcp_servers:
+        if server.name not in old_index:
+            _append_table(doc, "mcp_servers", new_mcp_server_values(server))
+
+
+def _apply_tools(doc: tomlkit.TOMLDocument, old: dict[str, Any], new: dict[str, Any]) -> None:
+    if old == new:
+        return
+    existing = doc.get("tools")
+    if isinstance(existing, Table | InlineTable):
+        _apply_dict(existing, old, new)
+        return
+    table = tomlkit.table()
+    _apply_dict(table, old, new)
+    if len(table):
+        _separate(doc, table)
+        doc.append("tools", table)
 
 
 def _apply_settings(doc: tomlkit.TOMLDocument, old: dict[str, Any], new: dict[str, Any]) -> None:
@@ -312,7 +393,9 @@ def _add_key(container: Table | InlineTable, key: str, value: Any) -> None:
     body.body.extend((None, item) for item in trailing)
 
 
-def _delete_table(doc: tomlkit.TOMLDocument, tables: AoT, index: int) -> None:
+def _delete_table(
+    doc: tomlkit.TOMLDocument, tables: AoT, index: int, *, key: str = "connections"
+) -> None:
     """Delete one `[[connections]]` table, the comment lines touching its header and the blank
     lines above them (when a table is above it: comments at the top of the file are the file's);
     keep the comments and blank lines that lead into the next table."""
@@ -331,8 +414,8 @@ def _delete_table(doc: tomlkit.TOMLDocument, tables: AoT, index: int) -> None:
         following.trivia.indent = text + following.trivia.indent
     elif index > 0:
         _trivia_tail(tables[index - 1].value).body.extend((None, i) for i in leading_next)
-    else:  # no connection left
-        del doc["connections"]
+    else:  # no connection (or MCP server, with `key`) left
+        del doc[key]
         end = _trivia_tail(doc) if doc.body else doc
         end.body.extend((None, i) for i in leading_next)
 
@@ -364,6 +447,22 @@ def _append_connection(doc: tomlkit.TOMLDocument, connection: Connection) -> Non
         tables = tomlkit.aot()
         tables.append(table)
         doc.append("connections", tables)
+
+
+def _append_table(doc: tomlkit.TOMLDocument, key: str, values: Mapping[str, Any]) -> None:
+    """Add a `[[key]]` table at the end (or an item to an inline array of them)."""
+    items = doc.get(key)
+    if isinstance(items, Array):
+        items.append(to_item(dict(values)))
+        return
+    table = _table(values)
+    table.trivia.indent = _gap_before(doc)
+    if isinstance(items, AoT):
+        items.append(table)
+    else:
+        tables = tomlkit.aot()
+        tables.append(table)
+        doc.append(key, tables)
 
 
 def _table(values: Mapping[str, Any]) -> Table:
