@@ -36,6 +36,7 @@ SUMMARIES = {
     "history": "list or search past conversations; show one",
     "export": "write a conversation as Markdown or JSON",
     "import": "import conversations (craft-tui JSON, ChatGPT export, llm logs.db)",
+    "mcp": "MCP servers as tool sources: add, list, remove, tools, import",
     "paths": "show where config, keys, history and cache live",
 }
 
@@ -177,6 +178,12 @@ def _add_import_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentP
     add_import_parser(subparsers, SUMMARIES["import"])
 
 
+def _add_mcp_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from craft_tui.commands.mcp import add_parser
+
+    add_parser(subparsers, SUMMARIES["mcp"])
+
+
 _BUILDERS = {
     "connection": _add_connection_parsers,
     "ask": _add_ask_parser,
@@ -184,6 +191,7 @@ _BUILDERS = {
     "history": _add_history_parser,
     "export": _add_export_parser,
     "import": _add_import_parser,
+    "mcp": _add_mcp_parser,
 }
 
 
@@ -241,6 +249,10 @@ def _run(args: argparse.Namespace) -> int:
         from craft_tui.commands import export
 
         return export.run_export(args) if args.command == "export" else export.run_import(args)
+    if args.command == "mcp":
+        from craft_tui.commands import mcp
+
+        return mcp.run(args)
     if args.command == "paths":
         from craft_tui.commands.connection import show_paths
 
