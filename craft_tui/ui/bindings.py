@@ -34,6 +34,7 @@ CHAT_KEYS: dict[str, tuple[str, str, bool]] = {
     "clear_prompt": ("ctrl+l", "Clear", False),
     "undo_delete": ("u", "Undo delete", True),
     "find": ("ctrl+f", "Find", False),
+    "tool_permissions": ("f6", "Tools mode", False),
     "scroll_up": ("pageup", "Page up", False),
     "scroll_down": ("pagedown", "Page down", False),
     "scroll_top": ("ctrl+home", "First message", False),
@@ -77,6 +78,8 @@ HELP_TEXT: dict[str, str] = {
     "focus_prompt": "back to the prompt (from a message)",
     "clear_prompt": "in the prompt: clear it (Ctrl+Z brings it back)",
     "undo_delete": "bring back the messages just deleted (until the next answer)",
+    "tool_permissions": "tool permission mode of this conversation: ask → read-only → allow all "
+    "(shown in the status line when MCP servers are set up)",
     "find": "find words in this conversation: Enter or ↑ the previous match, ↓ the next, "
     "Esc closes",
     "scroll_up": "scroll the conversation up a page (from the prompt too)",
