@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from craft_tui.config import paths
+from craft_tui.config.attribution import as_sent
 from craft_tui.config.generation import (
     DEFAULT_CONNECTION_MAX_TOKENS,
     GenerationParams,
@@ -228,3 +229,32 @@ def test_typed_values_read_as_a_person_writes_them() -> None:
         parse_max_tokens("0", unset="the default")
     with pytest.raises(ValueError, match="0 or more"):
         parse_hours("-2")
+
+
+# ------------------------------------------------------------------------ OpenRouter attribution
+
+
+def openrouter(base_url: str = "https://openrouter.ai/api/v1") -> Connection:
+    return Connection(
+        slug="or",
+        name="OpenRouter",
+        protocol="openai",
+        base_url=base_url,
+        headers={
+            "HTTP-Referer": "https://github.com/craft-tui/craft-tui",
+            "X-Title": "craft-tui",
+            "X-Mine": "1",
+        },
+    )
+
+
+def test_attribution_off_leaves_the_two_headers_out_of_openrouter_requests() -> None:
+    sent = as_sent(openrouter(), Settings(openrouter_attribution=False))
+    assert sent.headers == {"X-Mine": "1"}
+
+
+def test_attribution_on_or_another_host_sends_the_connection_as_it_is() -> None:
+    connection = openrouter()
+    assert as_sent(connection, Settings()) is connection
+    elsewhere = openrouter("https://llm.example.com/v1")
+    assert as_sent(elsewhere, Settings(openrouter_attribution=False)) is elsewhere
