@@ -27,7 +27,7 @@ Rules name a tool as "server.tool" (the MCP server's name and the tool's own nam
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
@@ -89,8 +89,12 @@ def tool_label(spec: ToolSpec) -> str:
     return f"{spec.source}.{own}"
 
 
-def matches(rule: str, spec: ToolSpec) -> bool:
-    """True when `rule` ("server.tool", "server.*", "*" or the model-facing name) names `spec`."""
+Origin = Callable[[str], "tuple[str, str] | None"]
+
+
+def matches(rule: str, spec: ToolSpec, label: str | None = None) -> bool:
+    """True when `rule` ("server.tool", "server.*", "*" or the model-facing name) names `spec`
+    (`label` is its "server.tool", when known better than `tool_label` can tell)."""
     rule = rule.strip()
     if not rule:
         return False
@@ -98,7 +102,7 @@ def matches(rule: str, spec: ToolSpec) -> bool:
         return True
     if rule.endswith(".*"):
         return bool(spec.source) and rule[:-2] == spec.source
-    return rule in (tool_label(spec), spec.name)
+    return rule in (label or tool_label(spec), spec.name)
 
 
 @dataclass
@@ -106,11 +110,14 @@ class PermissionPolicy:
     """The rule above for one session (one app conversation, one `ask` run).
 
     `mode`, `allow` and `deny` come from the config's `[tools]` table and the command line;
-    the session memory starts empty and grows with each "allow for the session" answer."""
+    the session memory starts empty and grows with each "allow for the session" answer.
+    `origin` maps a model-facing name to its (server, tool) — `McpHub.origin` — for a tool whose
+    name had to be changed for the model (a clash, characters models refuse)."""
 
     mode: PermissionMode = "ask"
     allow: tuple[str, ...] = ()
     deny: tuple[str, ...] = ()
+    origin: Origin | None = field(default=None, repr=False, compare=False)
     _session: set[str] = field(default_factory=set, repr=False)
 
     def __post_init__(self) -> None:
@@ -119,17 +126,23 @@ class PermissionPolicy:
         self.allow = tuple(self.allow)
         self.deny = tuple(self.deny)
 
+    def label(self, spec: ToolSpec) -> str:
+        """ "server.tool" for `spec`: what rules, questions and activity lines call it."""
+        found = self.origin(spec.name) if self.origin is not None else None
+        return f"{found[0]}.{found[1]}" if found is not None else tool_label(spec)
+
     def denied_by_rule(self, spec: ToolSpec) -> str | None:
         """The deny rule that turns `spec` off, if any (such a tool is not even offered)."""
-        return next((rule for rule in self.deny if matches(rule, spec)), None)
+        label = self.label(spec)
+        return next((rule for rule in self.deny if matches(rule, spec, label)), None)
 
     def decide(self, spec: ToolSpec) -> Decision:
         """What to do with a call of `spec` (see the module doc for the order)."""
-        label = tool_label(spec)
+        label = self.label(spec)
         rule = self.denied_by_rule(spec)
         if rule is not None:
             return Deny(f"{label} is turned off by the tool rule deny = {rule!r}.")
-        if any(matches(rule, spec) for rule in self.allow):
+        if any(matches(rule, spec, label) for rule in self.allow):
             return Allow()
         if label in self._session:
             return Allow()
@@ -147,7 +160,7 @@ class PermissionPolicy:
     def remember(self, spec: ToolSpec, answer: PersonDecision) -> None:
         """Keep an "allow for the session" answer: later calls of this tool run at once."""
         if isinstance(answer, AllowForSession):
-            self._session.add(tool_label(spec))
+            self._session.add(self.label(spec))
 
     def forget(self) -> None:
         """Drop the session's answers (a new conversation starts asking again)."""

@@ -55,7 +55,6 @@ from craft_tui.chat.permissions import (
     PermissionPolicy,
     PersonDecision,
     denied_by_person,
-    tool_label,
 )
 from craft_tui.providers.content import (
     Part,
@@ -297,7 +296,7 @@ class ToolCallRunner:
             return arguments
         if isinstance(answer, DenyCall):
             return _error(call, denied_by_person(answer))
-        raise TypeError(f"not a permission answer for {tool_label(spec)}: {answer!r}")
+        raise TypeError(f"not a permission answer for {self.policy.label(spec)}: {answer!r}")
 
     async def execute(
         self, call: ToolCallPart, spec: ToolSpec, arguments: Mapping[str, Any]

@@ -109,3 +109,12 @@ def test_the_model_is_told_the_persons_reason() -> None:
         denied_by_person(DenyCall("not\n that file")) == "the user denied this call: not that file"
     )
     assert denied_by_person(DenyCall()) == "the user denied this call: no reason given"
+
+
+def test_rules_use_the_servers_own_tool_name_when_the_model_sees_another() -> None:
+    odd = ToolSpec("files_read_1a2b3c4d", "", {}, source="files")  # 'files.read' made usable
+    origin = {"files_read_1a2b3c4d": ("files", "files.read")}.get
+    policy = PermissionPolicy("ask", allow=("files.files.read",), origin=origin)
+    assert policy.label(odd) == "files.files.read"
+    assert policy.decide(odd) == Allow()
+    assert PermissionPolicy("ask", allow=("files.files.read",)).decide(odd) == Ask()

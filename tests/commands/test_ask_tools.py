@@ -1,0 +1,337 @@
+"""`craft-tui ask --tools`: what the person sees on stdout, stderr and the terminal, with a
+scripted driver function and a fake ToolBox (the subprocess run against real servers is in
+test_ask_tools_e2e.py)."""
+
+from __future__ import annotations
+
+import argparse
+import io
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
+
+import pytest
+
+from craft_tui.chat.permissions import PermissionPolicy
+from craft_tui.cli import UserError
+from craft_tui.commands.ask_tools import (
+    TerminalAsker,
+    add_arguments,
+    answer_with_tools,
+    build_policy,
+    select_servers,
+)
+from craft_tui.config.schema import Config, McpServer
+from craft_tui.providers.content import ToolCallPart
+from craft_tui.providers.types import (
+    ChatMessage,
+    ChatRequest,
+    Finish,
+    StreamEvent,
+    TextDelta,
+    ToolCallReady,
+    ToolCallStarted,
+    ToolOutcome,
+    ToolSpec,
+)
+
+READ = ToolSpec("read_file", "Read a file", {"type": "object"}, read_only=True, source="fs")
+WRITE = ToolSpec("write_file", "Write a file", {"type": "object"}, source="fs")
+REQUEST = ChatRequest(model="m", messages=(ChatMessage("user", "Fix notes.txt"),))
+
+
+def calling(*calls: ToolCallPart, text: str = "") -> list[StreamEvent]:
+    events: list[StreamEvent] = [TextDelta(text)] if text else []
+    events += [ToolCallStarted(i, c.id, c.name) for i, c in enumerate(calls)]
+    events += [ToolCallReady(i, c) for i, c in enumerate(calls)]
+    return [*events, Finish("tool_use")]
+
+
+def saying(text: str) -> list[StreamEvent]:
+    return [TextDelta(text), Finish("stop")]
+
+
+class Driver:
+    def __init__(self, *steps: Sequence[StreamEvent]) -> None:
+        self.steps = list(steps)
+        self.requests: list[ChatRequest] = []
+
+    async def __call__(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        self.requests.append(request)
+        for event in self.steps[len(self.requests) - 1]:
+            yield event
+
+
+class Box:
+    def __init__(self, answers: Mapping[str, ToolOutcome] | None = None) -> None:
+        self.answers = dict(answers or {})
+        self.calls: list[tuple[str, Mapping[str, Any]]] = []
+        self.trouble: tuple[str, ...] = ()
+
+    async def specs(self) -> tuple[ToolSpec, ...]:
+        return (READ, WRITE)
+
+    async def call(self, name: str, arguments: Mapping[str, Any]) -> ToolOutcome:
+        self.calls.append((name, arguments))
+        return self.answers.get(name, ToolOutcome(f"{name} ok"))
+
+    def problems(self) -> tuple[str, ...]:
+        return self.trouble
+
+    async def aclose(self) -> None:
+        pass
+
+
+class Terminal(io.StringIO):
+    """/dev/tty: `typed` lines come in, everything written is kept in `shown`."""
+
+    def __init__(self, *typed: str) -> None:
+        super().__init__("".join(line + "\n" for line in typed))
+        self.shown: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.shown.append(text)
+        return len(text)
+
+    @property
+    def screen(self) -> str:
+        return "".join(self.shown)
+
+
+async def ask(
+    driver: Driver,
+    box: Box,
+    policy: PermissionPolicy,
+    terminal: Terminal | None = None,
+    max_steps: int = 10,
+) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    asker = TerminalAsker(policy, terminal=lambda: terminal)
+    code = await answer_with_tools(
+        REQUEST, driver, box, policy, asker, out, err, max_steps=max_steps
+    )
+    return code, out.getvalue(), err.getvalue()
+
+
+WRITE_CALL = ToolCallPart("c1", "write_file", '{"path": "notes.txt", "text": "fixed"}')
+
+
+async def test_the_answer_goes_to_stdout_and_each_tool_call_is_a_line_on_stderr() -> None:
+    driver = Driver(
+        calling(ToolCallPart("c1", "read_file", '{"path": "notes.txt"}'), text="Looking."),
+        saying("It is empty."),
+    )
+    box = Box({"read_file": ToolOutcome("")})
+    code, out, err = await ask(driver, box, PermissionPolicy("allow-all"))
+    assert code == 0
+    assert out == "Looking.\nIt is empty.\n"
+    lines = err.splitlines()
+    assert lines[0] == 'craft-tui: tool fs.read_file {"path": "notes.txt"}'
+    assert lines[1].startswith("craft-tui: tool fs.read_file done in ")
+    assert lines[1].endswith("(0 characters)")
+    assert len(lines) == 2
+    assert driver.requests[1].messages[-1].parts[0].text == ""  # type: ignore[union-attr]
+
+
+async def test_without_a_terminal_a_call_needing_permission_stops_with_the_flag_to_pass() -> None:
+    driver = Driver(calling(WRITE_CALL, text="I will fix it."))
+    box = Box()
+    code, out, err = await ask(driver, box, PermissionPolicy("ask"), terminal=None)
+    assert code == 1
+    assert box.calls == []
+    assert out == "I will fix it.\n"
+    assert err.splitlines() == [
+        "craft-tui: the model wants to run fs.write_file, which needs your permission, and "
+        "there is no terminal to ask on.",
+        "  fix: pass --allow fs.write_file to let it run (or --yes to allow every tool), or "
+        "run this in a terminal.",
+    ]
+
+
+async def test_the_question_shows_server_tool_and_exact_arguments_and_yes_runs_it() -> None:
+    terminal = Terminal("y")
+    driver = Driver(calling(WRITE_CALL), saying("Fixed."))
+    box = Box()
+    code, out, _ = await ask(driver, box, PermissionPolicy("ask"), terminal)
+    assert code == 0 and out == "Fixed.\n"
+    assert box.calls == [("write_file", {"path": "notes.txt", "text": "fixed"})]
+    assert terminal.screen.startswith(
+        "\ncraft-tui: the model wants to run a tool.\n"
+        "  server:    fs\n"
+        "  tool:      write_file\n"
+        "  arguments:\n"
+        "    {\n"
+        '      "path": "notes.txt",\n'
+        '      "text": "fixed"\n'
+        "    }\n"
+        "Run it? [y] yes, once  [a] yes, and this tool for the rest of this run  [n] no: "
+    )
+
+
+async def test_hostile_arguments_are_shown_as_text_in_the_question() -> None:
+    terminal = Terminal("n", "")
+    hostile = ToolCallPart(
+        "c1", "write_file", r'{"path": "a\u200bb", "x": "\u001b]52;c;aGk=\u0007"}'
+    )
+    driver = Driver(calling(hostile), saying("ok"))
+    await ask(driver, Box(), PermissionPolicy("ask"), terminal)
+    assert "\x1b" not in terminal.screen and "\x07" not in terminal.screen
+    assert '"path": "a⟨U+200B⟩b"' in terminal.screen
+    assert r'"x": "\u001b]52;c;aGk=\u0007"' in terminal.screen  # JSON's own escape, as text
+
+
+async def test_no_with_a_reason_tells_the_model_and_runs_nothing() -> None:
+    terminal = Terminal("n", "keep the original")
+    driver = Driver(calling(WRITE_CALL), saying("Left it alone."))
+    box = Box()
+    code, _, err = await ask(driver, box, PermissionPolicy("ask"), terminal)
+    assert code == 0 and box.calls == []
+    result = driver.requests[1].messages[-1].parts[0]
+    assert result.text == "the user denied this call: keep the original"  # type: ignore[union-attr]
+    assert (
+        "craft-tui: tool fs.write_file not run: the user denied this call: keep the original" in err
+    )
+    assert "Why not? (told to the model; Enter for no reason): " in terminal.screen
+
+
+async def test_always_allows_the_tool_for_the_rest_of_the_run_and_a_wrong_key_asks_again() -> None:
+    terminal = Terminal("what", "a")
+    second = ToolCallPart("c2", "write_file", "{}")
+    driver = Driver(calling(WRITE_CALL), calling(second), saying("Done."))
+    box = Box()
+    code, _, _ = await ask(driver, box, PermissionPolicy("ask"), terminal)
+    assert code == 0
+    assert [name for name, _ in box.calls] == ["write_file", "write_file"]
+    assert terminal.screen.count("Run it?") == 2  # "what" asked again; c2 was not asked about
+    assert terminal.screen.count("the model wants to run a tool") == 1
+
+
+async def test_end_of_input_at_the_question_denies_the_call() -> None:
+    terminal = Terminal()
+    driver = Driver(calling(WRITE_CALL), saying("ok"))
+    box = Box()
+    await ask(driver, box, PermissionPolicy("ask"), terminal)
+    assert box.calls == []
+    result = driver.requests[1].messages[-1].parts[0]
+    assert result.text == "the user denied this call: no answer was given"  # type: ignore[union-attr]
+
+
+async def test_read_only_runs_reading_tools_and_refuses_writing_ones_without_asking() -> None:
+    read = ToolCallPart("r", "read_file", "{}")
+    driver = Driver(calling(read, WRITE_CALL), saying("ok"))
+    box = Box()
+    code, _, err = await ask(driver, box, PermissionPolicy("read-only"), terminal=None)
+    assert code == 0
+    assert [name for name, _ in box.calls] == ["read_file"]
+    assert "craft-tui: tool fs.write_file not run: fs.write_file was not run: only read-only" in err
+
+
+async def test_a_hostile_tool_result_reaches_stderr_disarmed() -> None:
+    driver = Driver(calling(WRITE_CALL), saying("ok"))
+    box = Box({"write_file": ToolOutcome("\x1b[2Jboom\x1b]0;t\x07", is_error=True)})
+    _, _, err = await ask(driver, box, PermissionPolicy("allow-all"))
+    assert "\x1b" not in err
+    assert "failed after" in err and "␛[2Jboom␛]0;t␇" in err
+
+
+async def test_the_step_limit_without_a_terminal_exits_1_and_says_how_to_go_on() -> None:
+    read = ToolCallPart("r", "read_file", "{}")
+    driver = Driver(calling(read, text="Step one."), saying("never asked"))
+    code, out, err = await ask(driver, Box(), PermissionPolicy("allow-all"), max_steps=1)
+    assert code == 1
+    assert out == "Step one.\n"
+    assert len(driver.requests) == 1
+    assert err.splitlines()[-2:] == [
+        "craft-tui: stopped after 1 tool round (--max-steps 1); the model has not answered "
+        "the last results yet.",
+        "  fix: pass a larger --max-steps (e.g. --max-steps 2) to let it go on.",
+    ]
+
+
+async def test_at_the_step_limit_the_person_may_let_it_go_on() -> None:
+    read = ToolCallPart("r", "read_file", "{}")
+    terminal = Terminal("y")
+    driver = Driver(calling(read), saying("Finished."))
+    code, out, _ = await ask(driver, Box(), PermissionPolicy("allow-all"), terminal, max_steps=1)
+    assert code == 0 and out == "Finished.\n"
+    assert "Let it go on? [y/N]: " in terminal.screen
+
+
+async def test_servers_that_failed_are_named_and_no_tools_at_all_is_an_error() -> None:
+    class Empty(Box):
+        async def specs(self) -> tuple[ToolSpec, ...]:
+            return ()
+
+    box = Empty()
+    box.trouble = ("fs could not run 'npx': No such file or directory",)
+    with pytest.raises(UserError, match="no tool is available"):
+        await ask(Driver(saying("hi")), box, PermissionPolicy("ask"))
+
+
+# ---------------------------------------------------------------------- options
+
+
+def args(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("prompt", nargs="?")
+    add_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def servers(*names: str, enabled: bool = True) -> Config:
+    return Config(mcp_servers=[McpServer(name=n, command="tool", enabled=enabled) for n in names])
+
+
+def test_the_options_parse_as_the_readme_writes_them() -> None:
+    parsed = args(
+        "Fix it",
+        "--tools",
+        "fs",
+        "git",
+        "--allow",
+        "fs.read_file",
+        "--allow",
+        "git.*",
+        "--max-steps",
+        "3",
+    )
+    assert parsed.prompt == "Fix it"
+    assert parsed.tools == ["fs", "git"]
+    assert parsed.allow == ["fs.read_file", "git.*"]
+    assert parsed.max_steps == 3
+    assert args("Fix it", "--tools").tools == []  # every server
+    assert args("Fix it").tools is None  # no tools at all
+    assert args("--tools", "--yes").yes
+
+
+def test_servers_are_chosen_by_name_or_all_enabled_ones() -> None:
+    config = Config(
+        mcp_servers=[
+            McpServer(name="fs", command="a"),
+            McpServer(name="git", command="b", enabled=False),
+        ]
+    )
+    assert [s.name for s in select_servers(config, [])] == ["fs"]
+    chosen = select_servers(config, ["git,fs"])
+    assert [(s.name, s.enabled) for s in chosen] == [("git", True), ("fs", True)]
+    with pytest.raises(UserError, match=r"no MCP server named 'Fix it' \(configured: fs, git\)"):
+        select_servers(config, ["fs", "Fix it"])
+    with pytest.raises(UserError, match="no MCP server is configured"):
+        select_servers(Config(), [])
+    with pytest.raises(UserError, match=r"every MCP server in config\.toml is disabled"):
+        select_servers(servers("fs", enabled=False), [])
+
+
+def test_the_flags_make_the_policy_over_the_configs_tools_table() -> None:
+    config = Config.model_validate(
+        {"tools": {"permission": "ask", "allow": ["fs.read_file"], "deny": ["fs.rm"]}}
+    )
+    policy = build_policy(args("x", "--tools", "--allow", "git.*"), config)
+    assert (policy.mode, policy.allow, policy.deny) == (
+        "ask",
+        ("fs.read_file", "git.*"),
+        ("fs.rm",),
+    )
+    assert build_policy(args("x", "--tools", "--yes"), config).mode == "allow-all"
+    assert build_policy(args("x", "--tools", "--read-only"), config).mode == "read-only"
+    with pytest.raises(UserError, match="--yes and --read-only contradict each other"):
+        build_policy(args("x", "--tools", "--yes", "--read-only"), config)
