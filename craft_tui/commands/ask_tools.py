@@ -292,10 +292,59 @@ def build_policy(args: argparse.Namespace, config: Config) -> PermissionPolicy:
     return PermissionPolicy.from_rules(mode, allow=allow, deny=config.tools.deny)
 
 
-def run_tools(
-    args: argparse.Namespace, config: Config, connection: Connection, request: ChatRequest
-) -> int:
-    """`craft-tui ask … --tools`: called by ask.run with the request it built."""
+def wants_tools(args: argparse.Namespace) -> bool:
+    """Whether any tool option was given (ask.run hands the run over to `run_tools`)."""
+    return getattr(args, "tools", None) is not None or any(
+        getattr(args, name, None) for name in ("allow", "read_only", "yes", "max_steps")
+    )
+
+
+def tools_request(args: argparse.Namespace, config: Config) -> tuple[Connection, ChatRequest]:
+    """The connection and first request, as plain `ask` makes them."""
+    from craft_tui.commands.ask import pick_connection, read_prompt
+    from craft_tui.providers.types import ChatMessage, ChatRequest
+
+    if getattr(args, "save", False) or getattr(args, "continue_id", None) is not None:
+        raise UserError(
+            "--tools cannot be combined with --save or --continue yet.",
+            "run it without --save/--continue, or use the app, which stores tool calls.",
+        )
+    connection = pick_connection(config, args.connection)
+    model = args.model or connection.effective_default_model
+    if not model:
+        raise UserError(
+            f"Connection {connection.slug!r} has no default model.",
+            f"pass -m MODEL (`craft-tui models -c {connection.slug}` lists them).",
+        )
+    prompt = read_prompt(args.prompt, sys.stdin)
+    request = ChatRequest(
+        model=model,
+        messages=(ChatMessage("user", prompt),),
+        system=args.system,
+        max_tokens=args.max_tokens,
+        temperature=args.temperature,
+        max_answer_bytes=config.settings.max_answer_bytes,
+    )
+    return connection, request
+
+
+def run_tools(args: argparse.Namespace, config: Config) -> int:
+    """`craft-tui ask … --tools` (ask.run hands over when a tool option is given)."""
+    if args.tools is None:
+        given = next(
+            flag
+            for flag, name in (
+                ("--allow", "allow"),
+                ("--read-only", "read_only"),
+                ("--yes", "yes"),
+                ("--max-steps", "max_steps"),
+            )
+            if getattr(args, name, None)
+        )
+        raise UserError(
+            f"{given} is about tools, and --tools was not given.",
+            "add --tools (every configured MCP server) or --tools SERVER.",
+        )
     from craft_tui.mcp import McpHub
     from craft_tui.providers.factory import open_driver
 
@@ -307,6 +356,7 @@ def run_tools(
         )
     servers = select_servers(config, args.tools)
     policy = build_policy(args, config)
+    connection, request = tools_request(args, config)
     if args.yes:
         print(
             "craft-tui: --yes: every tool call runs without asking (deny rules still hold).",

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import argparse
 import io
+import sys
 from collections.abc import AsyncIterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -303,6 +305,17 @@ def test_the_options_parse_as_the_readme_writes_them() -> None:
     assert args("--tools", "--yes").yes
 
 
+def test_tool_flags_without_tools_are_refused_and_history_flags_are_not_combined_yet() -> None:
+    from craft_tui.commands.ask_tools import run_tools, tools_request, wants_tools
+
+    assert not wants_tools(args("x"))
+    assert wants_tools(args("x", "--tools")) and wants_tools(args("x", "--yes"))
+    with pytest.raises(UserError, match="--yes is about tools, and --tools was not given"):
+        run_tools(args("x", "--yes"), Config())
+    with pytest.raises(UserError, match="--tools cannot be combined with --save or --continue"):
+        tools_request(argparse.Namespace(save=True), Config())
+
+
 def test_servers_are_chosen_by_name_or_all_enabled_ones() -> None:
     config = Config(
         mcp_servers=[
@@ -335,3 +348,68 @@ def test_the_flags_make_the_policy_over_the_configs_tools_table() -> None:
     assert build_policy(args("x", "--tools", "--read-only"), config).mode == "read-only"
     with pytest.raises(UserError, match="--yes and --read-only contradict each other"):
         build_policy(args("x", "--tools", "--yes", "--read-only"), config)
+
+
+# ---------------------------------------------------------------------- a real MCP server
+
+
+MCP_SERVER = Path(__file__).resolve().parents[1] / "servers" / "mcp_tools_server.py"
+
+
+def demo_server() -> McpServer:
+    """The test MCP server over stdio (timeouts are hang guards: a loaded machine starts the
+    SDK slowly)."""
+    return McpServer.model_validate(
+        {
+            "name": "demo",
+            "command": sys.executable,
+            "args": [str(MCP_SERVER)],
+            "startup_timeout": 90,
+            "call_timeout": 90,
+        }
+    )
+
+
+async def test_a_real_mcp_server_runs_allowed_and_read_only_calls_and_refuses_the_rest() -> None:
+    from craft_tui.mcp import McpHub
+    from tests.servers.mcp_tools_server import HOSTILE
+
+    hub = McpHub([demo_server()])
+    policy = PermissionPolicy("read-only", allow=("demo.add", "demo.hostile"), origin=hub.origin)
+    driver = Driver(
+        calling(
+            ToolCallPart("c1", "add", '{"a": 2, "b": 40}'),
+            ToolCallPart("c2", "peek", "{}"),
+            ToolCallPart("c3", "hostile", "{}"),
+            ToolCallPart("c4", "echo", '{"text": "hi"}'),
+            text="Adding.",
+        ),
+        saying("42."),
+    )
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        code = await answer_with_tools(
+            REQUEST,
+            driver,
+            hub,
+            policy,
+            TerminalAsker(policy, terminal=lambda: None),
+            out,
+            err,
+            max_steps=3,
+        )
+    finally:
+        await hub.aclose()
+    assert code == 0, err.getvalue()
+    assert out.getvalue() == "Adding.\n42.\n"
+    results = driver.requests[1].messages[-1].parts
+    assert [(r.text, r.is_error) for r in results[:3]] == [  # type: ignore[union-attr]
+        ("42", False),
+        ("nothing changed", False),  # read-only by its annotation
+        (HOSTILE, False),  # the model gets the exact text
+    ]
+    assert results[3].is_error and "demo.echo was not run: only read-only" in results[3].text  # type: ignore[union-attr]
+    shown = err.getvalue()
+    assert 'craft-tui: tool demo.add {"a": 2, "b": 40}' in shown
+    assert "\x1b" not in shown and "\x9b" not in shown
+    assert "tool demo.echo not run" in shown
