@@ -34,7 +34,7 @@ CHAT_KEYS: dict[str, tuple[str, str, bool]] = {
     "clear_prompt": ("ctrl+l", "Clear", False),
     "undo_delete": ("u", "Undo delete", True),
     "find": ("ctrl+f", "Find", False),
-    "tool_permissions": ("f6", "Tools mode", False),
+    "tool_permissions": ("ctrl+t", "Tools mode", False),
     "scroll_up": ("pageup", "Page up", False),
     "scroll_down": ("pagedown", "Page down", False),
     "scroll_top": ("ctrl+home", "First message", False),
