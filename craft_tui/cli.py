@@ -150,6 +150,20 @@ def _add_ask_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
         help="when stdout is a file or pipe, write exactly what the model sent, control "
         "characters included (on a terminal the answer is always shown disarmed)",
     )
+    ask.add_argument(
+        "--save",
+        action="store_true",
+        help="store the question and answer as a new conversation in the history",
+    )
+    ask.add_argument(
+        "--continue",
+        dest="continue_id",
+        nargs="?",
+        const="",
+        metavar="ID",
+        help="add to the last conversation (or ID): its current branch goes with the question, "
+        "the new turn is stored on it; connection and model are its last answer's unless -c/-m",
+    )
 
 
 def _add_models_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
