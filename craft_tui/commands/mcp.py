@@ -14,7 +14,7 @@ import contextlib
 import functools
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from craft_tui.cli import UserError
 from craft_tui.config.schema import Config, McpServer
@@ -39,22 +39,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], 
         "<token.txt",
     )
     add.add_argument("name", metavar="NAME", help="a short name: letters, digits, dashes")
-    add.add_argument("argv", nargs="*", metavar="CMD", help="after --: the command and its args")
-    add.add_argument("--url", help="the server's streamable-HTTP endpoint")
+    _add_options(add)
     add.add_argument(
-        "--header", action="append", default=[], metavar="K=V", help="an HTTP header (repeat)"
+        "argv", nargs=argparse.REMAINDER, metavar="-- CMD ARGS", help="the command and its args"
     )
-    add.add_argument(
-        "--bearer-token-stdin",
-        action="store_true",
-        help="read a bearer token for the URL from stdin (kept in the secret store)",
-    )
-    add.add_argument(
-        "--env", action="append", default=[], metavar="K=V", help="a variable for the command"
-    )
-    add.add_argument("--startup-timeout", type=float, metavar="S", help="seconds (default 15)")
-    add.add_argument("--call-timeout", type=float, metavar="S", help="seconds (default 120)")
-    add.add_argument("--disabled", action="store_true", help="add it switched off")
     actions.add_parser("list", help="list servers (never a token)")
     remove = actions.add_parser("remove", help="remove a server and its stored token")
     remove.add_argument("name", metavar="NAME")
@@ -65,6 +53,47 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], 
         "import", help='add the servers of an {"mcpServers": …} JSON file (Claude Desktop, Cursor)'
     )
     importing.add_argument("file", metavar="FILE")
+
+
+def _add_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--url", help="the server's streamable-HTTP endpoint")
+    parser.add_argument(
+        "--header", action="append", default=[], metavar="K=V", help="an HTTP header (repeat)"
+    )
+    parser.add_argument(
+        "--bearer-token-stdin",
+        action="store_true",
+        help="read a bearer token for the URL from stdin (kept in the secret store)",
+    )
+    parser.add_argument(
+        "--env", action="append", default=[], metavar="K=V", help="a variable for the command"
+    )
+    parser.add_argument("--startup-timeout", type=float, metavar="S", help="seconds (default 15)")
+    parser.add_argument("--call-timeout", type=float, metavar="S", help="seconds (default 120)")
+    parser.add_argument("--disabled", action="store_true", help="add it switched off")
+
+
+class _OptionsAfterName(argparse.ArgumentParser):
+    """`add`'s options written after NAME (argparse leaves them in the command's remainder)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UserError(f"mcp add: {message}.", "see `craft-tui mcp add --help`.")
+
+
+def _split_command(args: argparse.Namespace) -> None:
+    """`NAME [options] -- CMD ARGS`: options into `args`, the command into `args.argv`. Without
+    `--`, words after NAME are options when the first is one, else the command."""
+    rest: list[str] = list(args.argv)
+    if "--" in rest:
+        options, command = rest[: rest.index("--")], rest[rest.index("--") + 1 :]
+    elif rest and rest[0].startswith("-"):
+        options, command = rest, []
+    else:
+        options, command = [], rest
+    parser = _OptionsAfterName(prog="craft-tui mcp add", add_help=False)
+    _add_options(parser)
+    parser.parse_args(options, namespace=args)
+    args.argv = command
 
 
 def run(args: argparse.Namespace) -> int:
@@ -130,6 +159,7 @@ def _read_token() -> str:
 
 def add(args: argparse.Namespace) -> int:
     """Add one server; a bearer token goes to the secret store after config.toml is written."""
+    _split_command(args)
     if args.url and args.argv:
         raise UserError(
             "Give either a command (after --) or --url, not both.",

@@ -29,7 +29,7 @@ import httpx2
 import mcp_types
 from mcp import Client, MCPError, StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
-from mcp_types import CONNECTION_CLOSED, CallToolResult, Implementation, Tool
+from mcp_types import CONNECTION_CLOSED, INTERNAL_ERROR, CallToolResult, Implementation, Tool
 
 from craft_tui import __version__
 from craft_tui.config.schema import McpServer
@@ -67,6 +67,7 @@ class ServerRunner:
         self._ready = asyncio.Event()
         self._stop = asyncio.Event()
         self._stderr: IO[str] | None = None
+        self._http_status: int | None = None  # the last 4xx/5xx an HTTP server answered
 
     @property
     def name(self) -> str:
@@ -126,7 +127,7 @@ class ServerRunner:
                     self._ready.set()
                     await self._stop.wait()
         except Exception as error:
-            self._fail(_reason(error, self.server))
+            self._fail(_reason(error, self.server, self._http_status))
         finally:
             self._client = None
             if self.state == "starting":
@@ -149,8 +150,19 @@ class ServerRunner:
         headers = dict(server.headers)
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
+
+        async def note_status(response: httpx2.Response) -> None:
+            # The SDK reports a refused request as "Server returned an error response"; the
+            # status says why (401: the token).
+            if response.status_code >= 400:
+                self._http_status = response.status_code
+
         http = await stack.enter_async_context(
-            httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30.0, read=300.0))
+            httpx2.AsyncClient(
+                headers=headers,
+                timeout=httpx2.Timeout(30.0, read=300.0),
+                event_hooks={"response": [note_status]},
+            )
         )
         return streamable_http_client(server.url, http_client=http)
 
@@ -184,7 +196,7 @@ class ServerRunner:
         except Exception as error:
             return ToolOutcome(
                 f"The call to {tool} on MCP server {self.name} failed: "
-                f"{_reason(error, self.server)}",
+                f"{_reason(error, self.server, self._http_status)}",
                 is_error=True,
             )
         return outcome_of(result, self._max_output)
@@ -251,9 +263,13 @@ def _leaf(error: BaseException) -> BaseException:
     return error
 
 
-def _reason(error: BaseException, server: McpServer) -> str:
+def _reason(error: BaseException, server: McpServer, status: int | None = None) -> str:
     """Why a server could not be used, in words (before the stderr tail)."""
     error = _leaf(error)
+    if isinstance(error, MCPError) and error.code == INTERNAL_ERROR and status is not None:
+        # (the SDK's stand-in for a refused HTTP request: the status is the news)
+        hint = " (check its bearer token: craft-tui mcp remove, then add it again)"
+        return f"answered HTTP {status} at {server.url}" + (hint if status in (401, 403) else "")
     if isinstance(error, OSError) and server.command is not None and error.filename is not None:
         return f"could not run {server.command!r}: {error.strerror or error}"
     if isinstance(error, MCPError):

@@ -92,6 +92,7 @@ def main() -> None:
     parser.add_argument("--token", default=None)
     parser.add_argument("--prefix", default="")
     parser.add_argument("--fail", action="store_true")
+    parser.add_argument("--tag", default="", help="ignored: marks the process for a test")
     args = parser.parse_args()
     if args.fail:
         for n in range(1, 9):
