@@ -475,6 +475,10 @@ def run(args: argparse.Namespace) -> int:
             f"--max-tokens {args.max_tokens} is not a positive number.",
             "give a number of tokens above 0, e.g. --max-tokens 1024.",
         )
+    from craft_tui.commands.ask_tools import run_tools, wants_tools
+
+    if wants_tools(args):  # the tool loop (commands/ask_tools.py)
+        return run_tools(args, config)
     storing = bool(getattr(args, "save", False)) or getattr(args, "continue_id", None) is not None
     if storing and args.save and args.continue_id is not None:
         raise UserError(
