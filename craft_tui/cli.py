@@ -164,6 +164,9 @@ def _add_ask_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
         help="add to the last conversation (or ID): its current branch goes with the question, "
         "the new turn is stored on it; connection and model are its last answer's unless -c/-m",
     )
+    from craft_tui.commands.ask_tools import add_arguments
+
+    add_arguments(ask)  # --tools, --allow, --read-only, --yes, --max-steps
 
 
 def _add_models_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
