@@ -439,9 +439,13 @@ class _Output:
             self._in_reasoning = True
 
     def line(self, text: str) -> None:
-        """An activity line on stderr, on a line of its own."""
+        """An activity line on stderr, on a line of its own (on a terminal the answer's line
+        is ended first, so the two do not share a line)."""
         self._end_reasoning()
         with contextlib.suppress(OSError, ValueError):
+            if self.out.isatty() and self.wrote and not self.wrote.endswith("\n"):
+                self.out.write("\n")
+                self.wrote = "\n"
             self.out.flush()
         print(f"craft-tui: {text}", file=self.err, flush=True)
 

@@ -413,3 +413,29 @@ async def test_a_real_mcp_server_runs_allowed_and_read_only_calls_and_refuses_th
     assert 'craft-tui: tool demo.add {"a": 2, "b": 40}' in shown
     assert "\x1b" not in shown and "\x9b" not in shown
     assert "tool demo.echo not run" in shown
+
+
+# ---------------------------------------------------------------------- the command line
+
+
+def test_the_command_line_refuses_tools_it_cannot_offer_before_asking_the_model(
+    isolated_home: Path,
+) -> None:
+    from tests.servers import FakeLLMServer
+    from tests.servers.cli import add_connection, craft
+
+    with FakeLLMServer(protocol="openai") as server:
+        add_connection(server)
+        none = craft(isolated_home, "ask", "hi", "--tools")
+        stray = craft(isolated_home, "ask", "hi", "--allow", "fs.read_file")
+        assert server.chat_requests == []
+    assert (none.returncode, none.stdout) == (1, "")
+    assert none.stderr == (
+        "craft-tui: --tools: no MCP server is configured.\n"
+        "  fix: add one under [[mcp_servers]] in config.toml (`craft-tui paths` shows where).\n"
+    )
+    assert (stray.returncode, stray.stdout) == (1, "")
+    assert stray.stderr == (
+        "craft-tui: --allow is about tools, and --tools was not given.\n"
+        "  fix: add --tools (every configured MCP server) or --tools SERVER.\n"
+    )
