@@ -8,11 +8,19 @@ Every binding carries an id so `App.set_keymap` can remap it, e.g. in config.tom
 
 Defaults are keys that arrive through tmux and SSH: Ctrl+letters that neither the terminal nor the
 prompt's TextArea claims; nothing relies on Shift+Enter, Ctrl+Tab or Ctrl+M.
+
+`check_keymap` is what the app applies at start: an unknown id, an entry with no keys, or a key
+that would give two actions in one place (`CONTEXTS`: the bindings active together) is one line
+naming the id, the key and the line of config.toml, and that entry keeps its default. A pair of
+actions that share a key by default (Esc: stop an answer, or back to the prompt) is not a
+conflict: each action's `check_action` decides which one a press is.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from textual.binding import Binding
 
@@ -109,6 +117,34 @@ HELP_SECTIONS: tuple[tuple[str, dict[str, tuple[str, str, bool]]], ...] = (
     ("History (Ctrl+B)", HISTORY_KEYS),
 )
 
+# Bindings of other screens that take a keymap id (`picker.close = "f10"`): their BINDINGS carry
+# these ids and default keys (a test checks they agree), listed here so the keymap is checked at
+# start without importing those screens.
+SCREEN_KEYS: dict[str, dict[str, str]] = {
+    "Model picker": {
+        "picker.close": "escape",
+        "picker.pick": "enter",
+        "picker.favourite": "ctrl+f",
+    },
+    "Connections": {
+        "connections.close": "escape",
+        "connections.add": "a",
+        "connections.edit": "e",
+        "connections.test": "t",
+        "connections.delete": "d,delete",
+        "connections.default": "s",
+    },
+    "Connection form": {
+        "form.cancel": "escape",
+        "form.test": "ctrl+t",
+        "form.save": "ctrl+s",
+        "form.fetch_models": "ctrl+l",
+        "form.use_url": "ctrl+r",
+    },
+    "Settings": {"settings.cancel": "escape", "settings.save": "ctrl+s"},
+    "Generation settings": {"generation.cancel": "escape", "generation.apply": "ctrl+s"},
+}
+
 PROMPT_KEYS: tuple[tuple[str, str], ...] = (
     ("enter", "send"),
     ("ctrl+j", "new line (Shift+Enter too, where the terminal delivers it)"),
@@ -118,6 +154,32 @@ PROMPT_KEYS: tuple[tuple[str, str], ...] = (
 ALL_IDS = (
     frozenset(APP_KEYS) | frozenset(CHAT_KEYS) | frozenset(MESSAGE_KEYS) | frozenset(HISTORY_KEYS)
 )
+SCREEN_IDS = frozenset(binding_id for table in SCREEN_KEYS.values() for binding_id in table)
+"""Every id a keymap entry may name: the tables above and the other screens' bindings."""
+KEYMAP_IDS = ALL_IDS | SCREEN_IDS
+
+_PROMPT_FIXED = {f"prompt:{key}": key for key, _text in PROMPT_KEYS}
+"""The prompt's own keys, as pseudo-ids: a chat key remapped onto Enter would never fire."""
+
+# Where each id is bound (named as the key help names it), and which of those places are
+# active at one time: the app's keys work everywhere; on the chat screen either the prompt or
+# a message has the focus.
+SCOPES: dict[str, dict[str, str]] = {
+    "Anywhere": {binding_id: keys for binding_id, (keys, _d, _s) in APP_KEYS.items()},
+    "Chat": {binding_id: keys for binding_id, (keys, _d, _s) in CHAT_KEYS.items()},
+    "Prompt": _PROMPT_FIXED,
+    "On a message": {binding_id: keys for binding_id, (keys, _d, _s) in MESSAGE_KEYS.items()},
+    "History": {binding_id: keys for binding_id, (keys, _d, _s) in HISTORY_KEYS.items()},
+    **SCREEN_KEYS,
+}
+CONTEXTS: tuple[tuple[str, ...], ...] = (
+    ("Anywhere", "Chat", "Prompt"),
+    ("Anywhere", "Chat", "On a message"),
+    ("Anywhere", "History"),
+    *(("Anywhere", screen) for screen in SCREEN_KEYS),
+)
+_SCOPE_OF = {binding_id: scope for scope, table in SCOPES.items() for binding_id in table}
+_DEFAULTS = {binding_id: keys for table in SCOPES.values() for binding_id, keys in table.items()}
 
 
 def binding(binding_id: str, action: str, *, priority: bool = False) -> Binding:
@@ -137,6 +199,136 @@ def keymap_from_settings(keymap: Mapping[str, str]) -> tuple[dict[str, str], lis
     usable = {k: v for k, v in keymap.items() if v.strip() and (k in ALL_IDS or "." in k)}
     unknown = sorted(k for k in keymap if k not in usable)
     return usable, unknown
+
+
+def _split(keys: str) -> list[str]:
+    return [key.strip() for key in keys.split(",") if key.strip()]
+
+
+@dataclass(frozen=True)
+class KeymapCheck:
+    """The keymap to apply (the user's entries without problems) and one line per problem."""
+
+    keymap: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def _name(binding_id: str) -> str:
+    """What a binding is called in a problem line: its id, or what a prompt key does."""
+    if binding_id.startswith("prompt:"):
+        key = binding_id.removeprefix("prompt:")
+        return f"the prompt's key to {dict(PROMPT_KEYS)[key]}"
+    return f"{binding_id}'s key"
+
+
+_KEY_NAMES = {
+    "left_square_bracket": "[",
+    "right_square_bracket": "]",
+    "question_mark": "?",
+    "escape": "Esc",
+    "up": "↑",
+    "down": "↓",
+    "pageup": "PageUp",
+    "pagedown": "PageDown",
+}
+
+
+def key_label(key: str) -> str:
+    """`ctrl+o` → `Ctrl+O`, `left_square_bracket` → `[`, `f4` → `F4`, `c` → `c`: keys as the
+    README and the footer print them."""
+    parts = []
+    for part in key.strip().split("+"):
+        if part in _KEY_NAMES:
+            parts.append(_KEY_NAMES[part])
+        elif len(part) == 1:
+            parts.append(part)
+        elif part and part[0] == "f" and part[1:].isdigit():
+            parts.append(part.upper())
+        else:
+            parts.append(part.capitalize())
+    if len(parts) > 1 and len(parts[-1]) == 1:
+        parts[-1] = parts[-1].upper()  # Ctrl+O, as printed on keys; a lone key stays as typed
+    return "+".join(parts)
+
+
+_label = key_label
+
+
+def _conflicts(keymap: Mapping[str, str]) -> dict[str, tuple[str, str, str]]:
+    """User entries that put a key on two actions in one place: id -> (key, other id, scope).
+
+    Only pairs the user made count: two actions that share a key by default decide between
+    themselves (`check_action`), as they do without a keymap."""
+    live = {
+        binding_id: _split(keymap.get(binding_id, keys)) for binding_id, keys in _DEFAULTS.items()
+    }
+    found: dict[str, tuple[str, str, str]] = {}
+    for context in CONTEXTS:
+        ids = [binding_id for scope in context for binding_id in SCOPES[scope]]
+        for first, second in itertools.combinations(ids, 2):
+            for key in set(live[first]) & set(live[second]):
+                if key in _split(_DEFAULTS[first]) and key in _split(_DEFAULTS[second]):
+                    continue  # a shared default, not the user's doing
+                for mine, other in ((first, second), (second, first)):
+                    mine_by_default = key in _split(_DEFAULTS[mine])
+                    if mine in keymap and not mine_by_default and mine not in found:
+                        found[mine] = (key, other, _SCOPE_OF[other])
+    return found
+
+
+def check_keymap(
+    keymap: Mapping[str, str], *, text: str = "", where: str = "config.toml"
+) -> KeymapCheck:
+    """Check `[settings.keymap]`: the entries to apply, and a line for each one left out.
+
+    `text` is config.toml's text (for the line of each entry), `where` what to call the file.
+    An entry left out keeps the binding's default keys. A conflict is settled by leaving out the
+    user's entries in it and checking again, so what is applied has no conflict the user made."""
+    problems: dict[str, str] = {}
+    usable: dict[str, str] = {}
+    for binding_id, keys in keymap.items():
+        if binding_id not in KEYMAP_IDS:
+            problems[binding_id] = (
+                "no such binding id (F1 lists the keys; the README lists the ids); ignored"
+            )
+        elif not _split(keys):
+            problems[binding_id] = f"no keys given; it keeps its default, {_keys(binding_id)}"
+        else:
+            usable[binding_id] = ",".join(_split(keys))
+    while conflicts := _conflicts(usable):
+        for binding_id, (key, other, scope) in conflicts.items():
+            del usable[binding_id]
+            problems[binding_id] = (
+                f"{_label(key)} is also {_name(other)} ({scope}); "
+                f"{binding_id} keeps its default, {_keys(binding_id)}"
+            )
+    return KeymapCheck(
+        usable,
+        [_problem_line(i, keymap, problems[i], text, where) for i in keymap if i in problems],
+    )
+
+
+def _keys(binding_id: str) -> str:
+    return " / ".join(_label(key) for key in _split(_DEFAULTS[binding_id]))
+
+
+def _problem_line(
+    binding_id: str, keymap: Mapping[str, str], problem: str, text: str, where: str
+) -> str:
+    from craft_tui.untrusted import shown_inline
+
+    line = None
+    if text:
+        from craft_tui.config.source import key_lines
+
+        try:
+            line = key_lines(text).get(("settings", "keymap", binding_id))
+        except Exception:  # the file was read; a locator hiccup must not stop the app
+            line = None
+    at = f"{where} line {line}" if line else where
+    value = keymap[binding_id].replace("\\", "\\\\").replace('"', '\\"')
+    entry = shown_inline(f'{binding_id} = "{value}"')
+    return f"{at}: [settings.keymap] {entry}: {shown_inline(problem)}."
 
 
 def keys_of(binding_id: str, keymap: Mapping[str, str] | None = None) -> list[str]:

@@ -2,6 +2,9 @@
 
 Built from the binding tables in `ui/bindings.py` and the app's keymap, so it cannot drift from
 what the keys do; the README's key table says the same in prose. Esc, F1 or q closes it.
+
+`key_label` lives in `ui/bindings.py` (the keymap check names keys the same way) and is
+re-exported here.
 """
 
 from __future__ import annotations
@@ -16,37 +19,10 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from craft_tui.ui.bindings import HELP_SECTIONS, HELP_TEXT, PROMPT_KEYS, keys_of
+from craft_tui.ui.bindings import HELP_SECTIONS, HELP_TEXT, PROMPT_KEYS, key_label, keys_of
 from craft_tui.untrusted import shown_inline
 
-_KEY_NAMES = {
-    "left_square_bracket": "[",
-    "right_square_bracket": "]",
-    "question_mark": "?",
-    "escape": "Esc",
-    "up": "↑",
-    "down": "↓",
-    "pageup": "PageUp",
-    "pagedown": "PageDown",
-}
-
-
-def key_label(key: str) -> str:
-    """`ctrl+o` → `Ctrl+O`, `left_square_bracket` → `[`, `f4` → `F4`, `c` → `c`: keys as the
-    README and the footer print them."""
-    parts = []
-    for part in key.strip().split("+"):
-        if part in _KEY_NAMES:
-            parts.append(_KEY_NAMES[part])
-        elif len(part) == 1:
-            parts.append(part)
-        elif part[0] == "f" and part[1:].isdigit():
-            parts.append(part.upper())
-        else:
-            parts.append(part.capitalize())
-    if len(parts) > 1 and len(parts[-1]) == 1:
-        parts[-1] = parts[-1].upper()  # Ctrl+O, as printed on keys; a lone key stays as typed
-    return "+".join(parts)
+__all__ = ["KeyHelpScreen", "key_label", "key_lines"]
 
 
 def key_lines(keymap: Mapping[str, str]) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -76,6 +52,7 @@ class KeyHelpScreen(ModalScreen[None]):
     KeyHelpScreen VerticalScroll { height: 1fr; }
     KeyHelpScreen .section { text-style: bold; margin-top: 1; }
     KeyHelpScreen .help { color: $text-muted; }
+    KeyHelpScreen .problems { color: $warning; margin-top: 1; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -86,8 +63,17 @@ class KeyHelpScreen(ModalScreen[None]):
         keymap = getattr(self.app, "keymap", None)
         sections = key_lines(keymap if isinstance(keymap, dict) else {})
         width = max(len(keys) for _, rows in sections for keys, _ in rows)
+        # The keymap check's lines (ui/app.py): entries of the user's keymap not applied, why.
+        problems = getattr(self.app, "keymap_problems", None) or []
         with Vertical():
             yield Label("Keys (Esc closes)", markup=False)
+            if problems:
+                lines = "\n".join(shown_inline(line) for line in problems)
+                yield Static(
+                    f"Not applied from your keymap (these keep their defaults):\n{lines}",
+                    classes="problems",
+                    markup=False,
+                )
             with VerticalScroll(id="keys"):
                 for title, rows in sections:
                     yield Static(title, classes="section", markup=False)
