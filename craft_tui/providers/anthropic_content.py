@@ -17,12 +17,15 @@
 - Tool calls as `tool_use` blocks whose `input` is the arguments parsed as a JSON object (the
   API needs one; arguments that are not a JSON object go as `{}`, the model wrote them and
   the result will say the call could not run); results as `tool_result` with `is_error` set for
-  a failed call.
+  a failed call. The API takes ids of `[A-Za-z0-9_-]` only; an id another server made (Kimi's
+  `functions.get_weather:0`, after a model switch) has every other character replaced by `_`,
+  the same way in the call and its result, so the pair still matches.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from craft_tui.providers.content import (
@@ -40,6 +43,11 @@ from craft_tui.providers.content import (
 from craft_tui.providers.types import ChatMessage
 
 PROTOCOL = "Anthropic Messages"
+_ID_REFUSED = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def _tool_id(call_id: str) -> str:
+    return _ID_REFUSED.sub("_", call_id) or "call"
 
 
 def _text(text: str) -> dict[str, Any] | None:
@@ -88,12 +96,12 @@ def _block(part: Part, role: str) -> dict[str, Any] | None:
             return None
         return {
             "type": "tool_use",
-            "id": part.id,
+            "id": _tool_id(part.id),
             "name": part.name,
             "input": _input(part.arguments),
         }
     if isinstance(part, ToolResultPart) and role == "tool":
-        result: dict[str, Any] = {"type": "tool_result", "tool_use_id": part.call_id}
+        result: dict[str, Any] = {"type": "tool_result", "tool_use_id": _tool_id(part.call_id)}
         if part.text:
             result["content"] = part.text
         if part.is_error:

@@ -6,6 +6,12 @@ Translation: the system prompt goes in the top-level `system` field; the turns a
 anthropic_content.py (same-role turns joined, tool results as user turns, signed thinking blocks
 sent back unchanged). Thinking signatures and redacted thinking blocks are passed on as events so
 the chat core can keep them with the answer.
+
+Tool calls: a `tool_use` content block (`content_block_start` with its id and name, the input as
+`input_json_delta.partial_json` fragments, `content_block_stop`) becomes `ToolCallStarted` at its
+start and `ToolCallReady` at its stop; empty input is `{}`. A gateway that puts the whole input in
+the block's start and sends no fragments is read too. Offered tools go as `tools: [{name,
+description, input_schema}]`, never as an empty list.
 """
 
 from __future__ import annotations
@@ -21,8 +27,10 @@ from craft_tui.providers.error_mapping import (
     stream_cut_error,
 )
 from craft_tui.providers.http import HttpDriver
+from craft_tui.providers.limits import AnswerLimit
 from craft_tui.providers.openai_chat import model_info_from_item, parse_model_list
 from craft_tui.providers.sse import Event
+from craft_tui.providers.tool_calls import ToolCall, ToolCalls, tool_schema
 from craft_tui.providers.types import (
     ChatRequest,
     Finish,
@@ -33,6 +41,7 @@ from craft_tui.providers.types import (
     RedactedReasoning,
     StreamEvent,
     TextDelta,
+    ToolSpec,
     Usage,
 )
 
@@ -67,14 +76,38 @@ def _thinking_events(block: dict[str, Any]) -> list[StreamEvent]:
     return events
 
 
+def _given_input(block: dict[str, Any]) -> str:
+    """A tool_use block's `input` as JSON text; "" for the empty object a streamed start carries."""
+    value = block.get("input")
+    if value is None or value == {}:
+        return ""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def wire_tools(tools: tuple[ToolSpec, ...]) -> list[dict[str, Any]]:
+    """The `tools` array: name, description (left out when empty) and the arguments' JSON Schema
+    of each tool."""
+    wire: list[dict[str, Any]] = []
+    for tool in tools:
+        entry: dict[str, Any] = {"name": tool.name}
+        if tool.description:
+            entry["description"] = tool.description
+        entry["input_schema"] = tool_schema(tool)
+        wire.append(entry)
+    return wire
+
+
 class _StreamParser:
     """Turns Messages stream events into neutral events, remembering how the answer ended."""
 
-    def __init__(self, ctx: ErrorContext) -> None:
+    def __init__(self, ctx: ErrorContext, limit: AnswerLimit | None = None) -> None:
         self.ctx = ctx
         self.done = False
         self.arrived = False  # set by the streaming loop once text or reasoning was handed over
         self.stop_reason: str | None = None
+        self.tools = ToolCalls(limit)
+        self._blocks: dict[Any, ToolCall] = {}  # open tool_use blocks by their `index`
+        self._given: dict[int, str] = {}  # input a block's start carried whole, by call index
 
     def feed(self, event: Event) -> list[StreamEvent]:
         try:
@@ -103,8 +136,24 @@ class _StreamParser:
                     return [TextDelta(str(block["text"]))]
                 if block.get("type") in {"thinking", "redacted_thinking"}:
                     return _thinking_events(block)
+                if block.get("type") == "tool_use":
+                    call, events = self.tools.begin(
+                        str(block.get("id") or ""), str(block.get("name") or "")
+                    )
+                    self._blocks[data.get("index")] = call
+                    given = _given_input(block)
+                    if given:
+                        self._given[call.index] = given
+                    return events
         elif kind == "content_block_delta":
             delta = data.get("delta")
+            if isinstance(delta, dict) and delta.get("type") == "input_json_delta":
+                open_call = self._blocks.get(data.get("index"))
+                fragment = delta.get("partial_json")
+                if open_call is None or not isinstance(fragment, str):
+                    return []
+                self._given.pop(open_call.index, None)  # the fragments are the whole input
+                return self.tools.update(open_call, arguments=fragment)
             if isinstance(delta, dict):
                 if delta.get("type") == "text_delta" and delta.get("text"):
                     return [TextDelta(str(delta["text"]))]
@@ -113,22 +162,43 @@ class _StreamParser:
                 signature = delta.get("signature")
                 if delta.get("type") == "signature_delta" and isinstance(signature, str):
                     return [ReasoningSignature(signature)] if signature else []
+        elif kind == "content_block_stop":
+            stopped = self._blocks.pop(data.get("index"), None)
+            if stopped is not None:
+                return self._close(stopped)
         elif kind == "message_delta":
             delta = data.get("delta")
             if isinstance(delta, dict) and isinstance(delta.get("stop_reason"), str):
                 self.stop_reason = delta["stop_reason"]
+            events = self._finish_calls()  # a block left open ends with the message
             usage = data.get("usage")
             if isinstance(usage, dict):
-                return [
+                events.append(
                     Usage(
                         input_tokens=_int(usage.get("input_tokens")) or None,
                         output_tokens=_int(usage.get("output_tokens")),
                         cached_tokens=_int(usage.get("cache_read_input_tokens")) or None,
                     )
-                ]
+                )
+            return events
         elif kind == "message_stop":
             self.done = True
-        return []  # ping, content_block_stop, unknown future events
+            return self._finish_calls()
+        return []  # ping, unknown future events
+
+    def _close(self, call: ToolCall) -> list[StreamEvent]:
+        given = self._given.pop(call.index, "")
+        events = self.tools.update(call, arguments=given) if given else []
+        return events + self.tools.close(call)
+
+    def _finish_calls(self) -> list[StreamEvent]:
+        events: list[StreamEvent] = []
+        for call in list(self._blocks.values()):
+            given = self._given.pop(call.index, "")
+            if given:
+                events.extend(self.tools.update(call, arguments=given))
+        self._blocks.clear()
+        return events + self.tools.finish()
 
     def finish(self) -> Finish:
         if not self.done and self.stop_reason is None:
@@ -136,6 +206,8 @@ class _StreamParser:
                 self.ctx, "it never said the answer was complete", arrived=self.arrived
             )
         reason = self.stop_reason or "end_turn"
+        if self.tools:
+            return Finish("tool_use", reason)
         return Finish(_STOP.get(reason, "other"), reason)
 
 
@@ -173,19 +245,29 @@ class AnthropicMessages(HttpDriver):
                 body["max_tokens"] = budget + self.connection.max_tokens
         elif request.temperature is not None:
             body["temperature"] = request.temperature  # not allowed together with thinking
+        if request.tools:  # never an empty list
+            body["tools"] = wire_tools(request.tools)
         return body
 
-    def _new_parser(self, ctx: ErrorContext) -> _StreamParser:
-        return _StreamParser(ctx)
+    def _new_parser(self, ctx: ErrorContext, limit: AnswerLimit | None = None) -> _StreamParser:
+        return _StreamParser(ctx, limit)
 
     def _events_from_answer(self, payload: dict[str, Any], ctx: ErrorContext) -> list[StreamEvent]:
         """A complete Messages document: its content blocks, usage and stop reason."""
         events: list[StreamEvent] = []
+        tools = ToolCalls()
         for block in payload.get("content") or []:
             if isinstance(block, dict) and block.get("type") in {"thinking", "redacted_thinking"}:
                 events.extend(_thinking_events(block))
             elif isinstance(block, dict) and block.get("type") == "text" and block.get("text"):
                 events.append(TextDelta(str(block["text"])))
+            elif isinstance(block, dict) and block.get("type") == "tool_use":
+                call, started = tools.begin(
+                    str(block.get("id") or ""), str(block.get("name") or "")
+                )
+                events.extend(started)
+                events.extend(tools.update(call, arguments=_given_input(block)))
+                events.extend(tools.close(call))
         usage = payload.get("usage")
         if isinstance(usage, dict):
             events.append(
@@ -196,7 +278,8 @@ class AnthropicMessages(HttpDriver):
                 )
             )
         reason = payload.get("stop_reason") if isinstance(payload.get("stop_reason"), str) else None
-        events.append(Finish(_STOP.get(reason or "end_turn", "other"), reason or "end_turn"))
+        raw = reason or "end_turn"
+        events.append(Finish("tool_use", raw) if tools else Finish(_STOP.get(raw, "other"), raw))
         return events
 
     async def list_models(self) -> list[ModelInfo]:

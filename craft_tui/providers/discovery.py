@@ -3,7 +3,11 @@
 * OpenAI-style servers: `GET {base}/models` (OpenRouter's entries carry context length and prices);
   Anthropic-style: `GET {base}/v1/models`, paged. Both are the drivers' `list_models()`.
 * Ollama: `GET /api/tags` on the server root lists the pulled models, and `POST /api/show` per model
-  gives its context length — asked concurrently with a small bound, never one after another.
+  gives its context length and `capabilities` — asked concurrently with a small bound, never one
+  after another.
+* Whether a model can call tools is kept where the server says so, as `extra["tools"]` = "yes" /
+  "no" (OpenRouter's `supported_parameters`, read in `openai_chat.model_info_from_item`; Ollama's
+  `capabilities`); no request is made only to learn it, and a model without the key is unknown.
   Ollama is recognised by its preset, its port (11434), or — for a local server without context
   lengths, or any server without a `/models` list — by probing `/api/tags`.
 * A server that has no model list at all (404/405) is not a failure: the connection lives on the
@@ -217,27 +221,28 @@ async def _ollama_models(
     }
     limit = asyncio.Semaphore(SHOW_CONCURRENCY)
 
-    async def show(name: str) -> int | None:
+    async def show(name: str) -> tuple[int | None, dict[str, str]]:
         async with limit:
-            return await _ollama_context(client, root, headers, name)
+            return await _ollama_show(client, root, headers, name)
 
-    contexts = await asyncio.gather(*(show(name) for name in names))
+    shown = await asyncio.gather(*(show(name) for name in names))
     models = []
-    for name, context in zip(names, contexts, strict=True):
+    for name, (context, extra) in zip(names, shown, strict=True):
         models.append(
             ModelInfo(
                 id=ollama_model_id(name),
                 context_window=context,
-                extra=_ollama_extra(details.get(name)),
+                extra={**_ollama_extra(details.get(name)), **extra},
             )
         )
     return Discovery(tuple(_dedupe(models)), has_model_list=True, source="ollama")
 
 
-async def _ollama_context(
+async def _ollama_show(
     client: httpx.AsyncClient, root: str, headers: dict[str, str], name: str
-) -> int | None:
-    """A model's context length from `/api/show` (`model_info["<arch>.context_length"]`)."""
+) -> tuple[int | None, dict[str, str]]:
+    """A model's context length from `/api/show` (`model_info["<arch>.context_length"]`), and
+    whether it can call tools (`capabilities`, Ollama 0.6.4+; older servers do not say)."""
     import httpx
 
     try:
@@ -245,10 +250,19 @@ async def _ollama_context(
             f"{root}/api/show", json={"model": name}, headers=headers, timeout=_PROBE_TIMEOUT
         )
         if response.status_code != 200:
-            return None
-        info = response.json().get("model_info") or {}
+            return None, {}
+        payload = response.json()
+        info = payload.get("model_info") or {}
+        capabilities = payload.get("capabilities")
     except (httpx.HTTPError, ValueError, AttributeError):
-        return None
+        return None, {}
+    extra: dict[str, str] = {}
+    if isinstance(capabilities, list):
+        extra["tools"] = "yes" if "tools" in capabilities else "no"
+    return _context_length(info), extra
+
+
+def _context_length(info: Any) -> int | None:
     if not isinstance(info, dict):
         return None
     architecture = info.get("general.architecture")

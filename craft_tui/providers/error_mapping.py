@@ -59,6 +59,21 @@ _BILLING_PATTERNS = re.compile(
     re.IGNORECASE,
 )
 _DATA_POLICY = "no endpoints found matching your data policy"
+# A request with `tools` refused because the model or server cannot call tools: Ollama
+# ("registry.ollama.ai/library/gemma:2b does not support tools"), OpenRouter ("No endpoints found
+# that support tool use"), Groq and others ("`tools` is not supported with this model"), vLLM
+# started without tool parsing ('"auto" tool choice requires --enable-auto-tool-choice and
+# --tool-call-parser to be set'), llama.cpp's server without templates ("tools param requires
+# --jinja flag").
+_TOOLS_UNSUPPORTED = re.compile(
+    r"does(?: not|n't) support (?:tools|tool use|tool calling|tool calls|function calling)"
+    r"|\btools?`? (?:is|are) not supported"
+    r"|(?:tool use|tool calling|tool calls|function calling) (?:is |are )?not (?:supported|available)"
+    r"|no endpoints found that support tool use"
+    r"|enable-auto-tool-choice"
+    r"|tools param requires --jinja",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -286,6 +301,37 @@ def _model_hint(ctx: ErrorContext, reason: str | None, *, in_app: bool = False) 
     return "Pick a model from the server's list (`craft-tui models`), or check the id's spelling."
 
 
+def _tools_unsupported(
+    ctx: ErrorContext, haystack: str, reason: str | None, status: int
+) -> tuple[str, str]:
+    """The sentence and fix for a request refused because it offered tools.
+
+    Where the server has to be started differently (vLLM, llama.cpp) the fix says how; otherwise
+    it is the model that cannot call tools, and another model (or no tools) is the way out."""
+    model = f"{ctx.model!r}" if ctx.model else "this model"
+    lowered = haystack.lower()
+    if "enable-auto-tool-choice" in lowered:
+        return (
+            f"The server cannot let {model} call tools ({status}{_quote(reason)}).",
+            "Start vLLM with --enable-auto-tool-choice and a --tool-call-parser for this model, "
+            "or ask without tools.",
+        )
+    if "--jinja" in lowered:
+        return (
+            f"The server cannot let {model} call tools ({status}{_quote(reason)}).",
+            "Start llama-server with --jinja (a chat template that knows tools), or ask without "
+            "tools.",
+        )
+    if ctx.provider == "openrouter" or "no endpoints found that support tool use" in lowered:
+        fix = "Pick a model whose providers support tool use (OpenRouter's list marks them)"
+    else:
+        fix = "Pick a model that supports tools"
+    return (
+        f"The model {model} cannot call tools ({status}{_quote(reason)}).",
+        f"{fix}, or ask without tools.",
+    )
+
+
 def _not_found(ctx: ErrorContext, status: int, reason: str | None) -> ProviderError:
     url = chat_url(ctx.protocol, ctx.base_url)
     suggestions = alternative_bases(ctx.protocol, ctx.base_url)
@@ -349,6 +395,10 @@ def classify(
             ErrorKind.DATA_POLICY,
             "OpenRouter has no provider for this model that matches your data policy.",
             "Allow more providers at https://openrouter.ai/settings/privacy, or pick another model.",
+        )
+    if 400 <= status < 500 and _TOOLS_UNSUPPORTED.search(haystack):
+        return error(
+            ErrorKind.TOOLS_UNSUPPORTED, *_tools_unsupported(ctx, haystack, message, status)
         )
     if _CONTEXT_PATTERNS.search(haystack):
         return error(

@@ -33,6 +33,7 @@ class ErrorKind(StrEnum):
     MISSING_KEY = "missing_key"
     NO_MODEL_LIST = "no_model_list"
     ANSWER_TOO_LONG = "answer_too_long"  # settings.max_answer_mb stopped the stream
+    TOOLS_UNSUPPORTED = "tools_unsupported"  # the model or server refuses a request with tools
     UNKNOWN = "unknown"
 
 

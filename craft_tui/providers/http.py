@@ -292,8 +292,9 @@ class HttpDriver:
         """The protocol's JSON body for `request`; overridden per protocol."""
         raise NotImplementedError
 
-    def _new_parser(self, ctx: ErrorContext) -> StreamParser:
-        """A fresh parser for one answer's events; overridden per protocol."""
+    def _new_parser(self, ctx: ErrorContext, limit: AnswerLimit | None = None) -> StreamParser:
+        """A fresh parser for one answer's events; overridden per protocol. `limit` is the
+        answer's cap, which the parser charges with tool arguments while it collects them."""
         raise NotImplementedError
 
     def _events_from_answer(self, payload: dict[str, Any], ctx: ErrorContext) -> list[StreamEvent]:
@@ -331,7 +332,7 @@ class HttpDriver:
                     "Check the base URL points at the API, and any company proxy settings.",
                     status=response.status_code,
                 )
-            parser = self._new_parser(ctx)
+            parser = self._new_parser(ctx, limit)
             try:
                 async for sse_event in iter_events(response, max_line_bytes=limit.max_line_bytes):
                     for item in parser.feed(sse_event):

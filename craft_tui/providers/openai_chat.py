@@ -5,6 +5,14 @@ llama.cpp, LiteLLM and the rest of the OpenAI-compatible family.
 Wire quirks handled: role-only first delta, `reasoning` / `reasoning_content` deltas, keep-alive
 comments, a usage chunk with `choices: []` or `choices: [{"delta": {}}]`, an `error` object in the
 middle of the stream (OpenRouter), and servers that ignore `stream: true` and answer one JSON document.
+
+Tool calls (`choices[0].delta.tool_calls[]`): OpenAI sends `index`, `id` and `function.name` in a
+call's first delta and the arguments in fragments after it. Also read: a whole call in one delta
+(Ollama), deltas without `index` (Ollama: each delta that names a call is a new call, one that does
+not continues the last), several calls under one `index` told apart by their ids (LiteLLM in front
+of Ollama), arguments as a JSON object instead of a string, the old `function_call` delta, and an
+answer that ends with `finish_reason: "stop"` although it holds calls (Ollama, Gemini, gpt-4o at
+times): an answer with calls always finishes as `tool_use` (`raw_reason` keeps the server's word).
 """
 
 from __future__ import annotations
@@ -24,8 +32,10 @@ from craft_tui.providers.error_mapping import (
 )
 from craft_tui.providers.errors import ErrorKind, ProviderError
 from craft_tui.providers.http import HttpDriver
+from craft_tui.providers.limits import AnswerLimit
 from craft_tui.providers.openai_content import wire_messages
 from craft_tui.providers.sse import Event
+from craft_tui.providers.tool_calls import ToolCall, ToolCalls, tool_schema
 from craft_tui.providers.types import (
     ChatRequest,
     Finish,
@@ -34,6 +44,7 @@ from craft_tui.providers.types import (
     ReasoningDelta,
     StreamEvent,
     TextDelta,
+    ToolSpec,
     Usage,
 )
 
@@ -121,6 +132,9 @@ def model_info_from_item(item: dict[str, Any]) -> ModelInfo | None:
     extra = {
         key: str(item[key]) for key in ("owned_by", "created_at") if isinstance(item.get(key), str)
     }
+    supported = item.get("supported_parameters")  # OpenRouter: what the model's endpoints take
+    if isinstance(supported, list):
+        extra["tools"] = "yes" if "tools" in supported else "no"
     return ModelInfo(
         id=model_id.strip(),
         name=name if isinstance(name, str) and name != model_id else None,
@@ -154,20 +168,32 @@ def parse_model_list(payload: Any) -> list[ModelInfo]:
     return models
 
 
+def _text(value: Any) -> str:
+    """A string field of a tool-call delta; an object (some proxies send parsed arguments) as its
+    JSON text."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    return json.dumps(value, ensure_ascii=False)
+
+
 class _StreamParser:
     """Turns Chat Completions chunks into neutral events, remembering how the answer ended."""
 
-    def __init__(self, ctx: ErrorContext) -> None:
+    def __init__(self, ctx: ErrorContext, limit: AnswerLimit | None = None) -> None:
         self.ctx = ctx
         self.done = False
         self.arrived = False  # set by the streaming loop once text or reasoning was handed over
         self.finish_reason: str | None = None
+        self.tools = ToolCalls(limit)
+        self._by_index: dict[int, ToolCall] = {}  # the call each wire `index` continues
 
     def feed(self, event: Event) -> list[StreamEvent]:
         data = event.data
         if len(data) < 64 and data.strip() == "[DONE]":  # no copy of a multi-megabyte event
             self.done = True
-            return []
+            return self.tools.finish()
         try:
             chunk = json.loads(data)
         except ValueError:
@@ -188,12 +214,43 @@ class _StreamParser:
                 content = delta.get("content")
                 if isinstance(content, str) and content:
                     out.append(TextDelta(content))
-            if isinstance(choice.get("finish_reason"), str):
-                self.finish_reason = choice["finish_reason"]
+                calls = delta.get("tool_calls")
+                if isinstance(calls, list):
+                    for piece in calls:
+                        if isinstance(piece, dict):
+                            out.extend(self._tool_piece(piece))
+                elif isinstance(delta.get("function_call"), dict):  # the pre-tools API
+                    out.extend(self._tool_piece({"index": 0, "function": delta["function_call"]}))
+            reason = choice.get("finish_reason")
+            if isinstance(reason, str):
+                self.finish_reason = reason
+                if reason:
+                    out.extend(self.tools.finish())  # no call grows after the answer ended
         usage = chunk.get("usage")
         if isinstance(usage, dict):
             out.append(parse_usage(usage))
         return out
+
+    def _tool_piece(self, piece: dict[str, Any]) -> list[StreamEvent]:
+        """One entry of `delta.tool_calls`: a new call, or more of one already begun."""
+        raw_function = piece.get("function")
+        function: dict[str, Any] = raw_function if isinstance(raw_function, dict) else {}
+        call_id = _text(piece.get("id"))
+        name = _text(function.get("name"))
+        arguments = _text(function.get("arguments"))
+        index = piece.get("index")
+        if isinstance(index, int) and not isinstance(index, bool):
+            call = self._by_index.get(index)
+            if call is None or call.closed or (call_id and call.id and call_id != call.id):
+                call, events = self.tools.begin(call_id, name)
+                self._by_index[index] = call
+                return events + self.tools.update(call, arguments=arguments)
+        else:
+            call = self.tools.last
+            if call is None or call.closed or ((call_id or name) and call_id != call.id):
+                call, events = self.tools.begin(call_id, name)
+                return events + self.tools.update(call, arguments=arguments)
+        return self.tools.update(call, call_id=call_id, name=name, arguments=arguments)
 
     def finish(self) -> Finish:
         if self.finish_reason == "error":
@@ -203,7 +260,22 @@ class _StreamParser:
                 self.ctx, "it never said the answer was complete", arrived=self.arrived
             )
         reason = self.finish_reason or "stop"
+        if self.tools:
+            return Finish("tool_use", reason)
         return Finish(_FINISH.get(reason, "other"), reason)
+
+
+def wire_tools(tools: tuple[ToolSpec, ...]) -> list[dict[str, Any]]:
+    """The `tools` array: one `function` entry per offered tool (an empty description is left
+    out: it is optional, and says nothing)."""
+    wire: list[dict[str, Any]] = []
+    for tool in tools:
+        function: dict[str, Any] = {"name": tool.name}
+        if tool.description:
+            function["description"] = tool.description
+        function["parameters"] = tool_schema(tool)
+        wire.append({"type": "function", "function": function})
+    return wire
 
 
 class OpenAIChat(HttpDriver):
@@ -256,17 +328,19 @@ class OpenAIChat(HttpDriver):
                 body["reasoning"] = {"effort": request.reasoning_effort}
             else:
                 body["reasoning_effort"] = request.reasoning_effort
+        if request.tools:  # never an empty list: many servers refuse `tools: []`
+            body["tools"] = wire_tools(request.tools)
         return body
 
-    def _new_parser(self, ctx: ErrorContext) -> _StreamParser:
-        return _StreamParser(ctx)
+    def _new_parser(self, ctx: ErrorContext, limit: AnswerLimit | None = None) -> _StreamParser:
+        return _StreamParser(ctx, limit)
 
     def _events_from_answer(self, payload: dict[str, Any], ctx: ErrorContext) -> list[StreamEvent]:
         """A complete chat.completion document, read through the chunk parser."""
         parser = _StreamParser(ctx)
         events = parser.feed(Event("message", json.dumps(payload)))
         parser.done = True
-        return [*events, parser.finish()]
+        return [*events, *parser.tools.finish(), parser.finish()]
 
     async def list_models(self) -> list[ModelInfo]:
         """GET {base}/models: ids, and context length and prices where the server lists them."""

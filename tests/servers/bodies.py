@@ -217,6 +217,47 @@ ERRORS: dict[str, ErrorResponse] = {
         "invalid_value",
     ),
     "anthropic_400_invalid": _anthropic(400, "invalid_request_error", "max_tokens: Field required"),
+    # Requests with `tools` refused: the model or the server cannot call tools.
+    "ollama_400_tools": _json(
+        400, {"error": "registry.ollama.ai/library/gemma:2b does not support tools"}
+    ),
+    "openrouter_404_tools": _json(
+        404,
+        {
+            "error": {
+                "message": "No endpoints found that support tool use. To learn more about "
+                "provider routing, visit: https://openrouter.ai/docs/provider-routing",
+                "code": 404,
+            }
+        },
+    ),
+    "groq_400_tools": _openai(
+        400, "`tools` is not supported with this model", "invalid_request_error"
+    ),
+    "vllm_400_tools": _json(
+        400,
+        {
+            "object": "error",
+            "message": '"auto" tool choice requires --enable-auto-tool-choice and '
+            "--tool-call-parser to be set",
+            "type": "BadRequestError",
+            "param": None,
+            "code": 400,
+        },
+    ),
+    "llamacpp_400_tools": _json(
+        400,
+        {
+            "error": {
+                "code": 400,
+                "message": "tools param requires --jinja flag",
+                "type": "invalid_request_error",
+            }
+        },
+    ),
+    "anthropic_400_tools": _anthropic(
+        400, "invalid_request_error", "tools: this model does not support tools"
+    ),
     "vllm_400": _json(
         400,
         {

@@ -15,6 +15,7 @@ class FakeModel:
     context_window: int | None = None
     input_price: float | None = None
     output_price: float | None = None
+    tools: bool = False  # said by OpenRouter's supported_parameters and Ollama's capabilities
 
 
 DEFAULT_MODELS = (
@@ -74,6 +75,8 @@ def openrouter_list(models: list[FakeModel]) -> dict[str, Any]:
                     "image": "0",
                 },
                 "top_provider": {"context_length": m.context_window, "is_moderated": False},
+                "supported_parameters": ["max_tokens", "temperature"]
+                + (["tools", "tool_choice"] if m.tools else []),
             }
             for m in models
         ]
@@ -159,5 +162,5 @@ def ollama_show(model: FakeModel) -> dict[str, Any]:
         "template": "{{ .Prompt }}",
         "details": {"format": "gguf", "family": "llama", "parameter_size": "3.2B"},
         "model_info": info,
-        "capabilities": ["completion"],
+        "capabilities": ["completion", "tools"] if model.tools else ["completion"],
     }

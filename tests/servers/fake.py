@@ -12,6 +12,7 @@ alike. Every request is recorded (method, path, headers, JSON body) so tests can
         server.queue(error="anthropic_529")    # only the next chat request fails with 529
         server.requests[-1].headers["x-api-key"]
         server.wait_for_disconnect(5)          # True once a client hung up mid-answer
+        server.queue(reply="", tool_calls=(FakeToolCall("clock"),))  # the next answer calls a tool
 """
 
 from __future__ import annotations
@@ -42,6 +43,14 @@ from tests.servers.catalog import (
     ollama_tags,
     openai_list,
     openrouter_list,
+)
+from tests.servers.tool_calls import (
+    FakeToolCall,
+    ToolStyle,
+    anthropic_block,
+    openai_deltas,
+    openai_message_calls,
+    pieces,
 )
 
 ModelListStyle = Literal["auto", "openai", "openrouter", "llamacpp", "anthropic"]
@@ -93,6 +102,10 @@ class Behaviour:
     echo: bool = False  # reply with the last user message's text (for round-trip tests)
     hang_up: bool = False  # close the connection without any response (a crashed server)
     reject_fields: tuple[str, ...] = ()  # 422 (Mistral-style) when the body has any of these keys
+    tool_calls: tuple[FakeToolCall, ...] = ()  # answer with these calls, after `reply` (if any)
+    tool_style: ToolStyle = "openai"  # how the calls travel (see tool_calls.py)
+    tool_chunk: int = 0  # characters of arguments per event (1: one per byte); 0: all at once
+    error_if_tools: str | None = None  # key of ERRORS, answered only to a body with `tools`
 
 
 @dataclass(frozen=True)
@@ -510,6 +523,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _openai_chat(self, request: RecordedRequest, behaviour: Behaviour) -> None:
         error = self._error_for(behaviour)
+        if behaviour.error_if_tools and "tools" in (request.json or {}):
+            error = ERRORS[behaviour.error_if_tools]
         if error is not None:
             self._send_error(behaviour, error)
             return
@@ -520,12 +535,18 @@ class _Handler(BaseHTTPRequestHandler):
         text = self._reply_text(request, behaviour)
         pieces = _split_text(text, behaviour.chunk_size)
         reasoning = _split_text(behaviour.reasoning, behaviour.chunk_size)
-        finish = behaviour.finish_reason or "stop"
+        calls = behaviour.tool_calls
+        default_finish = "stop" if not calls or behaviour.tool_style == "ollama" else "tool_calls"
+        finish = behaviour.finish_reason or default_finish
         usage = self._openai_usage(behaviour, len(pieces))
         if behaviour.json_response or body.get("stream") is not True:
-            message: dict[str, Any] = {"role": "assistant", "content": text}
+            message: dict[str, Any] = {"role": "assistant", "content": text or None}
+            if not calls:
+                message["content"] = text
             if behaviour.reasoning:
                 message[behaviour.reasoning_field] = behaviour.reasoning
+            if calls:
+                message["tool_calls"] = openai_message_calls(calls)
             payload: dict[str, Any] = {
                 "id": "chatcmpl-fake",
                 "object": "chat.completion",
@@ -558,6 +579,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._sleep(behaviour.delay)
         if not self._text_deltas(behaviour, pieces, lambda p: (chunk({"content": p}), None)):
             return
+        for tool_delta in openai_deltas(calls, behaviour.tool_style, behaviour.tool_chunk):
+            self._event(behaviour, chunk({"tool_calls": tool_delta}))
+            self._sleep(behaviour.delay)
         self._event(behaviour, chunk({}, finish))
         if usage is not None:
             final: dict[str, Any] = chunk({})
@@ -619,6 +643,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _anthropic_chat(self, request: RecordedRequest, behaviour: Behaviour) -> None:
         error = self._error_for(behaviour)
+        if behaviour.error_if_tools and "tools" in (request.json or {}):
+            error = ERRORS[behaviour.error_if_tools]
         if error is not None:
             self._send_error(behaviour, error)
             return
@@ -627,14 +653,17 @@ class _Handler(BaseHTTPRequestHandler):
         text = self._reply_text(request, behaviour)
         pieces = _split_text(text, behaviour.chunk_size)
         reasoning = _split_text(behaviour.reasoning, behaviour.chunk_size)
-        stop = behaviour.finish_reason or "end_turn"
+        calls = behaviour.tool_calls
+        stop = behaviour.finish_reason or ("tool_use" if calls else "end_turn")
         usage = behaviour.usage or FakeUsage()
         output = usage.output_tokens if usage.output_tokens is not None else len(pieces)
         if behaviour.json_response or body.get("stream") is not True:
             content = []
             if behaviour.reasoning:
                 content.append({"type": "thinking", "thinking": behaviour.reasoning})
-            content.append({"type": "text", "text": text})
+            if text or not calls:
+                content.append({"type": "text", "text": text})
+            content.extend(anthropic_block(call, n, whole=True) for n, call in enumerate(calls))
             self._send_json(
                 200,
                 {
@@ -703,15 +732,17 @@ class _Handler(BaseHTTPRequestHandler):
             )
             self._event(behaviour, {"type": "content_block_stop", "index": 0}, "content_block_stop")
             index = 1
-        self._event(
-            behaviour,
-            {
-                "type": "content_block_start",
-                "index": index,
-                "content_block": {"type": "text", "text": ""},
-            },
-            "content_block_start",
-        )
+        with_text = bool(text) or not calls
+        if with_text:
+            self._event(
+                behaviour,
+                {
+                    "type": "content_block_start",
+                    "index": index,
+                    "content_block": {"type": "text", "text": ""},
+                },
+                "content_block_start",
+            )
         if behaviour.ping:
             self._event(behaviour, {"type": "ping"}, "ping")
 
@@ -727,7 +758,12 @@ class _Handler(BaseHTTPRequestHandler):
 
         if not self._text_deltas(behaviour, pieces, delta, anthropic=True):
             return
-        self._event(behaviour, {"type": "content_block_stop", "index": index}, "content_block_stop")
+        if with_text:
+            self._event(
+                behaviour, {"type": "content_block_stop", "index": index}, "content_block_stop"
+            )
+            index += 1
+        self._anthropic_tool_blocks(behaviour, index)
         self._event(
             behaviour,
             {
@@ -739,3 +775,33 @@ class _Handler(BaseHTTPRequestHandler):
         )
         self._event(behaviour, {"type": "message_stop"}, "message_stop")
         self._end_stream()
+
+    def _anthropic_tool_blocks(self, behaviour: Behaviour, first: int) -> None:
+        """Each call as a tool_use block: start, its input in fragments, stop."""
+        whole = behaviour.tool_style == "whole"
+        for n, call in enumerate(behaviour.tool_calls):
+            index = first + n
+            self._event(
+                behaviour,
+                {
+                    "type": "content_block_start",
+                    "index": index,
+                    "content_block": anthropic_block(call, n, whole=whole),
+                },
+                "content_block_start",
+            )
+            fragments = [] if whole else ["", *pieces(call.arguments, behaviour.tool_chunk)]
+            for fragment in fragments:
+                self._event(
+                    behaviour,
+                    {
+                        "type": "content_block_delta",
+                        "index": index,
+                        "delta": {"type": "input_json_delta", "partial_json": fragment},
+                    },
+                    "content_block_delta",
+                )
+                self._sleep(behaviour.delay)
+            self._event(
+                behaviour, {"type": "content_block_stop", "index": index}, "content_block_stop"
+            )

@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from tests.servers import FakeLLMServer, openrouter_models
+from tests.servers import FakeLLMServer, FakeToolCall, openrouter_models
 
 
 def _sse_data(text: str) -> list[str]:
@@ -119,3 +119,44 @@ def test_standalone_script_prints_its_url_and_serves() -> None:
         process.terminate()
         process.wait(timeout=10)
     assert process.returncode == 0
+
+
+def test_openai_tool_arguments_go_one_event_per_byte(fake_openai: FakeLLMServer) -> None:
+    arguments = '{"city": "Oslo"}'
+    fake_openai.configure(reply="", tool_calls=(FakeToolCall("weather", arguments),), tool_chunk=1)
+    body = {"model": "m", "stream": True, "messages": [{"role": "user", "content": "hi"}]}
+    chunks = [
+        json.loads(d)
+        for d in _sse_data(httpx.post(fake_openai.base_url + "/chat/completions", json=body).text)
+        if d != "[DONE]"
+    ]
+    pieces = [
+        call["function"]["arguments"]
+        for c in chunks
+        if c["choices"]
+        for call in c["choices"][0]["delta"].get("tool_calls") or []
+    ]
+    assert pieces == ["", *arguments]  # the name's delta, then one event per byte
+    assert chunks[1]["choices"][0]["delta"]["tool_calls"][0]["function"]["name"] == "weather"
+    assert [c["choices"][0]["finish_reason"] for c in chunks if c["choices"]][-1] == "tool_calls"
+
+
+def test_anthropic_tool_use_blocks_follow_the_text(fake_anthropic: FakeLLMServer) -> None:
+    fake_anthropic.configure(reply="Checking.", tool_calls=(FakeToolCall("clock", "{}"),))
+    body = {"model": "m", "stream": True, "max_tokens": 9, "messages": []}
+    response = httpx.post(fake_anthropic.base_url + "/v1/messages", json=body)
+    events = [json.loads(d) for d in _sse_data(response.text)]
+    starts = [e["content_block"] for e in events if e["type"] == "content_block_start"]
+    assert starts == [
+        {"type": "text", "text": ""},
+        {"type": "tool_use", "id": "toolu_0", "name": "clock", "input": {}},
+    ]
+    fragments = [
+        e["delta"]["partial_json"]
+        for e in events
+        if e["type"] == "content_block_delta" and e["delta"]["type"] == "input_json_delta"
+    ]
+    assert "".join(fragments) == "{}"
+    stop = next(e for e in events if e["type"] == "message_delta")
+    assert stop["delta"]["stop_reason"] == "tool_use"
+    assert fake_anthropic.chat_requests[-1].json == body
