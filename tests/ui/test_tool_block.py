@@ -10,12 +10,12 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 from textual.pilot import Pilot
-from textual.widgets import TextArea
 
 from craft_tui.providers.content import ToolCallPart
 from craft_tui.providers.types import ToolOutcome, ToolSpec
 from craft_tui.ui.screens.tool_output import ToolOutputScreen
 from craft_tui.ui.tool_text import compact_arguments, format_duration, truncated
+from craft_tui.ui.widgets.plain_text import PlainText
 from craft_tui.ui.widgets.tool_block import ToolBlock
 from tests.ui.chat_helpers import screen_text, wait_until
 
@@ -146,10 +146,13 @@ async def test_a_long_result_is_cut_with_a_note_and_enter_shows_all_of_it() -> N
         for key in ("enter", "o"):
             await pilot.press(key)
             await wait_until(pilot, lambda: isinstance(app.screen, ToolOutputScreen))
-            area = app.screen.query_one(TextArea)
-            assert area.read_only and area.has_focus
-            assert area.text.endswith("Result\n" + LISTING)
-            assert area.text.startswith('Arguments\n{\n  "path": "notes",\n  "all": true\n}')
+            shown = app.screen.query_one(PlainText).source
+            assert app.screen.query_one(VerticalScroll).has_focus  # the keys scroll it
+            assert shown.endswith("Result\n" + LISTING)
+            assert shown.startswith('Arguments\n{\n  "path": "notes",\n  "all": true\n}')
+            await pilot.press("end")
+            await pilot.pause()
+            assert "notes-059.md" in screen_text(app)
             await pilot.press("escape")
             await wait_until(pilot, lambda: not isinstance(app.screen, ToolOutputScreen))
             assert block.has_focus
@@ -175,11 +178,11 @@ async def test_a_result_with_terminal_sequences_is_shown_never_run() -> None:
         await wait_until(pilot, lambda: block.has_focus)
         await pilot.press("o")
         await wait_until(pilot, lambda: isinstance(app.screen, ToolOutputScreen))
-        area = app.screen.query_one(TextArea)
-        assert "␛]52;c;aGVsbG8=␇" in area.text
+        whole = app.screen.query_one(PlainText).source
+        assert "␛]52;c;aGVsbG8=␇" in whole
         full = screen_text(app)
     for control in ("\x1b", "\x07", "\x9b", "\r"):
-        assert control not in text and control not in full and control not in area.text
+        assert control not in text and control not in full and control not in whole
 
 
 @pytest.mark.parametrize(
@@ -221,6 +224,22 @@ async def test_a_block_from_the_loops_call_and_spec_names_the_tool_as_its_server
         text = screen_text(app)
     assert "⚙ web · search · running…" in text and "web__search" not in text
     assert "⚙ tool · nope · error" in text and "no tool named nope" in text
+
+
+async def test_c_in_the_full_view_copies_the_result_as_the_tool_returned_it() -> None:
+    result = "a\x1b[31mb\nline two"
+    block = ToolBlock(CALL, server="files", status="done", outcome=ToolOutcome(result))
+    app = Host(block)
+    copied: list[str] = []
+    app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await mounted(pilot)
+        block.focus()
+        await pilot.press("o")
+        await wait_until(pilot, lambda: isinstance(app.screen, ToolOutputScreen))
+        await pilot.press("c")
+        await wait_until(pilot, lambda: bool(copied))
+    assert copied == [result]
 
 
 def test_compact_arguments() -> None:

@@ -205,7 +205,8 @@ class ToolBlock(Widget, can_focus=True):
         elif not self._outcome.text.strip():
             body = "(no output)"
         else:
-            body, note = truncated(shown(self._outcome.text))
+            head, note = truncated(self._outcome.text)  # cut first: a result may be megabytes
+            body = shown(head)
         self._shown = (body, note)
         self._result.update(Content(body))
         self._result.set_class(not body, "-empty")
