@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
@@ -51,6 +51,8 @@ class KeyHelpScreen(ModalScreen[None]):
     }
     KeyHelpScreen VerticalScroll { height: 1fr; }
     KeyHelpScreen .section { text-style: bold; margin-top: 1; }
+    KeyHelpScreen .row { height: auto; }
+    KeyHelpScreen .what { width: 1fr; }
     KeyHelpScreen .help { color: $text-muted; }
     KeyHelpScreen .problems { color: $warning; margin-top: 1; }
     """
@@ -78,8 +80,14 @@ class KeyHelpScreen(ModalScreen[None]):
                 for title, rows in sections:
                     yield Static(title, classes="section", markup=False)
                     for keys, text in rows:
-                        line = Content.assemble((keys.ljust(width), "bold"), "  ", text)
-                        yield Static(line, markup=False)
+                        # Two columns: a description that wraps stays beside its keys.
+                        with Horizontal(classes="row"):
+                            column = Static(
+                                Content.assemble((keys, "bold")), classes="keys", markup=False
+                            )
+                            column.styles.width = width + 2
+                            yield column
+                            yield Static(text, classes="what", markup=False)
             yield Label(
                 'Remap any of these in config.toml: [settings.keymap] id = "keys".',
                 classes="help",
