@@ -305,3 +305,33 @@ def test_a_successful_answer_marks_the_connection_as_used(
     assert craft(isolated_home, "ask", "Say hello").returncode == 0
     assert state.last_used(slug) is not None  # runtime state, in state.json
     assert paths.config_file().read_bytes() == config_before  # config.toml is not rewritten
+
+
+def test_without_save_the_history_is_left_alone(isolated_home: Path, server: FakeLLMServer) -> None:
+    from craft_tui.chat.history import HistoryStore
+
+    add_connection(server, key=KEY)
+    result = craft(isolated_home, "ask", "Say hello")
+    assert result.returncode == 0, result.stderr
+    assert "saved to" not in result.stderr
+    with HistoryStore.open() as store:
+        assert store.last_conversation_id() is None
+
+
+def test_usage_with_save_comes_before_the_saved_line(isolated_home: Path) -> None:
+    with FakeLLMServer(
+        reply="a b c", usage=FakeUsage(input_tokens=40, output_tokens=3, cost=0.00123)
+    ) as fake:
+        add_connection(fake, key=KEY)
+        result = craft(isolated_home, "ask", "--save", "--usage", "Hi")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "a b c\n"
+    usage, saved = result.stderr.strip().splitlines()
+    assert "tokens in 40, out 3" in usage and "cost $0.00123" in usage
+    assert re.fullmatch(r"craft-tui: saved to conversation [0-9a-f]{32}", saved)
+
+
+def test_help_names_save_and_continue(isolated_home: Path) -> None:
+    result = craft(isolated_home, "ask", "--help")
+    assert result.returncode == 0
+    assert "--save" in result.stdout and "--continue [ID]" in result.stdout
