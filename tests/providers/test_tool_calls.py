@@ -267,7 +267,7 @@ async def test_anthropic_calls_ending_as_end_turn_still_finish_as_tool_use(
 async def test_tool_arguments_count_against_the_answer_cap(server: FakeLLMServer) -> None:
     """Arguments that never end stop at settings.max_answer_mb like text does: the stream is
     closed mid-call and no half call is handed over."""
-    huge = FakeToolCall("write_file", json.dumps({"text": "x" * 40_000}), id="call_h")
+    huge = FakeToolCall("write_file", json.dumps({"text": "x" * 200_000}), id="call_h")
     server.configure(reply="Writing it.", tool_calls=(huge,), tool_chunk=500, delay=0.005)
     with pytest.raises(ProviderError) as raised:
         events = []
@@ -369,3 +369,59 @@ def test_a_call_whose_name_never_came_is_still_reported() -> None:
 def test_plain_answers_still_finish_as_before() -> None:
     events = parse_openai(openai_events({"content": "Hi"}, finish="stop"))
     assert events == [TextDelta("Hi"), Finish("stop", "stop")]
+
+
+def test_anthropic_text_between_calls_stays_in_place() -> None:
+    """Text, a call, more text, another call: the text streams as it comes, each call is ready
+    at its block's end, in order."""
+    with FakeLLMServer(protocol="anthropic") as server:  # only for a connection; no request
+        driver = AnthropicMessages(connection_for(server), KEY)
+    parser = driver._new_parser(driver._context("fake-small"))
+
+    def event(kind: str, **fields: Any) -> Event:
+        return Event(kind, json.dumps({"type": kind, **fields}))
+
+    def tool(call_id: str, name: str) -> dict[str, Any]:
+        return {"type": "tool_use", "id": call_id, "name": name, "input": {}}
+
+    def fragment(index: int, text: str) -> Event:
+        delta = {"type": "input_json_delta", "partial_json": text}
+        return event("content_block_delta", index=index, delta=delta)
+
+    def words(index: int, text: str) -> Event:
+        return event("content_block_delta", index=index, delta={"type": "text_delta", "text": text})
+
+    wire = [
+        event("content_block_start", index=0, content_block={"type": "text", "text": ""}),
+        words(0, "First the clock."),
+        event("content_block_stop", index=0),
+        event("content_block_start", index=1, content_block=tool("t1", "clock")),
+        fragment(1, ""),
+        event("content_block_stop", index=1),
+        event("content_block_start", index=2, content_block={"type": "text", "text": ""}),
+        words(2, " Then the weather."),
+        event("content_block_stop", index=2),
+        event("content_block_start", index=3, content_block=tool("t2", "weather")),
+        fragment(3, '{"city"'),
+        fragment(3, ': "Oslo"}'),
+        event("content_block_stop", index=3),
+        event("message_delta", delta={"stop_reason": "tool_use"}, usage={"output_tokens": 9}),
+        event("message_stop"),
+    ]
+    events = [e for item in wire for e in parser.feed(item)]
+    kinds = [type(e).__name__ for e in events]
+    assert kinds == [
+        "TextDelta",
+        "ToolCallStarted",
+        "ToolCallReady",
+        "TextDelta",
+        "ToolCallStarted",
+        "ToolCallReady",
+        "Usage",
+    ]
+    assert text_of(events) == "First the clock. Then the weather."
+    assert ready(events) == [
+        ToolCallPart("t1", "clock", "{}"),
+        ToolCallPart("t2", "weather", '{"city": "Oslo"}'),
+    ]
+    assert parser.finish() == Finish("tool_use", "tool_use")
