@@ -9,7 +9,7 @@
 - `environment`: what a stdio server is handed (a minimal environment, never the user's keys).
 - `importing`: the `{"mcpServers": …}` JSON that Claude Desktop and Cursor write.
 
-Imported only when tools are used or by `craft-tui mcp …`: the SDK is heavy (~0.3 s).
+The SDK (heavy: pydantic models by the hundred) is imported only when servers first start.
 """
 
 from craft_tui.mcp.hub import McpHub

@@ -8,21 +8,28 @@ under names models accept (`names.offered_names`) and `call()` maps a name back 
 and tool. Tools the config's `[tools] deny` names are neither offered nor run.
 
 Bearer tokens of HTTP servers come from the secret store (`mcp:NAME`, the same store and code as
-connection keys), read in a thread: the keyring may block.
+connection keys), read in a thread: the keyring may block. The SDK itself is imported when the
+servers first start (`runner`), not with this module.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from craft_tui.config.schema import Config, McpServer
 from craft_tui.mcp.names import offered_names
-from craft_tui.mcp.runner import MAX_OUTPUT_CHARS, ServerRunner
 from craft_tui.providers.types import ToolOutcome, ToolSpec
 
+if TYPE_CHECKING:
+    from craft_tui.mcp.runner import ServerRunner
+
 TokenReader = Callable[[McpServer], str | None]
+# What a tool call hands back at most (characters): 1 MB of text is ~250,000 tokens, past any
+# model's window; the model is told how much there was.
+MAX_OUTPUT_CHARS = 200_000
 
 
 def stored_token(server: McpServer) -> str | None:
@@ -117,6 +124,18 @@ class McpHub:
     # ------------------------------------------------------------------ inside
 
     async def _start_all(self) -> None:
+        try:
+            await self._start_runners()
+        except Exception as error:  # a bug of ours must not turn into an exception in `call`
+            self._early_problems[""] = f"MCP servers could not be started: {error!r}"
+        self._build_specs()
+
+    async def _start_runners(self) -> None:
+        # The SDK is imported when first needed, in a thread: a second or more of imports
+        # must not freeze the app's loop.
+        await asyncio.to_thread(importlib.import_module, "craft_tui.mcp.runner")
+        from craft_tui.mcp.runner import ServerRunner  # (imported now: no cost)
+
         tokens = await asyncio.gather(*(self._token(server) for server in self._servers))
         runners = []
         for server, (token, trouble) in zip(self._servers, tokens, strict=True):
@@ -128,7 +147,6 @@ class McpHub:
             runners.append(runner)
         if not self._closed:
             await asyncio.gather(*(runner.start() for runner in runners))
-        self._build_specs()
 
     async def _token(self, server: McpServer) -> tuple[str | None, str | None]:
         """(the token, None), or (None, why it could not be read)."""

@@ -34,6 +34,7 @@ from mcp_types import CONNECTION_CLOSED, INTERNAL_ERROR, CallToolResult, Impleme
 from craft_tui import __version__
 from craft_tui.config.schema import McpServer
 from craft_tui.mcp.environment import server_environment
+from craft_tui.mcp.hub import MAX_OUTPUT_CHARS
 from craft_tui.providers.types import ToolOutcome
 from craft_tui.untrusted import shown_inline
 
@@ -44,9 +45,6 @@ _STDERR_TAIL_BYTES = 8192
 _LINE_CHARS = 240  # one stderr line in a problem, at most
 _MAX_TOOL_PAGES = 100  # a server whose listing never ends cannot hang the start
 _STOP_GRACE = 10.0  # seconds for the SDK's own shutdown (stdin close, SIGTERM, SIGKILL: ~6 s)
-# What a tool call hands back at most (characters): 1 MB of text is ~250,000 tokens, past any
-# model's window; the model is told how much there was.
-MAX_OUTPUT_CHARS = 200_000
 
 
 class ServerRunner:
@@ -184,6 +182,8 @@ class ServerRunner:
                 is_error=True,
             )
         except MCPError as error:
+            if error.code == CONNECTION_CLOSED and self._stop.is_set():
+                return ToolOutcome(f"MCP server {self.name} was shut down.", is_error=True)
             if error.code == CONNECTION_CLOSED:
                 self._fail("stopped during a tool call")
                 self.state = "dead"

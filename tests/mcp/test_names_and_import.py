@@ -77,3 +77,17 @@ def test_claude_desktop_json_becomes_servers_with_tokens_apart() -> None:
 def test_a_file_that_is_not_mcp_json_is_one_problem(text: str) -> None:
     with pytest.raises(ImportProblem):
         servers_from_json(text)
+
+
+def test_the_sdk_is_not_imported_with_the_package() -> None:
+    """The app may import craft_tui.mcp early; the SDK comes only when servers start."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, craft_tui.mcp; print(sorted(m for m in ('mcp', 'httpx2') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert result.stdout.strip() == "[]"
