@@ -224,7 +224,7 @@ class _StreamParser:
             reason = choice.get("finish_reason")
             if isinstance(reason, str):
                 self.finish_reason = reason
-                if reason:
+                if reason and reason != "error":  # a failed answer hands over no call
                     out.extend(self.tools.finish())  # no call grows after the answer ended
         usage = chunk.get("usage")
         if isinstance(usage, dict):

@@ -425,3 +425,18 @@ def test_anthropic_text_between_calls_stays_in_place() -> None:
         ToolCallPart("t2", "weather", '{"city": "Oslo"}'),
     ]
     assert parser.finish() == Finish("tool_use", "tool_use")
+
+
+def test_an_answer_that_ends_in_error_hands_over_no_call() -> None:
+    with FakeLLMServer() as server:  # only for a connection; no request
+        driver = OpenAIChat(connection_for(server), KEY)
+    parser = driver._new_parser(driver._context("fake-small"))
+    wire = openai_events(
+        {"tool_calls": [{"index": 0, "id": "c1", "function": {"name": "rm", "arguments": "{}"}}]},
+        finish="error",
+    )
+    events = [event for item in wire for event in parser.feed(item)]
+    assert ready(events) == []
+    with pytest.raises(ProviderError) as raised:
+        parser.finish()
+    assert raised.value.kind is ErrorKind.STREAM_CUT
