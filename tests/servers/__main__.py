@@ -1,6 +1,7 @@
 """Run a fake LLM server by hand or from a benchmark:
 
     python -m tests.servers --port 0 --protocol openai --reply "Hello" --delay 0.01
+    python -m tests.servers --tool-call 'clock={}' --tool-call 'weather={"city": "Oslo"}'
 
 Prints the base URL on the first line of stdout (then serves until interrupted).
 """
@@ -14,6 +15,7 @@ from dataclasses import fields
 
 from tests.servers.catalog import openrouter_models
 from tests.servers.fake import Behaviour, FakeLLMServer
+from tests.servers.tool_calls import FakeToolCall
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,6 +35,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--require-key")
     parser.add_argument("--openrouter-models", type=int, metavar="N", help="serve N priced models")
     parser.add_argument("--no-models", action="store_true", help="no model list (404)")
+    parser.add_argument(
+        "--tool-call",
+        action="append",
+        default=[],
+        metavar="NAME=ARGS",
+        help="answer with this tool call (repeatable); a request carrying tool results gets "
+        "the reply instead",
+    )
+    parser.add_argument("--tool-style", choices=["openai", "whole", "ollama", "same_index"])
+    parser.add_argument("--tool-chunk", type=int, default=0, help="argument characters per event")
     args = parser.parse_args(argv)
 
     reply = args.reply
@@ -51,6 +63,16 @@ def main(argv: list[str] | None = None) -> int:
         "error": args.error,
         "require_key": args.require_key,
     }
+    if args.tool_call:
+        calls = []
+        for spec in args.tool_call:
+            name, _, arguments = spec.partition("=")
+            calls.append(FakeToolCall(name, arguments or "{}"))
+        switches.update(
+            tool_calls=tuple(calls), tool_chunk=args.tool_chunk, tools_until_results=True
+        )
+        if args.tool_style:
+            switches["tool_style"] = args.tool_style
     if args.no_models:
         switches["model_list"] = None
     elif args.openrouter_models:

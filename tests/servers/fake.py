@@ -106,6 +106,9 @@ class Behaviour:
     tool_style: ToolStyle = "openai"  # how the calls travel (see tool_calls.py)
     tool_chunk: int = 0  # characters of arguments per event (1: one per byte); 0: all at once
     error_if_tools: str | None = None  # key of ERRORS, answered only to a body with `tools`
+    # Like a model: answer a request that ends with tool results with text only (`reply`), so
+    # a chat loop against a server configured with `tool_calls` ends after one round.
+    tools_until_results: bool = False
 
 
 @dataclass(frozen=True)
@@ -247,6 +250,13 @@ class FakeLLMServer:
                 return self._queued.popleft()
             return self.behaviour
 
+    @staticmethod
+    def _settled(behaviour: Behaviour, request: RecordedRequest) -> Behaviour:
+        """No calls for a request that carries tool results, when the behaviour says so."""
+        if behaviour.tools_until_results and ends_with_tool_results(request.json):
+            return replace(behaviour, tool_calls=())
+        return behaviour
+
     # -- observations ----------------------------------------------------------------------------
 
     @property
@@ -265,6 +275,21 @@ class FakeLLMServer:
         with self._lock:
             self.disconnects += 1
         self._disconnected.set()
+
+
+def ends_with_tool_results(body: Any) -> bool:
+    """The request's last turn holds tool results (OpenAI `tool` messages, Anthropic
+    `tool_result` blocks)."""
+    messages = body.get("messages") if isinstance(body, dict) else None
+    if not isinstance(messages, list) or not messages or not isinstance(messages[-1], dict):
+        return False
+    last = messages[-1]
+    if last.get("role") == "tool":
+        return True
+    content = last.get("content")
+    return isinstance(content, list) and any(
+        isinstance(block, dict) and block.get("type") == "tool_result" for block in content
+    )
 
 
 def _split_text(text: str, chunk_size: int) -> list[str]:
@@ -399,7 +424,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             path = path[len(prefix) :]
         is_chat = path in {"/v1/chat/completions", "/v1/messages"}
-        behaviour = self.fake._behaviour_for(is_chat)
+        behaviour = self.fake._settled(self.fake._behaviour_for(is_chat), request)
         if behaviour.hang_up and is_chat:
             self._cut()
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 import pytest
@@ -160,3 +161,32 @@ def test_anthropic_tool_use_blocks_follow_the_text(fake_anthropic: FakeLLMServer
     stop = next(e for e in events if e["type"] == "message_delta")
     assert stop["delta"]["stop_reason"] == "tool_use"
     assert fake_anthropic.chat_requests[-1].json == body
+
+
+@pytest.mark.parametrize("protocol", ["openai", "anthropic"])
+def test_tools_until_results_answers_results_with_text(fake_server: Any, protocol: str) -> None:
+    """A chat loop against a fake configured with calls ends after one round, as with a model."""
+    server = fake_server(
+        protocol=protocol,
+        reply="Done.",
+        tool_calls=(FakeToolCall("clock", "{}", id="c1"),),
+        tools_until_results=True,
+        json_response=True,
+    )
+    if protocol == "openai":
+        url = server.base_url + "/chat/completions"
+        results = [{"role": "tool", "tool_call_id": "c1", "content": "12:00"}]
+    else:
+        url = server.base_url + "/v1/messages"
+        results = [{"role": "user", "content": [{"type": "tool_result", "tool_use_id": "c1"}]}]
+    question = [{"role": "user", "content": "time?"}]
+    first = httpx.post(url, json={"model": "m", "messages": question}).json()
+    second = httpx.post(url, json={"model": "m", "messages": question + results}).json()
+    if protocol == "openai":
+        assert first["choices"][0]["message"]["tool_calls"][0]["id"] == "c1"
+        assert "tool_calls" not in second["choices"][0]["message"]
+        assert second["choices"][0]["message"]["content"] == "Done."
+    else:
+        assert [b["type"] for b in first["content"]] == ["text", "tool_use"]
+        assert second["content"] == [{"type": "text", "text": "Done."}]
+        assert second["stop_reason"] == "end_turn"
