@@ -9,7 +9,7 @@ import tomllib
 from pathlib import Path
 
 from tests.conftest import subprocess_env
-from tests.mcp.conftest import SERVER, running_with
+from tests.mcp.conftest import SERVER, HttpServer, running_with
 
 TOKEN = "tok-" + "0123456789abcdef" * 2  # built: no key-shaped literal
 
@@ -84,6 +84,16 @@ def test_add_list_remove_with_a_token_kept_out_of_config_and_output(isolated_hom
     assert lines[0].split() == ["files", "stdio", "enabled", "npx", "-y", "server-fs", "~/notes"]
     assert lines[1].split() == ["web", "http", "enabled", "https://mcp.example.com/mcp"]
     assert TOKEN not in listing.stdout + web.stdout + web.stderr
+
+    # Connection commands drop keys whose connection is gone: a server's token is not one.
+    subprocess.run(
+        [sys.executable, "-m", "craft_tui", "connection", "list"],
+        env=subprocess_env(isolated_home),
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    assert credentials(isolated_home) == {"mcp:web": TOKEN}
 
     removed = craft(isolated_home, "remove", "web")
     assert removed.returncode == 0, removed.stderr
@@ -195,3 +205,39 @@ def test_tools_lists_each_servers_tools_disarmed_and_says_which_failed(
     assert only_broken.stdout.startswith("MCP server broken: ")
     assert "Traceback" not in only_broken.stderr
     assert running_with(tag) == []
+
+
+def test_tools_of_an_http_server_use_the_stored_bearer_token(
+    isolated_home: Path, http_server: HttpServer
+) -> None:
+    added = craft(
+        isolated_home,
+        "add",
+        "remote",
+        "--url",
+        http_server.url,
+        "--bearer-token-stdin",
+        stdin=http_server.token,
+    )
+    assert added.returncode == 0, added.stderr
+    shown = craft(isolated_home, "tools", "remote")
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert "remote (http): 9 tools" in shown.stdout
+    assert http_server.token not in shown.stdout + shown.stderr
+    assert craft(isolated_home, "remove", "remote").returncode == 0
+    assert (
+        craft(
+            isolated_home,
+            "add",
+            "remote",
+            "--url",
+            http_server.url,
+            "--bearer-token-stdin",
+            stdin="tok-not-the-right-one",
+        ).returncode
+        == 0
+    )
+    refused = craft(isolated_home, "tools", "remote")
+    assert refused.returncode == 1
+    assert refused.stdout.startswith(f"MCP server remote: answered HTTP 401 at {http_server.url}")
+    assert "tok-not-the-right-one" not in refused.stdout + refused.stderr
