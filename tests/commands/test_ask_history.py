@@ -279,3 +279,20 @@ def test_a_missing_key_stores_nothing(isolated_home: Path) -> None:
     assert "saved to" not in result.stderr
     with HistoryStore.open() as store:
         assert store.last_conversation_id() is None
+
+
+def test_continue_when_the_last_answers_connection_is_gone_says_so(isolated_home: Path) -> None:
+    with FakeLLMServer() as first, FakeLLMServer() as second:
+        add_connection(first, slug="first", key=KEY)
+        add_connection(second, slug="second", key=KEY, default=False)
+        conversation_id = saved_id(craft(isolated_home, "ask", "--save", "Hi").stderr)
+        assert craft(isolated_home, "connection", "remove", "first").returncode == 0
+        refused = craft(isolated_home, "ask", "--continue", "--", "Again")
+        assert refused.returncode == 1
+        assert "came from connection 'first', which is not configured any more" in refused.stderr
+        assert "pass -c CONNECTION" in refused.stderr
+        assert second.chat_requests == []  # the history never goes to another server unasked
+        moved = craft(isolated_home, "ask", "--continue", "-c", "second", "--", "Again")
+        assert moved.returncode == 0, moved.stderr
+        assert sent_texts(second.chat_requests[-1].json)[0] == ("user", "Hi")
+    assert len(branch(conversation_id)[1]) == 4
