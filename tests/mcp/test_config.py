@@ -152,3 +152,25 @@ def test_two_servers_with_one_name_and_bad_tool_settings_are_refused() -> None:
 def test_a_first_mcp_add_without_a_config_file_writes_a_whole_file() -> None:
     update_config(lambda c: c.mcp_servers.append(McpServer(name="web", url="https://h/mcp")))
     assert [s.name for s in load_config().mcp_servers] == ["web"]
+
+
+def test_a_tools_setting_is_changed_in_place_or_added_as_a_table() -> None:
+    write(HAND_WRITTEN)
+
+    def allow_all(config: Config) -> None:
+        config.tools.permission = "allow-all"
+
+    update_config(allow_all)
+    assert text() == HAND_WRITTEN.replace(
+        'permission = "read-only"   # ask for the rest',
+        'permission = "allow-all"   # ask for the rest',
+    )
+    plain = "# only settings\nversion = 1\n"
+    write(plain)
+
+    def more_steps(config: Config) -> None:
+        config.tools.max_steps = 25
+
+    update_config(more_steps)
+    assert text() == plain + "\n[tools]\nmax_steps = 25\n"
+    assert load_config().tools.max_steps == 25
