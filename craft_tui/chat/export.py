@@ -154,7 +154,10 @@ def _part_json(part: Part) -> dict[str, Any]:
     raise AssertionError(part)
 
 
-def _message_json(message: StoredMessage) -> dict[str, Any]:
+def message_json(message: StoredMessage) -> dict[str, Any]:
+    """One message as the `craft-tui/1` file holds it: the one writer of message JSON, used by
+    the export and by `craft-tui history show --json`. The field names are a file format people
+    keep: add fields, never rename one."""
     return {
         "id": message.id,
         "parent_id": message.parent_id,
@@ -187,7 +190,8 @@ def conversation_json(store: HistoryStore, conversation_id: str) -> dict[str, An
         "active_leaf_id": conversation.active_leaf_id,
         "created_at": _iso(conversation.created_at),
         "updated_at": _iso(conversation.updated_at),
-        "messages": [_message_json(message) for message in messages],
+        "pinned": conversation.pinned,
+        "messages": [message_json(message) for message in messages],
     }
 
 
@@ -410,6 +414,7 @@ def _conversation(fields: _Fields, attachments: dict[str, bytes]) -> Imported:
         connection_slug=fields.optional_text("connection_slug"),
         model=fields.optional_text("model"),
         active_leaf_id=fields.optional_text("active_leaf_id"),
+        pinned=fields.flag("pinned"),  # absent in files from before pins: not pinned
     )
     messages = [
         _message(_Fields(item, fields.file, f"{fields.where}, message {n + 1}"), conversation_id)

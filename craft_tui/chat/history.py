@@ -26,6 +26,10 @@ API (synchronous; every call is a few small statements; safe from any thread):
     store.delete_message(msg.id)                      # and its subtree; returns the new active leaf
     store.set_active_leaf(conv.id, leaf_id)
     store.rename(conv.id, "title"); store.set_system_prompt(conv.id, None)
+    store.rename(conv.id, "")                         # back to the title from the first prompt
+    store.set_pinned(conv.id, True)                   # pinned ones list first (pinned_first=True)
+    store.conversation_figures([conv.id])             # messages, answers, tokens, cost sums
+    store.usage(since=None)                           # answers per day and connection (--stats)
     store.set_conversation_model(conv.id, "slug", "model"); store.delete_conversation(conv.id)
     store.import_conversation(conv, messages, attachments={sha: data})   # as given (imports)
 
@@ -74,6 +78,7 @@ from craft_tui.chat.migrations import (
     FTS_TABLE,
     FULL_TEXT_VERSION,
     MIGRATIONS,
+    PINNED_VERSION,
     Migration,
     ensure_full_text,
     full_text_ready,
@@ -87,6 +92,10 @@ BUSY_TIMEOUT_MS = 5000
 _CONVERSATION_COLUMNS = (
     "id, title, system_prompt, created_at, updated_at, connection_slug, model, active_leaf_id"
 )
+# What a conversation is read with: `pinned` exists from schema v4 (a store opened on an older
+# schema, as tests do, reads a constant instead; inserts leave it to the column's default).
+_CONVERSATION_SELECT = _CONVERSATION_COLUMNS + ", pinned"
+_OLD_CONVERSATION_SELECT = _CONVERSATION_COLUMNS + ", 0"
 _MESSAGE_COLUMNS = (
     "id, conversation_id, parent_id, role, text, reasoning, connection_slug, model, "
     "input_tokens, output_tokens, cached_tokens, reasoning_tokens, cost_usd, ttft_s, "
@@ -240,6 +249,52 @@ def _like_words(terms: Sequence[str]) -> list[str]:
     return [token for term in terms for token in re.findall(r"[^\W_]+", term)]
 
 
+@dataclass(frozen=True, slots=True)
+class ConversationFigures:
+    """Sums over every message of a conversation (every branch: each answer was paid for).
+
+    `cost_usd` sums the answers that have a stored cost (`priced` of them); `unpriced` counts,
+    per connection slug, the answers that have none although something was spent (usage arrived,
+    or the answer did not fail), which `chat/usage.py` calls local or unknown with the config.
+    """
+
+    messages: int = 0
+    answers: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    priced: int = 0
+    unpriced: tuple[tuple[str | None, int], ...] = ()
+
+    @property
+    def tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRow:
+    """The answers of one local day on one connection (`history --stats`)."""
+
+    day: str  # YYYY-MM-DD, the local date the answer was made
+    connection_slug: str | None
+    answers: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    priced: int
+    unpriced: int
+
+
+# An answer with no stored cost that still cost something we cannot price: usage arrived (a
+# local server, or a model without a known price), or it was not a failure (stopped, cut off,
+# killed mid-stream: the server charged tokens it never reported). A failed answer with no usage
+# (refused, unreachable) cost nothing.
+_UNPRICED = (
+    "(role = 'assistant' AND cost_usd IS NULL AND (input_tokens IS NOT NULL OR "
+    "output_tokens IS NOT NULL OR reasoning_tokens IS NOT NULL OR error_kind IS NULL))"
+)
+
+
 class HistoryError(Exception):
     """The history database could not be opened, read or written; the message names the file."""
 
@@ -279,6 +334,7 @@ def _conversation(row: Sequence[Any]) -> Conversation:
         connection_slug=row[5],
         model=row[6],
         active_leaf_id=row[7],
+        pinned=bool(row[8]),
     )
 
 
@@ -323,6 +379,20 @@ def _part_rows(rows: Sequence[Sequence[Any]]) -> dict[str, list[LoadedRow]]:
     return by_message
 
 
+def _figures(rows: Sequence[Sequence[Any]]) -> ConversationFigures:
+    """One conversation's figures from its rows grouped by connection (see `_UNPRICED`)."""
+    unpriced = tuple((row[1], int(row[8])) for row in rows if row[8])
+    return ConversationFigures(
+        messages=sum(int(row[2]) for row in rows),
+        answers=sum(int(row[3] or 0) for row in rows),
+        input_tokens=int(sum(row[4] for row in rows)),
+        output_tokens=int(sum(row[5] for row in rows)),
+        cost_usd=float(sum(row[6] for row in rows)),
+        priced=sum(int(row[7]) for row in rows),
+        unpriced=unpriced,
+    )
+
+
 def _create_private(path: Path) -> None:
     """Create an empty (valid, empty SQLite) file readable only by the user, if none exists.
 
@@ -344,6 +414,7 @@ class HistoryStore:
         self._reader: sqlite3.Connection | None = None  # for long searches, see `_search`
         self._reader_lock = threading.Lock()
         self.full_text = False  # the FTS5 index is there and kept in step (else LIKE search)
+        self._select = _CONVERSATION_SELECT  # the columns a conversation is read with
 
     # ------------------------------------------------------------------ opening
 
@@ -379,6 +450,8 @@ class HistoryStore:
             ) from None
         store = cls(db, path)
         store.full_text = full_text
+        if len(migrations) < PINNED_VERSION:
+            store._select = _OLD_CONVERSATION_SELECT
         return store
 
     @staticmethod
@@ -518,7 +591,7 @@ class HistoryStore:
     def get_conversation(self, conversation_id: str) -> Conversation:
         with self._read() as db:
             row = db.execute(
-                f"SELECT {_CONVERSATION_COLUMNS} FROM conversations WHERE id = ?",
+                f"SELECT {self._select} FROM conversations WHERE id = ?",
                 (conversation_id,),
             ).fetchone()
         if row is None:
@@ -533,11 +606,13 @@ class HistoryStore:
         *,
         include_empty: bool = False,
         title: str | None = None,
+        pinned_first: bool = False,
     ) -> list[Conversation]:
-        """Newest activity first. `query` matches titles and message text (case-insensitive
-        for ASCII, one LIKE scan of every message: `search` is the fast way into message text);
-        `title` matches titles only. Conversations without a message are hidden unless
-        `include_empty`."""
+        """Newest activity first (with `pinned_first`, the pinned ones first, each group newest
+        first: the history list's order). `query` matches titles and message text
+        (case-insensitive for ASCII, one LIKE scan of every message: `search` is the fast way
+        into message text); `title` matches titles only. Conversations without a message are
+        hidden unless `include_empty`."""
         where: list[str] = []
         params: list[Any] = []
         if not include_empty:
@@ -552,18 +627,20 @@ class HistoryStore:
                 "WHERE m.conversation_id = c.id AND m.text LIKE ? ESCAPE '\\'))"
             )
             params += [pattern, pattern]
-        sql = self._list_sql(where)
+        sql = self._list_sql(where, pinned_first=pinned_first)
         with self._search() as db:
             rows = db.execute(sql, (*params, limit, offset)).fetchall()
         return [_conversation(row) for row in rows]
 
-    @staticmethod
-    def _list_sql(where: list[str]) -> str:
-        columns = ", ".join(f"c.{name.strip()}" for name in _CONVERSATION_COLUMNS.split(","))
+    def _list_sql(self, where: list[str], *, pinned_first: bool) -> str:
+        names = [name.strip() for name in self._select.split(",")]
+        columns = ", ".join(f"c.{name}" if name.isidentifier() else name for name in names)
         clause = f" WHERE {' AND '.join(where)}" if where else ""
+        # Pinned first walks the (pinned, updated_at) index backwards: no sort of the whole table.
+        first = "c.pinned DESC, " if pinned_first and self._select == _CONVERSATION_SELECT else ""
         return (
             f"SELECT {columns} FROM conversations c{clause} "
-            "ORDER BY c.updated_at DESC, c.rowid DESC LIMIT ? OFFSET ?"
+            f"ORDER BY {first}c.updated_at DESC, c.rowid DESC LIMIT ? OFFSET ?"
         )
 
     def search(
@@ -668,6 +745,60 @@ class HistoryStore:
                 counts.update((str(row[0]), int(row[1])) for row in rows)
         return counts
 
+    def conversation_figures(
+        self, conversation_ids: Iterable[str]
+    ) -> dict[str, ConversationFigures]:
+        """Messages, answers, tokens and stored cost of each of these conversations, summed by
+        SQLite: one grouped read per 500 ids, so Python sees a row per conversation and
+        connection, never one per message (a 10,000-row listing stays fast:
+        benchmarks/bench_history_cost.py). An id with no message is left out."""
+        wanted = sorted(set(conversation_ids))
+        grouped: dict[str, list[Sequence[Any]]] = {}
+        with self._search() as db:
+            for at in range(0, len(wanted), 500):  # under SQLite's limit of bound values
+                chunk = wanted[at : at + 500]
+                rows = db.execute(
+                    "SELECT conversation_id, connection_slug, count(*), sum(role = 'assistant'), "
+                    "total(input_tokens), total(output_tokens), total(cost_usd), count(cost_usd), "
+                    f"sum({_UNPRICED}) FROM messages WHERE conversation_id IN "
+                    f"({','.join('?' * len(chunk))}) GROUP BY conversation_id, connection_slug",
+                    chunk,
+                ).fetchall()
+                for row in rows:
+                    grouped.setdefault(str(row[0]), []).append(row)
+        return {cid: _figures(rows) for cid, rows in grouped.items()}
+
+    def usage(self, since: datetime | None = None) -> list[UsageRow]:
+        """Every answer made since `since` (all of them for None), summed per local day and
+        connection slug, oldest day first: what `history --stats` prints. Days are the local
+        calendar's (SQLite's `localtime`, the same as Python's)."""
+        where = "WHERE role = 'assistant'"
+        params: tuple[Any, ...] = ()
+        if since is not None:
+            where += " AND created_at >= ?"
+            params = (_ts(since),)
+        with self._search() as db:
+            rows = db.execute(
+                "SELECT date(created_at, 'localtime') AS day, connection_slug, count(*), "
+                "total(input_tokens), total(output_tokens), total(cost_usd), count(cost_usd), "
+                f"sum({_UNPRICED}) FROM messages {where} GROUP BY day, connection_slug "
+                "ORDER BY day, connection_slug",
+                params,
+            ).fetchall()
+        return [
+            UsageRow(
+                str(row[0]),
+                row[1],
+                int(row[2]),
+                int(row[3]),
+                int(row[4]),
+                float(row[5]),
+                int(row[6]),
+                int(row[7] or 0),
+            )
+            for row in rows
+        ]
+
     def last_conversation_id(self) -> str | None:
         """The conversation touched most recently (empty ones included: where the user left off)."""
         with self._read() as db:
@@ -683,8 +814,33 @@ class HistoryStore:
             self.all_messages(conversation_id), conversation.active_leaf_id
         )
 
-    def rename(self, conversation_id: str, title: str) -> None:
-        self._update_conversation(conversation_id, "title", " ".join(title.split()))
+    def rename(self, conversation_id: str, title: str) -> str:
+        """Set the title (whitespace squeezed to single spaces, one line); a blank one gives
+        back the title made from the first prompt, as it was before any rename. Returns the
+        title stored. Titles are the user's text: stored as typed, disarmed where shown."""
+        with self._lock:
+            squeezed = " ".join(title.split()) or self.default_title(conversation_id)
+            self._update_conversation(conversation_id, "title", squeezed)
+            return squeezed
+
+    def default_title(self, conversation_id: str) -> str:
+        """The title the first prompt gave the conversation (what `add_message` set): from the
+        oldest user message that makes one; empty when there is none yet."""
+        with self._read() as db:
+            rows = db.execute(
+                "SELECT text FROM messages WHERE conversation_id = ? AND role = 'user' "
+                "ORDER BY created_at, rowid",
+                (conversation_id,),
+            )
+            for (text,) in rows:
+                made = derive_title(str(text))
+                if made:
+                    return made
+        return ""
+
+    def set_pinned(self, conversation_id: str, pinned: bool) -> None:
+        """Pin (listed first in the history) or unpin; the time of last activity is untouched."""
+        self._update_conversation(conversation_id, "pinned", 1 if pinned else 0)
 
     def set_system_prompt(self, conversation_id: str, system_prompt: str | None) -> None:
         """None (or blank): fall back to the connection's default system prompt."""
@@ -995,7 +1151,7 @@ class HistoryStore:
             leaf = ids.get(conversation.active_leaf_id or "")
             stored = dataclasses.replace(conversation, id=conversation_id, active_leaf_id=leaf)
             db.execute(
-                f"INSERT INTO conversations ({_CONVERSATION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
+                f"INSERT INTO conversations ({_CONVERSATION_SELECT}) VALUES (?,?,?,?,?,?,?,?,?)",
                 (
                     stored.id,
                     stored.title,
@@ -1005,6 +1161,7 @@ class HistoryStore:
                     stored.connection_slug,
                     stored.model,
                     leaf,
+                    1 if stored.pinned else 0,
                 ),
             )
             for message in messages:

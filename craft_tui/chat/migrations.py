@@ -4,15 +4,16 @@
 ones in order, each in its own transaction together with the version bump, so a crash mid-upgrade
 leaves the previous version intact. A database newer than `SCHEMA_VERSION` is refused, untouched.
 
-Adding version 4 later means appending one function and never editing an old one, e.g.::
+Adding version 5 later means appending one function and never editing an old one, e.g.::
 
-    def _v4_pinned(db: sqlite3.Connection) -> None:
-        db.execute("ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0")
+    def _v5_archived(db: sqlite3.Connection) -> None:
+        db.execute("ALTER TABLE conversations ADD COLUMN archived INTEGER NOT NULL DEFAULT 0")
 
-    MIGRATIONS = (_v1_initial, _v2_content_parts, _v3_full_text, _v4_pinned)
+    MIGRATIONS = (_v1_initial, _v2_content_parts, _v3_full_text, _v4_pinned, _v5_archived)
 
 (and the new column in `history.py`'s row mapping). Tests run a next version like that against
-the current one, and v2 against a database written by the v1 code (tests/chat/fixtures).
+the current one, v2 against a database written by the v1 code and v4 against one written by the
+v3 code (tests/chat/fixtures).
 
 Foreign keys are off while the steps run (SQLite cannot switch them inside a transaction, and a
 table rebuild needs them off: dropping the old table would otherwise cascade); each step is
@@ -298,7 +299,31 @@ def _v3_full_text(db: sqlite3.Connection) -> None:
     ensure_full_text(db)
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1_initial, _v2_content_parts, _v3_full_text)
+# ---------------------------------------------------------------- v4: pinned conversations
+
+
+PINNED_VERSION = 4
+"""The schema version from which conversations can be pinned."""
+
+
+def _v4_pinned(db: sqlite3.Connection) -> None:
+    """Pinned conversations (listed first in the history), and an index per use of the new
+    listing and of the usage totals.
+
+    `ALTER TABLE … ADD COLUMN` with a constant default changes only the schema text: no row is
+    rewritten, so a large history upgrades in milliseconds and every conversation stays as it was
+    (unpinned). The history list reads `(pinned, updated_at)` backwards, so the pinned-first order
+    needs no sort of every conversation; `--stats` reads answers by time, which a partial index
+    over answers alone keeps small.
+    """
+    db.execute("ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0")
+    db.execute("CREATE INDEX conversations_pinned ON conversations (pinned, updated_at)")
+    db.execute(
+        "CREATE INDEX messages_answers_created ON messages (created_at) WHERE role = 'assistant'"
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1_initial, _v2_content_parts, _v3_full_text, _v4_pinned)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

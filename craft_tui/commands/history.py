@@ -1,9 +1,13 @@
-"""`craft-tui history [--search Q] [--json] [--limit N]` and `craft-tui history show ID`.
+"""`craft-tui history [--search Q] [--stats [--days N]] [--json] [--limit N]`, and
+`craft-tui history show|rename|pin|unpin ID`.
 
-The listing is the history screen's, for scripts and shell users: conversations newest first, or
-with `--search` every message holding the words (the store's full-text search, newest first),
-each with a snippet. `show` prints one conversation's active branch, the branch the app would
-open. An id may be shortened to any unique prefix of it.
+The listing is the history screen's, for scripts and shell users: conversations pinned first,
+then newest first, each with its tokens and cost (every answer of every branch, summed by the
+store in SQL; `chat/usage.py` says which are local or unknown), or with `--search` every message
+holding the words (the store's full-text search, newest first), each with a snippet. `--stats`
+sums the answers per day and per connection. `show` prints one conversation's active branch, the
+branch the app would open; its `--json` messages are the export file's (`chat/export.py
+message_json`). An id may be shortened to any unique prefix of it.
 
 Titles, snippets and messages are outside text: they are printed disarmed (one line for a title
 or a snippet), and `--json` escapes every control and non-ASCII character (`ensure_ascii`), so
@@ -26,9 +30,13 @@ from craft_tui.untrusted import raw_stream, shown, shown_inline
 
 if TYPE_CHECKING:
     from craft_tui.chat.conversation import Conversation, StoredMessage
-    from craft_tui.chat.history import HistoryStore, SearchHit
+    from craft_tui.chat.cost import CostTotal
+    from craft_tui.chat.history import ConversationFigures, HistoryStore, SearchHit, UsageRow
+    from craft_tui.chat.usage import IsLocal
 
 DEFAULT_LIMIT = 50
+DEFAULT_DAYS = 30
+PIN_MARK = "★"
 MIN_PREFIX = 4
 """The shortest id prefix `show` takes (a shorter one would rarely be unique)."""
 _BOLD = "\x1b[1m"
@@ -52,17 +60,33 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], 
     history = subparsers.add_parser(
         "history",
         help=help,
-        description="List past conversations newest first, or search every message.",
+        description=(
+            "List past conversations (pinned first, then newest first) with their tokens and "
+            "cost, search every message, or sum the answers per day and connection."
+        ),
         epilog=(
             "examples:\n"
             "  craft-tui history --limit 10\n"
             "  craft-tui history --search 'borrow checker'\n"
-            "  craft-tui history show 3f2a  # an id, or any unique start of one"
+            "  craft-tui history --stats --days 7\n"
+            "  craft-tui history show 3f2a  # an id, or any unique start of one\n"
+            "  craft-tui history rename 3f2a 'Rust lifetimes'\n"
+            "  craft-tui history pin 3f2a"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     history.add_argument(
         "-s", "--search", metavar="WORDS", help="messages holding every word (word starts match)"
+    )
+    history.add_argument(
+        "--stats", action="store_true", help="answers, tokens and cost per day and per connection"
+    )
+    history.add_argument(
+        "--days",
+        type=positive,
+        default=None,
+        metavar="N",
+        help=f"with --stats: the last N days, today included (default {DEFAULT_DAYS})",
     )
     history.add_argument("--json", action="store_true", help="machine-readable output")
     history.add_argument(
@@ -77,13 +101,33 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], 
     show = actions.add_parser("show", help="print a conversation (the branch the app shows)")
     show.add_argument("id", help="conversation id, or a unique start of it")
     show.add_argument("--json", action="store_true", help="machine-readable output")
+    rename = actions.add_parser("rename", help="give a conversation a title of your own")
+    rename.add_argument("id", help="conversation id, or a unique start of it")
+    rename.add_argument("title", help="the new title; '' gives back the one from the first prompt")
+    for name, text in (("pin", "list it first"), ("unpin", "list it by date again")):
+        pin = actions.add_parser(name, help=f"{name} a conversation: {text}")
+        pin.add_argument("id", help="conversation id, or a unique start of it")
 
 
 def run(args: argparse.Namespace) -> int:
+    action = getattr(args, "action", None)
+    if args.days is not None and not args.stats:
+        raise UserError("--days goes with --stats.", "craft-tui history --stats --days 7")
+    if args.stats and (args.search is not None or action is not None):
+        raise UserError(
+            "--stats sums the whole history: it takes neither --search nor an action.",
+            "craft-tui history --stats [--days N] [--json]",
+        )
     store = _open()
     try:
-        if getattr(args, "action", None) == "show":
+        if action == "show":
             return _show(store, args.id, as_json=args.json)
+        if action == "rename":
+            return _rename(store, args.id, args.title)
+        if action in ("pin", "unpin"):
+            return _pin(store, args.id, pinned=action == "pin")
+        if args.stats:
+            return _stats(store, days=args.days or DEFAULT_DAYS, as_json=args.json)
         if args.search is not None:
             return _search(store, args.search, limit=args.limit, as_json=args.json)
         return _list(store, limit=args.limit, as_json=args.json)
@@ -103,6 +147,18 @@ def _open() -> HistoryStore:
         ) from None
 
 
+def _is_local() -> IsLocal:
+    """Which connections are local servers (free answers), by the config; a config that cannot
+    be read leaves every unpriced answer unknown rather than stopping the listing."""
+    from craft_tui.chat.usage import local_check
+    from craft_tui.config.store import load_config
+
+    try:
+        return local_check(load_config())
+    except Exception:  # a broken config.toml: the history is still worth listing
+        return local_check(None)
+
+
 def _when(value: datetime | None) -> str:
     return "" if value is None else value.astimezone().strftime("%Y-%m-%d %H:%M")
 
@@ -120,31 +176,56 @@ def _dump(value: Any) -> None:
 
 
 def _list(store: HistoryStore, *, limit: int, as_json: bool) -> int:
-    conversations = store.list_conversations(limit=limit)
-    counts = store.message_counts(c.id for c in conversations)
+    from craft_tui.chat.history import ConversationFigures
+    from craft_tui.chat.usage import format_tokens
+
+    conversations = store.list_conversations(limit=limit, pinned_first=True)
+    figures = store.conversation_figures(c.id for c in conversations)
+    is_local = _is_local()
     if as_json:
-        _dump([_conversation_json(c, counts.get(c.id, 0)) for c in conversations])
+        _dump(
+            [
+                _conversation_json(c, figures.get(c.id, ConversationFigures()), is_local)
+                for c in conversations
+            ]
+        )
         return 0
     if not conversations:
         print("No conversations yet.", file=sys.stderr)
         return 0
-    rows = [("ID", "UPDATED", "MSGS", "TITLE")]
+    rows = [("ID", "UPDATED", "MSGS", "TOKENS", "COST", "TITLE")]
     for conversation in conversations:
+        sums = figures.get(conversation.id, ConversationFigures())
+        mark = f"{PIN_MARK} " if conversation.pinned else ""
         rows.append(
             (
                 conversation.id,
                 _when(conversation.updated_at),
-                str(counts.get(conversation.id, 0)),
-                shown_inline(conversation.title or "(untitled)"),
+                str(sums.messages),
+                format_tokens(sums.tokens),
+                str(_cost(sums, is_local)),
+                mark + shown_inline(conversation.title or "(untitled)"),
             )
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
     for row in rows:
-        print(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:>{widths[2]}}  {row[3]}")
+        print(
+            f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:>{widths[2]}}  "
+            f"{row[3]:>{widths[3]}}  {row[4]:>{widths[4]}}  {row[5]}"
+        )
     return 0
 
 
-def _conversation_json(conversation: Conversation, messages: int) -> dict[str, Any]:
+def _cost(figures: ConversationFigures, is_local: IsLocal) -> CostTotal:
+    from craft_tui.chat.usage import cost_total
+
+    return cost_total(figures.cost_usd, figures.priced, figures.unpriced, is_local)
+
+
+def _conversation_json(
+    conversation: Conversation, figures: ConversationFigures, is_local: IsLocal
+) -> dict[str, Any]:
+    total = _cost(figures, is_local)
     return {
         "id": conversation.id,
         "title": conversation.title,
@@ -152,7 +233,15 @@ def _conversation_json(conversation: Conversation, messages: int) -> dict[str, A
         "updated_at": _iso(conversation.updated_at),
         "connection": conversation.connection_slug,
         "model": conversation.model,
-        "messages": messages,
+        "messages": figures.messages,
+        "pinned": conversation.pinned,
+        "answers": figures.answers,
+        "input_tokens": figures.input_tokens,
+        "output_tokens": figures.output_tokens,
+        "cost_usd": round(total.usd, 10) if total.known else None,
+        "cost": str(total),
+        "answers_local": total.local,
+        "answers_unpriced": total.unknown,
     }
 
 
@@ -241,11 +330,17 @@ def _resolve(store: HistoryStore, given: str) -> str:
 
 
 def _show(store: HistoryStore, given: str, *, as_json: bool) -> int:
+    from craft_tui.chat.export import message_json
+    from craft_tui.chat.history import ConversationFigures
+
     conversation, messages = store.load_conversation(_resolve(store, given))
     if as_json:
-        data = _conversation_json(conversation, len(store.all_messages(conversation.id)))
+        figures = store.conversation_figures([conversation.id]).get(
+            conversation.id, ConversationFigures()
+        )
+        data = _conversation_json(conversation, figures, _is_local())
         data["system_prompt"] = conversation.system_prompt
-        data["branch"] = [_message_json(message) for message in messages]
+        data["branch"] = [message_json(message) for message in messages]
         _dump(data)
         return 0
     print(shown_inline(conversation.title or "(untitled)"))
@@ -273,20 +368,116 @@ def _ending(message: StoredMessage) -> str:
     return f", {shown_inline(message.finish_reason)}"
 
 
-def _message_json(message: StoredMessage) -> dict[str, Any]:
-    return {
-        "id": message.id,
-        "parent_id": message.parent_id,
-        "role": message.role,
-        "text": message.text,
-        "reasoning": message.reasoning,
-        "connection": message.connection_slug,
-        "model": message.model,
-        "finish_reason": message.finish_reason,
-        "error_kind": message.error_kind,
-        "error_message": message.error_message,
-        "input_tokens": message.input_tokens,
-        "output_tokens": message.output_tokens,
-        "cost_usd": message.cost_usd,
-        "created_at": _iso(message.created_at),
-    }
+# ---------------------------------------------------------------- rename, pin
+
+
+def _rename(store: HistoryStore, given: str, title: str) -> int:
+    conversation_id = _resolve(store, given)
+    stored = store.rename(conversation_id, title)
+    if " ".join(title.split()):
+        print(f"Renamed {conversation_id[:8]} to {_quoted(stored)}.")
+    else:
+        print(f"{conversation_id[:8]} has its first prompt's title again: {_quoted(stored)}.")
+    return 0
+
+
+def _pin(store: HistoryStore, given: str, *, pinned: bool) -> int:
+    conversation_id = _resolve(store, given)
+    store.set_pinned(conversation_id, pinned)
+    title = _quoted(store.get_conversation(conversation_id).title)
+    if pinned:
+        print(f"Pinned {conversation_id[:8]} {title}: it is listed first.")
+    else:
+        print(f"Unpinned {conversation_id[:8]} {title}.")
+    return 0
+
+
+def _quoted(title: str) -> str:
+    return f"“{shown_inline(title or '(untitled)')}”"
+
+
+# ---------------------------------------------------------------- stats
+
+
+def _stats(store: HistoryStore, *, days: int, as_json: bool) -> int:
+    from datetime import date, time, timedelta
+
+    first_day = date.today() - timedelta(days=days - 1)
+    since = datetime.combine(first_day, time()).astimezone()  # local midnight
+    rows = store.usage(since=since)
+    is_local = _is_local()
+    by_day = _totals(rows, lambda row: row.day)
+    by_connection = _totals(rows, lambda row: row.connection_slug or "(none)")
+    everything = _totals(rows, lambda _row: "total").get("total")
+    if as_json:
+        _dump(
+            {
+                "since": first_day.isoformat(),
+                "days": days,
+                "by_day": [_stats_json("day", k, v, is_local) for k, v in by_day.items()],
+                "by_connection": [
+                    _stats_json("connection", k, v, is_local) for k, v in by_connection.items()
+                ],
+                "total": _stats_json(None, None, everything or [], is_local),
+            }
+        )
+        return 0
+    span = "today" if days == 1 else f"the last {days} days (since {first_day.isoformat()})"
+    if everything is None:
+        print(f"No answers in {span}.", file=sys.stderr)
+        return 0
+    print(f"Answers in {span}, local days; cost as stored when each answer ended.")
+    for heading, groups in (("DAY", by_day), ("CONNECTION", by_connection)):
+        print()
+        table: list[tuple[str, ...]] = [(heading, "ANSWERS", "INPUT", "OUTPUT", "COST")]
+        table += [_stats_row(shown_inline(k), v, is_local) for k, v in groups.items()]
+        table.append(_stats_row("total", everything, is_local))
+        widths = [max(len(row[i]) for row in table) for i in range(5)]
+        for row in table:
+            print(
+                f"{row[0]:<{widths[0]}}  "
+                + "  ".join(f"{row[i]:>{widths[i]}}" for i in range(1, 5)).rstrip()
+            )
+    return 0
+
+
+def _totals(rows: Sequence[UsageRow], key: Any) -> dict[str, list[UsageRow]]:
+    groups: dict[str, list[UsageRow]] = {}
+    for row in rows:
+        groups.setdefault(str(key(row)), []).append(row)
+    return dict(sorted(groups.items()))
+
+
+def _summed(rows: Sequence[UsageRow], is_local: IsLocal) -> tuple[int, int, int, CostTotal]:
+    from craft_tui.chat.usage import cost_total
+
+    total = cost_total(
+        sum(row.cost_usd for row in rows),
+        sum(row.priced for row in rows),
+        [(row.connection_slug, row.unpriced) for row in rows],
+        is_local,
+    )
+    answers = sum(row.answers for row in rows)
+    return answers, sum(r.input_tokens for r in rows), sum(r.output_tokens for r in rows), total
+
+
+def _stats_row(name: str, rows: Sequence[UsageRow], is_local: IsLocal) -> tuple[str, ...]:
+    answers, inputs, outputs, total = _summed(rows, is_local)
+    return (name, f"{answers:,}", f"{inputs:,}", f"{outputs:,}", str(total))
+
+
+def _stats_json(
+    field: str | None, name: str | None, rows: Sequence[UsageRow], is_local: IsLocal
+) -> dict[str, Any]:
+    answers, inputs, outputs, total = _summed(rows, is_local)
+    out: dict[str, Any] = {} if field is None else {field: name}
+    out.update(
+        answers=answers,
+        input_tokens=inputs,
+        output_tokens=outputs,
+        cost_usd=round(total.usd, 10) if total.known else None,
+        cost=str(total),
+        answers_local=total.local,
+        answers_unpriced=total.unknown,
+    )
+    return out

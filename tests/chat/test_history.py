@@ -127,13 +127,24 @@ def test_ten_thousand_conversations_list_through_the_updated_at_index(
     assert len(page) == 200
     assert page[0].id == "c09999" and page[-1].id == "c09800"
 
-    sql = store._list_sql(["EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id)"])
+    exists = ["EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id)"]
+    sql = store._list_sql(exists, pinned_first=False)
     plan = " | ".join(
         str(row[3]) for row in store._db.execute(f"EXPLAIN QUERY PLAN {sql}", (200, 0))
     )
     assert "USING INDEX conversations_updated_at" in plan
     assert "TEMP B-TREE" not in plan  # no sort of the whole table
     assert "INDEX messages_conversation" in plan
+    # The history list's order (pinned first) walks its own index: no sort either.
+    sql = store._list_sql(exists, pinned_first=True)
+    plan = " | ".join(
+        str(row[3]) for row in store._db.execute(f"EXPLAIN QUERY PLAN {sql}", (200, 0))
+    )
+    assert "USING INDEX conversations_pinned" in plan
+    assert "TEMP B-TREE" not in plan
+    store.set_pinned("c00005", True)
+    page = store.list_conversations(limit=3, pinned_first=True)
+    assert [c.id for c in page] == ["c00005", "c09999", "c09998"] and page[0].pinned
     last = store._db.execute(
         "EXPLAIN QUERY PLAN SELECT id FROM conversations ORDER BY updated_at DESC, rowid DESC LIMIT 1"
     ).fetchall()
@@ -226,8 +237,8 @@ def test_two_stores_on_one_file_see_each_others_writes(store: HistoryStore) -> N
 # ---------------------------------------------------------------------- migrations
 
 
-def _v2_pinned(db: sqlite3.Connection) -> None:
-    db.execute("ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0")
+def _next_archived(db: sqlite3.Connection) -> None:
+    db.execute("ALTER TABLE conversations ADD COLUMN archived INTEGER NOT NULL DEFAULT 0")
 
 
 def test_an_older_database_is_migrated_and_keeps_its_data(tmp_path: Path) -> None:
@@ -237,9 +248,9 @@ def test_an_older_database_is_migrated_and_keeps_its_data(tmp_path: Path) -> Non
     v1.add_message(conv.id, parent_id=None, role="user", text="written by v1")
     v1.close()
 
-    v2 = HistoryStore.open(path, migrations=(*MIGRATIONS, _v2_pinned))
+    v2 = HistoryStore.open(path, migrations=(*MIGRATIONS, _next_archived))
     assert v2._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
-    assert v2._db.execute("SELECT pinned FROM conversations").fetchone()[0] == 0
+    assert v2._db.execute("SELECT archived FROM conversations").fetchone()[0] == 0
     assert v2.load_conversation(conv.id)[1][0].text == "written by v1"
 
 

@@ -159,7 +159,7 @@ def test_the_upgrade_indexes_the_old_history_and_keeps_every_conversation(
     ).fetchall()
     conversations = raw.execute("SELECT * FROM conversations ORDER BY id").fetchall()
     raw.close()
-    store = HistoryStore.open(path)  # v1 → v2 → v3
+    store = HistoryStore.open(path)  # v1 → v2 → v3 → v4
     assert store.full_text
     assert store._db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     after = store._db.execute(
@@ -167,7 +167,11 @@ def test_the_upgrade_indexes_the_old_history_and_keeps_every_conversation(
         "ORDER BY rowid"
     ).fetchall()
     assert after == before
-    assert store._db.execute("SELECT * FROM conversations ORDER BY id").fetchall() == conversations
+    columns = (
+        "id, title, system_prompt, created_at, updated_at, connection_slug, model, active_leaf_id"
+    )
+    upgraded = store._db.execute(f"SELECT {columns}, pinned FROM conversations ORDER BY id")
+    assert upgraded.fetchall() == [(*row, 0) for row in conversations]  # v4: none pinned
     consistent(store)
     words = {word for row in before for word in row[4].split() if word.isalpha() and len(word) > 3}
     assert words

@@ -42,9 +42,9 @@ def test_the_list_is_newest_first_with_message_counts(capsys, monkeypatch, store
     code, out, err = run(capsys, monkeypatch, "history")
     assert code == 0 and err == ""
     lines = out.splitlines()
-    assert lines[0].split() == ["ID", "UPDATED", "MSGS", "TITLE"]
-    assert lines[1].startswith(new) and lines[1].endswith("3  New talk")
-    assert lines[2].startswith(old) and lines[2].endswith("2  Old talk")
+    assert lines[0].split() == ["ID", "UPDATED", "MSGS", "TOKENS", "COST", "TITLE"]
+    assert lines[1].startswith(new) and lines[1].endswith("3       0     —  New talk")
+    assert lines[2].startswith(old) and lines[2].endswith("2       0     —  Old talk")
     code, out, _ = run(capsys, monkeypatch, "history", "--limit", "1", "--json")
     [row] = json.loads(out)
     assert (row["id"], row["title"], row["messages"], row["model"]) == (new, "New talk", 3, "m1")

@@ -99,3 +99,63 @@ def test_history_search_results(snap_compare, fake_server, size) -> None:
         await screen_at_rest(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+COSTED = [
+    # prompt, connection of the answer, its figures (fake is the local test server: free)
+    ("Plan a trip to Lisbon", "elsewhere", {"input_tokens": 1200, "output_tokens": 300,
+                                            "cost_usd": 0.0123}),
+    ("Explain Rust lifetimes", "fake", {"input_tokens": 40_000, "output_tokens": 2_000}),
+    ("Summarise this paper", "gone", {"input_tokens": 900, "output_tokens": 100}),
+    ("Draft an email to the landlord", "elsewhere", {"input_tokens": 300, "output_tokens": 700,
+                                                     "cost_usd": 1.25}),
+]  # fmt: skip
+
+
+async def costed_history(pilot: Pilot[Any]) -> OptionList:
+    """Four conversations with answers: one pinned (the oldest), one renamed by hand."""
+    app = pilot.app
+    await ready(pilot)
+    store = app.workspace.history()  # type: ignore[attr-defined]
+    ids = []
+    for prompt, slug, figures in COSTED:
+        conversation = store.create_conversation()
+        question = store.add_message(conversation.id, parent_id=None, role="user", text=prompt)
+        answer = store.add_message(
+            conversation.id, parent_id=question.id, role="assistant", connection_slug=slug
+        )
+        store.finish_message(answer.id, finish_reason="stop", **figures)
+        ids.append(conversation.id)
+    store.set_pinned(ids[0], True)
+    store.rename(ids[2], "Paper notes [b]not markup[/b]")
+    await pilot.press("ctrl+b")
+    await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen))
+    options = app.screen.query_one(OptionList)
+    await wait_until(pilot, lambda: options.option_count == len(COSTED))
+    return options
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_history_pinned_renamed_and_costs(snap_compare, fake_server, size) -> None:
+    app = make_app(fake_server(), new=True)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await costed_history(pilot)
+        await screen_at_rest(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_history_rename_field(snap_compare, fake_server, size) -> None:
+    app = make_app(fake_server(), new=True)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await costed_history(pilot)
+        await pilot.press("down", "down")  # into the list, the second row
+        await pilot.press("f2")
+        field = app.screen.query_one("#history-rename", Input)
+        await wait_until(pilot, lambda: field.has_focus)
+        await screen_at_rest(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -1,5 +1,12 @@
-"""Past conversations: a searchable list; Enter opens one, Ctrl+D deletes it (asks first, naming
-it), Ctrl+Z brings the last one deleted back.
+"""Past conversations: a searchable list; Enter opens one, F2 renames it, Ctrl+T pins it,
+Ctrl+D deletes it (asks first, naming it), Ctrl+Z brings the last one deleted back.
+
+Rows: pinned conversations first (★), then newest first; each row shows the title, then the
+conversation's tokens and cost (every answer of every branch, summed by the store in SQL;
+local and unknown prices as `chat/usage.py` says) and when it was last touched, in columns.
+Rename opens a field holding the title: Enter saves, Esc cancels, an empty title gives back the
+one made from the first prompt. A title is the user's (or a model's) text: shown as text, never
+markup, and the field is filled with it disarmed.
 
 Typing searches: conversations whose title holds the words, and every message holding them
 (the store's full-text search, newest first). Each matching message is a row under its
@@ -11,7 +18,7 @@ of it, never markup.
 A delete is kept pending while the list is open: the row goes at once, and the conversation is
 deleted from the store (in a thread, off the UI loop) when the next delete is confirmed or the list
 closes, so Ctrl+Z until then restores it untouched. Keys are remappable (`history.delete`,
-`history.undo_delete` in `[settings.keymap]`).
+`history.undo_delete`, `history.rename`, `history.pin` in `[settings.keymap]`).
 """
 
 from __future__ import annotations
@@ -20,25 +27,28 @@ import contextlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, get_current_worker
 
-from craft_tui.chat.history import NotFoundError
+from craft_tui.chat.history import ConversationFigures, NotFoundError
 from craft_tui.ui.bindings import binding, first_key
 from craft_tui.untrusted import plain_inline, shown_inline
 
 if TYPE_CHECKING:
     from craft_tui.chat.conversation import Conversation
     from craft_tui.chat.history import HistoryStore, SearchHit, SearchResults
+    from craft_tui.chat.usage import IsLocal
     from craft_tui.ui.screens.chat import ChatScreen
 
 PAGE = 200
@@ -49,6 +59,33 @@ MATCH_STYLE = "bold reverse"
 HIT_PREFIX = "hit:"
 TITLE_SHOWN = 60
 """How much of a title a confirmation or toast quotes."""
+PIN_MARK = "★ "
+COST_WIDTH = 10  # "≥$0.001234"
+MIN_TITLE = 20
+"""The title keeps at least this much of a row: narrower lists drop detail from the columns."""
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The columns after a row's title, for one width of the list."""
+
+    tokens: int  # width of the token count ("12.3k tok", or "12.3k" without the unit); 0: none
+    when: str  # strftime format of the last activity, "" for none
+
+    @property
+    def width(self) -> int:
+        when = len(datetime(2026, 12, 31, 23, 59).strftime(self.when)) if self.when else 0
+        return sum(2 + w for w in (self.tokens, COST_WIDTH, when) if w)
+
+
+LAYOUTS = (
+    Columns(10, "%Y-%m-%d %H:%M"),
+    Columns(10, "%m-%d %H:%M"),
+    Columns(6, "%m-%d"),
+    Columns(0, "%m-%d"),
+    Columns(0, ""),
+)
+"""Widest first: the first that leaves the title MIN_TITLE cells is used (the last one else)."""
 
 
 def quoted(title: str | None) -> str:
@@ -71,6 +108,58 @@ class ConversationList(OptionList):
         if self.highlighted is not None and self.highlighted >= self.option_count - 1:
             return
         super().action_cursor_down()
+
+
+class RenameField(Input):
+    """The title being edited: Enter saves (Input.Submitted), Esc cancels (before the screen's
+    Esc closes the list)."""
+
+    class Cancelled(Message):
+        pass
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
+
+    def action_cancel(self) -> None:
+        self.post_message(self.Cancelled())
+
+
+@dataclass(frozen=True)
+class Renaming:
+    conversation_id: str
+    shown: str  # what the field was filled with (the title, disarmed)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What the last load found: shown again as it is when the list changes width."""
+
+    conversations: list[Conversation]
+    results: SearchResults | None
+    figures: dict[str, ConversationFigures]
+    is_local: IsLocal
+
+
+def row_meta(
+    figures: ConversationFigures, is_local: IsLocal, *, unit: bool = True
+) -> tuple[str, str]:
+    """A row's tokens and cost columns: `12.3k tok`, and the cost as the CLI writes it; blank
+    for a conversation no answer has come to yet."""
+    from craft_tui.chat.usage import cost_total, format_tokens
+
+    if not figures.answers:
+        return "", ""
+    total = cost_total(figures.cost_usd, figures.priced, figures.unpriced, is_local)
+    tokens = format_tokens(figures.tokens)
+    return (f"{tokens} tok" if unit else tokens), str(total)
+
+
+def fitted(title: str, width: int) -> str:
+    """A disarmed one-line title cut to `width` cells (… at the cut) and padded to it."""
+    from rich.cells import cell_len, set_cell_size
+
+    if cell_len(title) > width:
+        title = set_cell_size(title, width - 1) + "…"
+    return set_cell_size(title, width)
 
 
 @dataclass(frozen=True)
@@ -143,15 +232,23 @@ class HistoryScreen(ModalScreen[str | None]):
         width: 90%; max-width: 110; height: 80%;
         border: round $primary; background: $surface; padding: 0 1;
     }
-    HistoryScreen OptionList { height: 1fr; border: none; }
+    /* The focused list's border (Textual's) takes two columns: a blank one of the same width
+       when unfocused keeps the rows' columns where they were laid out. */
+    HistoryScreen OptionList { height: 1fr; border: tall transparent; }
     HistoryScreen .help { color: $text-muted; width: 100%; height: auto; }
     HistoryScreen #history-found { color: $text-muted; width: 100%; height: auto; }
+
+    HistoryScreen #history-rename { display: none; }
+    HistoryScreen.-renaming #history-rename { display: block; }
+    HistoryScreen.-renaming #history-search { display: none; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss_none", "Close"),
         binding("history.delete", "delete", priority=True),
         binding("history.undo_delete", "undo_delete", priority=True),
+        binding("history.rename", "rename", priority=True),
+        binding("history.pin", "pin", priority=True),
         Binding("down", "focus_list", show=False),
     ]
 
@@ -161,7 +258,11 @@ class HistoryScreen(ModalScreen[str | None]):
         self._armed: str | None = None  # id waiting for a second Delete to confirm
         self._titles: dict[str, str | None] = {}
         self._pending: PendingDelete | None = None  # deleted from the list, not yet from the store
-        self._reselect: str | None = None  # the row to highlight after the next load
+        self._reselect: str | None = None  # the row (option id) to highlight after the next load
+        self._pinned: dict[str, bool] = {}
+        self._renaming: Renaming | None = None
+        self._listing: Listing | None = None
+        self._width = 0  # the list's width the rows were laid out for
         self._query = ""
         self._rows: dict[str, Row] = {}  # option id -> what it opens
         self.deleted: set[str] = set()  # deleted (or about to be, as the list closes)
@@ -172,28 +273,39 @@ class HistoryScreen(ModalScreen[str | None]):
         key = first_key(binding_id, keymap if isinstance(keymap, dict) else None)
         return "+".join(part.capitalize() for part in key.split("+"))
 
-    def compose(self) -> ComposeResult:
+    def _help(self) -> str:
+        if self._renaming is not None:
+            return "Enter saves · Esc cancels · empty: the title from the first prompt"
         delete, undo = self._key("history.delete"), self._key("history.undo_delete")
+        rename, pin = self._key("history.rename"), self._key("history.pin")
+        return (
+            f"Enter opens · {rename} renames · {pin} pins · {delete} twice deletes · "
+            f"{undo} undoes · Esc closes"
+        )
+
+    def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("Conversations", markup=False)
             yield Input(placeholder="Search titles and messages…", id="history-search")
+            yield RenameField(
+                placeholder="Title (empty: from the first prompt)", id="history-rename"
+            )
             yield Label("", id="history-found", markup=False)
             yield ConversationList(id="history-list")
-            yield Label(
-                f"Enter opens · {delete} twice deletes · {undo} undoes · Esc closes",
-                classes="help",
-                markup=False,
-            )
+            yield Label(self._help(), id="history-help", classes="help", markup=False)
 
     def on_mount(self) -> None:
-        field = self.query_one(Input)
         # A steady cursor, as in the prompt: a blinking one wakes the app twice a second.
+        rename = self.query_one("#history-rename", Input)
+        rename.cursor_blink = False
+        rename.border_title = "Rename"
+        field = self.query_one("#history-search", Input)
         field.cursor_blink = False
         field.focus()
         self.query_one("#history-found", Label).display = False
         self.load("")
 
-    @on(Input.Changed)
+    @on(Input.Changed, "#history-search")
     def _search(self, event: Input.Changed) -> None:
         self._query = event.value
         self.load(event.value)
@@ -202,12 +314,15 @@ class HistoryScreen(ModalScreen[str | None]):
     def load(self, query: str) -> None:
         """Query the store off the event loop (it can hold thousands of conversations)."""
         worker = get_current_worker()
+        is_local = self._is_local()
         if not query.strip():
-            conversations = self._store.list_conversations(limit=PAGE, offset=0)
+            conversations = self._store.list_conversations(limit=PAGE, pinned_first=True)
+            figures = self._store.conversation_figures(c.id for c in conversations)
             if not worker.is_cancelled:
-                self.app.call_from_thread(self._show, conversations, None)
+                listing = Listing(conversations, None, figures, is_local)
+                self.app.call_from_thread(self._show, listing)
             return
-        titled = self._store.list_conversations(limit=PAGE, offset=0, title=query)
+        titled = self._store.list_conversations(limit=PAGE, title=query, pinned_first=True)
         results = self._store.search(query, limit=HITS)
         found = {conversation.id for conversation in titled}
         missing = {hit.conversation_id for hit in results.hits} - found
@@ -216,13 +331,54 @@ class HistoryScreen(ModalScreen[str | None]):
         for conversation_id in sorted(missing):
             with contextlib.suppress(NotFoundError):  # deleted since the search
                 others.append(self._store.get_conversation(conversation_id))
+        conversations = [*titled, *others]
+        figures = self._store.conversation_figures(c.id for c in conversations)
         if not worker.is_cancelled:  # a later keystroke's search replaced this one
-            self.app.call_from_thread(self._show, [*titled, *others], results)
+            listing = Listing(conversations, results, figures, is_local)
+            self.app.call_from_thread(self._show, listing)
 
-    def _show(self, conversations: list[Conversation], results: SearchResults | None) -> None:
+    def _is_local(self) -> IsLocal:
+        """Which connections are local servers, by the config in use now (never a copy)."""
+        from craft_tui.chat.usage import local_check
+
+        workspace = getattr(self.app, "workspace", None)
+        try:
+            config = workspace.config if workspace is not None else None
+        except Exception:  # not validated yet: every unpriced answer is unknown for this load
+            config = None
+        return local_check(config)
+
+    def _layout(self, options: OptionList, lines: int) -> tuple[Columns, int]:
+        """The columns that fit the list's width, and the title's width beside them; `lines`
+        is about how many the rows take (a scrollbar will take its columns when they overflow)."""
+        region = options.scrollable_content_region
+        width = region.width
+        if not options.show_vertical_scrollbar and lines > region.height:
+            width -= options.styles.scrollbar_size_vertical
+        for columns in LAYOUTS:
+            if width - columns.width >= MIN_TITLE:
+                return columns, width - columns.width
+        return LAYOUTS[-1], max(MIN_TITLE, width - LAYOUTS[-1].width)
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self.call_after_refresh(self._reflow)
+
+    def _reflow(self) -> None:
+        """Lay the rows out again when the list's width changed (the columns follow it)."""
+        options = self.query_one(OptionList)
+        if self._listing is None or options.scrollable_content_region.width == self._width:
+            return
+        if options.highlighted is not None:
+            self._reselect = options.get_option_at_index(options.highlighted).id
+        self._show(self._listing)
+
+    def _show(self, listing: Listing) -> None:
         """The rows: every conversation (no query); else each conversation with a hit, newest
         hit first, its hits under it, then those that match by title alone."""
+        self._listing = listing
+        conversations, results = listing.conversations, listing.results
         options = self.query_one(OptionList)
+        self._width = options.scrollable_content_region.width
         options.clear_options()
         self._rows = {}
         self._armed = None
@@ -231,6 +387,8 @@ class HistoryScreen(ModalScreen[str | None]):
         hits: dict[str, list[SearchHit]] = {}
         for hit in results.hits if results is not None else ():
             hits.setdefault(hit.conversation_id, []).append(hit)
+        found = len(results.hits) if results is not None else 0
+        columns, width = self._layout(options, len(conversations) + 2 * found)  # hits may wrap
         order = [*hits, *(c.id for c in conversations if c.id not in hits)]
         for conversation_id in order:
             conversation = by_id.get(conversation_id)
@@ -238,9 +396,12 @@ class HistoryScreen(ModalScreen[str | None]):
                 continue  # gone since the search, or its delete pending or still being written
             if conversation_id == self._reselect:
                 highlight = options.option_count
-            self._add_conversation(options, conversation)
+            figures = listing.figures.get(conversation_id, ConversationFigures())
+            self._add_conversation(options, conversation, figures, listing.is_local, columns, width)
             for hit in hits.get(conversation_id, ()):
                 option_id = HIT_PREFIX + hit.message_id
+                if option_id == self._reselect:
+                    highlight = options.option_count
                 self._rows[option_id] = Row(conversation_id, hit.message_id)
                 options.add_option(Option(hit_row(hit), id=option_id))
         self._reselect = None
@@ -248,14 +409,34 @@ class HistoryScreen(ModalScreen[str | None]):
         if options.option_count:
             options.highlighted = highlight
 
-    def _add_conversation(self, options: OptionList, conversation: Conversation) -> None:
-        when = str(conversation.updated_at)[:16].replace("T", " ")
+    def _add_conversation(
+        self,
+        options: OptionList,
+        conversation: Conversation,
+        figures: ConversationFigures,
+        is_local: IsLocal,
+        columns: Columns,
+        width: int,
+    ) -> None:
         title = conversation.title or "(untitled)"
         self._titles[conversation.id] = conversation.title
+        self._pinned[conversation.id] = conversation.pinned
         self._rows[conversation.id] = Row(conversation.id)
+        tokens, cost = row_meta(figures, is_local, unit=columns.tokens >= 10)
+        mark = PIN_MARK if conversation.pinned else ""
         # A title is the user's first prompt (or a model's words): text, never markup.
-        row = Content.assemble(plain_inline(title), "  ", (when, "dim"))
-        options.add_option(Option(row, id=conversation.id))
+        shown = fitted(shown_inline(title), width - len(mark))
+        pieces: list[Content | tuple[str, str] | str] = [
+            (mark, "bold $accent"),
+            plain_inline(shown),
+        ]
+        if columns.tokens:
+            pieces += ["  ", (f"{tokens:>{columns.tokens}}", "dim")]
+        pieces += ["  ", f"{cost:>{COST_WIDTH}}"]
+        if columns.when:  # UTC, as the list always showed it
+            when = conversation.updated_at.astimezone(UTC).strftime(columns.when)
+            pieces += ["  ", (when, "dim")]
+        options.add_option(Option(Content.assemble(*pieces), id=conversation.id))
 
     def _show_found(self, results: SearchResults | None, conversations: int) -> None:
         """One line over the list while searching: how many messages matched, and the reason
@@ -283,7 +464,7 @@ class HistoryScreen(ModalScreen[str | None]):
     def action_focus_list(self) -> None:
         self.query_one(OptionList).focus()
 
-    @on(Input.Submitted)
+    @on(Input.Submitted, "#history-search")
     def _open_highlighted(self) -> None:
         options = self.query_one(OptionList)
         if options.highlighted is not None:
@@ -327,7 +508,89 @@ class HistoryScreen(ModalScreen[str | None]):
     def on_unmount(self) -> None:
         self._commit_pending()  # closed some other way (the app quitting)
 
+    def _highlighted(self) -> Row | None:
+        options = self.query_one(OptionList)
+        if options.highlighted is None:
+            return None
+        return self._rows.get(options.get_option_at_index(options.highlighted).id or "")
+
+    # ---------------------------------------------------------------- rename
+
+    def action_rename(self) -> None:
+        row = self._highlighted()
+        if row is None or self._renaming is not None:
+            return
+        shown = shown_inline(self._titles.get(row.conversation_id) or "")
+        self._renaming = Renaming(row.conversation_id, shown)
+        self.add_class("-renaming")
+        field = self.query_one("#history-rename", Input)
+        field.value = shown
+        field.cursor_position = len(shown)
+        field.focus()
+        self.query_one("#history-help", Label).update(self._help())
+
+    def _end_rename(self) -> None:
+        self._renaming = None
+        self.remove_class("-renaming")
+        self.query_one("#history-help", Label).update(self._help())
+        self.query_one(OptionList).focus()
+
+    @on(RenameField.Cancelled)
+    def _rename_cancelled(self) -> None:
+        self._end_rename()
+
+    @on(Input.Submitted, "#history-rename")
+    def _rename_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        renaming = self._renaming
+        if renaming is None:
+            return
+        self._end_rename()
+        if event.value == renaming.shown:
+            return  # untouched: keep the stored title exactly (the field shows it disarmed)
+        self._reselect = renaming.conversation_id
+        self._save_title(renaming.conversation_id, event.value)
+
+    @work(group="history-write", thread=True, exit_on_error=False)
+    def _save_title(self, conversation_id: str, title: str) -> None:
+        try:
+            stored = self._store.rename(conversation_id, title)
+        except Exception as error:  # the store's errors name what failed
+            self.app.call_from_thread(self.notify, str(error), severity="error")
+            return
+        said = "Renamed to" if title.strip() else "Back to the first prompt's title:"
+        self.app.call_from_thread(self._changed, f"{said} {quoted(stored)}.")
+
+    def _changed(self, toast: str) -> None:
+        if self.is_attached:
+            self.load(self._query)
+            self.notify(toast, timeout=4)
+
+    # ---------------------------------------------------------------- pin
+
+    def action_pin(self) -> None:
+        row = self._highlighted()
+        if row is None or self._renaming is not None:
+            return
+        self._reselect = row.conversation_id
+        self._save_pin(row.conversation_id, not self._pinned.get(row.conversation_id, False))
+
+    @work(group="history-write", thread=True, exit_on_error=False)
+    def _save_pin(self, conversation_id: str, pinned: bool) -> None:
+        try:
+            self._store.set_pinned(conversation_id, pinned)
+        except Exception as error:  # the store's errors name what failed
+            self.app.call_from_thread(self.notify, str(error), severity="error")
+            return
+        title = quoted(self._titles.get(conversation_id))
+        toast = f"Pinned {title}: listed first." if pinned else f"Unpinned {title}."
+        self.app.call_from_thread(self._changed, toast)
+
+    # ---------------------------------------------------------------- delete
+
     def action_delete(self) -> None:
+        if self._renaming is not None:
+            return
         options = self.query_one(OptionList)
         if options.highlighted is None:
             return
@@ -353,6 +616,8 @@ class HistoryScreen(ModalScreen[str | None]):
         )
 
     def action_undo_delete(self) -> None:
+        if self._renaming is not None:
+            return
         pending = self._pending
         if pending is None:
             self.notify("Nothing to undo: only the last delete, while this list is open.")
