@@ -6,7 +6,9 @@ so code blocks and lists render as they did in the app; reasoning goes in a `<de
 (or is left out).
 
 JSON (`"format": "craft-tui/1"`) is everything: every branch, every message with its parts,
-figures and attribution, the bytes of its attachments (base64), and the conversation's fields.
+figures and attribution, the bytes of its attachments (base64), and the conversation's fields
+(`pinned` since schema v4; a file without it imports unpinned). `message_json` is the one
+writer of message JSON: `craft-tui history show --json` uses it too.
 `read_document` takes it back losslessly: exporting what was imported gives the same JSON (the
 ids are kept unless the history already holds them). A file is outside data: every field is
 checked for its type, and whatever is wrong is an `ImportProblem` naming the file and the field.

@@ -422,11 +422,11 @@ def _stats(store: HistoryStore, *, days: int, as_json: bool) -> int:
             }
         )
         return 0
-    span = "today" if days == 1 else f"the last {days} days (since {first_day.isoformat()})"
+    span = "today" if days == 1 else f"in the last {days} days (since {first_day.isoformat()})"
     if everything is None:
-        print(f"No answers in {span}.", file=sys.stderr)
+        print(f"No answers {span}.", file=sys.stderr)
         return 0
-    print(f"Answers in {span}, local days; cost as stored when each answer ended.")
+    print(f"Answers {span}, local days; cost as stored when each answer ended.")
     for heading, groups in (("DAY", by_day), ("CONNECTION", by_connection)):
         print()
         table: list[tuple[str, ...]] = [(heading, "ANSWERS", "INPUT", "OUTPUT", "COST")]

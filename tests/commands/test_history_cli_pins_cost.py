@@ -160,6 +160,8 @@ def test_stats_per_day_and_connection(capsys, monkeypatch, store, config) -> Non
     ]  # fmt: skip
     assert [c["connection"] for c in data["by_connection"]] == ["box", "paid"]
     assert data["total"]["answers"] == 2
+    code, out, err = run(capsys, monkeypatch, "history", "--stats", "--days", "1")
+    assert out.startswith("Answers today, local days;") and err == ""
     code, out, _ = run(capsys, monkeypatch, "history", "--stats", "--days", "365")
     assert "$9.75" in out
 
