@@ -20,6 +20,7 @@ frame: pydantic, SQLite, httpx and the chat core are imported only inside method
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,10 +30,13 @@ from typing import TYPE_CHECKING
 from craft_tui.config.preview import ConfigPreview, preview_config
 from craft_tui.workspace.figures import StatusFigures, message_label, status_figures
 from craft_tui.workspace.targets import Target, default_target
+from craft_tui.workspace.tools import ConversationTools
 
 if TYPE_CHECKING:
     from craft_tui.chat.history import HistoryStore
+    from craft_tui.chat.permissions import PermissionMode
     from craft_tui.chat.session import ChatSession
+    from craft_tui.chat.tool_loop import AskPerson, ToolCallRunner
     from craft_tui.config.schema import Config, Connection
     from craft_tui.config.secrets import SecretStore
     from craft_tui.config.source import ConfigSource
@@ -88,6 +92,7 @@ class Workspace:
         self._service: ConnectionService | None = None
         self._watcher: FileWatcher | None = None
         self._listeners: list[Listener] = []
+        self.tools = ConversationTools()
 
     # ---------------------------------------------------------------- the config
 
@@ -231,11 +236,43 @@ class Workspace:
         return self._history
 
     async def aclose(self) -> None:
-        """Stop watching and close every driver (the app is quitting)."""
+        """Stop watching, close every driver and stop the MCP servers (the app is quitting)."""
         if self._watcher is not None:
             await self._watcher.stop()
         if self._pool is not None:
             await self._pool.aclose()
+        await self.tools.aclose()
+
+    # ---------------------------------------------------------------- tools
+
+    async def tool_runner(self, session: ChatSession, ask: AskPerson) -> ToolCallRunner | None:
+        """The tools `session`'s next operation may use (None when no MCP server is set up),
+        asking the person through `ask` when its permission mode says to."""
+        return self.tools.runner(session.conversation.id, self.config, ask)
+
+    def start_tools(self) -> None:
+        """Start the MCP servers in the background now (the app, once a conversation is on
+        screen), so the first answer that wants tools does not wait for them to start."""
+        if self.tools_configured():
+            hub = self.tools.hub(self.config)
+            if hub is not None:
+                hub.start()
+
+    def tools_configured(self) -> bool:
+        return self.ready and self.tools.configured(self.config)
+
+    def permission_mode(self, session: ChatSession | None) -> PermissionMode | None:
+        """The conversation's permission mode (None: no tools are set up)."""
+        if session is None or not self.tools_configured():
+            return None
+        return self.tools.mode(session.conversation.id, self.config)
+
+    def set_permission_mode(self, session: ChatSession, mode: PermissionMode) -> None:
+        self.tools.set_mode(session.conversation.id, self.config, mode)
+
+    def tool_sources(self) -> dict[str, str]:
+        """Offered tool name -> MCP server, to label stored tool calls."""
+        return self.tools.sources()
 
     # ---------------------------------------------------------------- sessions
 
@@ -356,7 +393,9 @@ class Workspace:
             name = self.preview.connection_name
             return StatusFigures(connection=name or "no connection", model=self.preview.model or "")
         messages = session.messages if session is not None else []
-        return status_figures(self.target_of(session), messages)
+        figures = status_figures(self.target_of(session), messages)
+        mode = self.permission_mode(session)
+        return dataclasses.replace(figures, tools=mode) if mode else figures
 
     def cost(self, connection: Connection, model: str, usage: Usage) -> float | None:
         """USD for one answer (None when local or unknown), for the chat core to store."""

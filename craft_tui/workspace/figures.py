@@ -27,6 +27,7 @@ class StatusFigures:
     cost: str = ""  # already formatted ("$0.001234", "local", "—")
     ttft_s: float | None = None
     tokens_per_s: float | None = None
+    tools: str = ""  # the conversation's permission mode ("ask", "read-only", "allow-all")
 
 
 def message_label(config: Config, slug: str | None, model: str | None) -> str:

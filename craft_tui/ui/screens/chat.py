@@ -22,16 +22,19 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from craft_tui.providers.errors import ErrorKind, ProviderError
 from craft_tui.ui.bindings import binding, first_key
+from craft_tui.ui.screens.chat_tools import LiveToolRound, round_view
 from craft_tui.ui.widgets.error_view import ErrorDisplay
 from craft_tui.ui.widgets.find_bar import FindBar
 from craft_tui.ui.widgets.messages import AssistantMessageView, MessageView, UserMessageView
 from craft_tui.ui.widgets.prompt import PromptArea
 from craft_tui.ui.widgets.status_bar import StatusBar
+from craft_tui.ui.widgets.tool_round import ToolRoundView
 from craft_tui.ui.widgets.transcript import Transcript
 from craft_tui.untrusted import plain_inline
 
 if TYPE_CHECKING:
     from craft_tui.chat.conversation import StoredMessage
+    from craft_tui.chat.permissions import PermissionMode
     from craft_tui.chat.session import ChatSession, SessionEvent
     from craft_tui.ui.app import CraftApp
     from craft_tui.workspace.core import ConfigChange
@@ -53,6 +56,7 @@ class ChatScreen(Screen[None]):
         binding("focus_prompt", "focus_prompt"),
         binding("undo_delete", "undo_delete"),
         binding("find", "find", priority=True),  # Input's Ctrl+F would delete a word
+        binding("tool_permissions", "tool_permissions"),
         # From the prompt too: the prompt's own PageUp/PageDown would only move its cursor.
         binding("scroll_up", "scroll_transcript('page_up')", priority=True),
         binding("scroll_down", "scroll_transcript('page_down')", priority=True),
@@ -180,6 +184,7 @@ class ChatScreen(Screen[None]):
             if wanted != self._wanted:
                 return
             await self._show(session, versions)
+        self.craft.workspace.start_tools()  # MCP servers start while the user reads or types
         text, self._send_when_open = self._send_when_open, None
         if text is not None and self.prompt.text == text:  # not edited since Enter
             self.post_message(PromptArea.Submitted(self.prompt, text))
@@ -229,6 +234,10 @@ class ChatScreen(Screen[None]):
     def _build_view(self, message: StoredMessage) -> MessageView:
         if message.role == "user":
             return UserMessageView(message.id, message.text)
+        if message.role == "tool":
+            answer = self._message_on_path(message.parent_id)
+            servers = self.craft.workspace.tool_sources()
+            return round_view(message, answer, servers, self.craft.clock)
         error = None
         if message.error_kind:
             error = ErrorDisplay(kind=message.error_kind, message=message.error_message or "")
@@ -244,10 +253,20 @@ class ChatScreen(Screen[None]):
             clock=self.craft.clock,
         )
 
+    def _message_on_path(self, message_id: str | None) -> StoredMessage | None:
+        """A message of the branch on screen (a tool round's answer is the message above it)."""
+        if message_id is None or self.session is None:
+            return None
+        return next((m for m in reversed(self.session.messages) if m.id == message_id), None)
+
     @staticmethod
     def _snapshot(message: StoredMessage, view: MessageView) -> StoredMessage:
         """The message as `view` shows it now, to rebuild it from once it is unmounted: an answer
-        streamed (or was stopped) after the transcript got its message."""
+        streamed (or was stopped) after the transcript got its message, a tool round ran."""
+        if isinstance(view, ToolRoundView):
+            if view.message_id is None or not view.results:
+                return message
+            return dataclasses.replace(message, id=view.message_id, parts=view.results)
         if not isinstance(view, AssistantMessageView):
             return message
         if view.message_id is not None and view.message_id != message.id:
@@ -359,6 +378,8 @@ class ChatScreen(Screen[None]):
         # "no data for N s, gives up at X s" names this connection's read timeout.
         status.start_waiting(read_timeout=connection.timeouts.read if connection else None)
         self.refresh_bindings()
+        rounds = LiveToolRound(self)
+        session.tools = await self.craft.workspace.tool_runner(session, rounds.ask)
         try:
             async for event in start(session):
                 match event:
@@ -379,6 +400,7 @@ class ChatScreen(Screen[None]):
                             self._data_arrived()
                             self._live.add_reasoning(text)
                     case core.AnswerFinished(message=message):
+                        rounds.answered(message)
                         await self._end_live(message.finish_reason)
                         self.run_worker(
                             self.craft.workspace.mark_used(message.connection_slug),
@@ -389,9 +411,30 @@ class ChatScreen(Screen[None]):
                             getattr(message, "finish_reason", "error"),
                             ErrorDisplay.from_error(error),
                         )
+                    case core.ToolRunStarted(call=call, spec=spec):
+                        await rounds.started(call, spec)
+                    case core.ToolRunFinished(result=result, seconds=seconds):
+                        rounds.finished(result, seconds)
+                    case core.ToolResultsSaved(message=message):
+                        rounds.saved(message)
+                        status.start_waiting(
+                            read_timeout=connection.timeouts.read if connection else None
+                        )
+                    case core.ToolStepLimit(steps=steps):
+                        key = first_key("retry", self.craft.keymap)
+                        self.notify(
+                            f"Stopped after {steps} rounds of tool calls ([tools] max_steps). "
+                            f"Press {key} to let the model go on.",
+                            severity="warning",
+                            timeout=12,
+                        )
+                    case core.ToolsUnavailable(lines=lines):
+                        for line in lines:
+                            self.notify(line, severity="warning", timeout=12)
                     case _:
                         pass
         finally:
+            rounds.stopped()
             # Cancelled (Esc) or failed unexpectedly: the widget keeps what arrived.
             if self._live is not None and self._live.streaming:
                 await self._end_live("cancelled")
@@ -490,11 +533,12 @@ class ChatScreen(Screen[None]):
 
     def _retry_target(self) -> MessageView | None:
         """What Ctrl+R asks again for: the newest answer, or the newest question if it is
-        unanswered (its answer was deleted)."""
+        unanswered (its answer was deleted), or tool results the model has not answered yet
+        (the tool loop stopped at its step limit: the model goes on from them)."""
         if not self.is_mounted or not self.transcript.at_tail:
             return None
         views = self.transcript.views()
-        if views and isinstance(views[-1], UserMessageView):
+        if views and isinstance(views[-1], UserMessageView | ToolRoundView):
             return views[-1]
         return self._last_answer()
 
@@ -505,6 +549,37 @@ class ChatScreen(Screen[None]):
         view = self._retry_target()
         if view is not None:
             await self._regenerate(view)
+
+    def action_tool_permissions(self) -> None:
+        """Switch this conversation's tool permission mode: ask → read-only → allow all."""
+        workspace = self.craft.workspace
+        session = self.session
+        mode = workspace.permission_mode(session)
+        if session is None or mode is None:
+            self.notify(
+                "No MCP server is set up: `craft-tui mcp add NAME -- COMMAND` adds one.",
+                severity="warning",
+            )
+            return
+        following: dict[PermissionMode, PermissionMode] = {
+            "ask": "read-only",
+            "read-only": "allow-all",
+            "allow-all": "ask",
+        }
+        new = following[mode]
+        workspace.set_permission_mode(session, new)
+        self._refresh_chrome()
+        if new == "allow-all":
+            self.notify(
+                "Tools: allow all. Every tool call now runs without asking, with the "
+                "arguments the model wrote, until you switch back.",
+                severity="warning",
+                timeout=10,
+            )
+        elif new == "read-only":
+            self.notify("Tools: read-only. Only tools their server marks read-only run.")
+        else:
+            self.notify("Tools: ask. Each call waits for your yes or no.")
 
     def action_new_conversation(self) -> None:
         def start() -> None:

@@ -207,6 +207,9 @@ class StatusBar(Static):
             parts.append((tokens, "", 2))
         if info.cost:
             parts.append((info.cost, "", 1))
+        if info.tools:  # what a tool call may do without asking: kept as long as the model
+            style = "bold yellow" if info.tools == "allow-all" else ""
+            parts.append((f"tools: {info.tools}", style, 0))
         if info.ttft_s is not None:
             parts.append((f"ttft {info.ttft_s:.2f}s", "", 3))
         if info.tokens_per_s is not None:

@@ -175,6 +175,13 @@ class Transcript(VerticalScroll, can_focus=False):
             self._update_hints()
             return view
 
+    def replace_entry(self, view: MessageView, entry: Any) -> None:
+        """The entry `view` was built from becomes `entry` (a view made before its row was
+        stored, once it is: scrolled away and back, it is rebuilt from the stored row)."""
+        views = self.views()
+        if view in views:
+            self._entries[self._lo + views.index(view)] = entry
+
     async def remove_from(self, view: MessageView) -> None:
         """Remove `view` and every message after it (a deleted or re-sent branch)."""
         views = self.views()
