@@ -13,11 +13,14 @@ not continues the last), several calls under one `index` told apart by their ids
 of Ollama), arguments as a JSON object instead of a string, the old `function_call` delta, and an
 answer that ends with `finish_reason: "stop"` although it holds calls (Ollama, Gemini, gpt-4o at
 times): an answer with calls always finishes as `tool_use` (`raw_reason` keeps the server's word).
+Mistral models get the 9-character tool call ids they insist on (`mistral_id`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -58,6 +61,42 @@ _FINISH: dict[str, FinishReason] = {
     "tool_calls": "tool_use",
     "function_call": "tool_use",
 }
+
+
+# Mistral's API (and Mistral chat templates on vLLM or llama.cpp, and OpenRouter routing to Mistral)
+# refuses a tool call id that is not 9 letters or digits: "Tool call id was call_0 but must be
+# a-z, A-Z, 0-9, with a length of 9." Ids made by another server (after a model switch) or by us
+# are mapped for these models.
+_MISTRAL_ID = re.compile(r"[A-Za-z0-9]{9}")
+_MISTRAL_MODELS = re.compile(
+    r"mistral|mixtral|ministral|devstral|magistral|codestral|pixtral", re.I
+)
+_ALPHANUMERIC = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def mistral_id(call_id: str) -> str:
+    """`call_id` as 9 letters and digits: kept when it already is, else derived from its hash
+    (the same id maps the same way in every request, so a call and its result still pair)."""
+    if _MISTRAL_ID.fullmatch(call_id):
+        return call_id
+    number = int.from_bytes(hashlib.sha256(call_id.encode("utf-8")).digest()[:8], "big")
+    digits = []
+    for _ in range(9):
+        number, rest = divmod(number, len(_ALPHANUMERIC))
+        digits.append(_ALPHANUMERIC[rest])
+    return "".join(digits)
+
+
+def _with_mistral_ids(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for message in messages:
+        if message.get("role") == "tool":
+            message = {**message, "tool_call_id": mistral_id(message["tool_call_id"])}
+        elif message.get("tool_calls"):
+            calls = [{**call, "id": mistral_id(call["id"])} for call in message["tool_calls"]]
+            message = {**message, "tool_calls": calls}
+        out.append(message)
+    return out
 
 
 # Fields only some OpenAI-compatible servers accept; longest first so `reasoning_effort` wins.
@@ -306,6 +345,9 @@ class OpenAIChat(HttpDriver):
         if system:
             messages.append({"role": "system", "content": system})
         messages.extend(wire_messages(request.messages))  # parts → wire: openai_content.py
+        host = self._host()
+        if host.endswith("mistral.ai") or _MISTRAL_MODELS.search(request.model):
+            messages = _with_mistral_ids(messages)
         body: dict[str, Any] = {
             "model": request.model,
             "messages": messages,
@@ -314,7 +356,6 @@ class OpenAIChat(HttpDriver):
         }
         entry = self.connection.model(request.model)
         max_tokens = request.max_tokens or (entry.max_tokens if entry else None)
-        host = self._host()
         if max_tokens:
             # api.openai.com's reasoning models refuse `max_tokens`; everyone else knows only it.
             key = "max_completion_tokens" if host == "api.openai.com" else "max_tokens"

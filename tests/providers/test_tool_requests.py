@@ -269,3 +269,39 @@ async def test_anthropic_gets_ids_it_accepts_after_a_model_switch(
     messages = last_body(fake_anthropic)["messages"]
     assert messages[1]["content"][0]["id"] == "functions_weather_0"
     assert messages[2]["content"][0]["tool_use_id"] == "functions_weather_0"
+
+
+@pytest.mark.parametrize("model", ["mistralai/mistral-small-3.2", "devstral-small:24b"])
+async def test_mistral_models_get_nine_character_ids(
+    fake_openai: FakeLLMServer, model: str
+) -> None:
+    """Mistral refuses "call_0" or "toolu_01…" ("must be a-z, A-Z, 0-9, with a length of 9"):
+    each id is mapped to 9 letters and digits, the same in the call and its result, and the
+    same in every request; an id that already fits is kept."""
+    calls = (
+        ToolCallPart("toolu_01A09q90qw90lq917835lq9", "weather", '{"city": "Oslo"}'),
+        ToolCallPart("aB3xK9mP2", "clock", "{}"),
+    )
+    request = ChatRequest(
+        model,
+        (
+            ChatMessage("user", PROMPT),
+            ChatMessage("assistant", parts=calls),
+            ChatMessage(
+                "tool",
+                parts=(
+                    ToolResultPart("toolu_01A09q90qw90lq917835lq9", "4 °C"),
+                    ToolResultPart("aB3xK9mP2", "12:00"),
+                ),
+            ),
+        ),
+        tools=TOOLS,
+    )
+    await send(fake_openai, request)
+    await send(fake_openai, request)
+    sent = [r.json["messages"] for r in fake_openai.chat_requests]
+    assert sent[0] == sent[1]
+    ids = [call["id"] for call in sent[0][1]["tool_calls"]]
+    assert [m["tool_call_id"] for m in sent[0][2:]] == ids
+    assert ids[1] == "aB3xK9mP2"
+    assert len(ids[0]) == 9 and ids[0].isalnum() and ids[0].isascii()
