@@ -21,7 +21,7 @@ async def opened(pilot: Pilot[Any]) -> GenerationScreen:
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, GenerationScreen))
     screen = pilot.app.screen
     assert isinstance(screen, GenerationScreen)
-    await wait_until(pilot, lambda: screen._initial is not None)
+    await wait_until(pilot, lambda: screen.loaded)
     return screen
 
 
@@ -55,7 +55,8 @@ async def test_empty_fields_say_what_the_defaults_will_send() -> None:
         assert screen.query_one("#max-tokens", Input).placeholder == "default: 4096"
         effort = screen.query_one("#effort", Select)
         assert effort.value == "default"
-        assert screen.query_one("#temperature", Input).has_focus
+        temperature = screen.query_one("#temperature", Input)
+        await wait_until(pilot, lambda: temperature.has_focus)
 
 
 async def test_typed_values_are_handed_back_on_enter() -> None:
@@ -96,7 +97,8 @@ async def test_wrong_values_are_said_under_their_fields() -> None:
         await wait_until(pilot, lambda: bool(error_text(screen, "temperature")))
         assert "from 0 to 2" in error_text(screen, "temperature")
         assert "whole number above 0" in error_text(screen, "max-tokens")
-        assert screen.query_one("#temperature", Input).has_focus
+        temperature = screen.query_one("#temperature", Input)
+        await wait_until(pilot, lambda: temperature.has_focus)  # the first field to fix
         await pilot.press("backspace")
         await wait_until(pilot, lambda: not error_text(screen, "temperature"))
         assert error_text(screen, "max-tokens")

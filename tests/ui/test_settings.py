@@ -14,7 +14,7 @@ from craft_tui.ui.app import CraftApp
 from craft_tui.ui.screens.confirm import ConfirmScreen
 from craft_tui.ui.screens.settings import SettingsScreen
 from craft_tui.workspace.core import ConfigChange, Workspace
-from tests.ui.chat_helpers import wait_until
+from tests.ui.chat_helpers import screen_text, wait_until
 from tests.ui.test_connections import Host
 
 CONFIG = """\
@@ -71,7 +71,7 @@ async def opened(pilot: Pilot[Any]) -> SettingsScreen:
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, SettingsScreen))
     screen = pilot.app.screen
     assert isinstance(screen, SettingsScreen)
-    await wait_until(pilot, lambda: screen._initial is not None)
+    await wait_until(pilot, lambda: screen.loaded)
     return screen
 
 
@@ -115,6 +115,15 @@ async def test_the_screen_shows_the_config_in_use() -> None:
         assert screen.query_one("#temperature", Input).placeholder == "server default"
 
 
+async def test_connection_names_are_shown_as_text() -> None:
+    write_config()
+    app = Host(lambda: SettingsScreen())
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await opened(pilot)
+        screen.query_one("#connection", Select).value = "other"
+        await wait_until(pilot, lambda: "Other [EU]" in screen_text(app))  # not markup
+
+
 async def test_save_writes_only_the_changed_keys_keeps_comments_and_tells_subscribers() -> None:
     write_config()
     workspace, changes = watched_workspace()
@@ -125,7 +134,8 @@ async def test_save_writes_only_the_changed_keys_keeps_comments_and_tells_subscr
         await toggle(pilot, screen, "ai-titles")  # on
         await type_into(pilot, screen, "temperature", "0,4")
         screen.query_one("#connection", Select).value = "other"
-        await wait_until(pilot, lambda: screen.query_one("#model", Input).value == "")
+        model = screen.query_one("#model", Input)
+        await wait_until(pilot, lambda: model.placeholder == "first listed: x1")  # its models
         await type_into(pilot, screen, "model", "x1")
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: app.results == [True])
@@ -172,7 +182,11 @@ async def test_a_theme_picked_shows_at_once_and_esc_puts_it_back_after_asking() 
         start = app.theme
         themes = sorted(app.available_themes)
         following = themes[(themes.index(start) + 1) % len(themes)]
-        await pilot.press("enter", "down", "enter")  # the theme list is focused first
+        theme = screen.query_one("#theme", Select)
+        await wait_until(pilot, lambda: theme.has_focus)  # the theme list is focused first
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: theme.expanded)
+        await pilot.press("down", "enter")
         await wait_until(pilot, lambda: app.theme == following)  # live, before any Save
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
@@ -210,7 +224,8 @@ async def test_wrong_values_are_said_under_their_fields_and_nothing_is_saved() -
         assert "0 or more" in error_text(screen, "model-hours")
         assert "from 0 to 2" in error_text(screen, "temperature")
         assert "whole number above 0" in error_text(screen, "max-tokens")
-        assert screen.query_one("#model-hours", Input).has_focus  # the first field to fix
+        hours = screen.query_one("#model-hours", Input)
+        await wait_until(pilot, lambda: hours.has_focus)  # the first field to fix
         assert screen.query_one("#temperature", Input).value == "3"  # what was typed stays
         await pilot.press("backspace", "5")
         await wait_until(pilot, lambda: not error_text(screen, "model-hours"))

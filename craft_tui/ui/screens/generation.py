@@ -137,8 +137,13 @@ class GenerationScreen(ModalScreen[GenerationParams | None]):
         self._initial = self._snapshot()
 
     @property
+    def loaded(self) -> bool:
+        """True once the fields' starting values are known (Esc and Save compare with them)."""
+        return self._initial is not None
+
+    @property
     def changed(self) -> bool:
-        return self._initial is not None and self._snapshot() != self._initial
+        return self.loaded and self._snapshot() != self._initial
 
     def _show_error(self, field: str, message: str) -> None:
         widget = self.query_one(f"#error-{field}", Static)

@@ -37,7 +37,7 @@ from craft_tui.config.generation import (
 from craft_tui.config.settings_edit import ConnectionGone, SettingsEdit, save_settings
 from craft_tui.config.store import ConfigError
 from craft_tui.ui.screens.confirm import ConfirmScreen
-from craft_tui.untrusted import shown_inline
+from craft_tui.untrusted import plain_inline, shown_inline
 
 if TYPE_CHECKING:
     from craft_tui.config.schema import Config, Connection
@@ -122,7 +122,7 @@ class SettingsScreen(ModalScreen[bool]):
                         compact=True,
                     )
                 yield Static("New conversations", classes="section", markup=False)
-                connections = [(shown_inline(c.name), c.slug) for c in config.connections]
+                connections = [(plain_inline(c.name), c.slug) for c in config.connections]
                 yield from _row(
                     "Connection",
                     Select(
@@ -235,9 +235,14 @@ class SettingsScreen(ModalScreen[bool]):
         self._initial = self._snapshot()
 
     @property
+    def loaded(self) -> bool:
+        """True once the fields' starting values are known (Esc and Save compare with them)."""
+        return self._initial is not None
+
+    @property
     def changed(self) -> bool:
         """True when a field differs from what the screen opened with."""
-        return self._initial is not None and self._snapshot() != self._initial
+        return self.loaded and self._snapshot() != self._initial
 
     # ---- live updates ---------------------------------------------------------------------
 
