@@ -20,7 +20,7 @@ import contextlib
 import os
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack
 from typing import IO, Any, Literal
 
@@ -66,6 +66,7 @@ class ServerRunner:
         self._stop = asyncio.Event()
         self._stderr: IO[str] | None = None
         self._http_status: int | None = None  # the last 4xx/5xx an HTTP server answered
+        self._closing = False  # `aclose` was called: a closed connection is no news
 
     @property
     def name(self) -> str:
@@ -92,6 +93,7 @@ class ServerRunner:
         task = self._task
         if task is None:
             return
+        self._closing = True
         if self.state in ("starting", "ready"):
             self.state = "stopped"
         self._stop.set()
@@ -143,7 +145,7 @@ class ServerRunner:
             params = StdioServerParameters(
                 command=server.command, args=server.args, env=server_environment(server.env)
             )
-            return stdio_client(params, errlog=self._stderr)
+            return _watched(stdio_client(params, errlog=self._stderr), self._died)
         assert server.url is not None
         headers = dict(server.headers)
         if self._token:
@@ -182,13 +184,18 @@ class ServerRunner:
                 is_error=True,
             )
         except MCPError as error:
-            if error.code == CONNECTION_CLOSED and self._stop.is_set():
+            if error.code == CONNECTION_CLOSED and self._closing:
                 return ToolOutcome(f"MCP server {self.name} was shut down.", is_error=True)
             if error.code == CONNECTION_CLOSED:
-                self._fail("stopped during a tool call")
-                self.state = "dead"
-                self._stop.set()  # let its task close the transport and reap the process
-                return ToolOutcome(self.problem or "", is_error=True)
+                self._died()
+                tail = " | ".join(self.stderr_tail())
+                return ToolOutcome(
+                    self._clean(
+                        f"MCP server {self.name} stopped during the call to {tool}"
+                        + (f" — stderr: {tail}" if tail else "")
+                    ),
+                    is_error=True,
+                )
             return ToolOutcome(
                 f"MCP server {self.name} refused the call to {tool}: {self._clean(error.message)}",
                 is_error=True,
@@ -202,6 +209,15 @@ class ServerRunner:
         return outcome_of(result, self._max_output)
 
     # ------------------------------------------------------------------ problems
+
+    def _died(self) -> None:
+        """The server went away while it was in use (its output ended, or a call saw the
+        connection close): one problem line, and its task closes the transport and reaps it."""
+        if self._closing or self.state != "ready":
+            return
+        self._fail("stopped (its process exited or closed its output)")
+        self.state = "dead"
+        self._stop.set()
 
     def _fail(self, reason: str) -> None:
         """Record the first thing that went wrong, as one line with the stderr tail."""
@@ -242,6 +258,50 @@ class ServerRunner:
         if self._token:
             values.append(self._token)
         return sorted((v for v in values if len(v) >= 6), key=len, reverse=True)
+
+
+@contextlib.asynccontextmanager
+async def _watched(
+    transport: contextlib.AbstractAsyncContextManager[tuple[Any, Any]], on_end: Callable[[], None]
+) -> AsyncIterator[tuple[Any, Any]]:
+    """A stdio transport whose read stream says when it ends: a server that exits while idle
+    is a problem line at once, not only at its next call."""
+    async with transport as (read, write):
+        yield _EndWatcher(read, on_end), write
+
+
+class _EndWatcher:
+    """The transport's read stream (the SDK's `ReadStream` protocol), calling `on_end` once
+    when it ends."""
+
+    def __init__(self, inner: Any, on_end: Callable[[], None]) -> None:
+        self._inner = inner
+        self._on_end = on_end
+
+    async def receive(self) -> Any:
+        try:
+            return await self._inner.receive()
+        except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError):
+            self._on_end()
+            raise
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    def __aiter__(self) -> _EndWatcher:
+        return self
+
+    async def __anext__(self) -> Any:
+        try:
+            return await self.receive()
+        except (anyio.EndOfStream, anyio.ClosedResourceError):
+            raise StopAsyncIteration from None
+
+    async def __aenter__(self) -> _EndWatcher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
 
 async def _all_tools(client: Client) -> tuple[Tool, ...]:

@@ -180,7 +180,7 @@ def test_tools_lists_each_servers_tools_disarmed_and_says_which_failed(
     shown = craft(isolated_home, "tools")
     assert shown.returncode == 0, shown.stderr
     out = shown.stdout
-    assert "good (stdio): 9 tools" in out
+    assert "good (stdio): 10 tools" in out
     assert "  add — Add two integers." in out
     assert "  peek [read-only] — Look without touching." in out
     assert "  hostile — Danger␛[31m in the description" in out
@@ -222,7 +222,7 @@ def test_tools_of_an_http_server_use_the_stored_bearer_token(
     assert added.returncode == 0, added.stderr
     shown = craft(isolated_home, "tools", "remote")
     assert shown.returncode == 0, shown.stdout + shown.stderr
-    assert "remote (http): 9 tools" in shown.stdout
+    assert "remote (http): 10 tools" in shown.stdout
     assert http_server.token not in shown.stdout + shown.stderr
     assert craft(isolated_home, "remove", "remote").returncode == 0
     assert (

@@ -123,11 +123,27 @@ async def test_a_server_that_dies_mid_call_gives_an_error_outcome(tag: str) -> N
         await hub.specs()
         outcome = await hub.call("die", {})
         assert outcome.is_error
-        assert "MCP server tools: stopped during a tool call" in outcome.text
+        assert outcome.text.startswith("MCP server tools stopped during the call to die")
         assert "about to die mid-call" in outcome.text  # its stderr tail
         again = await hub.call("echo", {"text": "x"})
         assert again.is_error and "MCP server tools is not running" in again.text
-        assert any("stopped during a tool call" in line for line in hub.problems())
+        (problem,) = hub.problems()
+        assert problem.startswith("MCP server tools: stopped (its process exited")
+        assert "about to die mid-call" in problem
+        await until(lambda: running_with(tag) == [], "the dead server reaped")
+    finally:
+        await hub.aclose()
+
+
+async def test_a_server_that_exits_while_idle_is_a_problem_at_once(tag: str) -> None:
+    hub = McpHub([stdio_server("tools", "--tag", tag)])
+    try:
+        assert (await hub.call("leave", {})).text == "bye"
+        await until(lambda: hub.problems() != (), "the exit noticed")
+        (problem,) = hub.problems()
+        assert problem.startswith("MCP server tools: stopped (its process exited")
+        assert "leaving while idle" in problem
+        assert "not running" in (await hub.call("echo", {"text": "x"})).text
         await until(lambda: running_with(tag) == [], "the dead server reaped")
     finally:
         await hub.aclose()

@@ -7,7 +7,8 @@ offering the same names, or not); `--fail` writes to stderr and exits 1 before s
 
 Tools: `echo`, `add` (succeed), `explode` (raises: an `isError` result), `slow` (sleeps the
 seconds it is given), `big` (1 MB of text), `peek` (annotated read-only), `hostile` (terminal
-escape sequences in its result), `die` (the process exits mid-call).
+escape sequences in its result), `env_names`, `die` (the process exits mid-call), `leave`
+(answers, then the process exits while idle).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 import time
 from typing import Any
 
@@ -63,6 +65,16 @@ def build(prefix: str) -> MCPServer:
     @server.tool(name=f"{prefix}env_names", description="The environment variables it was given.")
     def env_names() -> str:
         return " ".join(sorted(os.environ))
+
+    @server.tool(name=f"{prefix}leave", description="Answer, then exit a moment later.")
+    def leave() -> str:
+        def exit_soon() -> None:
+            time.sleep(0.3)
+            print("leaving while idle", file=sys.stderr, flush=True)
+            os._exit(4)
+
+        threading.Thread(target=exit_soon, daemon=True).start()
+        return "bye"
 
     @server.tool(name=f"{prefix}die", description="The server exits in the middle of the call.")
     def die() -> str:
