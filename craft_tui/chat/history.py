@@ -289,9 +289,10 @@ class UsageRow:
 # local server, or a model without a known price), or it was not a failure (stopped, cut off,
 # killed mid-stream: the server charged tokens it never reported). A failed answer with no usage
 # (refused, unreachable) cost nothing.
+# (Used on answers only, so it reads nothing but the answers' covering indexes.)
 _UNPRICED = (
-    "(role = 'assistant' AND cost_usd IS NULL AND (input_tokens IS NOT NULL OR "
-    "output_tokens IS NOT NULL OR reasoning_tokens IS NOT NULL OR error_kind IS NULL))"
+    "(cost_usd IS NULL AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL OR "
+    "reasoning_tokens IS NOT NULL OR error_kind IS NULL))"
 )
 
 
@@ -379,17 +380,17 @@ def _part_rows(rows: Sequence[Sequence[Any]]) -> dict[str, list[LoadedRow]]:
     return by_message
 
 
-def _figures(rows: Sequence[Sequence[Any]]) -> ConversationFigures:
-    """One conversation's figures from its rows grouped by connection (see `_UNPRICED`)."""
-    unpriced = tuple((row[1], int(row[8])) for row in rows if row[8])
+def _figures(messages: int, answers: Sequence[Sequence[Any]]) -> ConversationFigures:
+    """One conversation's figures: its message count, and its answers' sums per connection
+    (conversation, slug, answers, input, output, cost, priced, unpriced: see `_UNPRICED`)."""
     return ConversationFigures(
-        messages=sum(int(row[2]) for row in rows),
-        answers=sum(int(row[3] or 0) for row in rows),
-        input_tokens=int(sum(row[4] for row in rows)),
-        output_tokens=int(sum(row[5] for row in rows)),
-        cost_usd=float(sum(row[6] for row in rows)),
-        priced=sum(int(row[7]) for row in rows),
-        unpriced=unpriced,
+        messages=messages,
+        answers=sum(int(row[2]) for row in answers),
+        input_tokens=int(sum(row[3] for row in answers)),
+        output_tokens=int(sum(row[4] for row in answers)),
+        cost_usd=float(sum(row[5] for row in answers)),
+        priced=sum(int(row[6]) for row in answers),
+        unpriced=tuple((row[1], int(row[7])) for row in answers if row[7]),
     )
 
 
@@ -753,20 +754,31 @@ class HistoryStore:
         connection, never one per message (a 10,000-row listing stays fast:
         benchmarks/bench_history_cost.py). An id with no message is left out."""
         wanted = sorted(set(conversation_ids))
+        counts: dict[str, int] = {}
         grouped: dict[str, list[Sequence[Any]]] = {}
         with self._search() as db:
             for at in range(0, len(wanted), 500):  # under SQLite's limit of bound values
                 chunk = wanted[at : at + 500]
-                rows = db.execute(
-                    "SELECT conversation_id, connection_slug, count(*), sum(role = 'assistant'), "
-                    "total(input_tokens), total(output_tokens), total(cost_usd), count(cost_usd), "
-                    f"sum({_UNPRICED}) FROM messages WHERE conversation_id IN "
-                    f"({','.join('?' * len(chunk))}) GROUP BY conversation_id, connection_slug",
+                marks = ",".join("?" * len(chunk))
+                # Both read indexes only: messages_conversation for the counts, the answers'
+                # covering index (chat/migrations.py v4) for the sums, in its order (no sort).
+                counts.update(
+                    (str(row[0]), int(row[1]))
+                    for row in db.execute(
+                        "SELECT conversation_id, count(*) FROM messages "
+                        f"WHERE conversation_id IN ({marks}) GROUP BY conversation_id",
+                        chunk,
+                    )
+                )
+                for row in db.execute(
+                    "SELECT conversation_id, connection_slug, count(*), total(input_tokens), "
+                    "total(output_tokens), total(cost_usd), count(cost_usd), "
+                    f"sum({_UNPRICED}) FROM messages WHERE role = 'assistant' AND "
+                    f"conversation_id IN ({marks}) GROUP BY conversation_id, connection_slug",
                     chunk,
-                ).fetchall()
-                for row in rows:
+                ):
                     grouped.setdefault(str(row[0]), []).append(row)
-        return {cid: _figures(rows) for cid, rows in grouped.items()}
+        return {cid: _figures(count, grouped.get(cid, ())) for cid, count in counts.items()}
 
     def usage(self, since: datetime | None = None) -> list[UsageRow]:
         """Every answer made since `since` (all of them for None), summed per local day and

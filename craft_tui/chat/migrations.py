@@ -304,22 +304,38 @@ def _v3_full_text(db: sqlite3.Connection) -> None:
 
 PINNED_VERSION = 4
 """The schema version from which conversations can be pinned."""
+ANSWER_FIGURES = (
+    "connection_slug, input_tokens, output_tokens, cost_usd, reasoning_tokens, error_kind, role"
+)
+"""What the history's figures read from an answer (chat/history.py `conversation_figures`);
+`role` too, or SQLite reads the table to check the partial index's own condition."""
 
 
 def _v4_pinned(db: sqlite3.Connection) -> None:
-    """Pinned conversations (listed first in the history), and an index per use of the new
-    listing and of the usage totals.
+    """Pinned conversations (listed first in the history), and indexes for the new listing and
+    for the figures of each row and of `--stats`.
 
     `ALTER TABLE … ADD COLUMN` with a constant default changes only the schema text: no row is
-    rewritten, so a large history upgrades in milliseconds and every conversation stays as it was
+    rewritten, so a large history upgrades quickly and every conversation stays as it was
     (unpinned). The history list reads `(pinned, updated_at)` backwards, so the pinned-first order
-    needs no sort of every conversation; `--stats` reads answers by time, which a partial index
-    over answers alone keeps small.
+    needs no sort of every conversation.
+
+    The figures are sums over answers. In `messages` the usage columns come after `text`, so
+    reading them walks past the answer's text (its overflow pages, for a long one); two partial
+    indexes over answers alone hold every column the sums read, so they never touch the table:
+    one in conversation order (each row's figures, grouped as the index is sorted), one in time
+    order (`--stats --days N`).
     """
     db.execute("ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0")
     db.execute("CREATE INDEX conversations_pinned ON conversations (pinned, updated_at)")
+    figures = ANSWER_FIGURES
     db.execute(
-        "CREATE INDEX messages_answers_created ON messages (created_at) WHERE role = 'assistant'"
+        f"CREATE INDEX messages_answer_figures ON messages (conversation_id, {figures}) "
+        "WHERE role = 'assistant'"
+    )
+    db.execute(
+        f"CREATE INDEX messages_answers_created ON messages (created_at, {figures}) "
+        "WHERE role = 'assistant'"
     )
 
 

@@ -74,9 +74,12 @@ def test_a_v3_history_upgrades_with_every_conversation_as_it_was(upgraded: Histo
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
     indexes = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
-    assert {"conversations_pinned", "messages_answers_created", "conversations_updated_at"} <= (
-        indexes
-    )
+    assert {
+        "conversations_pinned",
+        "messages_answer_figures",
+        "messages_answers_created",
+        "conversations_updated_at",
+    } <= indexes
 
 
 def test_the_upgraded_history_pins_and_renames(upgraded: HistoryStore) -> None:
@@ -221,6 +224,22 @@ def test_ten_thousand_conversations_get_their_figures_in_one_grouped_read(
         messages=3, answers=3, input_tokens=30, output_tokens=3,
         cost_usd=pytest.approx(0.003), priced=3,
     )  # fmt: skip
+
+
+def test_the_figures_read_indexes_only(store: HistoryStore) -> None:
+    """The usage columns come after the text in a message row: the sums must not read rows
+    (a long answer's text is on overflow pages), only the answers' covering indexes."""
+    statements: list[str] = []
+    with store._search() as reader:
+        reader.set_trace_callback(statements.append)  # each statement, its values filled in
+    store.conversation_figures(["a", "b"])
+    store.usage(since=None)
+    store.usage(since=datetime(2026, 1, 1, tzinfo=UTC))
+    assert len(statements) == 4
+    for sql in statements:
+        plan = [str(row[3]) for row in store._db.execute(f"EXPLAIN QUERY PLAN {sql}")]
+        reads = [step for step in plan if "messages" in step]
+        assert reads and all("COVERING INDEX" in step for step in reads), plan
 
 
 def test_usage_per_local_day_and_connection(
