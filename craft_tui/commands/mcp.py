@@ -152,9 +152,28 @@ def _server(values: dict[str, Any]) -> McpServer:
 
 
 def _read_token() -> str:
-    from craft_tui.commands.connection import _read_key_from_stdin
+    """The bearer token from stdin (a prompt without echo on a terminal)."""
+    import getpass
+    import sys
 
-    return _read_key_from_stdin("Bearer token: ")
+    try:
+        token = getpass.getpass("Bearer token: ") if sys.stdin.isatty() else sys.stdin.read()
+    except UnicodeDecodeError:
+        raise UserError(
+            "The token on stdin is not text.", "pipe the file that holds only the token."
+        ) from None
+    token = token.strip()
+    if not token:
+        raise UserError(
+            "No bearer token was given on stdin.",
+            "pipe it in: craft-tui mcp add NAME --url URL --bearer-token-stdin <token.txt.",
+        )
+    if any(ch.isspace() for ch in token) or not token.isascii() or not token.isprintable():
+        raise UserError(
+            "The bearer token has spaces, line breaks or characters no token has.",
+            "give only the token: one line of plain text, without 'Bearer '.",
+        )
+    return token
 
 
 def add(args: argparse.Namespace) -> int:

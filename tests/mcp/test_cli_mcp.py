@@ -130,6 +130,12 @@ def test_a_refused_add_is_one_sentence_and_a_fix(isolated_home: Path) -> None:
         craft(isolated_home, "add", "x", "--url", "https://h/mcp", "--bogus"),
         "mcp add: unrecognized arguments: --bogus.",
     )
+    assert_clean_failure(
+        craft(
+            isolated_home, "add", "x", "--url", "https://h/mcp", "--bearer-token-stdin", stdin=""
+        ),
+        "No bearer token was given on stdin.",
+    )
     assert not (isolated_home / "config" / "config.toml").exists()
 
 
