@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 from craft_tui.cli import UserError
 from craft_tui.untrusted import raw_stream, shown, shown_inline
@@ -134,15 +134,54 @@ class PermissionNeeded(Exception):
         self.label = label
 
 
-def open_terminal() -> TextIO | None:
+class TerminalIO(Protocol):
+    """Where questions are asked: lines read, text written (the terminal, or a test's fake)."""
+
+    def readline(self) -> str: ...
+
+    def write(self, text: str) -> int: ...
+
+    def flush(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class _Tty:
+    """/dev/tty opened twice, to read and to write: a terminal cannot seek, so one "r+" text
+    file (which needs a seekable file under it) cannot be had."""
+
+    def __init__(self) -> None:
+        self._reader = open("/dev/tty", encoding="utf-8", errors="replace")  # noqa: SIM115
+        try:
+            self._writer = open("/dev/tty", "w", encoding="utf-8")  # noqa: SIM115
+        except BaseException:
+            self._reader.close()
+            raise
+
+    def readline(self) -> str:
+        return self._reader.readline()
+
+    def write(self, text: str) -> int:
+        return self._writer.write(text)
+
+    def flush(self) -> None:
+        self._writer.flush()
+
+    def close(self) -> None:
+        for stream in (self._writer, self._reader):
+            with contextlib.suppress(OSError):
+                stream.close()
+
+
+def open_terminal() -> TerminalIO | None:
     """The controlling terminal, for questions when stdin is a pipe (None: there is none)."""
     try:
-        return open("/dev/tty", "r+", encoding="utf-8", errors="replace")
+        return _Tty()
     except OSError:
         return None
 
 
-async def read_line(stream: TextIO) -> str:
+async def read_line(stream: TerminalIO) -> str:
     """One line from `stream` without holding the event loop (MCP servers keep running) and
     without a thread that outlives Ctrl+C (a daemon thread: exiting never waits on it)."""
     loop = asyncio.get_running_loop()
@@ -175,14 +214,14 @@ class TerminalAsker:
     def __init__(
         self,
         policy: PermissionPolicy,
-        terminal: Callable[[], TextIO | None] = open_terminal,
+        terminal: Callable[[], TerminalIO | None] = open_terminal,
     ) -> None:
         self._policy = policy
         self._opener = terminal
-        self._terminal: TextIO | None = None
+        self._terminal: TerminalIO | None = None
         self._looked = False
 
-    def _tty(self) -> TextIO | None:
+    def _tty(self) -> TerminalIO | None:
         if not self._looked:
             self._looked = True
             self._terminal = self._opener()

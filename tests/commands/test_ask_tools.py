@@ -5,8 +5,15 @@ test_ask_tools_e2e.py)."""
 from __future__ import annotations
 
 import argparse
+import fcntl
 import io
+import os
+import select
+import subprocess
 import sys
+import termios
+import time
+import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,6 +42,7 @@ from craft_tui.providers.types import (
     ToolOutcome,
     ToolSpec,
 )
+from tests.conftest import subprocess_env
 
 READ = ToolSpec("read_file", "Read a file", {"type": "object"}, read_only=True, source="fs")
 WRITE = ToolSpec("write_file", "Write a file", {"type": "object"}, source="fs")
@@ -439,3 +447,173 @@ def test_the_command_line_refuses_tools_it_cannot_offer_before_asking_the_model(
         "craft-tui: --allow is about tools, and --tools was not given.\n"
         "  fix: add --tools (every configured MCP server) or --tools SERVER.\n"
     )
+
+
+# ------------------------------------------------------- end to end: fake LLM + real MCP server
+
+
+@pytest.fixture
+def tag() -> str:
+    """A mark for this test's MCP server process (`--tag`), to see that none is left."""
+    return f"t{uuid.uuid4().hex[:12]}"
+
+
+def with_demo_server(tag: str) -> None:
+    """Add the test MCP server (stdio, tagged) to the config of the current CRAFT_TUI_HOME."""
+    from craft_tui.config.store import load_config, save_config
+    from tests.mcp.conftest import stdio_server
+
+    config = load_config()
+    config.mcp_servers = [stdio_server("demo", "--tag", tag)]
+    save_config(config)
+
+
+@pytest.mark.parametrize("protocol", ["openai", "anthropic"])
+def test_ask_tools_runs_an_allowed_call_of_a_real_server_and_answers_with_its_result(
+    isolated_home: Path, tag: str, protocol: str
+) -> None:
+    from tests.mcp.conftest import running_with
+    from tests.servers import FakeLLMServer, FakeToolCall
+    from tests.servers.cli import add_connection, craft
+
+    with FakeLLMServer(protocol=protocol, reply="The sum is 42.") as server:  # type: ignore[arg-type]
+        server.queue(reply="Adding.", tool_calls=(FakeToolCall("add", '{"a": 2, "b": 40}', "c1"),))
+        add_connection(server)
+        with_demo_server(tag)
+        result = craft(isolated_home, "ask", "What is 2 + 40?", "--tools", "--allow", "demo.add")
+        requests = server.chat_requests
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "Adding.\nThe sum is 42.\n"
+    lines = result.stderr.splitlines()
+    assert lines[0] == 'craft-tui: tool demo.add {"a": 2, "b": 40}'
+    assert lines[1].startswith("craft-tui: tool demo.add done in ") and lines[1].endswith(
+        "(2 characters)"
+    )
+    assert len(lines) == 2
+    assert len(requests) == 2
+    first, second = requests[0].json, requests[1].json
+    offered = [t["function"]["name"] if protocol == "openai" else t["name"] for t in first["tools"]]
+    assert {"add", "echo", "peek"} <= set(offered)
+    if protocol == "openai":
+        assert second["messages"][-1] == {"role": "tool", "tool_call_id": "c1", "content": "42"}
+        assert second["messages"][-2]["tool_calls"][0]["function"] == {
+            "name": "add",
+            "arguments": '{"a": 2, "b": 40}',
+        }
+    else:
+        block = second["messages"][-1]["content"][0]
+        assert (block["type"], block["tool_use_id"], block["content"]) == (
+            "tool_result",
+            "c1",
+            "42",
+        )
+        assert second["messages"][-2]["content"][-1]["input"] == {"a": 2, "b": 40}
+    assert running_with(tag) == []  # the server process ended with the command
+
+
+def test_ask_tools_without_a_terminal_stops_at_a_call_that_needs_permission(
+    isolated_home: Path, tag: str
+) -> None:
+    from tests.mcp.conftest import running_with
+    from tests.servers import FakeLLMServer, FakeToolCall
+    from tests.servers.cli import add_connection
+
+    with FakeLLMServer(protocol="openai", reply="never sent") as server:
+        server.queue(reply="Let me echo.", tool_calls=(FakeToolCall("echo", '{"text": "hi"}'),))
+        add_connection(server)
+        with_demo_server(tag)
+        # A new session: no controlling terminal, so /dev/tty cannot be opened (as under cron).
+        result = subprocess.run(
+            [sys.executable, "-m", "craft_tui", "ask", "Echo hi", "--tools", "demo"],
+            input="",
+            capture_output=True,
+            text=True,
+            env=subprocess_env(isolated_home),
+            timeout=120,
+            check=False,
+            start_new_session=True,
+        )
+        assert len(server.chat_requests) == 1
+    assert result.returncode == 1
+    assert result.stdout == "Let me echo.\n"
+    assert result.stderr.splitlines() == [
+        "craft-tui: the model wants to run demo.echo, which needs your permission, and there "
+        "is no terminal to ask on.",
+        "  fix: pass --allow demo.echo to let it run (or --yes to allow every tool), or run "
+        "this in a terminal.",
+    ]
+    assert running_with(tag) == []
+
+
+def test_ask_tools_asks_on_the_terminal_when_the_prompt_is_piped(
+    isolated_home: Path, tag: str
+) -> None:
+    """stdin is a pipe (the prompt); the question and the answer to it go through /dev/tty."""
+    from tests.servers import FakeLLMServer, FakeToolCall
+    from tests.servers.cli import add_connection
+
+    with FakeLLMServer(protocol="openai", reply="It said hi.") as server:
+        server.queue(reply="", tool_calls=(FakeToolCall("echo", '{"text": "hi\\u001b[2J"}'),))
+        add_connection(server)
+        with_demo_server(tag)
+        master, slave = os.openpty()
+
+        def controlling_terminal() -> None:  # runs in the child, after setsid
+            fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+
+        child = subprocess.Popen(
+            [sys.executable, "-m", "craft_tui", "ask", "--tools", "demo"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=subprocess_env(isolated_home),
+            start_new_session=True,
+            pass_fds=(slave,),
+            preexec_fn=controlling_terminal,
+        )
+        os.close(slave)
+        try:
+            assert child.stdin is not None
+            child.stdin.write("Echo hi")
+            child.stdin.close()
+            child.stdin = None  # the prompt is all it gets (communicate must not flush it)
+            try:
+                screen = read_until(master, "[n] no: ")
+            except AssertionError as problem:
+                child.kill()
+                raise AssertionError((problem, child.communicate(timeout=60))) from None
+            os.write(master, b"y\n")
+            out, err = child.communicate(timeout=120)
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+            os.close(master)
+        body = server.chat_requests[-1].json
+    assert child.returncode == 0, err
+    assert out == "It said hi.\n"
+    assert "  server:    demo\n" in screen.replace("\r\n", "\n")
+    assert "  tool:      echo\n" in screen.replace("\r\n", "\n")
+    assert '      "text": "hi\\u001b[2J"\n' in screen.replace("\r\n", "\n")  # as text
+    assert "\x1b" not in screen
+    assert body["messages"][-1]["content"] == "hi\x1b[2J"  # the tool got (and gave) it exactly
+    assert "craft-tui: tool demo.echo" in err
+
+
+def read_until(fd: int, wanted: str, timeout: float = 120.0) -> str:
+    """What the child wrote to its terminal, up to and including `wanted` (a hang guard only)."""
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while wanted.encode() not in seen:
+        left = deadline - time.monotonic()
+        assert left > 0, f"{wanted!r} never appeared; the terminal showed {seen!r}"
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # EIO: the child closed its terminal (it ended)
+                chunk = b""
+            assert chunk, f"the terminal closed; it showed {seen!r}"
+            seen += chunk
+    return seen.decode("utf-8", "replace")
