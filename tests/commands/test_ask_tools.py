@@ -9,6 +9,7 @@ import fcntl
 import io
 import os
 import select
+import signal
 import subprocess
 import sys
 import termios
@@ -617,3 +618,42 @@ def read_until(fd: int, wanted: str, timeout: float = 120.0) -> str:
             assert chunk, f"the terminal closed; it showed {seen!r}"
             seen += chunk
     return seen.decode("utf-8", "replace")
+
+
+def test_ctrl_c_while_a_tool_runs_stops_with_130_and_ends_the_server(
+    isolated_home: Path, tag: str
+) -> None:
+    from tests.mcp.conftest import running_with
+    from tests.servers import FakeLLMServer, FakeToolCall
+    from tests.servers.cli import add_connection
+
+    def as_in_a_terminal() -> None:  # a background suite's children inherit SIGINT ignored
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+    with FakeLLMServer(protocol="openai", reply="never sent") as server:
+        server.queue(reply="Waiting.", tool_calls=(FakeToolCall("slow", '{"seconds": 600}'),))
+        add_connection(server)
+        with_demo_server(tag)
+        child = subprocess.Popen(
+            [sys.executable, "-m", "craft_tui", "ask", "Wait", "--tools", "--allow", "demo.slow"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=subprocess_env(isolated_home),
+            start_new_session=True,
+            preexec_fn=as_in_a_terminal,
+        )
+        try:
+            assert child.stderr is not None
+            seen = read_until(child.stderr.fileno(), "craft-tui: tool demo.slow")
+            child.send_signal(signal.SIGINT)
+            out, err = child.communicate(timeout=120)
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+        assert len(server.chat_requests) == 1
+    assert child.returncode == 130
+    assert out == b"Waiting.\n"
+    assert (seen + err.decode()).splitlines()[-1] == "craft-tui: stopped."
+    assert running_with(tag) == []  # the slow server did not outlive the command
