@@ -278,6 +278,30 @@ async def test_servers_that_failed_are_named_and_no_tools_at_all_is_an_error() -
         await ask(Driver(saying("hi")), box, PermissionPolicy("ask"))
 
 
+async def test_usage_adds_up_every_step_of_the_loop(isolated_home: Path) -> None:
+    from craft_tui.providers.types import Usage
+    from tests.chat.fakes import connection
+
+    step = [Usage(input_tokens=5, output_tokens=3)]
+    driver = Driver([*step, *calling(ToolCallPart("r", "read_file", "{}"))], [*step, *saying("ok")])
+    policy = PermissionPolicy("allow-all")
+    out, err = io.StringIO(), io.StringIO()
+    code = await answer_with_tools(
+        REQUEST,
+        driver,
+        Box(),
+        policy,
+        TerminalAsker(policy, terminal=lambda: None),
+        out,
+        err,
+        max_steps=5,
+        connection=connection(),
+        show_usage=True,
+    )
+    assert code == 0
+    assert err.getvalue().splitlines()[-1].startswith("fake/m: tokens in 10, out 6, ")
+
+
 # ---------------------------------------------------------------------- options
 
 
