@@ -5,11 +5,14 @@ through `store.update_config`, which reads the file fresh, validates before and 
 the difference in place (`toml_edit.py`): the user's comments, order and quoting stay byte for
 byte, a key the file never had is added after the table's last key, and a setting put back to its
 default is set in place rather than dropped. An edit made from another process meanwhile is kept:
-only the keys in the edit are touched. Blocking (file I/O): the app runs it in a thread.
+only the keys in the edit are touched. A theme saved here also forgets the one last picked in the
+command palette (`state.json`), so config.toml decides at the next start. Blocking (file I/O): the
+app runs it in a thread.
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -75,4 +78,13 @@ def save_settings(edit: SettingsEdit, path: Path | None = None) -> Config:
     not validate; ConnectionGone when the default model's connection was removed meanwhile."""
     from craft_tui.config.store import update_config
 
-    return update_config(lambda config: apply_edit(config, edit), path)
+    saved = update_config(lambda config: apply_edit(config, edit), path)
+    if "theme" in edit.settings:
+        # A theme picked in the palette earlier lives in state.json and wins at the next start
+        # while config.toml names none; the theme chosen here (perhaps the default, which is
+        # not written) must be the one used, so the earlier pick is forgotten.
+        from craft_tui.config import state
+
+        with contextlib.suppress(OSError):  # config.toml says it already; this is a nicety
+            state.set_theme(None)
+    return saved

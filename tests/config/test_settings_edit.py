@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from craft_tui.config import paths
+from craft_tui.config import paths, state
 from craft_tui.config.attribution import as_sent
 from craft_tui.config.generation import (
     DEFAULT_CONNECTION_MAX_TOKENS,
@@ -119,6 +119,15 @@ def test_an_empty_model_means_the_first_listed_and_removes_the_key() -> None:
     path = write(COMMENTED)
     save_settings(SettingsEdit(default_model=("local", None)))
     assert path.read_text() == COMMENTED.replace('default_model = "m1"   # fast\n', "")
+
+
+def test_a_saved_theme_forgets_the_palette_pick_so_the_file_decides() -> None:
+    path = write(COMMENTED.replace('theme = "nord"   # dark, easy on the eyes\n', ""))
+    state.set_theme("dracula")  # picked in the palette earlier; the file names no theme
+    save_settings(SettingsEdit({"theme": "textual-dark"}))  # the default: not written
+    assert state.theme() is None
+    assert 'theme = "' not in path.read_text()
+    assert load_config(path).settings.theme == "textual-dark"
 
 
 def test_nothing_changed_writes_nothing(tmp_path: Path) -> None:
