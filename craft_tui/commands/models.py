@@ -11,14 +11,22 @@ import argparse
 import itertools
 import json
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
 from craft_tui.cli import UserError
 from craft_tui.config.store import load_config
-from craft_tui.providers.catalog import CatalogEntry, ModelCatalog, context_label, price_labels
-from craft_tui.untrusted import shown_inline
+from craft_tui.providers.catalog import (
+    CatalogEntry,
+    ModelCatalog,
+    collector_paused,
+    context_label,
+    price_labels,
+)
+from craft_tui.untrusted import raw_stream, shown_inline
 
 
 def _age(fetched_at: datetime) -> str:
@@ -31,6 +39,14 @@ def _age(fetched_at: datetime) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    # No cyclic garbage collection while 50,000 models are read, merged and laid out (none of it
+    # makes a cycle; collections walked those objects over and over); `_run`'s lists are freed
+    # as it returns, before collection is back on.
+    with collector_paused():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     config = load_config()
     if not config.connections:
         raise UserError(
@@ -86,7 +102,8 @@ def run(args: argparse.Namespace) -> int:
             listed_any = True
 
     found = [e for e, _ in catalog.search(args.query)] if args.query else catalog.entries
-    entries = [entry for entry in found if entry.connection_slug in slugs]
+    # Without -c every connection of the catalog is shown: nothing to leave out.
+    entries = [e for e in found if e.connection_slug in slugs] if args.connection else found
     if args.json:
         # ensure_ascii: every control or non-ASCII character is a \u escape, so the JSON keeps
         # the ids exactly and still has no raw control character in it.
@@ -129,22 +146,26 @@ def _as_json(entry: CatalogEntry) -> dict[str, Any]:
 
 
 def _print_table(entries: list[CatalogEntry]) -> None:
-    """The table, built a column at a time (a gateway lists 50,000 models): each distinct
-    context, price and connection is labelled once, and the whole table is one write."""
+    """The table, built a column at a time (a gateway lists 50,000 models): the entries are
+    turned into columns once, each distinct context, price and connection is labelled once, and
+    the whole table is one write."""
     header = ("CONNECTION", "MODEL", "CONTEXT", "IN $/1M", "OUT $/1M")
-    # Ids come from servers: one line each, nothing in them acts on the terminal. Disarming the
-    # ids joined by a space changes nothing when no id has anything to disarm (the common case).
-    ids = [entry.model_id for entry in entries]
+    field = dict(zip(CatalogEntry._fields, zip(*entries, strict=True), strict=True))
+    # Ids come from servers: one line each, nothing in them acts on the terminal. Ids joined by a
+    # space that are all printable ASCII have nothing to disarm (the common case, two C-level
+    # passes); otherwise each id that needs it is disarmed.
+    ids: Sequence[str] = field["model_id"]
     joined = " ".join(ids)
-    models = ids if shown_inline(joined) == joined else [shown_inline(i) for i in ids]
-    if any(entry.is_default for entry in entries):
+    if not (joined.isascii() and joined.isprintable()) and shown_inline(joined) != joined:
+        ids = list(map(shown_inline, ids))
+    models: Sequence[str] = ids
+    if any(field["is_default"]):
         models = [
-            model + " *" if entry.is_default else model
-            for model, entry in zip(models, entries, strict=True)
+            model + " *" if default else model
+            for model, default in zip(ids, field["is_default"], strict=True)
         ]
-    slug_label = cache(shown_inline)
-    slugs = [slug_label(entry.connection_slug) for entry in entries]
-    contexts = list(map(context_label, [entry.context_window for entry in entries]))
+    slugs = list(map(cache(shown_inline), field["connection_slug"]))
+    contexts = list(map(context_label, field["context_window"]))
 
     # The picker's labels, from the same functions (`providers/catalog.py`).
     @cache
@@ -153,9 +174,9 @@ def _print_table(entries: list[CatalogEntry]) -> None:
     ) -> tuple[str, str]:
         return price_labels(input_price, output_price, local=local)
 
-    labels = [prices(e.input_price, e.output_price, e.is_local) for e in entries]
-    inputs = [label[0] for label in labels]
-    outputs = [label[1] for label in labels]
+    labels = list(map(prices, field["input_price"], field["output_price"], field["is_local"]))
+    inputs = list(map(itemgetter(0), labels))
+    outputs = list(map(itemgetter(1), labels))
     columns = (slugs, models, contexts, inputs, outputs)
     widths = [
         max(len(name), max(map(len, column), default=0))
@@ -168,4 +189,7 @@ def _print_table(entries: list[CatalogEntry]) -> None:
         map(str.ljust if number < 2 else str.rjust, [name, *column], itertools.repeat(width))
         for number, (name, column, width) in enumerate(zip(header, columns, widths, strict=True))
     ]
-    sys.stdout.write("\n".join(map("  ".join, zip(*padded, strict=True))) + "\n")
+    table = "\n".join(map("  ".join, zip(*padded, strict=True))) + "\n"
+    # Every piece of outside text in it is disarmed above (ids, slugs); the rest is ours. So it
+    # goes to the stream under the disarming one, which would only scan its megabytes again.
+    raw_stream(sys.stdout).write(table)

@@ -18,11 +18,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from operator import itemgetter, methodcaller
+from operator import methodcaller
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from craft_tui.config.schema import Config, Connection
-from craft_tui.fuzzy import FuzzyIndex, FuzzyMatch
 from craft_tui.providers.discovery import (
     NO_LIST_NOTE,
     Discovery,
@@ -33,18 +32,20 @@ from craft_tui.providers.discovery import (
 from craft_tui.providers.errors import ErrorKind, ProviderError
 from craft_tui.providers.model_cache import (
     CachedModels,
+    ModelColumns,
     ModelList,
     ModelRow,
     load_cached,
     save_cached,
 )
 from craft_tui.providers.pricing import builtin_price
-from craft_tui.providers.types import ModelInfo
 
 if TYPE_CHECKING:
     import asyncio
 
     from craft_tui.config.secrets import SecretStore
+    from craft_tui.fuzzy import FuzzyIndex, FuzzyMatch
+    from craft_tui.providers.types import ModelInfo
 
 log = logging.getLogger(__name__)
 
@@ -153,16 +154,19 @@ def merge_models(
     a typed id is never dropped for looking like another typed id.
 
     Runs once per listed model (50,000 on a big gateway) each time the picker opens or
-    `craft-tui models` runs: it reads a cache file's rows as they are (`ModelList`), never making
-    a `ModelInfo` per model, and each entry is one tuple (`CatalogEntry` is a named tuple).
+    `craft-tui models` runs: it reads a cache file's columns as they are (`ModelList`), never
+    making a `ModelInfo` or a row per model, and each entry is one tuple (`CatalogEntry` is a
+    named tuple).
     """
     if isinstance(discovered, ModelList):
-        rows: Sequence[ModelRow] = discovered.rows
+        columns = discovered.columns
     else:
-        rows = [
-            (m.id, m.name, m.context_window, m.input_price, m.output_price, m.extra)
-            for m in discovered
-        ]
+        columns = ModelList(  # (an entry shows no `extra`)
+            [
+                (m.id, m.name, m.context_window, m.input_price, m.output_price, None)
+                for m in discovered
+            ]
+        ).columns
     default = connection.effective_default_model
     is_local = is_local_connection(connection)
     slug, name = connection.slug, connection.name
@@ -174,7 +178,7 @@ def merge_models(
         return default is not None and _same_model(model_id, default)
 
     if connection.models:  # only a typed model is looked up by id
-        ids = list(map(itemgetter(0), rows))
+        ids = columns[0]
         for typed in connection.models:
             if typed.id in typed_ids:
                 continue
@@ -182,7 +186,7 @@ def merge_models(
             found = _find(ids, typed.id)
             if found is None:
                 found = _find(ids, ollama_model_id(typed.id))
-            typed_row = rows[found] if found is not None else None
+            typed_row = _row_at(columns, found) if found is not None else None
             if found is not None:
                 matched.add(found)
             listed_in = typed_row[3] if typed_row else None
@@ -208,12 +212,12 @@ def merge_models(
             )
     seen = {ollama_model_id(typed_id) for typed_id in typed_ids}
     if pricer is default_pricer:
-        fast = _listed_columns(connection, rows, matched, seen, is_local, default)
+        fast = _listed_columns(connection, columns, matched, seen, is_local, default)
         if fast is None:
-            fast = _listed_entries(connection, rows, matched, seen, is_local, default)
+            fast = _listed_entries(connection, columns, matched, seen, is_local, default)
         entries.extend(fast)
         return entries
-    for index, row in enumerate(rows):
+    for index, row in enumerate(zip(*columns, strict=True)):
         key = ollama_model_id(row[0])
         if index in matched or key in seen:
             continue
@@ -238,7 +242,12 @@ def merge_models(
     return entries
 
 
-def _find(ids: list[str], model_id: str) -> int | None:
+def _row_at(columns: ModelColumns, index: int) -> ModelRow:
+    ids, names, contexts, inputs, outputs, extras = columns
+    return ids[index], names[index], contexts[index], inputs[index], outputs[index], extras[index]
+
+
+def _find(ids: Sequence[str], model_id: str) -> int | None:
     """The first listed model that is `model_id`: that id, else (Ollama resolves a bare name to
     it) `model_id:latest`; found by `list.index`, a scan in C."""
     for wanted in (model_id, model_id + ":latest"):
@@ -251,7 +260,7 @@ def _find(ids: list[str], model_id: str) -> int | None:
 
 def _listed_columns(
     connection: Connection,
-    rows: Sequence[ModelRow],
+    columns: ModelColumns,
     matched: set[int],
     seen: set[str],
     is_local: bool,
@@ -260,10 +269,10 @@ def _listed_columns(
     """`_listed_entries` for the common list, a column at a time in C: ids all distinct, none
     ending in `:latest`, and either every model priced by the server or (on a local
     server) none. None for any other list, which `_listed_entries` takes model by model."""
-    if not rows:
-        return []
-    ids, names, contexts, inputs, outputs, _ = zip(*rows, strict=True)
+    ids, names, contexts, inputs, outputs, _ = columns
     count = len(ids)
+    if not count:
+        return []
     if any(map(methodcaller("endswith", ":latest"), ids)) or len(set(ids)) != count:
         return None
     # the rows a typed model stands for, and any other whose id is a typed one: not listed again
@@ -281,7 +290,7 @@ def _listed_columns(
             if wanted in ids:
                 defaults[ids.index(wanted)] = True  # ids are distinct: at most one each
     repeat = itertools.repeat
-    columns = zip(
+    fields = zip(
         repeat(connection.slug),
         repeat(connection.name),
         ids,
@@ -296,7 +305,7 @@ def _listed_columns(
         defaults,
         strict=False,  # the repeats are endless; the columns are one length
     )
-    entries = list(map(tuple.__new__, repeat(CatalogEntry), columns))
+    entries = list(map(tuple.__new__, repeat(CatalogEntry), fields))
     for index in sorted(dropped, reverse=True):
         del entries[index]
     return entries
@@ -304,7 +313,7 @@ def _listed_columns(
 
 def _listed_entries(
     connection: Connection,
-    rows: Sequence[ModelRow],
+    columns: ModelColumns,
     matched: set[int],
     seen: set[str],
     is_local: bool,
@@ -319,6 +328,7 @@ def _listed_entries(
     entries: list[CatalogEntry] = []
     append = entries.append
     make = tuple.__new__  # a named tuple from a plain one, without a Python-level __new__ call
+    rows = zip(*columns, strict=True)
     for index, (model_id, model_name, context, listed_in, listed_out, _) in enumerate(rows):
         key = model_id[:-7] if model_id.endswith(":latest") else model_id
         if key in seen or (matched and index in matched):
@@ -512,7 +522,8 @@ class ModelCatalog:
     def entries(self) -> list[CatalogEntry]:
         """Every model of every connection, in config order, hand-typed ones first per connection."""
         if self._all is None:
-            self._all = [entry for state in self._states.values() for entry in state.entries]
+            states = self._states.values()
+            self._all = list(itertools.chain.from_iterable(state.entries for state in states))
         return self._all
 
     def entries_for(self, slug: str) -> list[CatalogEntry]:
@@ -539,6 +550,8 @@ class ModelCatalog:
     def search(self, query: str, limit: int | None = None) -> list[tuple[CatalogEntry, FuzzyMatch]]:
         """Entries matching a fuzzy query, best first; positions index `entry.search_text`."""
         if self._index is None:
+            from craft_tui.fuzzy import FuzzyIndex  # only for a query: a plain list needs none
+
             self._index = FuzzyIndex([entry.search_text for entry in self.entries])
         entries = self.entries
         return [(entries[match.index], match) for match in self._index.search(query, limit)]

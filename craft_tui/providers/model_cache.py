@@ -35,21 +35,52 @@ _COLUMNS = ("id", "name", "context_window", "input_price", "output_price", "extr
 # One cached model as checked from the file: (id, name, context window, input price, output
 # price, extra or None), the fields of `ModelInfo` in its order.
 ModelRow = tuple[str, str | None, int | None, float | None, float | None, dict[str, str] | None]
+# The same models by field: ids, names, context windows, input prices, output prices, extras.
+ModelColumns = tuple[
+    Sequence[str],
+    Sequence[str | None],
+    Sequence[int | None],
+    Sequence[float | None],
+    Sequence[float | None],
+    Sequence[dict[str, str] | None],
+]
 
 
 class ModelList(Sequence[ModelInfo]):
-    """A cache file's models, checked, kept as rows; each `ModelInfo` is made on first use.
+    """A cache file's models, checked, kept by column (or as rows, when read model by model);
+    each `ModelInfo` is made on first use.
 
     A big gateway lists 50,000 models, and the picker and `craft-tui models` read its file on
-    every open: the catalog builds its entries from `rows` directly, so the 50,000 `ModelInfo`s
-    (a frozen dataclass costs several times a tuple to make) are built only if someone asks for
-    them. Compares equal to the tuple of the same models, as `CachedModels.models` was."""
+    every open: the catalog builds its entries from `columns` directly, so neither the 50,000
+    `ModelInfo`s (a frozen dataclass costs several times a tuple to make) nor 50,000 rows are
+    built unless someone asks for them. Compares equal to the tuple of the same models, as
+    `CachedModels.models` was."""
 
-    __slots__ = ("_built", "rows")
+    __slots__ = ("_built", "_columns", "_rows")
 
-    def __init__(self, rows: list[ModelRow]) -> None:
-        self.rows = rows
+    def __init__(
+        self, rows: list[ModelRow] | None = None, *, columns: ModelColumns | None = None
+    ) -> None:
+        if (rows is None) == (columns is None):
+            raise TypeError("a ModelList is made of rows or of columns")
+        self._rows = rows
+        self._columns = columns
         self._built: tuple[ModelInfo, ...] | None = None
+
+    @property
+    def rows(self) -> list[ModelRow]:
+        """One tuple per model (made from the columns on first use)."""
+        if self._rows is None:
+            assert self._columns is not None
+            self._rows = list(zip(*self._columns, strict=True))
+        return self._rows
+
+    @property
+    def columns(self) -> ModelColumns:
+        """One sequence per field, in `ModelRow` order (made from the rows on first use)."""
+        if self._columns is None:
+            self._columns = _transposed(self.rows)
+        return self._columns
 
     def _models(self) -> tuple[ModelInfo, ...]:
         if self._built is None:
@@ -60,7 +91,7 @@ class ModelList(Sequence[ModelInfo]):
         return self._built
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self._columns[0]) if self._columns is not None else len(self.rows)
 
     @overload
     def __getitem__(self, index: int) -> ModelInfo: ...
@@ -83,7 +114,15 @@ class ModelList(Sequence[ModelInfo]):
         return hash(self._models())
 
     def __repr__(self) -> str:
-        return f"ModelList({len(self.rows)} models)"
+        return f"ModelList({len(self)} models)"
+
+
+def _transposed(rows: Sequence[ModelRow]) -> ModelColumns:
+    """Rows as columns (six empty ones for no rows)."""
+    if not rows:
+        return ((), (), (), (), (), ())
+    ids, names, contexts, inputs, outputs, extras = zip(*rows, strict=True)
+    return ids, names, contexts, inputs, outputs, extras
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,16 +162,27 @@ def cache_path(slug: str) -> Path:
 def _columns_to_json(models: Sequence[ModelInfo]) -> dict[str, list[Any]]:
     """The models by column (format 2); `null` where a model has no value."""
     if isinstance(models, ModelList) and models._built is None:  # read and not looked at
-        rows: Sequence[ModelRow] = models.rows
+        columns = models.columns
     else:
-        rows = [
-            (m.id, m.name, m.context_window, m.input_price, m.output_price, dict(m.extra) or None)
-            for m in models
-        ]
-    if not rows:
-        return {name: [] for name in _COLUMNS}
+        columns = _transposed(
+            [
+                (
+                    m.id,
+                    m.name,
+                    m.context_window,
+                    m.input_price,
+                    m.output_price,
+                    dict(m.extra) or None,
+                )
+                for m in models
+            ]
+        )
+    # A column with no value at all (`extra`, nearly always; names on some servers) is left
+    # out: a missing column reads as all null, and 50,000 nulls are 300 KB to parse.
     return {
-        name: list(column) for name, column in zip(_COLUMNS, zip(*rows, strict=True), strict=True)
+        name: list(column)
+        for name, column in zip(_COLUMNS, columns, strict=True)
+        if name == "id" or column.count(None) != len(column)
     }
 
 
@@ -197,39 +247,44 @@ def _model_from_json(data: Any) -> ModelRow:
 _NONE = type(None)
 
 
-def _rows_from_json(models: list[Any]) -> list[ModelRow]:
-    """Every model of a format 1 file (one object per model) as a row."""
+def _list_from_json(models: list[Any]) -> ModelList:
+    """Every model of a format 1 file (one object per model)."""
     if not models or set(map(type, models)) != {dict}:
-        return [_model_from_json(item) for item in models]
+        return ModelList([_model_from_json(item) for item in models])
     get, keys = dict.get, itertools.repeat
     columns = [list(map(get, models, keys(name))) for name in _COLUMNS]
-    rows = _checked_rows(columns)
-    return rows if rows is not None else [_model_from_json(item) for item in models]
+    checked = _checked_columns(columns)
+    if checked is not None:
+        return ModelList(columns=checked)
+    return ModelList([_model_from_json(item) for item in models])
 
 
-def _rows_from_columns(models: Any) -> list[ModelRow]:
-    """Every model of a format 2 file (`{"id": [...], "name": [...], ...}`) as a row."""
+def _list_from_columns(models: Any) -> ModelList:
+    """Every model of a format 2 file (`{"id": [...], "name": [...], ...}`)."""
     if type(models) is not dict or type(models.get("id")) is not list:
         raise ValueError("models are not columns")
     count = len(models["id"])
     columns = [models.get(name, [None] * count) for name in _COLUMNS]
     if any(type(column) is not list or len(column) != count for column in columns):
         raise ValueError("model columns of different lengths")
-    rows = _checked_rows(columns)
-    if rows is not None:
-        return rows
-    return [
-        _model_from_json({name: value for name, value in zip(_COLUMNS, values, strict=True)})
-        for values in zip(*columns, strict=True)
-    ]
+    checked = _checked_columns(columns)
+    if checked is not None:
+        return ModelList(columns=checked)
+    return ModelList(
+        [
+            _model_from_json({name: value for name, value in zip(_COLUMNS, values, strict=True)})
+            for values in zip(*columns, strict=True)
+        ]
+    )
 
 
-def _checked_rows(columns: list[list[Any]]) -> list[ModelRow] | None:
-    """The rows of these columns (id, name, context, prices, extra) when every value is what
+def _checked_columns(columns: list[list[Any]]) -> ModelColumns | None:
+    """These columns (id, name, context, prices, extra) as they are, when every value is what
     `encode` writes, checked a column at a time: each check is one C-level pass (`map`, `set`,
-    `min`) over 50,000 values instead of a Python call per model. None when any check fails (an
-    `extra`, an int price, anything wrong): the caller then reads model by model with
-    `_model_from_json`, which accepts and refuses exactly what these do, with the reason."""
+    `min`) over 50,000 values instead of a Python call per model, and no row is made. None when
+    any check fails (an `extra`, an int price, anything wrong): the caller then reads model by
+    model with `_model_from_json`, which accepts and refuses exactly what these do, with the
+    reason."""
     ids, names, contexts, inputs, outputs, extras = columns
     if (
         set(map(type, ids)) == {str}
@@ -242,7 +297,7 @@ def _checked_rows(columns: list[list[Any]]) -> list[ModelRow] | None:
         and _prices_fine(outputs)
         and not any(extras)
     ):
-        return list(zip(ids, names, contexts, inputs, outputs, [None] * len(ids), strict=True))
+        return ids, names, contexts, inputs, outputs, [None] * len(ids)
     return None
 
 
@@ -290,9 +345,9 @@ def decode(text: str) -> CachedModels:
         fetched_at = fetched_at.replace(tzinfo=UTC)
     models = data.get("models")
     if data["format"] == CACHE_FORMAT:
-        rows = _rows_from_columns(models)
+        checked = _list_from_columns(models)
     elif isinstance(models, list):
-        rows = _rows_from_json(models)
+        checked = _list_from_json(models)
     else:
         raise ValueError("models is not a list")
     notes = data.get("notes") or []
@@ -300,7 +355,7 @@ def decode(text: str) -> CachedModels:
         slug=slug,
         base_url=base_url,
         fetched_at=fetched_at,
-        models=ModelList(rows),
+        models=checked,
         has_model_list=bool(data.get("has_model_list", True)),
         source=str(data.get("source", "models")),
         notes=tuple(str(note) for note in notes) if isinstance(notes, list) else (),

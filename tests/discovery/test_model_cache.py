@@ -154,6 +154,16 @@ def test_the_file_holds_the_models_by_column() -> None:
     assert models["extra"] == [None, {"parameters": "8B"}]
 
 
+def test_a_field_no_model_has_is_left_out_and_reads_back_empty() -> None:
+    models = (ModelInfo("vendor/big", "Big", 200_000, 3.0, 15.0), ModelInfo("vendor/small"))
+    save_cached(_entry(models=models))
+    stored = json.loads(cache_path("router").read_text())["models"]
+    assert sorted(stored) == ["context_window", "id", "input_price", "name", "output_price"]
+    loaded = load_cached(CONNECTION)
+    assert loaded is not None and loaded.models == models
+    assert loaded.models[1].extra == {} and loaded.models[1].name is None
+
+
 @pytest.mark.parametrize(
     "columns",
     [
