@@ -10,8 +10,8 @@ server marks read-only, `--allow` names tools that run without asking; deny rule
 win over all of them.
 
 Everything shown is outside text (the model wrote the arguments, a server the names and the
-results): disarmed with craft_tui/untrusted.py, plus the invisible characters that could hide
-part of an argument in a permission question.
+results): shown by the same rules as the app's tool blocks and permission question
+(craft_tui/ui/tool_text.py, Textual-free): disarmed, invisible characters made visible.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
 import sys
 import threading
@@ -28,6 +27,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, TextIO
 
 from craft_tui.cli import UserError
+from craft_tui.ui.tool_text import arguments_text, compact_arguments, exact_line, format_duration
 from craft_tui.untrusted import raw_stream, shown, shown_inline
 
 if TYPE_CHECKING:
@@ -39,12 +39,7 @@ if TYPE_CHECKING:
 
 _DIM = "\x1b[2m"
 _RESET = "\x1b[0m"
-# Characters that show nothing but could hide part of a path or a command in a question.
-_INVISIBLE = {
-    code: f"⟨U+{code:04X}⟩"
-    for code in (*range(0x200B, 0x2010), *range(0x2060, 0x2065), 0xFEFF, 0x00AD)
-}
-COMPACT_CHARS = 200
+RESULT_CHARS = 200  # of a result's first line in an activity line
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -85,42 +80,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 # ---------------------------------------------------------------------- showing calls
 
 
-def exact_line(line: str) -> str:
-    """One line of outside text with everything that acts, hides or reorders made visible."""
-    return shown_inline(line).translate(_INVISIBLE)
-
-
-def arguments_block(arguments: str) -> str:
-    """The arguments as a question shows them: JSON re-indented, each line disarmed."""
-    try:
-        text = json.dumps(json.loads(arguments or "{}"), indent=2, ensure_ascii=False)
-    except ValueError:
-        text = arguments
-    return "\n".join(exact_line(line) for line in text.split("\n"))
-
-
-def compact_arguments(arguments: str, limit: int = COMPACT_CHARS) -> str:
-    """The arguments on one line for an activity line, cut at `limit` characters."""
-    try:
-        value = json.loads(arguments or "{}")
-    except ValueError:
-        text = arguments
-    else:
-        if value == {}:
-            return "(no arguments)"
-        text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
-    text = exact_line(text)
-    return text if len(text) <= limit else text[:limit] + " …"
-
-
-def first_line(text: str, limit: int = COMPACT_CHARS) -> str:
+def first_line(text: str, limit: int = RESULT_CHARS) -> str:
     line = next((line for line in text.splitlines() if line.strip()), "").strip()
     line = exact_line(line)
     return line if len(line) <= limit else line[:limit] + " …"
-
-
-def seconds(value: float) -> str:
-    return "<0.1 s" if value < 0.1 else f"{value:.1f} s" if value < 10 else f"{value:.0f} s"
 
 
 # ---------------------------------------------------------------------- asking the person
@@ -255,7 +218,7 @@ class TerminalAsker:
             lines.append(f"  server:    {exact_line(server)}")
         lines.append(f"  tool:      {exact_line(tool)}")
         lines.append("  arguments:")
-        lines += ["    " + line for line in arguments_block(call.arguments).split("\n")]
+        lines += ["    " + line for line in arguments_text(call.arguments)[0].split("\n")]
         self._say("\n".join(lines) + "\n")
         while True:
             self._say(
@@ -633,7 +596,7 @@ def _finished_line(label: str, event: object) -> str:
     from craft_tui.chat.tool_loop import ToolRunFinished
 
     assert isinstance(event, ToolRunFinished)
-    took = seconds(event.duration_s)
+    took = format_duration(event.duration_s)
     if event.outcome.is_error:
         return f"tool {exact_line(label)} failed after {took}: {first_line(event.outcome.text)}"
     size = len(event.outcome.text)
