@@ -10,7 +10,9 @@ The theme picked in the command palette is remembered: when `config.toml` has a 
 file the app writes whole has one) that key is changed, format-preserving, so the file keeps saying
 what is in use; a file without one is left alone and the pick goes to `state.json`, used at the
 next start while the file names no theme. An unknown theme in the file is reported with the ones
-there are, as unknown keymap ids are.
+there are. The keymap is checked at start (`bindings.check_keymap`): an unknown id, an entry
+without keys or a key giving two actions in one place is one line of a toast naming the id, the
+key and the line of config.toml, and that entry keeps its default.
 
 Extension points: `open_connections` / `pick_model` push the connections and model-picker
 screens (lazy imports); `on_connections_closed` and `on_model_chosen` are what happens after.
@@ -31,7 +33,7 @@ from textual.app import SystemCommand
 from textual.binding import BindingType
 from textual.screen import Screen
 
-from craft_tui.ui.bindings import binding, keymap_from_settings
+from craft_tui.ui.bindings import binding, check_keymap
 from craft_tui.ui.textual_private import FatalErrorGuard, copy_with_sequence
 from craft_tui.untrusted import shown, shown_inline
 from craft_tui.workspace.core import ConfigChange, Workspace
@@ -96,7 +98,13 @@ class CraftApp(FatalErrorGuard):
         self._shown_config_error: str | None = None  # an invalid edit is toasted once
         preview = self.workspace.preview
         keymap = config.settings.keymap if config is not None else preview.keymap
-        self.keymap, self._unknown_keys = keymap_from_settings(keymap)
+        checked = check_keymap(
+            keymap,
+            text=config_source.text if config_source is not None else "",
+            where=str(config_source.path) if config_source is not None else "config.toml",
+        )
+        self.keymap = checked.keymap  # the user's entries that apply; the others keep defaults
+        self.keymap_problems = checked.problems  # one line each, shown at start and on F1
         self._environ = environ
         self._tmux_mode: TmuxClipboard | None = None  # detected on first copy
         self._told_tmux = False
@@ -142,10 +150,12 @@ class CraftApp(FatalErrorGuard):
             self._tmux_mode = TmuxClipboard.NOT_TMUX
         if self.keymap:
             self.set_keymap(self.keymap)
-        if self._unknown_keys:
+        if self.keymap_problems:
             self.notify(
-                f"Unknown binding ids in [settings.keymap]: {', '.join(self._unknown_keys)}",
+                "\n".join(self.keymap_problems),
+                title="Keymap: these entries keep their default keys",
                 severity="warning",
+                timeout=20,
             )
         from craft_tui.ui.screens.chat import ChatScreen
 
