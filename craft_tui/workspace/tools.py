@@ -81,6 +81,10 @@ class ConversationTools:
         from craft_tui.chat.tool_loop import ToolCallRunner
 
         policy = self.policy(conversation_id, config)
+        # Rules and "allow for the session" name a tool as server.tool: the hub knows which
+        # server and tool an offered name stands for (renamed on a clash, or cut and hashed
+        # when models would refuse the tool's own name).
+        policy.origin = hub.origin
         return ToolCallRunner(hub, policy, ask, config.tools.max_steps)
 
     def sources(self) -> dict[str, str]:
