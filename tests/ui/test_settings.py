@@ -4,12 +4,15 @@ through the workspace's change event, a wrong value is said under its field, Esc
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input, Select, Static
 
 from craft_tui.config import paths
+from craft_tui.config.schema import Config, Connection
+from craft_tui.config.store import update_config
 from craft_tui.ui.app import CraftApp
 from craft_tui.ui.screens.confirm import ConfirmScreen
 from craft_tui.ui.screens.settings import SettingsScreen
@@ -122,6 +125,39 @@ async def test_connection_names_are_shown_as_text() -> None:
         screen = await opened(pilot)
         screen.query_one("#connection", Select).value = "other"
         await wait_until(pilot, lambda: "Other [EU]" in screen_text(app))  # not markup
+
+
+async def test_a_connection_added_or_removed_meanwhile_shows_in_the_list() -> None:
+    write_config()
+    workspace, _changes = watched_workspace()
+    app = Host(lambda: SettingsScreen(workspace=workspace))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await opened(pilot)
+        select = screen.query_one("#connection", Select)
+        select.value = "other"
+        await wait_until(
+            pilot, lambda: screen.query_one("#model", Input).placeholder.endswith("x1")
+        )
+
+        def add(config: Config) -> None:  # as `craft-tui connection add` would, from the shell
+            config.connections.append(
+                Connection(
+                    slug="third", name="Third", protocol="openai", base_url="http://127.0.0.1:7/v1"
+                )
+            )
+
+        workspace.apply(await asyncio.to_thread(update_config, add))
+        await wait_until(pilot, lambda: ("Third", "third") in screen._listed)  # told
+        assert select.value == "other"  # the pick stays
+        select.value = "third"  # offered now (a value not offered raises)
+        await wait_until(pilot, lambda: "Third" in screen_text(app))
+        select.value = "other"
+
+        def remove(config: Config) -> None:
+            config.remove_connection("other")
+
+        workspace.apply(await asyncio.to_thread(update_config, remove))
+        await wait_until(pilot, lambda: select.value == "local")  # gone: the default again
 
 
 async def test_save_writes_only_the_changed_keys_keeps_comments_and_tells_subscribers() -> None:

@@ -40,10 +40,13 @@ from craft_tui.ui.screens.confirm import ConfirmScreen
 from craft_tui.untrusted import plain_inline, shown_inline
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from craft_tui.config.schema import Config, Connection
-    from craft_tui.workspace.core import Workspace
+    from craft_tui.workspace.core import ConfigChange, Workspace
 
 NO_CONNECTION = "none"  # the connection Select's value when there is no connection yet
+NO_CONNECTIONS_LABEL = "no connection yet (Ctrl+G adds one)"
 DEFAULT_EFFORT = "default"
 # The field that fixes each error, in the form's order (the first one gets the focus).
 _ERROR_FIELDS = ("model", "model-hours", "temperature", "max-tokens", "form")
@@ -78,6 +81,8 @@ class SettingsScreen(ModalScreen[bool]):
         self._initial: tuple[object, ...] | None = None
         self._start_theme: str | None = None
         self._saving = False
+        self._unsubscribe: Callable[[], None] | None = None
+        self._listed: list[tuple[str, str]] = []  # the connections offered: (name, slug)
 
     @property
     def workspace(self) -> Workspace:
@@ -122,11 +127,12 @@ class SettingsScreen(ModalScreen[bool]):
                         compact=True,
                     )
                 yield Static("New conversations", classes="section", markup=False)
-                connections = [(plain_inline(c.name), c.slug) for c in config.connections]
+                self._listed = [(c.name, c.slug) for c in config.connections]
+                connections = [(plain_inline(name), slug) for name, slug in self._listed]
                 yield from _row(
                     "Connection",
                     Select(
-                        connections or [("no connection yet (Ctrl+G adds one)", NO_CONNECTION)],
+                        connections or [(NO_CONNECTIONS_LABEL, NO_CONNECTION)],
                         value=default.slug if default is not None else NO_CONNECTION,
                         allow_blank=False,
                         id="connection",
@@ -221,6 +227,38 @@ class SettingsScreen(ModalScreen[bool]):
     def on_mount(self) -> None:
         self.query_one("#theme", Select).focus()
         self.call_after_refresh(self._remember_initial)
+        # A connection added or removed while the form is open (the shell, an editor, another
+        # screen) shows up in the list: the workspace tells, as it tells the app.
+        self._unsubscribe = self.workspace.subscribe(self._config_changed)
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    def _config_changed(self, change: ConfigChange) -> None:
+        """Offer the connections there are now; the one picked stays picked while it exists."""
+        if change.error is not None or not self.is_mounted:
+            return
+        config = change.config
+        listed = [(c.name, c.slug) for c in config.connections]
+        if listed == self._listed:
+            return
+        self._listed = listed
+        select = self.query_one("#connection", Select)
+        picked = select.value
+        if not listed:
+            select.set_options([(NO_CONNECTIONS_LABEL, NO_CONNECTION)])
+            select.disabled = True
+            return
+        select.set_options([(plain_inline(name), slug) for name, slug in listed])
+        select.disabled = False
+        default = config.default_connection
+        slugs = [slug for _, slug in listed]
+        if picked in slugs:
+            select.value = picked
+        elif default is not None:
+            select.value = default.slug
 
     def _snapshot(self) -> tuple[object, ...]:
         """Every field's current value, to tell whether anything was changed."""
