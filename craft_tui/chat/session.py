@@ -53,6 +53,7 @@ from craft_tui.chat.conversation import (
 from craft_tui.chat.history import HistoryError, HistoryStore
 from craft_tui.chat.live import AnswerLease
 from craft_tui.chat.request_builder import build_request
+from craft_tui.chat.tool_loop import CANCELLED_WHILE_RUNNING, NOT_RUN
 from craft_tui.config.schema import Config, Connection, Settings
 from craft_tui.providers.content import (
     AttachmentPart,
@@ -783,12 +784,17 @@ class ChatSession:
                     results.append(result)
                     yield ToolRunFinished(call, result, self._clock() - started)
             except (asyncio.CancelledError, GeneratorExit):
+                # The words `craft-tui ask --tools` uses too (chat/tool_loop.py).
                 ran = {result.call_id for result in results}
+                stopped_at = len(results)
                 results += [
                     ToolResultPart(
-                        call.id, "Stopped by the user before it finished.", True, call.name
+                        call.id,
+                        CANCELLED_WHILE_RUNNING if index == stopped_at else NOT_RUN,
+                        True,
+                        call.name,
                     )
-                    for call in calls
+                    for index, call in enumerate(calls)
                     if call.id not in ran
                 ]
                 try:
