@@ -22,7 +22,9 @@ Rules (the same for every protocol; what each protocol needs beyond them is its 
   driver sends);
 - attachments carry their bytes, loaded once per request (`attachments`);
 - system prompt: the conversation's own, else the connection's default;
-- max_tokens: the model entry's, else the connection's.
+- temperature, max tokens, reasoning effort: `config/generation.py effective` (the
+  conversation's own, then the model entry's and the connection's for max tokens, then
+  `[settings]`; unset sends nothing, so the server's default applies).
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from craft_tui.chat.conversation import Conversation, StoredMessage
-from craft_tui.config.schema import Connection
+from craft_tui.config.generation import GenerationParams, effective
+from craft_tui.config.schema import Connection, Settings
 from craft_tui.providers.content import (
     AttachmentPart,
     Part,
@@ -184,15 +187,20 @@ def build_request(
     model: str,
     *,
     attachments: AttachmentLoader | None = None,
+    generation: GenerationParams | None = None,
+    settings: Settings | None = None,
 ) -> ChatRequest:
-    """The request asking `model` on `connection` to answer the last user prompt of `path`."""
+    """The request asking `model` on `connection` to answer the last user prompt of `path`.
+
+    `generation`: the conversation's own values; `settings`: the `[settings]` defaults."""
     system = conversation.system_prompt or connection.system_prompt or None
-    entry = connection.model(model)
-    max_tokens = entry.max_tokens if entry is not None and entry.max_tokens else None
+    params = effective(generation, settings or Settings(), connection, model)
     messages = request_messages(path, target_slug=connection.slug)
     return ChatRequest(
         model=model,
         messages=with_attachment_bytes(messages, attachments),
         system=system,
-        max_tokens=max_tokens or connection.max_tokens,
+        max_tokens=params.max_tokens,
+        temperature=params.temperature,
+        reasoning_effort=params.reasoning_effort,
     )

@@ -54,6 +54,7 @@ from craft_tui.chat.history import HistoryError, HistoryStore
 from craft_tui.chat.live import AnswerLease
 from craft_tui.chat.request_builder import build_request
 from craft_tui.chat.tool_loop import CANCELLED_WHILE_RUNNING, NOT_RUN
+from craft_tui.config.generation import GenerationParams
 from craft_tui.config.schema import Config, Connection, Settings
 from craft_tui.providers.content import (
     AttachmentPart,
@@ -565,6 +566,10 @@ class ChatSession:
         # tool source is configured, and replaces it when the permission mode changes).
         self.tools = tools
         self._reported_problems: set[str] = set()
+        # This conversation's own temperature, max tokens and reasoning effort (the chat
+        # screen's generation dialog); empty: the settings and the connection decide. Kept
+        # while the conversation is open (not stored in the history).
+        self.generation = GenerationParams()
         self.conversation = conversation
         self._driver_opener = driver_opener
         self._cost_fn = cost_fn
@@ -660,11 +665,14 @@ class ChatSession:
     def _current_config(self) -> Config | None:
         return self._config() if callable(self._config) else self._config
 
+    def _settings(self) -> Settings:
+        """`[settings]` as they are now (the defaults without a config)."""
+        config = self._current_config()
+        return config.settings if config is not None else Settings()
+
     def _max_answer_bytes(self) -> int:
         """How much one answer may hold (settings.max_answer_mb); the driver enforces it."""
-        config = self._current_config()
-        settings = config.settings if config is not None else Settings()
-        return settings.max_answer_bytes
+        return self._settings().max_answer_bytes
 
     def target(self) -> tuple[Connection | None, str | None]:
         """The connection and model the next request goes to.
@@ -873,6 +881,8 @@ class ChatSession:
                     connection,
                     model,
                     attachments=self.store.attachment_data,
+                    generation=self.generation,
+                    settings=self._settings(),
                 ),
                 max_answer_bytes=self._max_answer_bytes(),
                 tools=tools,

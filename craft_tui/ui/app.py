@@ -68,6 +68,7 @@ class CraftApp(FatalErrorGuard):
         binding("open_connections", "open_connections"),
         binding("quit", "quit", priority=True),
         binding("keys_help", "keys_help"),
+        binding("open_settings", "open_settings"),
     ]
 
     def __init__(
@@ -231,6 +232,13 @@ class CraftApp(FatalErrorGuard):
                 timeout=15,
             )
 
+    def preview_theme(self, name: str) -> None:
+        """Show `name` without remembering it as a pick (the settings screen's live preview:
+        its Save writes the theme, its Esc puts the old one back)."""
+        if name in self.available_themes:
+            self._saved_theme = name
+            self.theme = name
+
     def _theme_changed(self, theme: Theme) -> None:
         """The theme changed; one picked in the command palette is remembered (off the loop)."""
         if theme.name == self._saved_theme:
@@ -353,6 +361,17 @@ class CraftApp(FatalErrorGuard):
             return
         self.push_screen(KeyHelpScreen())
 
+    def action_open_settings(self) -> None:
+        """The settings screen (ui/screens/settings.py); what it saves reaches the app through
+        the workspace's change event."""
+        if not self.config_ready.is_set():
+            return  # a key pressed within the first frame: the config is still being checked
+        from craft_tui.ui.screens.settings import SettingsScreen
+
+        if isinstance(self.screen, SettingsScreen):
+            return
+        self.push_screen(SettingsScreen(), self.on_connections_closed)
+
     def action_open_connections(self, first_run: bool = False) -> None:
         """Add, edit, test and remove connections."""
         if not self.config_ready.is_set():
@@ -410,6 +429,11 @@ class CraftApp(FatalErrorGuard):
             "Connections", "Add, edit, test or remove connections", self.action_open_connections
         )
         yield SystemCommand("Keys", "Every key, as bound now (F1)", self.action_keys_help)
+        yield SystemCommand(
+            "Settings…",
+            "Theme, default connection and model, generation defaults (F3)",
+            self.action_open_settings,
+        )
         chat = self.chat
         if chat is None:
             return
@@ -419,6 +443,11 @@ class CraftApp(FatalErrorGuard):
         yield SystemCommand("History", "Open or delete past conversations", chat.action_history)
         yield SystemCommand(
             "System prompt", "Set this conversation's system prompt", chat.action_system_prompt
+        )
+        yield SystemCommand(
+            "Generation…",
+            "Temperature, max tokens and reasoning effort of this conversation (F5)",
+            chat.action_generation,
         )
         yield SystemCommand(
             "Export conversation…",

@@ -30,6 +30,7 @@ APP_KEYS: dict[str, tuple[str, str, bool]] = {
     "open_connections": ("ctrl+g", "Connections", True),
     "quit": ("ctrl+q", "Quit", False),
     "keys_help": ("f1", "Keys", False),  # not in the footer: it is full at 80 columns
+    "open_settings": ("f3", "Settings", False),
 }
 
 CHAT_KEYS: dict[str, tuple[str, str, bool]] = {
@@ -43,6 +44,7 @@ CHAT_KEYS: dict[str, tuple[str, str, bool]] = {
     "undo_delete": ("u", "Undo delete", True),
     "find": ("ctrl+f", "Find", False),
     "tool_permissions": ("ctrl+t", "Tools mode", False),
+    "generation": ("f5", "Generation", False),
     "scroll_up": ("pageup", "Page up", False),
     "scroll_down": ("pagedown", "Page down", False),
     "scroll_top": ("ctrl+home", "First message", False),
@@ -78,10 +80,12 @@ HELP_TEXT: dict[str, str] = {
     "open_connections": "connections: add, edit, test, delete, make default",
     "quit": "quit (the conversation is saved)",
     "keys_help": "this list of keys",
+    "open_settings": "settings: theme, default connection and model, generation defaults, …",
     "stop": "stop the answer now; what arrived stays, marked as stopped",
     "retry": "retry the last answer (after an error, or for another take)",
     "new_conversation": "new conversation",
     "system_prompt": "system prompt of this conversation",
+    "generation": "temperature, max tokens and reasoning effort of this conversation",
     "history": "history: search, open, delete conversations",
     "focus_prompt": "back to the prompt (from a message)",
     "clear_prompt": "in the prompt: clear it (Ctrl+Z brings it back)",

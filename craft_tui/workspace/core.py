@@ -224,7 +224,12 @@ class Workspace:
         return self._pool
 
     async def driver_for(self, connection: Connection) -> Driver:
-        """The pooled driver for `connection` as it is now (a changed one gets a new driver)."""
+        """The pooled driver for `connection` as it is now (a changed one gets a new driver);
+        without OpenRouter's attribution headers when the settings say so."""
+        from craft_tui.config.attribution import as_sent
+
+        if self.ready:
+            connection = as_sent(connection, self.config.settings)
         return await self.drivers.driver_for(connection)
 
     def history(self) -> HistoryStore:

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from craft_tui.chat.conversation import StoredMessage
     from craft_tui.chat.permissions import PermissionMode
     from craft_tui.chat.session import ChatSession, SessionEvent
+    from craft_tui.config.generation import GenerationParams
     from craft_tui.ui.app import CraftApp
     from craft_tui.workspace.core import ConfigChange
 
@@ -57,6 +58,7 @@ class ChatScreen(Screen[None]):
         binding("undo_delete", "undo_delete"),
         binding("find", "find", priority=True),  # Input's Ctrl+F would delete a word
         binding("tool_permissions", "tool_permissions"),
+        binding("generation", "generation"),
         # From the prompt too: the prompt's own PageUp/PageDown would only move its cursor.
         binding("scroll_up", "scroll_transcript('page_up')", priority=True),
         binding("scroll_down", "scroll_transcript('page_down')", priority=True),
@@ -681,6 +683,39 @@ class ChatScreen(Screen[None]):
                 self.notify("System prompt saved for this conversation.")
 
         self.app.push_screen(SystemPromptScreen(current, save=save), done)
+
+    def action_generation(self) -> None:
+        """This conversation's temperature, max tokens and reasoning effort (F5); each empty
+        field shows what the settings and the connection send instead."""
+        from craft_tui.config.generation import effective, from_settings
+        from craft_tui.ui.screens.generation import GenerationScreen
+
+        session = self.session
+        workspace = self.craft.workspace
+        if session is None or not workspace.ready:
+            return
+        settings = workspace.config.settings
+        connection, model = workspace.target_of(session)
+        defaults = (
+            effective(None, settings, connection, model)
+            if connection is not None and model
+            else from_settings(settings)
+        )
+
+        def done(params: GenerationParams | None) -> None:
+            if params is None or params == session.generation:
+                return
+            session.generation = params  # the next request uses them (ChatSession._answer)
+            self.notify(
+                "Generation values set for this conversation."
+                if not params.empty
+                else "This conversation uses the default generation values again."
+            )
+
+        self.app.push_screen(
+            GenerationScreen(session.generation, defaults, title=session.conversation.title),
+            done,
+        )
 
     @on(MessageView.Action)
     async def _message_action(self, event: MessageView.Action) -> None:
