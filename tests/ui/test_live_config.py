@@ -198,6 +198,7 @@ async def test_the_form_refuses_a_taken_name_with_the_sentence_the_cli_prints(
         await pilot.press("ctrl+g", "a")  # the connections screen, then Add
         await wait_until(pilot, lambda: isinstance(app.screen, ConnectionFormScreen))
         form = app.screen
+        await wait_until(pilot, lambda: bool(form.query("#key-source")))  # composed by now
         form.query_one("#name", Input).value = "Fake"
         form.query_one("#key-source").value = "none"  # type: ignore[attr-defined]
         await pilot.press("ctrl+s")
