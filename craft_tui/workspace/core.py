@@ -275,9 +275,9 @@ class Workspace:
     def set_permission_mode(self, session: ChatSession, mode: PermissionMode) -> None:
         self.tools.set_mode(session.conversation.id, self.config, mode)
 
-    def tool_sources(self) -> dict[str, str]:
-        """Offered tool name -> MCP server, to label stored tool calls."""
-        return self.tools.sources()
+    def tool_server(self, name: str) -> str:
+        """The MCP server of a tool offered as `name` ("" when not known), to label stored calls."""
+        return self.tools.server_of(name)
 
     # ---------------------------------------------------------------- sessions
 

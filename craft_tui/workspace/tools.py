@@ -87,10 +87,14 @@ class ConversationTools:
         policy.origin = hub.origin
         return ToolCallRunner(hub, policy, ask, config.tools.max_steps)
 
-    def sources(self) -> dict[str, str]:
-        """Tool name -> its server, for every tool that ran in this process (labels stored
-        tool calls; a tool is only known by name in the history)."""
-        return dict(self._sources)
+    def server_of(self, name: str) -> str:
+        """The server of the tool offered as `name`, to label a stored call ("" when not known:
+        the history keeps a call's tool name only, and the hub may not have started yet)."""
+        known = self._sources.get(name)
+        if known:
+            return known
+        origin = self._hub.origin(name) if self._hub is not None else None
+        return origin[0] if origin is not None else ""
 
     def ran(self, spec: ToolSpec) -> None:
         """A call of `spec` started: its server is known by its name from now on."""

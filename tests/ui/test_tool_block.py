@@ -223,7 +223,7 @@ async def test_a_block_from_the_loops_call_and_spec_names_the_tool_as_its_server
         await pilot.pause()
         text = screen_text(app)
     assert "⚙ web · search · running…" in text and "web__search" not in text
-    assert "⚙ tool · nope · error" in text and "no tool named nope" in text
+    assert "⚙ nope · error" in text and "no tool named nope" in text
 
 
 async def test_c_in_the_full_view_copies_the_result_as_the_tool_returned_it() -> None:

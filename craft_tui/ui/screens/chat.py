@@ -22,7 +22,7 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from craft_tui.providers.errors import ErrorKind, ProviderError
 from craft_tui.ui.bindings import binding, first_key
-from craft_tui.ui.screens.chat_tools import LiveToolRound, round_view
+from craft_tui.ui.screens.chat_tools import LiveToolRound, round_view, tool_calls_of
 from craft_tui.ui.widgets.error_view import ErrorDisplay
 from craft_tui.ui.widgets.find_bar import FindBar
 from craft_tui.ui.widgets.messages import AssistantMessageView, MessageView, UserMessageView
@@ -238,7 +238,10 @@ class ChatScreen(Screen[None]):
             return UserMessageView(message.id, message.text)
         if message.role == "tool":
             answer = self._message_on_path(message.parent_id)
-            servers = self.craft.workspace.tool_sources()
+            workspace = self.craft.workspace
+            servers = {
+                call.name: workspace.tool_server(call.name) for call in tool_calls_of(answer)
+            }
             return round_view(message, answer, servers, self.craft.clock)
         error = None
         if message.error_kind:

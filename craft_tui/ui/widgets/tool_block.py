@@ -154,7 +154,10 @@ class ToolBlock(Widget, can_focus=True):
     @property
     def header_text(self) -> str:
         """The header as shown (without the fold arrow): server · tool · status · duration."""
-        parts = [exact_line(self.server) or "tool", exact_line(self.tool)]
+        # A call read back from the history before its server started is known by its tool
+        # name only: the header then starts with the tool.
+        parts = [exact_line(self.server)] if self.server else []
+        parts.append(exact_line(self.tool))
         status = _STATUS_WORDS[self._status]
         if self._status == "denied" and self._reason:
             status += f" ({exact_line(self._reason)})"  # folded, the reason is still in sight
