@@ -37,6 +37,7 @@ _TITLES: dict[str, str] = {
     ErrorKind.MISSING_KEY: "No API key",
     ErrorKind.NO_MODEL_LIST: "No model list",
     ErrorKind.ANSWER_TOO_LONG: "Answer too long",
+    ErrorKind.TOOLS_UNSUPPORTED: "Tools not supported",
     ErrorKind.UNKNOWN: "Error",
 }
 
