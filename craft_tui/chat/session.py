@@ -652,8 +652,8 @@ class ChatSession:
         self.conversation.system_prompt = value
 
     def rename(self, title: str) -> None:
-        self.store.rename(self.conversation.id, title)
-        self.conversation.title = " ".join(title.split())
+        """A blank title gives back the one from the first prompt (the store says which)."""
+        self.conversation.title = self.store.rename(self.conversation.id, title)
 
     def delete_message(self, message_id: str) -> None:
         """Delete a message and everything that followed it."""
