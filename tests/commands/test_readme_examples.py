@@ -4,6 +4,7 @@ which needs the provider, is the one line left out)."""
 from __future__ import annotations
 
 import io
+import json
 import re
 import shlex
 import sys
@@ -157,6 +158,12 @@ def test_the_history_export_and_import_examples_run_as_written(
     assert "How do I sort by key?" in talk and "Use sorted(xs, key=len)." in talk
     assert (tmp_path / "backup.json").stat().st_mode & 0o777 == 0o600
     assert "imported before" in outputs[5] or "Imported" in outputs[5]
+    stats_lines = commands(block.split("```sh", 2)[2].split("```", 1)[0])
+    assert [argv[:3] for argv in stats_lines] == [["craft-tui", "history", "--stats"]] * 2
+    stats = [run(argv, capsys, monkeypatch) for argv in stats_lines]
+    assert all(code == 0 for code, _, _ in stats), stats
+    assert "last 7 days" in stats[0][1] and "CONNECTION  ANSWERS" in stats[0][1], stats[0][1]
+    assert json.loads(stats[1][1])["total"]["answers"] == 1  # the one stored answer
     toml = block.split("```toml", 1)[1].split("```", 1)[0]
     from craft_tui.config.themes import parse_theme
     from craft_tui.ui.themes import build_theme
