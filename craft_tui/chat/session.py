@@ -707,8 +707,10 @@ class ChatSession:
 
     async def _send(self, parts: Parts) -> AsyncIterator[SessionEvent]:
         parent = self._path[-1].id if self._path else None
-        yield self._save_prompt(parent, parts)
-        async with contextlib.aclosing(self._answer_steps()) as answer:
+        saved = self._save_prompt(parent, parts)  # on disk before any network I/O
+        # Told once the request is on its way: the screen mounts the prompt's view while the
+        # request goes out, not before (Enter → request on the wire, issue 16).
+        async with contextlib.aclosing(self._answer_steps(opening=(saved,))) as answer:
             async for event in answer:
                 yield event
 
@@ -724,8 +726,8 @@ class ChatSession:
         if original.role != "user" or original.conversation_id != self.conversation.id:
             raise ValueError("Only a prompt of this conversation can be edited.")
         self._path = self._path_to(original.parent_id)
-        yield self._save_prompt(original.parent_id, with_text(original.parts, new_text))
-        async with contextlib.aclosing(self._answer_steps()) as answer:
+        saved = self._save_prompt(original.parent_id, with_text(original.parts, new_text))
+        async with contextlib.aclosing(self._answer_steps(opening=(saved,))) as answer:
             async for event in answer:
                 yield event
 
@@ -753,8 +755,13 @@ class ChatSession:
             async for event in answer:
                 yield event
 
-    async def _answer_steps(self) -> AsyncGenerator[SessionEvent, None]:
+    async def _answer_steps(
+        self, opening: tuple[SessionEvent, ...] = ()
+    ) -> AsyncGenerator[SessionEvent, None]:
         """Answers, and the tool calls they make, until an answer makes none.
+
+        `opening` (the `UserSaved` of a new prompt) is passed on by the first answer, right
+        after its request has started.
 
         Each answer is a row of its own, and the results of its calls one "tool" row after it,
         so every step is on disk as it happens; the request builder sends the path as is. At
@@ -772,7 +779,8 @@ class ChatSession:
         steps = 0
         while True:
             final: StoredMessage | None = None
-            async with contextlib.aclosing(self._answer(specs)) as answer:
+            async with contextlib.aclosing(self._answer(specs, opening)) as answer:
+                opening = ()
                 async for event in answer:
                     yield event
                     if isinstance(event, AnswerFinished):
@@ -849,9 +857,16 @@ class ChatSession:
             self.conversation.title = self.store.get_conversation(self.conversation.id).title
         return UserSaved(message)
 
-    async def _answer(self, tools: tuple[ToolSpec, ...] = ()) -> AsyncGenerator[SessionEvent, None]:
+    async def _answer(
+        self, tools: tuple[ToolSpec, ...] = (), opening: tuple[SessionEvent, ...] = ()
+    ) -> AsyncGenerator[SessionEvent, None]:
         """Stream one answer to the last prompt (or tool results) of the active path into a new
-        assistant row, offering `tools`."""
+        assistant row, offering `tools`.
+
+        `opening` and `AnswerStarted` are yielded once the request has started (the reader task
+        is scheduled), so the screen mounts its views while the request goes out rather than
+        before it; when the request cannot even be built they come just before `AnswerFailed`.
+        """
         connection, model = self.target()
         prompt = self._path[-1]
         slug = connection.slug if connection is not None else self.conversation.connection_slug
@@ -868,7 +883,7 @@ class ChatSession:
         lease = AnswerLease(self.store.path, row.id)
         self._path.append(row)
         self.conversation.active_leaf_id = row.id
-        yield AnswerStarted(row)
+        announce: tuple[SessionEvent, ...] = (*opening, AnswerStarted(row))
 
         answer = _Answer(self._clock(), self._save_interval, self._save_chars)
         try:
@@ -900,6 +915,9 @@ class ChatSession:
             inbox = _Inbox()
             reader = asyncio.ensure_future(self._read(driver.stream(request), inbox))
             try:
+                for event in announce:
+                    yield event
+                announce = ()
                 while True:
                     batch = inbox.take()
                     if batch:
@@ -920,6 +938,8 @@ class ChatSession:
                 row, answer, connection, model, "error", error.kind.value, error.message
             )
             lease.release()
+            for event in announce:
+                yield event
             yield AnswerFailed(failed, error)
             return
         except (asyncio.CancelledError, GeneratorExit):
