@@ -90,9 +90,11 @@ Clock = Callable[[], float]
 
 SAVE_INTERVAL_S = 0.5
 SAVE_CHARS = 2048
-# Saving an answer this long takes milliseconds per megabyte with the event loop waiting (a 10 MB
-# answer: ~50 ms a partial save, ~130 ms the final one): from here on saves run in a thread.
-OFF_LOOP_SAVE_CHARS = 1_000_000
+# From this size on, saves run in a thread. Since the full-text index (schema v3) a save costs
+# ~20x what it did (the trigger re-indexes the whole text): the loop waited 5.3 ms for a 64 KB
+# save, 20 ms at 256 KB, 63 ms at 1 MB, against ~1.5-2 ms with the save in a thread and a 0.17 ms
+# hop (benchmarks/bench_partial_save.py, 2026-12-02, quiet machine). At 32 KB both are ~2-4 ms.
+OFF_LOOP_SAVE_CHARS = 32_000
 CHARS_PER_TOKEN = 4  # rough estimate when a server reports no output token count
 
 
