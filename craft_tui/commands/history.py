@@ -332,13 +332,15 @@ def _resolve(store: HistoryStore, given: str) -> str:
 def _show(store: HistoryStore, given: str, *, as_json: bool) -> int:
     from craft_tui.chat.export import message_json
     from craft_tui.chat.history import ConversationFigures
+    from craft_tui.chat.usage import format_tokens
 
     conversation, messages = store.load_conversation(_resolve(store, given))
+    figures = store.conversation_figures([conversation.id]).get(
+        conversation.id, ConversationFigures()
+    )
+    is_local = _is_local()
     if as_json:
-        figures = store.conversation_figures([conversation.id]).get(
-            conversation.id, ConversationFigures()
-        )
-        data = _conversation_json(conversation, figures, _is_local())
+        data = _conversation_json(conversation, figures, is_local)
         data["system_prompt"] = conversation.system_prompt
         data["branch"] = [message_json(message) for message in messages]
         _dump(data)
@@ -347,14 +349,39 @@ def _show(store: HistoryStore, given: str, *, as_json: bool) -> int:
     model = " · ".join(x for x in (conversation.connection_slug, conversation.model) if x)
     details = [conversation.id, f"updated {_when(conversation.updated_at)}"]
     print("  ".join([*details, shown_inline(model)] if model else details))
+    # What the whole conversation cost (every branch: each answer was paid for), as the list says.
+    print(
+        f"{figures.answers} answer{'' if figures.answers == 1 else 's'} · "
+        f"{format_tokens(figures.tokens)} tokens · "
+        f"{_cost(figures, is_local)} (all branches)"
+    )
     for message in messages:
         who = {"user": "you", "tool": "tool"}.get(message.role, "answer")
         source = " · ".join(x for x in (message.connection_slug, message.model) if x)
         label = f"{who} ({shown_inline(source)})" if source and message.role != "user" else who
         ended = _ending(message)
-        print(f"\n── {label}{ended} ── {_when(message.created_at)}  [{message.id[:8]}]")
+        spent = _answer_figures(message)
+        print(f"\n── {label}{ended} ── {_when(message.created_at)}{spent}  [{message.id[:8]}]")
         print(shown(message.text.rstrip("\n")) or "(empty)")
     return 0
+
+
+def _answer_figures(message: StoredMessage) -> str:
+    """An answer's tokens in/out and its stored cost, when it has them: `  · 1.2k in, 300 out, $0.0042`."""
+    from craft_tui.chat.cost import format_cost
+    from craft_tui.chat.usage import format_tokens
+
+    if message.role != "assistant":
+        return ""
+    bits = []
+    if message.input_tokens is not None or message.output_tokens is not None:
+        bits.append(
+            f"{format_tokens(message.input_tokens or 0)} in, "
+            f"{format_tokens(message.output_tokens or 0)} out"
+        )
+    if message.cost_usd is not None:
+        bits.append(format_cost(message.cost_usd))
+    return f"  · {', '.join(bits)}" if bits else ""
 
 
 def _ending(message: StoredMessage) -> str:

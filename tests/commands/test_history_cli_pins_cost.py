@@ -75,6 +75,26 @@ def test_each_row_shows_its_tokens_and_cost(capsys, monkeypatch, store, config) 
     assert (listed[local]["answers_local"], listed[mixed]["answers_unpriced"]) == (1, 1)
 
 
+def test_show_prints_the_conversations_total_and_each_answers_figures(
+    capsys, monkeypatch, store, config
+) -> None:
+    paid = talk(store, "Paid", ("paid", {"input_tokens": 1200, "output_tokens": 300,
+                                         "cost_usd": 0.0123}),
+                ("paid", {"input_tokens": 10, "output_tokens": 5, "cost_usd": 0.0001}))  # fmt: skip
+    code, out, err = run(capsys, monkeypatch, "history", "show", paid)
+    assert code == 0 and err == ""
+    # Both versions were paid for: the total counts every branch, as the list does.
+    assert "2 answers · 1.5k tokens · $0.0124 (all branches)" in out.splitlines()[2]
+    # The branch shown is the newest version: its own figures in its heading.
+    heading = next(line for line in out.splitlines() if line.startswith("── answer"))
+    assert "· 10 in, 5 out, $0.0001" in heading, heading
+    local = talk(store, "Local", ("box", {"input_tokens": 40, "output_tokens": 2}))
+    code, out, _ = run(capsys, monkeypatch, "history", "show", local)
+    assert "1 answer · 42 tokens · local (all branches)" in out
+    heading = next(line for line in out.splitlines() if line.startswith("── answer"))
+    assert "· 40 in, 2 out" in heading and "$" not in heading, heading
+
+
 def test_without_a_config_unpriced_answers_are_unknown(capsys, monkeypatch, store) -> None:
     talk(store, "Local", ("box", {"input_tokens": 40, "output_tokens": 2}))
     code, out, _ = run(capsys, monkeypatch, "history")
