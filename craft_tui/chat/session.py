@@ -657,6 +657,56 @@ class ChatSession:
         """A blank title gives back the one from the first prompt (the store says which)."""
         self.conversation.title = self.store.rename(self.conversation.id, title)
 
+    async def name_with_model(self) -> str | None:
+        """With `settings.ai_titles` on, after the first answer of a new conversation: ask the
+        model that wrote it for a title and store it. The title it returns, else None.
+
+        Nothing is asked when the setting is off, when this is not a conversation's first
+        exchange, when the answer did not end well, when the user gave it a title of their own,
+        or when the answer's connection is gone (never another provider: see chat/titles.py).
+        A failed request is logged and the first prompt's title stays. A rename made while the
+        title was asked for wins.
+        """
+        from craft_tui.chat.titles import read_title, title_request
+
+        if not self._settings().ai_titles:
+            return None
+        path = self._path
+        if len(path) != 2 or path[0].role != "user" or path[1].role != "assistant":
+            return None
+        prompt, answer = path
+        if answer.finish_reason != "stop" or not answer.text.strip() or not answer.model:
+            return None
+        conversation_id = self.conversation.id
+        default = await asyncio.to_thread(self.store.default_title, conversation_id)
+        if self.conversation.title != default:
+            return None  # named by the user
+        config = self._current_config()
+        connection = next(
+            (c for c in (config.connections if config else ()) if c.slug == answer.connection_slug),
+            None,
+        )
+        if connection is None:
+            return None
+        request = title_request(answer.model, prompt.text, answer.text)
+        try:
+            opened = self._driver_opener(connection)
+            driver = await opened if inspect.isawaitable(opened) else opened
+            events = driver.stream(request)
+            try:
+                title = await read_title(events)
+            finally:
+                await _aclose(events)  # read_title stops early: the response is closed
+        except ProviderError as error:
+            log.info("no title from %s: %s", connection.slug, error.kind.value)
+            return None
+        if title is None or self.conversation.title != default:
+            return None
+        stored = await asyncio.to_thread(self.store.rename, conversation_id, title)
+        if self.conversation.id == conversation_id:
+            self.conversation.title = stored
+        return stored
+
     def delete_message(self, message_id: str) -> None:
         """Delete a message and everything that followed it."""
         self.store.delete_message(message_id)

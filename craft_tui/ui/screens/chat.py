@@ -411,6 +411,11 @@ class ChatScreen(Screen[None]):
                             self.craft.workspace.mark_used(message.connection_slug),
                             group="mark-used",
                         )
+                        # settings.ai_titles: the answer's own model names a new conversation
+                        # (the session decides whether to ask; it never delays this answer).
+                        self.run_worker(
+                            session.name_with_model(), group="ai-title", exit_on_error=False
+                        )
                     case core.AnswerFailed(message=message, error=error):
                         await self._end_live(
                             getattr(message, "finish_reason", "error"),
