@@ -140,6 +140,10 @@ class Connection(_Strict):
     timeouts: Timeouts = Field(default_factory=Timeouts)
     max_tokens: Annotated[int, Field(gt=0)] = 4096
     system_prompt: str | None = None
+    # Send prompt-caching breakpoints (Anthropic `cache_control` on the system prompt, tools and
+    # the conversation so far) where the connection's protocol supports them; off for a server
+    # that rejects them or bills cache writes the person does not want. The drivers read it.
+    prompt_cache: bool = True
     created_at: datetime = Field(default_factory=now_utc)
     last_used_at: datetime | None = None
 

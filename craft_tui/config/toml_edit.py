@@ -72,16 +72,17 @@ def connection_values(connection: Connection) -> dict[str, Any]:
 
 
 def new_connection_values(connection: Connection) -> dict[str, Any]:
-    """A connection as a new table writes it: default timeouts and max tokens and empty lists
-    left out (of the timeouts, only those set away from the default), so a default that
+    """A connection as a new table writes it: default timeouts, max tokens, `prompt_cache = true`
+    and empty lists left out (of the timeouts, only those set away from the default), so a default that
     changes later reaches connections that never chose their own."""
     data = connection_values(connection)
     defaults = Timeouts().model_dump()
     data["timeouts"] = {k: v for k, v in data["timeouts"].items() if defaults.get(k) != v}
     if not data["timeouts"]:
         del data["timeouts"]
-    if data["max_tokens"] == Connection.model_fields["max_tokens"].default:
-        del data["max_tokens"]
+    for key in ("max_tokens", "prompt_cache"):
+        if data[key] == Connection.model_fields[key].default:
+            del data[key]
     for key in ("headers", "models"):
         if not data[key]:
             del data[key]

@@ -489,3 +489,46 @@ def test_a_missing_file_is_written_whole_without_defaults_of_runtime_state() -> 
     assert text().startswith("# craft-tui configuration.")
     assert "favourite_models" not in data["settings"]
     assert "last_used_at" not in data["connections"][0]
+
+
+# ------------------------------------------------------------------------ prompt caching
+
+
+def test_prompt_cache_is_on_by_default_and_a_new_connection_does_not_write_it() -> None:
+    def edit(config: Config) -> None:
+        config.connections.append(
+            Connection(slug="new", name="New", protocol="anthropic", base_url="http://127.0.0.1:1")
+        )
+
+    result = changed(edit)
+    assert "prompt_cache" not in result
+    assert load_config().find("new").prompt_cache is True  # type: ignore[union-attr]
+
+
+def test_prompt_cache_turned_off_is_written_in_place_and_read_back() -> None:
+    result = changed(lambda config: setattr(router(config), "prompt_cache", False))
+    assert result == replace_once(
+        HAND_WRITTEN,
+        'auth = { type = "api_key", api_key_env = "OPENROUTER_API_KEY" }\n',
+        'auth = { type = "api_key", api_key_env = "OPENROUTER_API_KEY" }\nprompt_cache = false\n',
+    )
+    assert router(load_config()).prompt_cache is False
+    # turned back on, the line the file has is set in place (the file keeps saying it)
+    again = changed(lambda c: setattr(router(c), "prompt_cache", True), result)
+    assert again == replace_once(result, "prompt_cache = false", "prompt_cache = true")
+
+
+def test_a_new_connection_with_prompt_cache_off_writes_it() -> None:
+    def edit(config: Config) -> None:
+        config.connections.append(
+            Connection(
+                slug="new",
+                name="New",
+                protocol="anthropic",
+                base_url="http://127.0.0.1:1",
+                prompt_cache=False,
+            )
+        )
+
+    added = tomllib.loads(changed(edit))["connections"][-1]
+    assert added["prompt_cache"] is False

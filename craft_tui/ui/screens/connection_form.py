@@ -790,6 +790,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
                 system_prompt=system_prompt,
                 **(
                     {
+                        "prompt_cache": existing.prompt_cache,
                         "created_at": existing.created_at,
                         "last_used_at": existing.last_used_at,
                     }
