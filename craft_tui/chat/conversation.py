@@ -11,12 +11,17 @@ Nothing here knows SQLite, HTTP or Textual; `history.py` stores these, `session.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from craft_tui.providers.content import Parts, plain_parts, settled
 from craft_tui.providers.content import Role as Role  # "user", "assistant", "tool"
+
+if TYPE_CHECKING:
+    from craft_tui.config.generation import GenerationParams
 
 TITLE_MAX = 60
 
@@ -40,6 +45,8 @@ class Conversation:
     model: str | None = None
     active_leaf_id: str | None = None
     pinned: bool = False
+    # Its own temperature / max tokens / reasoning effort (None: the settings decide).
+    generation: GenerationParams | None = None
 
 
 @dataclass(slots=True)
@@ -175,3 +182,45 @@ def latest_leaf(messages: Sequence[StoredMessage], start_id: str | None) -> str 
         seen.add(current)
         current = children[current][-1].id
     return current
+
+
+def generation_to_json(params: GenerationParams | None) -> str | None:
+    """The history's text for a conversation's generation parameters; None when it sets none."""
+    if params is None or params.empty:
+        return None
+    values = {
+        "temperature": params.temperature,
+        "max_tokens": params.max_tokens,
+        "reasoning_effort": params.reasoning_effort,
+    }
+    return json.dumps({key: value for key, value in values.items() if value is not None})
+
+
+def generation_from_json(text: object) -> GenerationParams | None:
+    """Read back what `generation_to_json` wrote. A value that is not what it should be (a hand
+    edit, a newer app) is dropped, never an error: the settings decide for it instead."""
+    # Imported here: config.generation needs the config schema (pydantic), which the first
+    # frame must not wait for (tests/test_startup.py); a conversation without values never asks.
+    from craft_tui.config.generation import EFFORTS, GenerationParams
+
+    if not isinstance(text, str):
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    temperature = data.get("temperature")
+    max_tokens = data.get("max_tokens")
+    effort = data.get("reasoning_effort")
+    params = GenerationParams(
+        temperature=float(temperature)
+        if isinstance(temperature, (int, float)) and not isinstance(temperature, bool)
+        else None,
+        max_tokens=max_tokens
+        if isinstance(max_tokens, int) and not isinstance(max_tokens, bool) and max_tokens > 0
+        else None,
+        reasoning_effort=effort if effort in EFFORTS else None,
+    )
+    return None if params.empty else params

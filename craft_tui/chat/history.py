@@ -62,13 +62,15 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from craft_tui.chat.conversation import (
     Conversation,
     Role,
     StoredMessage,
     derive_title,
+    generation_from_json,
+    generation_to_json,
     latest_leaf,
     path_to,
     utc_now,
@@ -77,6 +79,7 @@ from craft_tui.chat.migrations import (
     FTS5_MISSING,
     FTS_TABLE,
     FULL_TEXT_VERSION,
+    GENERATION_VERSION,
     MIGRATIONS,
     PINNED_VERSION,
     Migration,
@@ -87,15 +90,26 @@ from craft_tui.chat.migrations import (
 from craft_tui.chat.stored_parts import LoadedRow, attachments_in, parts_from, rows_for
 from craft_tui.providers.content import AttachmentPart, Part, is_plain, reasoning_of, text_of
 
+if TYPE_CHECKING:
+    from craft_tui.config.generation import GenerationParams
+
 BUSY_TIMEOUT_MS = 5000
 
 _CONVERSATION_COLUMNS = (
     "id, title, system_prompt, created_at, updated_at, connection_slug, model, active_leaf_id"
 )
-# What a conversation is read with: `pinned` exists from schema v4 (a store opened on an older
-# schema, as tests do, reads a constant instead; inserts leave it to the column's default).
-_CONVERSATION_SELECT = _CONVERSATION_COLUMNS + ", pinned"
-_OLD_CONVERSATION_SELECT = _CONVERSATION_COLUMNS + ", 0"
+# What a conversation is read with: `pinned` exists from schema v4, `generation` from v5 (a store
+# opened on an older schema, as tests do, reads constants instead; inserts leave them to the
+# columns' defaults).
+_CONVERSATION_SELECT = _CONVERSATION_COLUMNS + ", pinned, generation"
+
+
+def _conversation_select(version: int) -> str:
+    pinned = "pinned" if version >= PINNED_VERSION else "0"
+    generation = "generation" if version >= GENERATION_VERSION else "NULL"
+    return f"{_CONVERSATION_COLUMNS}, {pinned}, {generation}"
+
+
 _MESSAGE_COLUMNS = (
     "id, conversation_id, parent_id, role, text, reasoning, connection_slug, model, "
     "input_tokens, output_tokens, cached_tokens, reasoning_tokens, cost_usd, ttft_s, "
@@ -336,6 +350,7 @@ def _conversation(row: Sequence[Any]) -> Conversation:
         model=row[6],
         active_leaf_id=row[7],
         pinned=bool(row[8]),
+        generation=generation_from_json(row[9]),
     )
 
 
@@ -451,8 +466,7 @@ class HistoryStore:
             ) from None
         store = cls(db, path)
         store.full_text = full_text
-        if len(migrations) < PINNED_VERSION:
-            store._select = _OLD_CONVERSATION_SELECT
+        store._select = _conversation_select(len(migrations))
         return store
 
     @staticmethod
@@ -635,10 +649,12 @@ class HistoryStore:
 
     def _list_sql(self, where: list[str], *, pinned_first: bool) -> str:
         names = [name.strip() for name in self._select.split(",")]
-        columns = ", ".join(f"c.{name}" if name.isidentifier() else name for name in names)
+        columns = ", ".join(
+            f"c.{name}" if name.isidentifier() and name != "NULL" else name for name in names
+        )
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         # Pinned first walks the (pinned, updated_at) index backwards: no sort of the whole table.
-        first = "c.pinned DESC, " if pinned_first and self._select == _CONVERSATION_SELECT else ""
+        first = "c.pinned DESC, " if pinned_first and ", pinned," in self._select else ""
         return (
             f"SELECT {columns} FROM conversations c{clause} "
             f"ORDER BY {first}c.updated_at DESC, c.rowid DESC LIMIT ? OFFSET ?"
@@ -849,6 +865,10 @@ class HistoryStore:
                 if made:
                     return made
         return ""
+
+    def set_generation(self, conversation_id: str, params: GenerationParams) -> None:
+        """Keep a conversation's own generation parameters (empty ones clear them)."""
+        self._update_conversation(conversation_id, "generation", generation_to_json(params))
 
     def set_pinned(self, conversation_id: str, pinned: bool) -> None:
         """Pin (listed first in the history) or unpin; the time of last activity is untouched."""
@@ -1163,7 +1183,7 @@ class HistoryStore:
             leaf = ids.get(conversation.active_leaf_id or "")
             stored = dataclasses.replace(conversation, id=conversation_id, active_leaf_id=leaf)
             db.execute(
-                f"INSERT INTO conversations ({_CONVERSATION_SELECT}) VALUES (?,?,?,?,?,?,?,?,?)",
+                f"INSERT INTO conversations ({_CONVERSATION_SELECT}) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (
                     stored.id,
                     stored.title,
@@ -1174,6 +1194,7 @@ class HistoryStore:
                     stored.model,
                     leaf,
                     1 if stored.pinned else 0,
+                    generation_to_json(stored.generation),
                 ),
             )
             for message in messages:

@@ -339,7 +339,30 @@ def _v4_pinned(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1_initial, _v2_content_parts, _v3_full_text, _v4_pinned)
+# ---------------------------------------------------------------- v5: generation parameters
+
+
+GENERATION_VERSION = 5
+"""The schema version from which a conversation keeps its own generation parameters."""
+
+
+def _v5_generation(db: sqlite3.Connection) -> None:
+    """A conversation's own temperature, max tokens and reasoning effort (the chat screen's
+    generation dialog), as a small JSON object; NULL: the settings and the connection decide.
+
+    Kept with the conversation so they still apply when it is reopened, in this app or another.
+    `ADD COLUMN` without a default rewrites no row: every existing conversation reads NULL.
+    """
+    db.execute("ALTER TABLE conversations ADD COLUMN generation TEXT")
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    _v1_initial,
+    _v2_content_parts,
+    _v3_full_text,
+    _v4_pinned,
+    _v5_generation,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -569,9 +569,9 @@ class ChatSession:
         self.tools = tools
         self._reported_problems: set[str] = set()
         # This conversation's own temperature, max tokens and reasoning effort (the chat
-        # screen's generation dialog); empty: the settings and the connection decide. Kept
-        # while the conversation is open (not stored in the history).
-        self.generation = GenerationParams()
+        # screen's generation dialog); empty: the settings and the connection decide. Stored
+        # with the conversation (`set_generation`), so a reopened one keeps them.
+        self.generation = conversation.generation or GenerationParams()
         self.conversation = conversation
         self._driver_opener = driver_opener
         self._cost_fn = cost_fn
@@ -706,6 +706,13 @@ class ChatSession:
         if self.conversation.id == conversation_id:
             self.conversation.title = stored
         return stored
+
+    def set_generation(self, params: GenerationParams) -> None:
+        """Use `params` from the next request on, and keep them with the conversation (a store
+        call: the UI runs it in a thread)."""
+        self.store.set_generation(self.conversation.id, params)
+        self.generation = params
+        self.conversation.generation = None if params.empty else params
 
     def delete_message(self, message_id: str) -> None:
         """Delete a message and everything that followed it."""

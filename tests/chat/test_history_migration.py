@@ -55,6 +55,7 @@ def test_every_conversation_reads_back_identical_after_the_upgrade(
     for conv, expected in zip(listed, EXPECTED["conversations"], strict=True):
         got = {k: _plain(v) for k, v in asdict(conv).items()}
         assert got.pop("pinned") is False  # v4: nothing is pinned by the upgrade
+        assert got.pop("generation") is None  # v5: no conversation sets its own values
         assert got == expected["conversation"]
         messages = upgraded.all_messages(conv.id)
         assert len(messages) == len(expected["messages"])

@@ -53,7 +53,7 @@ def store(tmp_path: Path) -> HistoryStore:
 
 
 def test_a_v3_history_upgrades_with_every_conversation_as_it_was(upgraded: HistoryStore) -> None:
-    assert upgraded._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    assert upgraded._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
     listed = upgraded.list_conversations(limit=100, include_empty=True)
     assert [c.id for c in listed] == [c["conversation"]["id"] for c in EXPECTED["conversations"]]
     assert any(m["parts"] and m["role"] == "tool" for c in EXPECTED["conversations"]
@@ -61,6 +61,7 @@ def test_a_v3_history_upgrades_with_every_conversation_as_it_was(upgraded: Histo
     for conv, expected in zip(listed, EXPECTED["conversations"], strict=True):
         got = {k: _plain(v) for k, v in asdict(conv).items()}
         assert got.pop("pinned") is False
+        assert got.pop("generation") is None  # v5: none of its own
         assert got == expected["conversation"]
         messages = upgraded.all_messages(conv.id)
         got_messages = [{k: _plain(v) for k, v in asdict(m).items()} for m in messages]
@@ -273,3 +274,33 @@ def test_token_counts_fit_a_narrow_column() -> None:
     assert [format_tokens(n) for n in (0, 999, 1000, 12_345, 999_999, 4_500_000)] == [
         "0", "999", "1k", "12.3k", "1000k", "4.5M"
     ]  # fmt: skip
+
+
+# ---------------------------------------------------------------- v5: generation values
+
+
+def test_a_conversations_generation_values_are_kept_with_it(tmp_path) -> None:
+    from craft_tui.chat.session import ChatSession
+    from craft_tui.config.generation import GenerationParams
+    from tests.chat.fakes import Opener, config
+
+    path = tmp_path / "history.db"
+    store = HistoryStore.open(path)
+    conversation = store.create_conversation(title="Warm")
+    session = ChatSession(store, conversation, driver_opener=Opener(), config=config())
+    values = GenerationParams(temperature=0.3, max_tokens=900, reasoning_effort="high")
+    session.set_generation(values)
+    store.close()
+    again = HistoryStore.open(path)  # another start of the app
+    reopened = again.get_conversation(conversation.id)
+    assert reopened.generation == values
+    session = ChatSession(again, reopened, driver_opener=Opener(), config=config())
+    assert session.generation == values  # the next request uses them
+    session.set_generation(GenerationParams())  # back to the defaults
+    assert again.get_conversation(conversation.id).generation is None
+    # A hand-edited or newer value is dropped, never an error.
+    again._db.execute(
+        "UPDATE conversations SET generation = ? WHERE id = ?",
+        ('{"temperature": "hot", "max_tokens": 5, "reasoning_effort": "max"}', conversation.id),
+    )
+    assert again.get_conversation(conversation.id).generation == GenerationParams(max_tokens=5)

@@ -91,6 +91,17 @@ async def test_f5_values_go_with_the_next_request(fake_openai: FakeLLMServer) ->
         await answered(pilot, chat)
     body = fake_openai.chat_requests[-1].json
     assert (body["temperature"], body["max_tokens"], body["reasoning_effort"]) == (0.2, 300, "low")
+    # Kept with the conversation: the app started again reopens it with its values.
+    again = make_app(fake_openai, settings={"temperature": 0.9})
+    async with again.run_test(size=(100, 30)) as pilot:
+        chat = await ready(pilot)
+        await wait_until(pilot, lambda: chat.loaded and chat.session is not None)
+        assert chat.session is not None
+        assert chat.session.generation == GenerationParams(0.2, 300, "low")
+        await send(pilot, "again")
+        await answered(pilot, chat)
+    body = fake_openai.chat_requests[-1].json
+    assert (body["temperature"], body["max_tokens"], body["reasoning_effort"]) == (0.2, 300, "low")
 
 
 async def test_settings_defaults_reach_a_request(fake_openai: FakeLLMServer) -> None:

@@ -714,6 +714,7 @@ class ChatScreen(Screen[None]):
             if params is None or params == session.generation:
                 return
             session.generation = params  # the next request uses them (ChatSession._answer)
+            self.run_worker(self._keep_generation(session, params), group="generation")
             self.notify(
                 "Generation values set for this conversation."
                 if not params.empty
@@ -724,6 +725,19 @@ class ChatScreen(Screen[None]):
             GenerationScreen(session.generation, defaults, title=session.conversation.title),
             done,
         )
+
+    async def _keep_generation(self, session: ChatSession, params: GenerationParams) -> None:
+        """Store a conversation's generation values with it (in a thread: a SQLite write)."""
+        from craft_tui.chat.history import HistoryError
+
+        try:
+            await asyncio.to_thread(session.set_generation, params)
+        except HistoryError as error:
+            self.notify(
+                f"The values apply while this conversation is open, but could not be kept: {error}",
+                severity="warning",
+                markup=False,
+            )
 
     @on(MessageView.Action)
     async def _message_action(self, event: MessageView.Action) -> None:
