@@ -4,16 +4,16 @@
 ones in order, each in its own transaction together with the version bump, so a crash mid-upgrade
 leaves the previous version intact. A database newer than `SCHEMA_VERSION` is refused, untouched.
 
-Adding version 5 later means appending one function and never editing an old one, e.g.::
+Adding version 6 later means appending one function and never editing an old one, e.g.::
 
-    def _v5_archived(db: sqlite3.Connection) -> None:
+    def _v6_archived(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE conversations ADD COLUMN archived INTEGER NOT NULL DEFAULT 0")
 
-    MIGRATIONS = (_v1_initial, _v2_content_parts, _v3_full_text, _v4_pinned, _v5_archived)
+    MIGRATIONS = (..., _v4_pinned, _v5_generation, _v6_archived)
 
 (and the new column in `history.py`'s row mapping). Tests run a next version like that against
-the current one, v2 against a database written by the v1 code and v4 against one written by the
-v3 code (tests/chat/fixtures).
+the current one, v2 against a database written by the v1 code and v4 and v5 against one written
+by the v3 code (tests/chat/fixtures).
 
 Foreign keys are off while the steps run (SQLite cannot switch them inside a transaction, and a
 table rebuild needs them off: dropping the old table would otherwise cascade); each step is
