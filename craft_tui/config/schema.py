@@ -1,8 +1,8 @@
 """The shape of `config.toml`, validated by pydantic.
 
 `extra="forbid"` everywhere, so a typo is an error that names the field instead of a silent default.
-No model here can hold a secret: keys live in the secret store, or in an environment variable named
-by `auth.api_key_env`.
+No model here can hold a secret: keys live in the secret store, in an environment variable named
+by `auth.api_key_env`, or come from the command `auth.api_key_cmd` runs.
 """
 
 from __future__ import annotations
@@ -53,18 +53,47 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class ApiKeyAuth(_Strict):
+class _KeySource(_Strict):
+    """Where a key comes from: the secret store (neither field), an environment variable
+    (`api_key_env`), or the first line a command prints (`api_key_cmd`, e.g. `pass show
+    openrouter`; run by config/key_command.py when the key is needed, its output never stored).
+    The fields are declared by each kind, so `type` stays first in a written table."""
+
+    @field_validator("api_key_cmd", check_fields=False)
+    @classmethod
+    def _runnable_command(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from craft_tui.config.key_command import parse_command
+
+        parse_command(value)  # ValueError with the reason: unbalanced quotes, nothing to run
+        return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> _KeySource:
+        if getattr(self, "api_key_env", None) and getattr(self, "api_key_cmd", None):
+            raise FieldError(
+                "give either api_key_env (a variable holding the key) or api_key_cmd (a command "
+                "printing it), not both",
+                "api_key_cmd",
+            )
+        return self
+
+
+class ApiKeyAuth(_KeySource):
     """An API key: sent as `x-api-key` to Anthropic-protocol servers, as a bearer token to OpenAI ones."""
 
     type: Literal["api_key"] = "api_key"
     api_key_env: Annotated[str, Field(pattern=ENV_NAME_PATTERN)] | None = None
+    api_key_cmd: str | None = None
 
 
-class BearerAuth(_Strict):
+class BearerAuth(_KeySource):
     """A token always sent as `Authorization: Bearer` (what most Anthropic-compatible gateways want)."""
 
     type: Literal["bearer"] = "bearer"
     api_key_env: Annotated[str, Field(pattern=ENV_NAME_PATTERN)] | None = None
+    api_key_cmd: str | None = None
 
 
 class NoAuth(_Strict):
@@ -77,13 +106,15 @@ Auth = Annotated[ApiKeyAuth | BearerAuth | NoAuth, Field(discriminator="type")]
 AuthKind = Literal["api_key", "bearer", "none"]
 
 
-def make_auth(kind: AuthKind, api_key_env: str | None = None) -> ApiKeyAuth | BearerAuth | NoAuth:
-    """Build the auth record for a kind; `api_key_env` is ignored for `none`."""
+def make_auth(
+    kind: AuthKind, api_key_env: str | None = None, api_key_cmd: str | None = None
+) -> ApiKeyAuth | BearerAuth | NoAuth:
+    """Build the auth record for a kind; the key source is ignored for `none`."""
     if kind == "none":
         return NoAuth()
     if kind == "bearer":
-        return BearerAuth(api_key_env=api_key_env)
-    return ApiKeyAuth(api_key_env=api_key_env)
+        return BearerAuth(api_key_env=api_key_env, api_key_cmd=api_key_cmd)
+    return ApiKeyAuth(api_key_env=api_key_env, api_key_cmd=api_key_cmd)
 
 
 class ModelEntry(_Strict):
@@ -123,6 +154,69 @@ class Timeouts(_Strict):
     pool: Annotated[float, Field(gt=0)] = 10.0
 
 
+RoutingService = Literal["openrouter", "vercel"]
+# The driver that sends routing preferences (providers/openai_chat.py build_body): a capability
+# of the protocol's driver, asked of the registry entry, not a protocol name tested here.
+_ROUTING_DRIVER = "craft_tui.providers.openai_chat:OpenAIChat"
+_VERCEL_ROUTING_FIELDS = frozenset({"order", "only"})
+
+
+def routing_service(protocol: str, base_url: str) -> RoutingService | None:
+    """Whose provider-routing preferences a connection's requests can carry: OpenRouter's
+    (`provider`) or Vercel AI Gateway's (`providerOptions.gateway`), over Chat Completions."""
+    from urllib.parse import urlsplit
+
+    if get_protocol(protocol).driver != _ROUTING_DRIVER:
+        return None
+    host = (urlsplit(base_url).hostname or "").lower()
+    if host == "openrouter.ai" or host.endswith(".openrouter.ai"):
+        return "openrouter"
+    if host == "ai-gateway.vercel.sh":
+        return "vercel"
+    return None
+
+
+class Routing(_Strict):
+    """Which upstream providers a gateway may route a connection's requests to
+    (`[connections.routing]`). Unset fields send nothing: the gateway's defaults apply.
+
+    OpenRouter (sent as `provider`): `order` (provider slugs tried first, in order), `only`
+    (only these), `allow_fallbacks` (false: none but those), `data_collection` ("deny": only
+    providers that do not store or train on prompts), `zdr` (only zero-data-retention
+    endpoints), `sort` (price, throughput or latency). Vercel AI Gateway (sent as
+    `providerOptions.gateway`) documents `order` and `only`.
+    """
+
+    order: list[str] | None = None
+    only: list[str] | None = None
+    allow_fallbacks: bool | None = None
+    data_collection: Literal["allow", "deny"] | None = None
+    zdr: bool | None = None
+    sort: Literal["price", "throughput", "latency"] | None = None
+
+    @field_validator("order", "only")
+    @classmethod
+    def _provider_slugs(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        slugs: list[str] = []
+        for index, slug in enumerate(value):
+            slug = slug.strip()
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,99}", slug):
+                raise FieldError(
+                    f"{slug!r} is not a provider slug (letters, digits, '-', '.', '/'; e.g. "
+                    "'anthropic', 'deepinfra/fp8')",
+                    index,
+                )
+            if slug not in slugs:
+                slugs.append(slug)
+        return slugs or None
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.model_dump(exclude_none=True)
+
+
 class Connection(_Strict):
     """One endpoint a person talks to: where it is, how to authenticate, which models it offers."""
 
@@ -144,6 +238,8 @@ class Connection(_Strict):
     # the conversation so far) where the connection's protocol supports them; off for a server
     # that rejects them or bills cache writes the person does not want. The drivers read it.
     prompt_cache: bool = True
+    # Provider routing preferences for OpenRouter and Vercel AI Gateway connections (Routing).
+    routing: Routing | None = None
     created_at: datetime = Field(default_factory=now_utc)
     last_used_at: datetime | None = None
 
@@ -185,10 +281,43 @@ class Connection(_Strict):
             raise FieldError(str(error), "base_url") from None
         if normalised != self.base_url:
             object.__setattr__(self, "base_url", normalised)
+        self._check_routing()
         if self.default_model and self.default_model not in self.model_ids:
             # The default is always one of the models: add it rather than reject a working setup.
             self.models.append(ModelEntry(id=self.default_model))
         return self
+
+    def _check_routing(self) -> None:
+        """Routing preferences only where they are sent, and only the ones that gateway takes."""
+        routing = self.routing
+        if routing is None:
+            return
+        if routing.is_empty:
+            object.__setattr__(self, "routing", None)
+            return
+        service = routing_service(self.protocol, self.base_url)
+        if service is None:
+            raise FieldError(
+                "routing preferences are sent only to OpenRouter (openrouter.ai) and Vercel AI "
+                "Gateway (ai-gateway.vercel.sh) over the OpenAI protocol (presets 'openrouter', "
+                "'vercel'); remove the routing table from this connection",
+                "routing",
+            )
+        if service == "vercel":
+            extra = sorted(set(routing.model_dump(exclude_none=True)) - _VERCEL_ROUTING_FIELDS)
+            if extra:
+                raise FieldError(
+                    f"Vercel AI Gateway takes only 'order' and 'only' as routing preferences; "
+                    f"{', '.join(repr(name) for name in extra)} "
+                    f"{'is an OpenRouter one' if len(extra) == 1 else 'are OpenRouter ones'}",
+                    "routing",
+                    extra[0],
+                )
+
+    @property
+    def routing_service(self) -> RoutingService | None:
+        """Whose routing preferences this connection's requests carry (None: no gateway's)."""
+        return routing_service(self.protocol, self.base_url)
 
     @property
     def model_ids(self) -> list[str]:

@@ -3,7 +3,8 @@
 On a desktop the keyring (service `craft-tui`, one entry per connection slug) is used. On a headless
 server keyring usually has no backend (`keyring.backends.fail.Keyring`) or its D-Bus call fails; then
 keys go to `credentials.toml` beside the config, mode 0600, and `SecretStore.description` says so.
-`CRAFT_TUI_SECRETS=file|keyring` forces a store. A connection may instead name an environment variable.
+`CRAFT_TUI_SECRETS=file|keyring` forces a store. A connection may instead name an environment variable,
+or a command that prints its key (config/key_command.py).
 
 A key must never outlive its connection (`drop_orphaned_keys`): the keyring cannot be listed, so
 `keyring-slugs.json` records which slugs craft-tui put there (slugs only, never a key). The order in
@@ -274,16 +275,25 @@ class SecretStore:
 
 
 def key_for(connection: Connection, store: SecretStore | None = None) -> str | None:
-    """The key to send for `connection`, or None when it uses no auth.
+    """The key to send for `connection`, or None when it uses no auth: the one place a key is
+    resolved (its command's output, its variable, or the secret store).
 
     An environment variable is read only when the connection names it, so `OPENAI_API_KEY` never
-    reaches a server the user did not pair it with. Raises MissingKeyError with the fix.
+    reaches a server the user did not pair it with. A key command (`auth.api_key_cmd`) runs the
+    first time its key is needed in this process (config/key_command.py). Raises MissingKeyError
+    with the fix (a KeyCommandError, its subclass, when the command gave no key).
     """
     from craft_tui.config.schema import NoAuth
 
     auth = connection.auth
     if isinstance(auth, NoAuth):
         return None
+    if auth.api_key_cmd:
+        from craft_tui.config.key_command import KEY_COMMANDS
+
+        # Blocks while the command runs (up to key_command.TIMEOUT_SECONDS): callers on the UI
+        # loop call key_for in a thread, as for the keyring.
+        return KEY_COMMANDS.key(auth.api_key_cmd, name=connection.name, slug=connection.slug)
     if auth.api_key_env:
         value = os.environ.get(auth.api_key_env, "").strip()
         if not value:

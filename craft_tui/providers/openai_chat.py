@@ -22,7 +22,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -50,6 +50,9 @@ from craft_tui.providers.types import (
     ToolSpec,
     Usage,
 )
+
+if TYPE_CHECKING:
+    from craft_tui.config.schema import Connection
 
 _FINISH: dict[str, FinishReason] = {
     "stop": "stop",
@@ -107,6 +110,22 @@ _OPTIONAL_FIELDS = (
     "reasoning",
     "usage",
 )
+
+
+def routing_fields(connection: Connection) -> dict[str, Any]:
+    """The connection's provider-routing preferences in its gateway's documented shape:
+    OpenRouter's `provider` object, Vercel AI Gateway's `providerOptions.gateway`; nothing for
+    other servers (schema.Connection refuses routing for them) or when none are set."""
+    routing = connection.routing
+    if routing is None:
+        return {}
+    preferences = routing.model_dump(exclude_none=True)
+    service = connection.routing_service
+    if not preferences or service is None:
+        return {}
+    if service == "openrouter":
+        return {"provider": preferences}
+    return {"providerOptions": {"gateway": preferences}}
 
 
 def _int(value: Any) -> int | None:
@@ -371,6 +390,7 @@ class OpenAIChat(HttpDriver):
                 body["reasoning_effort"] = request.reasoning_effort
         if request.tools:  # never an empty list: many servers refuse `tools: []`
             body["tools"] = wire_tools(request.tools)
+        body.update(routing_fields(self.connection))
         return body
 
     def _new_parser(self, ctx: ErrorContext, limit: AnswerLimit | None = None) -> _StreamParser:
