@@ -8,6 +8,12 @@ never on the UI loop, and only its hash is kept here.
 
 A driver that is replaced or dropped is closed once the answers streaming through it end: an edit
 made while an answer streams does not cut that answer off.
+
+A key printed by a command (`auth.api_key_cmd`, config/key_command.py) is resolved the same way,
+in the same thread: the command runs off the loop, once per process (its key is kept in memory
+by command text); a failed command is a `missing_key` error naming it. When the server refuses
+the key (an authentication error), the pool forgets the command's key, so the retry runs the
+command again and a rotated key is picked up.
 """
 
 from __future__ import annotations
@@ -18,9 +24,11 @@ import hashlib
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
+from craft_tui.providers.errors import ErrorKind, ProviderError
 from craft_tui.providers.types import ChatRequest, Driver, ModelInfo, StreamEvent
 
 if TYPE_CHECKING:  # pydantic is not imported before the first frame
+    from craft_tui.config.key_command import KeyCommandError
     from craft_tui.config.schema import Connection
     from craft_tui.config.secrets import SecretStore
 
@@ -36,16 +44,44 @@ def transport_fingerprint(connection: Connection) -> str:
     return connection.model_dump_json(exclude=_NOT_TRANSPORT)
 
 
+def key_command_problem(error: KeyCommandError) -> ProviderError:
+    """A key command that gave no key, as the error a request shows: what happened to the
+    command (never what it printed) and the fix."""
+    return ProviderError(ErrorKind.MISSING_KEY, error.sentence, error.fix)
+
+
+def _forgetter(connection: Connection) -> Callable[[], None] | None:
+    """What to do when the server refuses the key: forget the key of the connection's command,
+    so the next request runs it again (a rotated key). None for keys that are read every time."""
+    command = getattr(connection.auth, "api_key_cmd", None)
+    if not command:
+        return None
+
+    def forget() -> None:
+        from craft_tui.config.key_command import KEY_COMMANDS
+
+        KEY_COMMANDS.forget(command)
+
+    return forget
+
+
 class PooledDriver:
     """A pool's driver: counts the answers streaming through it, so retiring it closes the client
     only once the last one ends."""
 
-    def __init__(self, driver: Driver, fingerprint: str) -> None:
+    def __init__(
+        self, driver: Driver, fingerprint: str, on_rejected_key: Callable[[], None] | None = None
+    ) -> None:
         self.driver = driver
         self.fingerprint = fingerprint
         self.active = 0
         self.retired = False
         self.closed = False
+        self._on_rejected_key = on_rejected_key
+
+    def _noticed(self, error: ProviderError) -> None:
+        if error.kind is ErrorKind.AUTHENTICATION and self._on_rejected_key is not None:
+            self._on_rejected_key()
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
         self.active += 1
@@ -53,13 +89,20 @@ class PooledDriver:
             async with contextlib.aclosing(self.driver.stream(request)) as events:  # type: ignore[type-var]
                 async for event in events:
                     yield event
+        except ProviderError as error:
+            self._noticed(error)
+            raise
         finally:
             self.active -= 1
             if self.retired and not self.active:
                 await self._close()
 
     async def list_models(self) -> list[ModelInfo]:
-        return await self.driver.list_models()
+        try:
+            return await self.driver.list_models()
+        except ProviderError as error:
+            self._noticed(error)
+            raise
 
     async def aclose(self) -> None:
         """Callers never close a pooled driver; the pool does (`retire`)."""
@@ -105,11 +148,15 @@ class DriverPool:
         return self._opened
 
     def _fingerprint(self, connection: Connection) -> str:
-        """Transport fields plus a hash of the key as it is now (runs in a thread)."""
+        """Transport fields plus a hash of the key as it is now (runs in a thread: reading the
+        keyring, or running a key command, blocks)."""
+        from craft_tui.config.key_command import KeyCommandError
         from craft_tui.config.secrets import MissingKeyError, key_for
 
         try:
             key = key_for(connection, self._store())
+        except KeyCommandError as error:  # said now: building would run the command again
+            raise key_command_problem(error) from None
         except MissingKeyError:
             key = None  # building the driver raises the error with its fix
         digest = hashlib.sha256((key or "").encode()).hexdigest()
@@ -142,7 +189,7 @@ class DriverPool:
         if fresh is None:  # changed while the thread ran: build again, the rare way
             fresh = await asyncio.to_thread(self._build, connection)
         self.built += 1
-        pooled = PooledDriver(fresh, fingerprint)
+        pooled = PooledDriver(fresh, fingerprint, _forgetter(connection))
         self._retire(connection.slug)
         self._entries[connection.slug] = pooled
         return pooled
