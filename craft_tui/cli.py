@@ -164,6 +164,15 @@ def _add_ask_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
         help="add to the last conversation (or ID): its current branch goes with the question, "
         "the new turn is stored on it; connection and model are its last answer's unless -c/-m",
     )
+    ask.add_argument(
+        "-a",
+        "--attach",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="attach a file to the prompt (repeatable): an image (resized to the provider's "
+        "limits), a PDF or a text file",
+    )
     from craft_tui.commands.ask_tools import add_arguments
 
     add_arguments(ask)  # --tools, --allow, --read-only, --yes, --max-steps
