@@ -68,6 +68,8 @@ def _add_connection_parsers(
             "  craft-tui connection add Ollama --preset ollama --model llama3.2\n"
             "  craft-tui connection add Proxy --protocol anthropic --base-url https://llm.corp/v1 "
             "--api-key-env CORP_KEY\n"
+            "  craft-tui connection add OpenRouter --preset openrouter "
+            "--api-key-cmd 'pass show openrouter'\n"
             f"\npresets: {', '.join(preset_ids())}"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -83,6 +85,13 @@ def _add_connection_parsers(
     auth.add_argument("--api-key-env", metavar="VAR", help="read the key from this env variable")
     auth.add_argument(
         "--api-key-stdin", action="store_true", help="read the key from stdin (prompted on a tty)"
+    )
+    auth.add_argument(
+        "--api-key-cmd",
+        metavar="CMD",
+        help="run this command when the key is needed; its first output line is the key, never "
+        "stored (e.g. 'pass show openrouter', 'op read op://Private/OpenRouter/credential'; "
+        "no shell, stdin closed, stopped after 30 s)",
     )
     auth.add_argument("--no-auth", action="store_true", help="send no key (local servers)")
     add.add_argument(
@@ -115,12 +124,20 @@ def _add_connection_parsers(
     key = actions.add_parser(
         "key",
         help="store or replace a connection's key",
-        description="Store or replace a connection's key in the secret store. A connection "
-        "that read its key from a variable uses the stored key from then on; one that sends no "
-        "key is switched only with --use-key (or a yes on a terminal).",
+        description="Store or replace a connection's key in the secret store, or name a "
+        "command that prints it (--api-key-cmd). A connection that read its key from a variable "
+        "or a command uses the stored key from then on; one that sends no key is switched only "
+        "with --use-key (or a yes on a terminal).",
     )
     key.add_argument("name", help="slug or name")
-    key.add_argument("--api-key-stdin", action="store_true", help="read the key from stdin")
+    given = key.add_mutually_exclusive_group()
+    given.add_argument("--api-key-stdin", action="store_true", help="read the key from stdin")
+    given.add_argument(
+        "--api-key-cmd",
+        metavar="CMD",
+        help="get the key from this command from now on (its first output line; never stored); "
+        "a stored key is deleted",
+    )
     key.add_argument(
         "--use-key",
         action="store_true",

@@ -32,7 +32,7 @@ from craft_tui.config.secrets import SecretStore, drop_orphaned_keys, mask_secre
 from craft_tui.config.state import last_used
 from craft_tui.config.urls import InvalidURLError, Protocol, chat_url
 from craft_tui.untrusted import shown_inline
-from craft_tui.workspace.connections import ConnectionService, exists_already
+from craft_tui.workspace.connections import ConnectionService, exists_already, needs_stored_key
 from craft_tui.workspace.targets import ConnectionProblem, find_connection
 
 
@@ -124,6 +124,8 @@ _OPTION_NAMES = {
     "name": "NAME",
     "id": "--model",
     "auth.api_key_env": "--api-key-env",
+    "auth.api_key_cmd": "--api-key-cmd",
+    "auth": "--api-key-cmd",
     "models": "--model",
     "default_model": "--default-model",
     "headers": "--header",
@@ -170,6 +172,7 @@ def add(args: argparse.Namespace, service: ConnectionService) -> int:
 
     key: str | None = None
     key_env: str | None = args.api_key_env
+    key_cmd: str | None = _key_command(args.api_key_cmd)
     kind: AuthKind
     if args.no_auth:
         kind = "none"
@@ -183,7 +186,7 @@ def add(args: argparse.Namespace, service: ConnectionService) -> int:
         key = _read_key_from_stdin(f"API key for {args.name}: ")
         if kind == "none":
             kind = "api_key"  # a key was given for a usually keyless server (vLLM --api-key)
-    elif key_env is not None:
+    elif key_env is not None or key_cmd is not None:
         if kind == "none":
             kind = "api_key"
     elif kind != "none":
@@ -191,8 +194,9 @@ def add(args: argparse.Namespace, service: ConnectionService) -> int:
         if key_env is None:
             raise UserError(
                 "This connection needs a key, and none was given.",
-                "give --api-key-stdin (the key on stdin), --api-key-env VAR, or --no-auth for a "
-                "server that needs none.",
+                "give --api-key-stdin (the key on stdin), --api-key-env VAR, --api-key-cmd "
+                "'pass show NAME' (a command that prints it), or --no-auth for a server that "
+                "needs none.",
             )
 
     if key_env is not None:
@@ -205,7 +209,7 @@ def add(args: argparse.Namespace, service: ConnectionService) -> int:
             protocol=protocol,
             preset=preset.id if preset else None,
             base_url=base,
-            auth=make_auth(kind, key_env),
+            auth=make_auth(kind, key_env, key_cmd),
             models=[ModelEntry(id=model_id) for model_id in args.model],
             default_model=args.default_model,
             headers={**(preset.headers if preset else {}), **_parse_headers(args.header)},
@@ -222,6 +226,8 @@ def add(args: argparse.Namespace, service: ConnectionService) -> int:
     print(f"Added connection {slug!r} ({protocol}) → {chat_url(protocol, base)}")
     if key is not None:
         print(f"Key {mask_secret(key)} stored in the {service.secrets.description}.")
+    elif key_cmd:
+        _say_key_command(slug, key_cmd)
     elif key_env:
         print(f"Key read from ${key_env} at request time.")
         if not os.environ.get(key_env, "").strip():
@@ -239,13 +245,54 @@ def add(args: argparse.Namespace, service: ConnectionService) -> int:
     return 0
 
 
+def _key_command(text: str | None) -> str | None:
+    """`--api-key-cmd` as given, checked the way config.toml checks it (its words can be split)."""
+    if text is None:
+        return None
+    from craft_tui.config.key_command import parse_command
+
+    try:
+        parse_command(text)
+    except ValueError as error:
+        raise UserError(
+            f"--api-key-cmd: {error}.",
+            "quote the whole command once for your shell, e.g. --api-key-cmd 'pass show openrouter'.",
+        ) from None
+    return text.strip()
+
+
+def _say_key_command(slug: str, command: str) -> None:
+    """What happens with a key command, and a warning when its program is not found here."""
+    import shutil
+
+    from craft_tui.config.key_command import TIMEOUT_SECONDS, parse_command
+
+    print(
+        f"Key from the command `{shown_inline(command)}` when needed (its first line; never "
+        "stored; stopped after "
+        f"{TIMEOUT_SECONDS:g} s). Check it now: craft-tui connection test {slug}"
+    )
+    program = parse_command(command)[0]
+    if shutil.which(program) is None:
+        print(f"craft-tui: warning: {shown_inline(program)} is not found here.", file=sys.stderr)
+        print(
+            f"  fix: install it, or give its full path: craft-tui connection key {slug} "
+            '--api-key-cmd "…"',
+            file=sys.stderr,
+        )
+
+
 def _describe(
     connection: Connection, config: Config, masked: dict[str, str | None]
 ) -> dict[str, Any]:
     auth = connection.auth
     key_display = ""
+    key_command: str | None = None
     if not isinstance(auth, NoAuth):
-        if auth.api_key_env:
+        if auth.api_key_cmd:
+            key_command = auth.api_key_cmd
+            key_display = f"from `{auth.api_key_cmd}`"
+        elif auth.api_key_env:
             key_display = f"${auth.api_key_env}"
         else:
             stored = masked.get(connection.slug)
@@ -259,6 +306,7 @@ def _describe(
         "base_url": connection.base_url,
         "auth": auth.type,
         "key": key_display,
+        "key_command": key_command,
         "models": connection.model_ids,
         "default_model": connection.effective_default_model,
         "default": default is not None and default.slug == connection.slug,
@@ -285,7 +333,7 @@ def list_connections(args: argparse.Namespace, service: ConnectionService) -> in
         models = f"{len(row['models'])} model(s)" + (
             f", default {row['default_model']}" if row["default_model"] else ""
         )
-        auth = row["auth"] + (f" {row['key']}" if row["key"] else "")
+        auth = row["auth"] + (f" {shown_inline(row['key'])}" if row["key"] else "")
         print(f"{marker} {row['slug']:<20} {row['protocol']:<9} {shown_inline(row['base_url'])}")
         print(f"    {shown_inline(row['name'])} · {auth} · {models}")
     print(f"\nKeys: {service.secrets.description}")
@@ -331,6 +379,8 @@ def _has_stored_key(connection: Connection, service: ConnectionService) -> bool:
 
 def set_key(args: argparse.Namespace, service: ConnectionService) -> int:
     connection = find_connection(service.load(), args.name)
+    if args.api_key_cmd is not None:
+        return _set_key_command(args, service, connection)
     if not args.api_key_stdin and not sys.stdin.isatty():
         raise UserError(
             "No key was given.",
@@ -355,6 +405,32 @@ def set_key(args: argparse.Namespace, service: ConnectionService) -> int:
         print(f"{connection.slug!r} now sends this key (it sent none before).")
     elif auth.api_key_env:
         print(f"{connection.slug!r} now uses this key instead of reading ${auth.api_key_env}.")
+    elif auth.api_key_cmd:
+        print(
+            f"{connection.slug!r} now uses this key instead of running "
+            f"`{shown_inline(auth.api_key_cmd)}`."
+        )
+    return 0
+
+
+def _set_key_command(
+    args: argparse.Namespace, service: ConnectionService, connection: Connection
+) -> int:
+    """`connection key NAME --api-key-cmd CMD`: the key comes from the command from now on."""
+    command = _key_command(args.api_key_cmd)
+    assert command is not None
+    if isinstance(connection.auth, NoAuth) and not args.use_key:
+        raise UserError(
+            f"Connection {connection.slug!r} sends no key (no authentication); a key command "
+            "would switch it to sending one.",
+            f"to switch it, pass --use-key: craft-tui connection key {connection.slug} --use-key "
+            "--api-key-cmd '…'",
+        )
+    had_stored = needs_stored_key(connection) and _has_stored_key(connection, service)
+    updated = service.set_key_command(connection.slug, command)
+    _say_key_command(updated.slug, command)
+    if had_stored:
+        print(f"The key stored for {updated.slug!r} was deleted: the command gives it now.")
     return 0
 
 

@@ -53,10 +53,12 @@ def exists_already(slug: str) -> ConnectionProblem:
 
 
 def needs_stored_key(connection: Connection) -> bool:
-    """True when the connection's key comes from the secret store (not none, not a variable)."""
+    """True when the connection's key comes from the secret store (not none, not a variable,
+    not a command)."""
     from craft_tui.config.schema import NoAuth
 
-    return not isinstance(connection.auth, NoAuth) and not connection.auth.api_key_env
+    auth = connection.auth
+    return not isinstance(auth, NoAuth) and not auth.api_key_env and not auth.api_key_cmd
 
 
 class ConnectionService:
@@ -199,6 +201,26 @@ class ConnectionService:
             raise ConnectionProblem(str(error), "key") from None
         return find_connection(config, connection.slug), config
 
+    def set_key_command(self, name: str, command: str) -> Connection:
+        """Get a connection's key from `command` from now on (its stored key, if any, is
+        deleted: one source of truth). A connection that sent no key sends one as `api_key`."""
+        from craft_tui.config.schema import AuthKind, make_auth
+        from craft_tui.config.store import KeyNotStoredError, save_connection
+
+        connection = find_connection(self.load(), name)
+        kind: AuthKind = "bearer" if connection.auth.type == "bearer" else "api_key"
+
+        def use_command(config: Config) -> None:
+            find_connection(config, connection.slug).auth = make_auth(kind, api_key_cmd=command)
+
+        try:
+            config = save_connection(
+                use_command, connection.slug, forget_key=True, store=self.secrets, path=self._path
+            )
+        except KeyNotStoredError as error:
+            raise ConnectionProblem(str(error), "key") from None
+        return find_connection(config, connection.slug)
+
     def remember_model(self, slug: str, model_id: str) -> Config:
         """A model id typed by hand becomes one of its connection's models (offered next time)."""
         from craft_tui.config.schema import ModelEntry
@@ -286,9 +308,16 @@ class ConnectionService:
     async def check(self, connection: Connection, key: str | None) -> AsyncIterator[CheckStep]:
         """The real test (model list, then a 1-token answer), step by step. `key`: the one typed
         in the form, else the connection's own (read in a thread; MissingKeyError when none)."""
+        command = None
         if key is None:
             key = await self._in_thread(self.key_for, connection)
+            command = getattr(connection.auth, "api_key_cmd", None)
         from craft_tui.providers.check import check_connection
+        from craft_tui.providers.errors import ErrorKind
 
         async for step in check_connection(connection, key):
+            if command and step.error is not None and step.error.kind is ErrorKind.AUTHENTICATION:
+                from craft_tui.config.key_command import KEY_COMMANDS
+
+                KEY_COMMANDS.forget(command)  # refused: the next test runs the command again
             yield step

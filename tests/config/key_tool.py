@@ -9,6 +9,7 @@ this interpreter. What it does is chosen by options:
     --wait-for F     wait (poll) until F exists before printing
     --child-pid F    start a grandchild that sleeps, write its pid to F
     --stderr TEXT    write TEXT to stderr
+    --stderr-file F  write F's content to stderr (a secret kept out of the command's own text)
     --exit N         exit with status N after printing
 """
 
@@ -23,7 +24,8 @@ import argparse, os, subprocess, sys, time
 from pathlib import Path
 
 parser = argparse.ArgumentParser()
-for name in ("--key-file", "--runs", "--started", "--wait-for", "--child-pid", "--stderr"):
+for name in ("--key-file", "--runs", "--started", "--wait-for", "--child-pid", "--stderr",
+             "--stderr-file"):
     parser.add_argument(name)
 parser.add_argument("--exit", type=int, default=0)
 args = parser.parse_args()
@@ -41,6 +43,8 @@ if args.wait_for:
         time.sleep(0.02)
 if args.stderr:
     sys.stderr.write(args.stderr + "\n")
+if args.stderr_file:
+    sys.stderr.write(Path(args.stderr_file).read_text())
 if args.key_file:
     sys.stdout.write(Path(args.key_file).read_text())
 sys.stdout.flush()

@@ -98,9 +98,8 @@ def test_a_program_that_is_not_there_is_named_with_the_fix(tools: Path) -> None:
 
 def test_a_failing_command_says_its_exit_status_and_nothing_it_printed(tools: Path) -> None:
     (tools / "entry").write_text(KEY + "\n")
-    command = tool_command(
-        tools, key_file=tools / "entry", stderr=f"error: bad passphrase for {ROTATED}", exit=3
-    )
+    (tools / "says").write_text(f"error: bad passphrase for {ROTATED}\n")
+    command = tool_command(tools, key_file=tools / "entry", stderr_file=tools / "says", exit=3)
     with pytest.raises(KeyCommandError) as caught:
         key_for(with_command(command))
     said = str(caught.value)

@@ -105,7 +105,8 @@ async def test_a_failing_key_command_is_the_answers_error_naming_it(
 ) -> None:
     server = fake_server()
     counter = tools / "runs"
-    command = tool_command(tools, runs=counter, stderr=f"unlock failed near {NEW}", exit=2)
+    (tools / "says").write_text(f"unlock failed near {NEW}\n")
+    command = tool_command(tools, runs=counter, stderr_file=tools / "says", exit=2)
     write_config(with_command(server, command))
     workspace = Workspace(load_config())
     try:
