@@ -15,6 +15,11 @@ exact output.
 turn on it. Both go through the app's `ChatSession` (the same request builder, partial saves,
 attribution, cost and `cancelled` mark for Ctrl+C), and end with "saved to conversation ID" on
 stderr.
+
+`-a FILE` (repeatable) attaches files to the prompt through `chat/attachments.py`, the app's
+rule: images resized to the connection's protocol limits, text files as text with their name,
+PDFs as they are; a missing file, a folder, a file over a limit or a model that does not take
+images (as its listed model says) is one sentence and its fix before anything is sent or stored.
 """
 
 from __future__ import annotations
@@ -50,6 +55,8 @@ from craft_tui.untrusted import raw_stream, shown, shown_inline
 if TYPE_CHECKING:
     from craft_tui.chat.conversation import Conversation, StoredMessage
     from craft_tui.chat.history import HistoryStore
+    from craft_tui.providers.content import AttachmentPart
+    from craft_tui.providers.errors import ProviderError
 
 _DIM = "\x1b[2m"
 _RESET = "\x1b[0m"
@@ -79,6 +86,53 @@ def read_prompt(argument: str | None, stdin: TextIO) -> str:
             "No prompt was given.", "craft-tui ask 'your question', or pipe text into it."
         )
     return "\n\n".join(parts)
+
+
+def attached_parts(
+    args: argparse.Namespace, connection: Connection, model: str
+) -> tuple[AttachmentPart, ...]:
+    """The files of `-a FILE …` for a request to `model` on `connection`, or the UserError that
+    says which file cannot go and why (also: the model does not take images)."""
+    paths = getattr(args, "attach", None) or []
+    if not paths:
+        return ()
+    from craft_tui.chat.attachments import AttachmentProblem, image_refusal, load_attachments
+
+    try:
+        loaded = load_attachments(paths, connection.protocol)
+    except AttachmentProblem as problem:
+        raise UserError(problem.message, problem.hint or None) from None
+    refusal = image_refusal(loaded, connection, model)
+    if refusal is not None:
+        raise UserError(refusal.message, refusal.hint or None)
+    for attachment in loaded:
+        if attachment.resized:
+            print(
+                f"craft-tui: {attachment.label()}: resized to the provider's image limits.",
+                file=sys.stderr,
+            )
+    return tuple(attachment.part for attachment in loaded)
+
+
+def user_turn(prompt: str, attachments: tuple[AttachmentPart, ...] = ()) -> ChatMessage:
+    """The one user turn of a plain `ask`: the prompt, then its attached files."""
+    from craft_tui.providers.content import TextPart
+
+    if not attachments:
+        return ChatMessage("user", prompt)
+    return ChatMessage("user", parts=(TextPart(prompt), *attachments))
+
+
+def images_refused(
+    error: ProviderError, args: argparse.Namespace, connection: Connection | None, model: str
+) -> UserError | None:
+    """A server's refusal of this prompt's images as the clear sentence (None: another error)."""
+    if not getattr(args, "attach", None) or connection is None:
+        return None
+    from craft_tui.chat.attachments import refusal_from_error
+
+    problem = refusal_from_error(error, connection, model)
+    return UserError(problem.message, problem.hint or None) if problem is not None else None
 
 
 def format_usage(
@@ -355,8 +409,9 @@ async def answer_saved(
     err: TextIO,
     show_usage: bool,
     raw: bool = False,
+    attachments: tuple[AttachmentPart, ...] = (),
 ) -> None:
-    """Send `prompt` on `conversation`'s current branch through the app's `ChatSession` and
+    """Send `prompt` (and `attachments`) on `conversation`'s current branch through the app's `ChatSession` and
     write the answer as it arrives (`driver` is `connection`'s, opened by the caller and closed
     here); ProviderError propagates after the partial text (the failed
     answer is stored as the app stores one). Cancelling (Ctrl+C) stores what arrived as
@@ -385,7 +440,7 @@ async def answer_saved(
     finish_reason: str | None = None
     failure = None
     try:
-        async with contextlib.aclosing(session.send(prompt)) as events:  # type: ignore[type-var]
+        async with contextlib.aclosing(session.send(prompt, attachments)) as events:  # type: ignore[type-var]
             async for event in events:
                 if isinstance(event, TextChunk):
                     output.text(event.text)
@@ -438,6 +493,7 @@ def _run_saved(args: argparse.Namespace, config: Config, saved: Saved) -> None:
             model = args.model or connection.effective_default_model
         model = _check_model(connection, model)
         prompt = read_prompt(prompt_argument, sys.stdin)
+        attachments = attached_parts(args, connection, model)  # checked before anything is stored
         # Opened before anything is stored: a missing key is the user's to fix, not an answer.
         overrides = Overrides(args.system, args.max_tokens, args.temperature)
         driver = _OverridingDriver(open_driver(connection), overrides)
@@ -459,10 +515,20 @@ def _run_saved(args: argparse.Namespace, config: Config, saved: Saved) -> None:
                 sys.stderr,
                 args.usage,
                 raw=bool(args.raw),
+                attachments=attachments,
             )
         )
     finally:
         store.close()
+
+
+def _target_named(config: Config, args: argparse.Namespace) -> tuple[Connection | None, str]:
+    """The connection and model the command line names (for rewording a refusal after it)."""
+    try:
+        connection = pick_connection(config, args.connection)
+    except UserError:
+        return None, ""
+    return connection, args.model or connection.effective_default_model or ""
 
 
 def run(args: argparse.Namespace) -> int:
@@ -478,7 +544,11 @@ def run(args: argparse.Namespace) -> int:
     from craft_tui.commands.ask_tools import run_tools, wants_tools
 
     if wants_tools(args):  # the tool loop (commands/ask_tools.py)
-        return run_tools(args, config)
+        try:
+            return run_tools(args, config)
+        except ProviderError as error:
+            target = _target_named(config, args)
+            raise images_refused(error, args, *target) or error from None
     storing = bool(getattr(args, "save", False)) or getattr(args, "continue_id", None) is not None
     if storing and args.save and args.continue_id is not None:
         raise UserError(
@@ -495,7 +565,7 @@ def run(args: argparse.Namespace) -> int:
             prompt = read_prompt(args.prompt, sys.stdin)
             request = ChatRequest(
                 model=model,
-                messages=(ChatMessage("user", prompt),),
+                messages=(user_turn(prompt, attached_parts(args, connection, model)),),
                 system=args.system,
                 max_tokens=args.max_tokens,
                 temperature=args.temperature,
@@ -518,8 +588,11 @@ def run(args: argparse.Namespace) -> int:
         _saved_line(saved)
         return 130
     except ProviderError as error:
+        refused = images_refused(error, args, *_target_named(config, args))
         if saved.conversation_id is None:
-            raise
+            raise refused or error from None
+        if refused is not None:
+            error.message, error.hint = str(refused), refused.fix or ""
         print(f"craft-tui: {error.message}", file=sys.stderr)  # as cli._report says it
         if error.hint:
             print(f"  fix: {error.hint}", file=sys.stderr)

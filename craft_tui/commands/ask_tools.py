@@ -303,8 +303,8 @@ def wants_tools(args: argparse.Namespace) -> bool:
 
 def tools_request(args: argparse.Namespace, config: Config) -> tuple[Connection, ChatRequest]:
     """The connection and first request, as plain `ask` makes them."""
-    from craft_tui.commands.ask import pick_connection, read_prompt
-    from craft_tui.providers.types import ChatMessage, ChatRequest
+    from craft_tui.commands.ask import attached_parts, pick_connection, read_prompt, user_turn
+    from craft_tui.providers.types import ChatRequest
 
     if getattr(args, "save", False) or getattr(args, "continue_id", None) is not None:
         raise UserError(
@@ -321,7 +321,7 @@ def tools_request(args: argparse.Namespace, config: Config) -> tuple[Connection,
     prompt = read_prompt(args.prompt, sys.stdin)
     request = ChatRequest(
         model=model,
-        messages=(ChatMessage("user", prompt),),
+        messages=(user_turn(prompt, attached_parts(args, connection, model)),),
         system=args.system,
         max_tokens=args.max_tokens,
         temperature=args.temperature,

@@ -8,6 +8,9 @@
 * Whether a model can call tools is kept where the server says so, as `extra["tools"]` = "yes" /
   "no" (OpenRouter's `supported_parameters`, read in `openai_chat.model_info_from_item`; Ollama's
   `capabilities`); no request is made only to learn it, and a model without the key is unknown.
+  Whether it takes images is kept the same way, as `extra["vision"]` (OpenRouter's
+  `architecture.input_modalities`; Ollama's `capabilities` naming "vision"), for the attachment
+  check before sending (`chat/attachments.py image_refusal`).
   Ollama is recognised by its preset, its port (11434), or — for a local server without context
   lengths, or any server without a `/models` list — by probing `/api/tags`.
 * A server that has no model list at all (404/405) is not a failure: the connection lives on the
@@ -242,7 +245,8 @@ async def _ollama_show(
     client: httpx.AsyncClient, root: str, headers: dict[str, str], name: str
 ) -> tuple[int | None, dict[str, str]]:
     """A model's context length from `/api/show` (`model_info["<arch>.context_length"]`), and
-    whether it can call tools (`capabilities`, Ollama 0.6.4+; older servers do not say)."""
+    whether it can call tools and take images (`capabilities`, Ollama 0.6.4+; older servers do
+    not say)."""
     import httpx
 
     try:
@@ -259,6 +263,7 @@ async def _ollama_show(
     extra: dict[str, str] = {}
     if isinstance(capabilities, list):
         extra["tools"] = "yes" if "tools" in capabilities else "no"
+        extra["vision"] = "yes" if "vision" in capabilities else "no"
     return _context_length(info), extra
 
 
