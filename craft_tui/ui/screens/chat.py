@@ -13,7 +13,7 @@ import dataclasses
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.screen import Screen
@@ -27,6 +27,7 @@ from craft_tui.ui.widgets.error_view import ErrorDisplay
 from craft_tui.ui.widgets.find_bar import FindBar
 from craft_tui.ui.widgets.messages import AssistantMessageView, MessageView, UserMessageView
 from craft_tui.ui.widgets.prompt import PromptArea
+from craft_tui.ui.widgets.sidebar import WIDE_COLUMNS, ConversationSidebar
 from craft_tui.ui.widgets.status_bar import StatusBar
 from craft_tui.ui.widgets.tool_round import ToolRoundView
 from craft_tui.ui.widgets.transcript import Transcript
@@ -59,6 +60,7 @@ class ChatScreen(Screen[None]):
         binding("find", "find", priority=True),  # Input's Ctrl+F would delete a word
         binding("tool_permissions", "tool_permissions"),
         binding("generation", "generation"),
+        binding("sidebar", "sidebar"),
         # From the prompt too: the prompt's own PageUp/PageDown would only move its cursor.
         binding("scroll_up", "scroll_transcript('page_up')", priority=True),
         binding("scroll_down", "scroll_transcript('page_down')", priority=True),
@@ -91,6 +93,8 @@ class ChatScreen(Screen[None]):
         self._found: list[int] = []
         self._found_at: int | None = None  # position in `_found`
         self._found_id: str | None = None  # the message shown as found (marked -found)
+        # F2: shown or hidden by the user (None: by the terminal's width, WIDE_COLUMNS).
+        self._sidebar_choice: bool | None = None
 
     @property
     def craft(self) -> CraftApp:
@@ -100,6 +104,7 @@ class ChatScreen(Screen[None]):
         return self.app
 
     def compose(self) -> ComposeResult:
+        yield ConversationSidebar(id="sidebar")
         yield Transcript(
             self._make_view, snapshot=self._snapshot, empty_hint=self._welcome(), id="transcript"
         )
@@ -191,6 +196,57 @@ class ChatScreen(Screen[None]):
         if text is not None and self.prompt.text == text:  # not edited since Enter
             self.post_message(PromptArea.Submitted(self.prompt, text))
 
+    # ------------------------------------------------------------------ the sidebar
+
+    @property
+    def sidebar(self) -> ConversationSidebar:
+        return self.query_one("#sidebar", ConversationSidebar)
+
+    def on_resize(self, event: events.Resize) -> None:
+        """On a wide terminal the sidebar shows, unless the user hid it (F2) this run."""
+        if self._sidebar_choice is None:
+            self._set_sidebar(event.size.width >= WIDE_COLUMNS)
+
+    async def _name_and_list(self, session: ChatSession) -> None:
+        """settings.ai_titles: the answer's own model names a new conversation (the session
+        decides whether to ask; it never delays the answer); the sidebar shows the new name."""
+        if await session.name_with_model() is not None:
+            self._refresh_sidebar()
+
+    def action_sidebar(self) -> None:
+        """Show or hide the conversation sidebar (remembered while the app runs)."""
+        self._sidebar_choice = not self.sidebar.shown
+        self._set_sidebar(self._sidebar_choice)
+
+    def _set_sidebar(self, shown: bool) -> None:
+        was = self.sidebar.shown
+        self.sidebar.show(shown)
+        if shown and not was:
+            self._refresh_sidebar()
+
+    def _refresh_sidebar(self) -> None:
+        """Re-list the sidebar's conversations (when it is shown: hidden, it costs nothing)."""
+        if not self.sidebar.shown or not self.craft.workspace.ready:
+            return
+        current = self.session.conversation.id if self.session is not None else None
+        self.run_worker(
+            self.sidebar.refresh_rows(self.craft.workspace.history(), current),
+            group="sidebar",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    def on_conversation_sidebar_opened(self, event: ConversationSidebar.Opened) -> None:
+        event.stop()
+        current = self.session.conversation.id if self.session is not None else None
+        if event.conversation_id == current:
+            self.prompt.focus()
+            return
+        conversation_id = event.conversation_id
+        self.leave_live_answer(
+            "open that conversation", lambda: self.load_conversation(conversation_id)
+        )
+
     async def show_session(self, session: ChatSession) -> None:
         """Render `session`'s conversation (its active branch)."""
         async with self._show_lock:
@@ -213,6 +269,7 @@ class ChatScreen(Screen[None]):
         messages = list(session.messages)
         self.prompt.sent = [m.text for m in messages if m.role == "user"][-50:]
         await self.transcript.show(messages)
+        self._refresh_sidebar()
         self._refresh_chrome()
         if versions is None:
             self.refresh_versions()
@@ -414,8 +471,9 @@ class ChatScreen(Screen[None]):
                         # settings.ai_titles: the answer's own model names a new conversation
                         # (the session decides whether to ask; it never delays this answer).
                         self.run_worker(
-                            session.name_with_model(), group="ai-title", exit_on_error=False
+                            self._name_and_list(session), group="ai-title", exit_on_error=False
                         )
+                        self._refresh_sidebar()  # its order and figures changed
                     case core.AnswerFailed(message=message, error=error):
                         await self._end_live(
                             getattr(message, "finish_reason", "error"),

@@ -1,0 +1,80 @@
+"""The conversation sidebar: shown beside the transcript on a wide terminal, hidden on a narrow
+one, F2 toggles it; it lists conversations as text (pinned first), marks the open one, and
+Enter on another opens it."""
+
+from __future__ import annotations
+
+from textual.widgets import OptionList
+
+from craft_tui.chat.history import HistoryStore
+from craft_tui.config import paths
+from tests.ui.chat_helpers import answered, make_app, ready, send, views, wait_until
+
+
+def _prompts(chat) -> list[str]:
+    options = chat.sidebar.query_one(OptionList)
+    return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+
+
+def _seed() -> dict[str, str]:
+    store = HistoryStore.open(paths.history_file())
+    made = {}
+    for title in ("Older talk", "[bold]not markup[/bold] \x1b[31mred", "Pinned one"):
+        conversation = store.create_conversation(title=title)
+        question = store.add_message(conversation.id, parent_id=None, role="user", text=title)
+        store.add_message(
+            conversation.id, parent_id=question.id, role="assistant", text=f"answer to {title}"
+        )
+        made[title] = conversation.id
+    store.set_pinned(made["Pinned one"], True)
+    store.close()
+    return made
+
+
+async def test_a_wide_terminal_shows_the_sidebar_and_enter_opens_a_conversation(
+    fake_server,
+) -> None:
+    made = _seed()
+    app = make_app(fake_server(), new=True)
+    async with app.run_test(size=(150, 36)) as pilot:
+        chat = await ready(pilot)
+        await wait_until(pilot, lambda: chat.sidebar.shown and len(_prompts(chat)) >= 3)
+        prompts = _prompts(chat)
+        assert "Pinned one" in prompts[0]  # pinned first
+        hostile = next(p for p in prompts if "not markup" in p)
+        assert "[bold]" in hostile and "\x1b" not in hostile  # as text, disarmed
+        await send(pilot, "a new question")
+        await answered(pilot, chat)
+        # The new conversation is listed (newest after the pinned one) and marked open.
+        await wait_until(pilot, lambda: any("▸ a new question" in p for p in _prompts(chat)))
+        options = chat.sidebar.query_one(OptionList)
+        options.focus()
+        index = next(i for i, p in enumerate(_prompts(chat)) if "Older talk" in p)
+        options.highlighted = index
+        await pilot.press("enter")
+        await wait_until(
+            pilot,
+            lambda: (
+                chat.session is not None
+                and chat.session.conversation.id == made["Older talk"]
+                and chat.loaded
+                and [v.text for v in views(chat)] == ["Older talk", "answer to Older talk"]
+            ),
+        )
+        await wait_until(pilot, lambda: any("▸ Older talk" in p for p in _prompts(chat)))
+
+
+async def test_a_narrow_terminal_hides_it_and_f6_toggles_it(fake_server) -> None:
+    _seed()
+    app = make_app(fake_server(), new=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        chat = await ready(pilot)
+        assert not chat.sidebar.shown and chat.sidebar.region.width == 0
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: chat.sidebar.shown and len(_prompts(chat)) == 3)
+        assert chat.sidebar.region.width > 0  # on screen
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: not chat.sidebar.shown and chat.sidebar.region.width == 0)
+        await pilot.resize_terminal(160, 36)  # hidden by the user: stays hidden when widened
+        await pilot.pause()
+        assert not chat.sidebar.shown
