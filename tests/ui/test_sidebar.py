@@ -78,3 +78,37 @@ async def test_a_narrow_terminal_hides_it_and_f6_toggles_it(fake_server) -> None
         await pilot.resize_terminal(160, 36)  # hidden by the user: stays hidden when widened
         await pilot.pause()
         assert not chat.sidebar.shown
+
+
+def test_sidebar_snapshot(snap_compare, fake_server, monkeypatch) -> None:
+    """150 columns: the sidebar beside an open conversation, long and hostile titles cut to one
+    line, the pinned one first, the open one marked."""
+    from datetime import UTC, datetime
+
+    from craft_tui.chat import history as history_module
+    from tests.ui.chat_helpers import screen_at_rest
+
+    moment = datetime(2026, 11, 30, 9, 41, tzinfo=UTC)
+    monkeypatch.setattr(history_module, "utc_now", lambda: moment)
+    made = _seed()
+    store = HistoryStore.open(paths.history_file())
+    long = store.create_conversation(title="A very long title " * 6)
+    store.add_message(long.id, parent_id=None, role="user", text="long")
+    store.close()
+    app = make_app(fake_server(), new=False)
+
+    async def run_before(pilot) -> None:
+        chat = await ready(pilot)
+        await wait_until(
+            pilot,
+            lambda: (
+                chat.sidebar.shown
+                and len(_prompts(chat)) == 4
+                and any(p.startswith("▸") for p in _prompts(chat))
+                and chat.loaded
+            ),
+        )
+        await screen_at_rest(pilot)
+
+    assert made
+    assert snap_compare(app, terminal_size=(150, 30), run_before=run_before)
