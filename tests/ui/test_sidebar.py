@@ -108,6 +108,18 @@ def test_sidebar_snapshot(snap_compare, fake_server, monkeypatch) -> None:
                 and chat.loaded
             ),
         )
+        # The footer shows Retry when the screen allows it: wait until it has caught up.
+        chat.refresh_bindings()
+        await wait_until(
+            pilot,
+            lambda: (
+                any(
+                    getattr(key, "description", "") == "Retry"
+                    for key in pilot.app.screen.query("FooterKey")
+                )
+                == bool(chat.check_action("retry", ()))
+            ),
+        )
         await screen_at_rest(pilot)
 
     assert made
