@@ -543,6 +543,8 @@ def dropped_paths(text: str, *, base: Path | None = None) -> list[Path] | None:
     stripped = text.strip()
     if not stripped or len(stripped) > _MAX_DROP_CHARS or "\x00" in stripped:
         return None
+    if stripped[0] not in "/~'\"" and not stripped.startswith("file://"):
+        return None  # most pastes: text, decided without splitting it
     try:
         words = shlex.split(stripped, posix=True)
     except ValueError:  # an unbalanced quote: text, not paths

@@ -46,6 +46,7 @@ CHAT_KEYS: dict[str, tuple[str, str, bool]] = {
     "tool_permissions": ("ctrl+t", "Tools mode", False),
     "generation": ("f5", "Generation", False),
     "sidebar": ("f2", "Sidebar", False),
+    "attach_file": ("f8", "Attach", False),
     "scroll_up": ("pageup", "Page up", False),
     "scroll_down": ("pagedown", "Page down", False),
     "scroll_top": ("ctrl+home", "First message", False),
@@ -88,6 +89,8 @@ HELP_TEXT: dict[str, str] = {
     "system_prompt": "system prompt of this conversation",
     "generation": "temperature, max tokens and reasoning effort of this conversation",
     "sidebar": "show or hide the conversation list beside the chat (shown from 140 columns)",
+    "attach_file": "attach a file to the next prompt: an image, a PDF or a text file (Tab "
+    "completes the path; a file dropped on the terminal is offered too)",
     "history": "history: search, open, delete conversations",
     "focus_prompt": "back to the prompt (from a message)",
     "clear_prompt": "in the prompt: clear it (Ctrl+Z brings it back)",

@@ -1,9 +1,14 @@
 """The prompt box: multi-line, Enter sends, Ctrl+J (or Shift+Enter where it arrives) adds a line,
-↑ in an empty prompt recalls the last thing sent."""
+↑ in an empty prompt recalls the last thing sent.
+
+A paste that is exactly one or more existing files (what a terminal pastes when a file is dropped
+on it: `chat/attachments.py dropped_paths`) is not typed in: `FilesDropped` offers the files to
+the screen, which asks whether to attach them or paste the text (`insert_pasted`). With files
+attached (the screen's `AttachmentChips`), Enter sends even with no text."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import events
 from textual.binding import BindingType
@@ -12,6 +17,9 @@ from textual.widgets import TextArea
 
 from craft_tui.ui.bindings import binding
 from craft_tui.untrusted import shown
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 NEWLINE_KEYS = frozenset({"ctrl+j", "newline", "shift+enter"})
 
@@ -37,6 +45,15 @@ class PromptArea(TextArea):
             self.prompt = prompt
             self.text = text
 
+    class FilesDropped(Message):
+        """A paste that names existing files only: `paths` to attach, `text` as pasted."""
+
+        def __init__(self, prompt: PromptArea, paths: list[Path], text: str) -> None:
+            super().__init__()
+            self.prompt = prompt
+            self.paths = paths
+            self.text = text
+
     def __init__(self, *, id: str | None = None) -> None:
         # A steady cursor: a blinking one wakes the app twice a second forever (CPU when idle).
         super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
@@ -55,7 +72,17 @@ class PromptArea(TextArea):
         if self.read_only:
             return
         event.prevent_default()
-        result = self.replace(shown(event.text), *self.selection)
+        from craft_tui.chat.attachments import dropped_paths
+
+        paths = dropped_paths(event.text)
+        if paths:
+            self.post_message(self.FilesDropped(self, paths, event.text))
+            return
+        self.insert_pasted(event.text)
+
+    def insert_pasted(self, text: str) -> None:
+        """Put pasted text in at the cursor (over the selection), disarmed."""
+        result = self.replace(shown(text), *self.selection)
         self.move_cursor(result.end_location)
 
     def on_key(self, event: events.Key) -> None:
@@ -79,9 +106,15 @@ class PromptArea(TextArea):
 
     def _submit(self) -> None:
         text = self.text
-        if not text.strip():
+        if not text.strip() and not self._files_attached():
             return
         self.post_message(self.Submitted(self, text))
+
+    def _files_attached(self) -> bool:
+        """True when the screen has files attached to the next prompt (they may go alone)."""
+        from craft_tui.ui.widgets.attachment_chips import AttachmentChips
+
+        return any(chips for chips in self.screen.query(AttachmentChips))
 
     def action_clear_prompt(self) -> None:
         """Empty the prompt in one key (Ctrl+L); the text area's own undo (Ctrl+Z) brings it
