@@ -193,6 +193,10 @@ def model_info_from_item(item: dict[str, Any]) -> ModelInfo | None:
     supported = item.get("supported_parameters")  # OpenRouter: what the model's endpoints take
     if isinstance(supported, list):
         extra["tools"] = "yes" if "tools" in supported else "no"
+    architecture = item.get("architecture")  # OpenRouter: what the model takes in
+    modalities = architecture.get("input_modalities") if isinstance(architecture, dict) else None
+    if isinstance(modalities, list):
+        extra["vision"] = "yes" if "image" in modalities else "no"
     return ModelInfo(
         id=model_id.strip(),
         name=name if isinstance(name, str) and name != model_id else None,

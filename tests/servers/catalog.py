@@ -16,6 +16,7 @@ class FakeModel:
     input_price: float | None = None
     output_price: float | None = None
     tools: bool = False  # said by OpenRouter's supported_parameters and Ollama's capabilities
+    vision: bool = False  # takes images: OpenRouter's input_modalities, Ollama's capabilities
 
 
 DEFAULT_MODELS = (
@@ -67,7 +68,12 @@ def openrouter_list(models: list[FakeModel]) -> dict[str, Any]:
                 "name": m.name or m.id,
                 "created": 1_700_000_000,
                 "context_length": m.context_window,
-                "architecture": {"modality": "text->text", "tokenizer": "Other"},
+                "architecture": {
+                    "modality": "text+image->text" if m.vision else "text->text",
+                    "input_modalities": ["text", "image"] if m.vision else ["text"],
+                    "output_modalities": ["text"],
+                    "tokenizer": "Other",
+                },
                 "pricing": {
                     "prompt": _per_token(m.input_price),
                     "completion": _per_token(m.output_price),
@@ -162,5 +168,7 @@ def ollama_show(model: FakeModel) -> dict[str, Any]:
         "template": "{{ .Prompt }}",
         "details": {"format": "gguf", "family": "llama", "parameter_size": "3.2B"},
         "model_info": info,
-        "capabilities": ["completion", "tools"] if model.tools else ["completion"],
+        "capabilities": ["completion"]
+        + (["tools"] if model.tools else [])
+        + (["vision"] if model.vision else []),
     }

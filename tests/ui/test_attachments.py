@@ -149,7 +149,7 @@ async def test_chips_show_the_resize_and_can_be_removed(fake_server: Any, files:
         assert labels[0].startswith("📎 panorama.png · ")
         assert labels[0].endswith(" · 2048×1024 (from 3000×1500) ✕")  # the OpenAI fake's edge
         assert labels[1] == "📎 notes.md · 8 B ✕"
-        assert "📎 notes.md · 8 B ✕" in screen_text(app)
+        await wait_until(pilot, lambda: "📎 notes.md · 8 B ✕" in screen_text(app))
         await pilot.click(AttachmentChip)  # the first chip
         assert [c.attachment.name for c in chat.chips.chips] == ["notes.md", "sunset.png"]
         chat.chips.chips[0].focus()
@@ -171,7 +171,7 @@ async def test_a_dropped_file_is_offered_and_attached(fake_server: Any, files: P
         dropped = str(files / "sunset.png").replace(" ", "\\ ")
         chat.prompt.post_message(events.Paste(f"'{dropped}' "))
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        assert "Attach sunset.png to the prompt?" in screen_text(app)
+        await wait_until(pilot, lambda: "Attach sunset.png to the prompt?" in screen_text(app))
         await pilot.press("y")
         await wait_until(pilot, lambda: len(chat.chips.chips) == 1)
         assert chat.prompt.text == ""  # the path was not typed in

@@ -23,6 +23,7 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 from craft_tui.providers.errors import ErrorKind, ProviderError
 from craft_tui.ui.bindings import binding, first_key
 from craft_tui.ui.screens.chat_tools import LiveToolRound, round_view, tool_calls_of
+from craft_tui.ui.widgets.attachment_chips import AttachmentChips, attachment_lines
 from craft_tui.ui.widgets.error_view import ErrorDisplay
 from craft_tui.ui.widgets.find_bar import FindBar
 from craft_tui.ui.widgets.messages import AssistantMessageView, MessageView, UserMessageView
@@ -31,9 +32,10 @@ from craft_tui.ui.widgets.sidebar import WIDE_COLUMNS, ConversationSidebar
 from craft_tui.ui.widgets.status_bar import StatusBar
 from craft_tui.ui.widgets.tool_round import ToolRoundView
 from craft_tui.ui.widgets.transcript import Transcript
-from craft_tui.untrusted import plain_inline
+from craft_tui.untrusted import plain_inline, shown_inline
 
 if TYPE_CHECKING:
+    from craft_tui.chat.attachments import Attachment
     from craft_tui.chat.conversation import StoredMessage
     from craft_tui.chat.permissions import PermissionMode
     from craft_tui.chat.session import ChatSession, SessionEvent
@@ -61,6 +63,7 @@ class ChatScreen(Screen[None]):
         binding("tool_permissions", "tool_permissions"),
         binding("generation", "generation"),
         binding("sidebar", "sidebar"),
+        binding("attach_file", "attach_file"),
         # From the prompt too: the prompt's own PageUp/PageDown would only move its cursor.
         binding("scroll_up", "scroll_transcript('page_up')", priority=True),
         binding("scroll_down", "scroll_transcript('page_down')", priority=True),
@@ -95,6 +98,7 @@ class ChatScreen(Screen[None]):
         self._found_id: str | None = None  # the message shown as found (marked -found)
         # F2: shown or hidden by the user (None: by the terminal's width, WIDE_COLUMNS).
         self._sidebar_choice: bool | None = None
+        self._chips_sent = False  # the prompt being sent took the chips: cleared once stored
 
     @property
     def craft(self) -> CraftApp:
@@ -110,6 +114,7 @@ class ChatScreen(Screen[None]):
         )
         yield FindBar(id="find")
         yield StatusBar(id="status", clock=self.craft.clock)
+        yield AttachmentChips(id="attachments")
         yield PromptArea(id="prompt")
         yield Footer(compact=True)
 
@@ -120,6 +125,10 @@ class ChatScreen(Screen[None]):
     @property
     def prompt(self) -> PromptArea:
         return self.query_one("#prompt", PromptArea)
+
+    @property
+    def chips(self) -> AttachmentChips:
+        return self.query_one("#attachments", AttachmentChips)
 
     @property
     def status(self) -> StatusBar:
@@ -292,7 +301,9 @@ class ChatScreen(Screen[None]):
 
     def _build_view(self, message: StoredMessage) -> MessageView:
         if message.role == "user":
-            return UserMessageView(message.id, message.text)
+            return UserMessageView(
+                message.id, message.text, attachments=attachment_lines(message.parts)
+            )
         if message.role == "tool":
             answer = self._message_on_path(message.parent_id)
             workspace = self.craft.workspace
@@ -405,8 +416,17 @@ class ChatScreen(Screen[None]):
         if problem:
             self.notify(problem, severity="warning", timeout=8)
             return
+        attachments = self.chips.parts if self._editing is None else ()
+        if attachments:  # refused before anything is sent: prompt and chips stay
+            connection, model = self.craft.workspace.target_of(self.session)
+            assert connection is not None and model  # _cannot_send_reason said so
+            refusal = await self.chips.refusal(connection, model)
+            if refusal is not None:
+                self.notify(f"{refusal.message} {refusal.hint}", severity="warning", timeout=10)
+                return
         text = event.text
-        self.prompt.remember(text)
+        if text:
+            self.prompt.remember(text)
         self.prompt.clear()
         editing, self._editing = self._editing, None
         self.prompt.border_title = None
@@ -414,7 +434,8 @@ class ChatScreen(Screen[None]):
             await self._cut_from(editing)
             self._run(lambda s: s.edit_and_resend(editing, text))
         else:
-            self._run(lambda s: s.send(text))
+            self._chips_sent = bool(attachments)
+            self._run(lambda s: s.send(text, attachments))
 
     async def _cut_from(self, message_id: str) -> None:
         """Drop this message and what follows from the transcript (mounted or not)."""
@@ -446,6 +467,9 @@ class ChatScreen(Screen[None]):
             async for event in start(session):
                 match event:
                     case core.UserSaved(message=message):  # just sent: back to the bottom
+                        if self._chips_sent:  # stored with the prompt: not lost any more
+                            self._chips_sent = False
+                            self.chips.clear()
                         await self.transcript.add(message, follow=True)
                     case core.AnswerStarted(message=message):
                         self._live = None
@@ -475,6 +499,7 @@ class ChatScreen(Screen[None]):
                         )
                         self._refresh_sidebar()  # its order and figures changed
                     case core.AnswerFailed(message=message, error=error):
+                        self._images_refused(session, error)
                         await self._end_live(
                             getattr(message, "finish_reason", "error"),
                             ErrorDisplay.from_error(error),
@@ -749,6 +774,54 @@ class ChatScreen(Screen[None]):
                 self.notify("System prompt saved for this conversation.")
 
         self.app.push_screen(SystemPromptScreen(current, save=save), done)
+
+    # ---------------------------------------------------------------- attachments
+
+    def action_attach_file(self) -> None:
+        """Ask for a file to attach (path completion; errors said in the question)."""
+        from craft_tui.ui.screens.attach_file import AttachFileScreen
+
+        connection, _model = self.craft.workspace.target_of(self.session)
+
+        async def done(attachment: Attachment | None) -> None:
+            if attachment is not None:
+                await self.chips.add(attachment)
+            self.prompt.focus()
+
+        self.app.push_screen(AttachFileScreen(connection.protocol if connection else None), done)
+
+    @on(PromptArea.FilesDropped)
+    def _files_dropped(self, event: PromptArea.FilesDropped) -> None:
+        """A dropped file arrives as its path: offer to attach it, or paste the text."""
+        from craft_tui.ui.screens.confirm import ConfirmScreen
+
+        event.stop()
+        names = ", ".join(shown_inline(path.name) for path in event.paths)
+        connection, _model = self.craft.workspace.target_of(self.session)
+
+        async def answered(attach: bool | None) -> None:
+            if attach:
+                await self.chips.attach_paths(
+                    event.paths, connection.protocol if connection else None
+                )
+            else:
+                self.prompt.insert_pasted(event.text)
+            self.prompt.focus()
+
+        question = f"Attach {names} to the prompt?"
+        self.app.push_screen(ConfirmScreen(question, yes="Attach", no="Paste as text"), answered)
+
+    def _images_refused(self, session: ChatSession, error: ProviderError) -> None:
+        """A server that refused this model's images: said plainly, and learnt, so the next
+        prompt with an image to it is stopped before sending."""
+        from craft_tui.chat.attachments import refusal_from_error
+
+        connection, model = self.craft.workspace.target_of(session)
+        if connection is None or not model:
+            return
+        refusal = refusal_from_error(error, connection, model)
+        if refusal is not None:
+            self.notify(f"{refusal.message} {refusal.hint}", severity="warning", timeout=12)
 
     def action_generation(self) -> None:
         """This conversation's temperature, max tokens and reasoning effort (F5); each empty

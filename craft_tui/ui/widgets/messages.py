@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import ClassVar, Literal
 
 from textual.app import ComposeResult
@@ -131,12 +131,19 @@ class UserMessageView(MessageView):
         binding("edit_message", "request('edit')"),
     ]
 
-    def __init__(self, message_id: str | None, text: str) -> None:
+    def __init__(
+        self, message_id: str | None, text: str, *, attachments: Sequence[str] = ()
+    ) -> None:
+        """`attachments`: one line per attached file (name, size, kind), already disarmed."""
         super().__init__(message_id, text, classes="user-message")
+        self.attachments = tuple(attachments)
 
     def compose(self) -> ComposeResult:
         yield Label(plain_inline(self._label_text()), classes="message-label", markup=False)
-        yield Static(shown(self._text), markup=False, classes="user-text")
+        if self._text or not self.attachments:
+            yield Static(shown(self._text), markup=False, classes="user-text")
+        for line in self.attachments:
+            yield Static(plain_inline(line), markup=False, classes="user-attachment")
 
 
 class AssistantMessageView(MessageView):
