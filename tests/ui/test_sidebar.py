@@ -73,8 +73,16 @@ async def test_a_narrow_terminal_hides_it_and_f6_toggles_it(fake_server) -> None
         await pilot.press("f2")
         await wait_until(pilot, lambda: chat.sidebar.shown and len(_prompts(chat)) == 3)
         assert chat.sidebar.region.width > 0  # on screen
-        await pilot.press("f2")
+        options = chat.sidebar.query_one(OptionList)
+        assert app.focused is options  # the cursor is in it: arrows and Enter work at once
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.focused is chat.prompt)  # back to the prompt
+        assert chat.sidebar.shown
+        await pilot.press("f2")  # shown: F2 goes into it...
+        await wait_until(pilot, lambda: app.focused is options)
+        await pilot.press("f2")  # ...and in it, hides it
         await wait_until(pilot, lambda: not chat.sidebar.shown and chat.sidebar.region.width == 0)
+        assert app.focused is chat.prompt
         await pilot.resize_terminal(160, 36)  # hidden by the user: stays hidden when widened
         await pilot.pause()
         assert not chat.sidebar.shown

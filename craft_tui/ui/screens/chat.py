@@ -17,7 +17,7 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, OptionList
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from craft_tui.providers.errors import ErrorKind, ProviderError
@@ -223,9 +223,17 @@ class ChatScreen(Screen[None]):
             self._refresh_sidebar()
 
     def action_sidebar(self) -> None:
-        """Show or hide the conversation sidebar (remembered while the app runs)."""
-        self._sidebar_choice = not self.sidebar.shown
-        self._set_sidebar(self._sidebar_choice)
+        """F2: show the conversation sidebar and put the cursor in it; pressed in it, hide it
+        (the choice holds while the app runs). Esc goes back to the prompt."""
+        options = self.sidebar.query_one(OptionList)
+        if self.sidebar.shown and self.focused is options:
+            self._sidebar_choice = False
+            self._set_sidebar(False)
+            self.prompt.focus()
+            return
+        self._sidebar_choice = True
+        self._set_sidebar(True)
+        options.focus()
 
     def _set_sidebar(self, shown: bool) -> None:
         was = self.sidebar.shown
