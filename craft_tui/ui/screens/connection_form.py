@@ -43,6 +43,7 @@ from textual.widgets import (
     TextArea,
 )
 
+from craft_tui.config.key_command import TIMEOUT_SECONDS, parse_command
 from craft_tui.config.presets import PRESETS, get_preset, normalize_connection_url
 from craft_tui.config.protocols import all_protocols, get_protocol
 from craft_tui.config.schema import (
@@ -51,8 +52,11 @@ from craft_tui.config.schema import (
     Connection,
     ModelEntry,
     NoAuth,
+    Routing,
+    RoutingService,
     Timeouts,
     make_auth,
+    routing_service,
     slugify,
 )
 from craft_tui.config.secrets import MissingKeyError, SecretStore, mask_secret
@@ -68,7 +72,7 @@ if TYPE_CHECKING:
     from craft_tui.workspace.core import Workspace
 
 Checker = Callable[[Connection, str | None], AsyncIterator["CheckStep"]]
-KeySource = Literal["stored", "env", "none"]
+KeySource = Literal["stored", "env", "command", "none"]
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 FILL_LIMIT = 12  # a short model list (a local server) is written into Models; longer ones are not
 # The Advanced section: each timeout's field (id suffix, label, what it is for).
@@ -84,13 +88,24 @@ _TIMEOUT_WORDS = {
     "write": "the write timeout",
     "pool": "the pool timeout",
 }
-_ADVANCED_INPUTS = ("max-tokens", *(f"timeout-{key}" for key, _ in _TIMEOUTS))
+_ROUTING_INPUTS = ("routing-order", "routing-only")
+_ADVANCED_INPUTS = ("max-tokens", *(f"timeout-{key}" for key, _ in _TIMEOUTS), *_ROUTING_INPUTS)
+# OpenRouter's routing choices (Select values; "" sends nothing: OpenRouter's default applies).
+_FALLBACKS = (("OpenRouter's default (allowed)", ""), ("allowed", "yes"), ("not allowed", "no"))
+_DATA_COLLECTION = (("OpenRouter's default (allow)", ""), ("allow", "allow"), ("deny", "deny"))
+_SORT = (
+    ("OpenRouter's default", ""),
+    ("price", "price"),
+    ("throughput", "throughput"),
+    ("latency", "latency"),
+)
 DEFAULT_MAX_TOKENS: int = Connection.model_fields["max_tokens"].default
 _FIELDS = (
     "name",
     "base-url",
     "key",
     "env",
+    "key-cmd",
     "headers",
     "ca",
     "models",
@@ -103,6 +118,7 @@ _ERROR_INPUT = {
     "base-url": "base-url",
     "key": "key",
     "env": "env",
+    "key-cmd": "key-cmd",
     "headers": "headers",
     "ca": "ca",
     "models": "models",
@@ -258,7 +274,9 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         if existing is not None:
             auth = existing.auth
             source: KeySource = (
-                "none" if isinstance(auth, NoAuth) else ("env" if auth.api_key_env else "stored")
+                "none"
+                if isinstance(auth, NoAuth)
+                else ("env" if auth.api_key_env else "command" if auth.api_key_cmd else "stored")
             )
             return {
                 "name": existing.name,
@@ -267,12 +285,14 @@ class ConnectionFormScreen(ModalScreen[str | None]):
                 "source": source,
                 "style": "bearer" if auth.type == "bearer" else "api_key",
                 "env": "" if isinstance(auth, NoAuth) else (auth.api_key_env or ""),
+                "cmd": "" if isinstance(auth, NoAuth) else shown_inline(auth.api_key_cmd or ""),
                 "headers": format_headers(existing.headers),
                 "verify": existing.verify_tls,
                 "ca": str(existing.ca_bundle or ""),
                 "models": ", ".join(existing.model_ids),
                 "default": existing.default_model or "",
                 **_advanced_values(existing.max_tokens, existing.timeouts, existing.system_prompt),
+                **_routing_values(existing.routing),
             }
         preset = get_preset(self.draft.preset_id)
         source = "env" if self.draft.key_env else ("none" if preset.auth == "none" else "stored")
@@ -283,12 +303,14 @@ class ConnectionFormScreen(ModalScreen[str | None]):
             "source": source,
             "style": "bearer" if preset.auth == "bearer" else "api_key",
             "env": self.draft.key_env or preset.key_env or "",
+            "cmd": "",
             "headers": format_headers(preset.headers),
             "verify": True,
             "ca": "",
             "models": ", ".join(self.draft.models),
             "default": "",
             **_advanced_values(DEFAULT_MAX_TOKENS, Timeouts(), None),
+            **_routing_values(None),
         }
 
     def compose(self) -> ComposeResult:
@@ -355,6 +377,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
                         [
                             ("API key, stored securely", "stored"),
                             ("Key from an environment variable", "env"),
+                            ("Key printed by a command (pass, op, bw)", "command"),
                             ("No authentication", "none"),
                         ],
                         value=str(values["source"]),
@@ -390,6 +413,24 @@ class ConnectionFormScreen(ModalScreen[str | None]):
                     row_id="row-env",
                 )
                 yield _error("env")
+                yield from _row(
+                    "Command",
+                    Input(
+                        str(values["cmd"]),
+                        placeholder="e.g. pass show openrouter",
+                        id="key-cmd",
+                        compact=True,
+                    ),
+                    row_id="row-cmd",
+                )
+                yield Static(
+                    "Run when a key is needed (no shell, input closed, stopped after "
+                    f"{TIMEOUT_SECONDS:g} s); its first line is the key, never stored.",
+                    id="cmd-note",
+                    classes="note",
+                    markup=False,
+                )
+                yield _error("key-cmd")
                 yield from _row(
                     "Headers",
                     Input(
@@ -494,6 +535,77 @@ class ConnectionFormScreen(ModalScreen[str | None]):
                 classes="note",
                 markup=False,
             )
+            yield from self._compose_routing(values)
+
+    def _compose_routing(self, values: dict[str, object]) -> ComposeResult:
+        """Provider routing (OpenRouter, Vercel AI Gateway): shown only for a connection whose
+        requests carry it (schema.routing_service), OpenRouter's own choices only for it."""
+        with Vertical(id="routing"):
+            yield Static("", id="routing-title", classes="note", markup=False)
+            yield from _row(
+                "Providers",
+                Input(
+                    str(values["routing-order"]),
+                    placeholder="try in this order, e.g. anthropic, amazon-bedrock",
+                    id="routing-order",
+                    compact=True,
+                ),
+            )
+            yield _error("routing-order")
+            yield from _row(
+                "Only",
+                Input(
+                    str(values["routing-only"]),
+                    placeholder="use no others (empty: any)",
+                    id="routing-only",
+                    compact=True,
+                ),
+            )
+            yield _error("routing-only")
+            with Vertical(id="routing-openrouter"):
+                yield from _row(
+                    "Fallbacks",
+                    Select(
+                        _FALLBACKS,
+                        value=str(values["routing-fallbacks"]),
+                        allow_blank=False,
+                        id="routing-fallbacks",
+                        compact=True,
+                    ),
+                )
+                yield from _row(
+                    "Data use",
+                    Select(
+                        _DATA_COLLECTION,
+                        value=str(values["routing-data"]),
+                        allow_blank=False,
+                        id="routing-data",
+                        compact=True,
+                    ),
+                )
+                yield Static(
+                    "deny: only providers that do not store or train on prompts.",
+                    classes="note",
+                    markup=False,
+                )
+                yield from _row(
+                    "Sort",
+                    Select(
+                        _SORT,
+                        value=str(values["routing-sort"]),
+                        allow_blank=False,
+                        id="routing-sort",
+                        compact=True,
+                    ),
+                )
+                with Horizontal(classes="row"):
+                    yield Label("ZDR", classes="label", markup=False)
+                    yield Checkbox(
+                        "zero data retention endpoints only",
+                        bool(values["routing-zdr"]),
+                        id="routing-zdr",
+                        compact=True,
+                    )
 
     def _advanced_title(self) -> str:
         """`Advanced: …`, naming what an edited connection sets away from the defaults (so a
@@ -508,6 +620,8 @@ class ConnectionFormScreen(ModalScreen[str | None]):
             changed.append("max tokens")
         if existing.system_prompt:
             changed.append("system prompt")
+        if existing.routing is not None:
+            changed.append("routing")
         return f"Advanced (set: {', '.join(changed)})" if changed else ADVANCED_TITLE
 
     def on_mount(self) -> None:
@@ -561,12 +675,15 @@ class ConnectionFormScreen(ModalScreen[str | None]):
     @property
     def key_source(self) -> KeySource:
         value = self._select("key-source")
-        return "env" if value == "env" else ("none" if value == "none" else "stored")
+        sources: dict[str, KeySource] = {"env": "env", "command": "command", "none": "none"}
+        return sources.get(value, "stored")
 
     def _sync_visibility(self) -> None:
         source = self.key_source
         self.query_one("#row-key").display = source == "stored"
         self.query_one("#row-env").display = source == "env"
+        self.query_one("#row-cmd").display = source == "command"
+        self.query_one("#cmd-note").display = source == "command"
         # Only a protocol whose own key header is not Bearer has a choice to offer.
         own_header = get_protocol(self.protocol).key_header
         self.query_one("#row-style").display = source != "none" and own_header != "authorization"
@@ -574,6 +691,28 @@ class ConnectionFormScreen(ModalScreen[str | None]):
             self._show_error("key", "")
         if source != "env":
             self._show_error("env", "")
+        if source != "command":
+            self._show_error("key-cmd", "")
+        self._sync_routing()
+
+    def _routing_service(self) -> RoutingService | None:
+        """Whose routing the connection as typed would send (None for a URL that does not read)."""
+        try:
+            base = normalize_connection_url(
+                self.protocol, self._value("base-url"), self._applied_preset
+            )
+        except InvalidURLError:
+            return None
+        return routing_service(self.protocol, base)
+
+    def _sync_routing(self) -> None:
+        service = self._routing_service()
+        self.query_one("#routing").display = service is not None
+        self.query_one("#routing-openrouter").display = service == "openrouter"
+        gateway = "OpenRouter" if service == "openrouter" else "Vercel AI Gateway"
+        self.query_one("#routing-title", Static).update(
+            f"Routing: which providers {gateway} may send this connection's requests to."
+        )
 
     def _update_preview(self) -> None:
         preview = self.query_one("#url-preview", Static)
@@ -590,6 +729,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
     @on(Input.Changed, "#base-url")
     def _url_changed(self) -> None:
         self._update_preview()
+        self._sync_routing()
 
     @on(Input.Changed, "#key")
     def _key_changed(self, event: Input.Changed) -> None:
@@ -717,6 +857,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
             errors["env"] = (
                 "Name the environment variable that holds the key, e.g. OPENROUTER_API_KEY."
             )
+        command = self._key_command(source, errors)
         typed_key = self._value("key")
         if source == "stored":
             if any(ch.isspace() for ch in typed_key):
@@ -740,12 +881,15 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         models = parse_models(self._value("models"))
         default_model = self._value("default-model") or None
         max_tokens, timeouts, system_prompt = self._advanced(errors)
+        routing = self._routing(errors)
         if errors:
             self._show_errors(errors)
             return None
         style: AuthKind = "bearer" if self._select("key-style") == "bearer" else "api_key"
         auth = make_auth(
-            "none" if source == "none" else style, env_name if source == "env" else None
+            "none" if source == "none" else style,
+            env_name if source == "env" else None,
+            command if source == "command" else None,
         )
         existing = self.existing
         preset: str | None = self._applied_preset
@@ -758,10 +902,11 @@ class ConnectionFormScreen(ModalScreen[str | None]):
                 preset = existing.preset
             if self._value("base-url") == str(start["base_url"]).strip():
                 base = existing.base_url
-            if (source, self._select("key-style"), env_name) == (
+            if (source, self._select("key-style"), env_name, self._value("key-cmd")) == (
                 start["source"],
                 start["style"],
                 str(start["env"]).strip(),
+                str(start["cmd"]).strip(),
             ):
                 auth = existing.auth
             if self._value("headers") == str(start["headers"]).strip():
@@ -788,6 +933,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
                 timeouts=timeouts,
                 max_tokens=max_tokens,
                 system_prompt=system_prompt,
+                routing=routing,
                 **(
                     {
                         "prompt_cache": existing.prompt_cache,
@@ -801,12 +947,86 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         except ValidationError as error:
             refused: dict[str, str] = {}
             for detail in error.errors():
-                field = {"headers": "headers", "name": "name", "base_url": "base-url"}.get(
-                    str(detail["loc"][0]) if detail["loc"] else "", "form"
-                )
+                field = {
+                    "headers": "headers",
+                    "name": "name",
+                    "base_url": "base-url",
+                    "auth": "key-cmd",
+                    "routing": "routing-order",
+                }.get(str(detail["loc"][0]) if detail["loc"] else "", "form")
                 refused.setdefault(field, detail["msg"].removeprefix("Value error, "))
             self._show_errors(refused)
             return None
+
+    def _key_command(self, source: KeySource, errors: dict[str, str]) -> str | None:
+        """The key command as typed (checked as config.toml checks it), for that key source."""
+        if source != "command":
+            return None
+        existing = self.existing
+        typed = self._value("key-cmd")
+        if existing is not None and typed == str(self._start["cmd"]).strip():
+            command = getattr(existing.auth, "api_key_cmd", None)
+            if command:
+                return str(command)  # untouched: exactly the file's, not its disarmed display
+        if not typed:
+            errors["key-cmd"] = (
+                "Give the command that prints the key, e.g. pass show openrouter "
+                "or op read op://Private/OpenRouter/credential."
+            )
+            return None
+        try:
+            parse_command(typed)
+        except ValueError as error:
+            message = str(error)
+            errors["key-cmd"] = message[0].upper() + message[1:] + "."
+            return None
+        return typed
+
+    def _routing(self, errors: dict[str, str]) -> Routing | None:
+        """The routing preferences as typed, for the gateway the URL names (none elsewhere).
+        Untouched, they stay exactly what the connection had."""
+        service = self._routing_service()
+        if service is None:
+            return None
+        existing = self.existing
+        start = self._start
+        now = self._routing_snapshot()
+        if existing is not None and now == tuple(start[key] for key in _ROUTING_KEYS):
+            return existing.routing if existing.routing_service == service else None
+        lists: dict[str, list[str] | None] = {}
+        for field in _ROUTING_INPUTS:
+            slugs = parse_models(self._value(field))  # the same comma/space splitting
+            bad = next((s for s in slugs if not _PROVIDER_SLUG.fullmatch(s)), None)
+            if bad is not None:
+                errors[field] = (
+                    f"{bad!r} is not a provider slug; write slugs like anthropic, deepinfra/fp8, "
+                    "separated by commas."
+                )
+            lists[field] = slugs or None
+        routing = Routing(order=lists["routing-order"], only=lists["routing-only"])
+        if service == "openrouter":
+            fallbacks = self._select("routing-fallbacks")
+            data = self._select("routing-data")
+            sort = self._select("routing-sort")
+            routing = routing.model_copy(
+                update={
+                    "allow_fallbacks": {"yes": True, "no": False}.get(fallbacks),
+                    "data_collection": data or None,
+                    "sort": sort or None,
+                    "zdr": True if self.query_one("#routing-zdr", Checkbox).value else None,
+                }
+            )
+        return None if routing.is_empty else routing
+
+    def _routing_snapshot(self) -> tuple[object, ...]:
+        return (
+            self._value("routing-order"),
+            self._value("routing-only"),
+            self._select("routing-fallbacks"),
+            self._select("routing-data"),
+            self._select("routing-sort"),
+            self.query_one("#routing-zdr", Checkbox).value,
+        )
 
     def _advanced(self, errors: dict[str, str]) -> tuple[int, Timeouts, str | None]:
         """Max tokens, timeouts and system prompt as typed; a value that does not read gets its
@@ -852,7 +1072,12 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         connection = self.build_connection()
         if connection is None:
             return
-        self.run_check(connection, self._value("key") or None)
+        self.run_check(connection, self._typed_key())
+
+    def _typed_key(self) -> str | None:
+        """The key typed in the form, when the key is one to store (else the connection's own
+        source gives it: its variable, or its command run in a thread)."""
+        return (self._value("key") or None) if self.key_source == "stored" else None
 
     @work(exclusive=True, group="connection-check")
     async def run_check(self, connection: Connection, typed_key: str | None) -> None:
@@ -866,7 +1091,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         self.refresh_bindings()
         try:
             key = typed_key
-            if key is None:  # the connection's own key: keyring or file, read in a thread
+            if key is None:  # the connection's own key: keyring, file or command, in a thread
                 key = await asyncio.to_thread(self.service.key_for, connection)
         except MissingKeyError as error:
             lines.append("✗ key  ", style="bold red")
@@ -961,7 +1186,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         await self._stored_key_read.wait()
         connection = self.build_connection()
         if connection is not None:
-            self.fetch_models(connection, self._value("key") or None)
+            self.fetch_models(connection, self._typed_key())
 
     @work(exclusive=True, group="connection-models")
     async def fetch_models(self, connection: Connection, typed_key: str | None) -> None:
@@ -1072,6 +1297,33 @@ def _advanced_values(
         "max-tokens": str(max_tokens),
         **{f"timeout-{key}": format_seconds(getattr(timeouts, key)) for key, _ in _TIMEOUTS},
         "system-prompt": shown(system_prompt or ""),
+    }
+
+
+_ROUTING_KEYS = (
+    "routing-order",
+    "routing-only",
+    "routing-fallbacks",
+    "routing-data",
+    "routing-sort",
+    "routing-zdr",
+)
+_PROVIDER_SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,99}")
+
+
+def _routing_values(routing: Routing | None) -> dict[str, object]:
+    """The routing fields' starting values (provider slugs from config.toml shown disarmed)."""
+    routing = routing or Routing()
+    fallbacks = (
+        "" if routing.allow_fallbacks is None else ("yes" if routing.allow_fallbacks else "no")
+    )
+    return {
+        "routing-order": shown_inline(", ".join(routing.order or [])),
+        "routing-only": shown_inline(", ".join(routing.only or [])),
+        "routing-fallbacks": fallbacks,
+        "routing-data": routing.data_collection or "",
+        "routing-sort": routing.sort or "",
+        "routing-zdr": bool(routing.zdr),
     }
 
 
