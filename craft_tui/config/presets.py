@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Literal
 
-from craft_tui.config.protocols import ANTHROPIC, OPENAI, Protocol
+from craft_tui.config.protocols import ANTHROPIC, OPENAI, RESPONSES, Protocol
 from craft_tui.config.urls import is_local_host
 
 AuthStyle = Literal["api_key", "bearer", "none"]
@@ -106,6 +106,18 @@ PRESETS: tuple[Preset, ...] = (
         "api_key",
         "OPENAI_API_KEY",
         "Keys: platform.openai.com/api-keys",
+        key_prefix="sk-",
+    ),
+    Preset(
+        # The API OpenAI builds its reasoning models for: reasoning summaries stream as they are
+        # written, and reasoning effort goes as `reasoning.effort` on every model.
+        "openai-responses",
+        "OpenAI (Responses API)",
+        RESPONSES.name,
+        "https://api.openai.com/v1",
+        "api_key",
+        "OPENAI_API_KEY",
+        "Keys: platform.openai.com/api-keys; best for reasoning models (o-series, gpt-5)",
         key_prefix="sk-",
     ),
     Preset(
@@ -260,6 +272,15 @@ PRESETS: tuple[Preset, ...] = (
         "api_key",
         None,
         "Any server with POST /v1/messages; choose bearer auth if your gateway wants it",
+    ),
+    Preset(
+        "custom-openai-responses",
+        "Custom OpenAI Responses-compatible",
+        RESPONSES.name,
+        "",
+        "api_key",
+        None,
+        "Any server with POST /v1/responses: vLLM, Ollama, LiteLLM, a gateway, …",
     ),
 )
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, NewType
 
-from craft_tui.config.url_rules import ANTHROPIC_URLS, OPENAI_URLS, UrlRules
+from craft_tui.config.url_rules import ANTHROPIC_URLS, OPENAI_URLS, RESPONSES_URLS, UrlRules
 
 Protocol = NewType("Protocol", str)
 """A protocol name that was checked against the registry (`get_protocol(name).name`)."""
@@ -86,7 +86,7 @@ def known_protocols() -> tuple[Protocol, ...]:
 
 
 def known_protocols_text() -> str:
-    """`"openai", "anthropic"`: the names as they are written in config.toml."""
+    """`"openai", "anthropic", "openai-responses"`: the names as they are written in config.toml."""
     return ", ".join(f'"{name}"' for name in known_protocols())
 
 
@@ -118,5 +118,22 @@ ANTHROPIC = register(
             "speaks the Anthropic protocol rather than OpenAI's."
         ),
         custom_preset="custom-anthropic",
+    )
+)
+RESPONSES = register(
+    WireProtocol(
+        name=Protocol("openai-responses"),
+        label="OpenAI Responses",
+        urls=RESPONSES_URLS,
+        driver="craft_tui.providers.openai_responses:OpenAIResponses",
+        key_header="authorization",
+        # `input_tokens` counts the cached ones (`input_tokens_details.cached_tokens` is a part).
+        cached_in_input=True,
+        not_found_hint=(
+            "Check the base URL (it usually ends in /v1), and that the server has the Responses "
+            "API (POST /v1/responses); a server with only Chat Completions needs protocol "
+            '"openai" instead.'
+        ),
+        custom_preset="custom-openai-responses",
     )
 )

@@ -8,6 +8,9 @@ thing that decides its shape is where the version segment lives:
   (`https://api.openai.com/v1`, `https://api.groq.com/openai/v1`, `http://localhost:11434/v1`).
 * Anthropic Messages calls `{base}/v1/messages`, so the base *excludes* `/v1`
   (`https://api.anthropic.com`, `https://openrouter.ai/api`).
+* OpenAI Responses calls `{base}/responses` and lists models at `{base}/models`: the same layout as
+  Chat Completions (`https://api.openai.com/v1`, `http://localhost:11434/v1`), so a base pasted
+  with either endpoint on it comes out the same.
 
 The rules are data so that a protocol's registry entry (`config/protocols.py`) can carry them and
 adding a protocol never means another `if protocol == ...` here. This module knows no protocol
@@ -171,4 +174,10 @@ ANTHROPIC_URLS = UrlRules(
     models_path="/v1/models",
     pasted_suffixes=("/v1/messages", "/messages", "/v1/models", "/models", "/v1/complete"),
     version_in_base=False,
+)
+RESPONSES_URLS = UrlRules(
+    chat_path="/responses",
+    models_path="/models",
+    pasted_suffixes=("/chat/completions", "/completions", "/responses", "/models", "/embeddings"),
+    version_in_base=True,
 )

@@ -41,6 +41,18 @@ _ANTHROPIC_TYPE_STATUS = {
     "timeout_error": 504,
     "overloaded_error": 529,
 }
+# OpenAI Responses error codes (a `response.failed` event's `response.error.code`, an `error`
+# event's `code`) and the status each stands for: the stream's 200 says nothing about the failure.
+_RESPONSES_CODE_STATUS = {
+    "server_error": 500,
+    "rate_limit_exceeded": 429,
+    "insufficient_quota": 429,
+    "invalid_prompt": 400,
+    "context_length_exceeded": 400,
+    "vector_store_timeout": 504,
+}
+# invalid_image, image_too_large, unsupported_image_media_type, failed_to_download_image, …
+_RESPONSES_INPUT_CODE = re.compile(r"^(invalid_|image_|unsupported_|empty_|failed_to_)")
 _CONTEXT_PATTERNS = re.compile(
     r"context length|context_length|maximum context|context window|too many tokens|"
     r"prompt is too long|exceeds the available context|exceed_context_size|context size",
@@ -492,7 +504,7 @@ def error_from_response(
 def redirect_error(location: str, ctx: ErrorContext, status: int) -> ProviderError:
     """Redirects are not followed, so the key never travels to another address; say where to go."""
     suggestion: str | None = None
-    for suffix in ("/chat/completions", "/v1/messages", "/v1/models", "/models"):
+    for suffix in ("/chat/completions", "/responses", "/v1/messages", "/v1/models", "/models"):
         if location.endswith(suffix):
             suggestion = location[: -len(suffix)]
             break
@@ -512,7 +524,8 @@ def redirect_error(location: str, ctx: ErrorContext, status: int) -> ProviderErr
 
 
 def error_from_stream_payload(payload: Any, ctx: ErrorContext) -> ProviderError:
-    """An `error` object that arrived inside the stream (OpenRouter chunks, Anthropic `error` events)."""
+    """An `error` object that arrived inside the stream (OpenRouter chunks, Anthropic `error`
+    events, OpenAI Responses `error` events and the `response` of a `response.failed` event)."""
     reason = reason_from_payload(payload)
     if (
         reason.message is None
@@ -525,6 +538,10 @@ def error_from_stream_payload(payload: Any, ctx: ErrorContext) -> ProviderError:
         status = int(reason.code)
     elif reason.type in _ANTHROPIC_TYPE_STATUS:
         status = _ANTHROPIC_TYPE_STATUS[reason.type]
+    elif reason.code in _RESPONSES_CODE_STATUS:
+        status = _RESPONSES_CODE_STATUS[reason.code]
+    elif reason.code and _RESPONSES_INPUT_CODE.match(reason.code):
+        status = 400
     if not 400 <= status < 600:
         status = 500
     mapped = classify(status, reason, ctx)

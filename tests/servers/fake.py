@@ -1,5 +1,6 @@
-"""`FakeLLMServer`: a loopback HTTP server speaking OpenAI Chat Completions, Anthropic Messages and
-Ollama's native model endpoints, with switches for every fault a real endpoint shows.
+"""`FakeLLMServer`: a loopback HTTP server speaking OpenAI Chat Completions, Anthropic Messages,
+OpenAI Responses (`/v1/responses`, written by responses.py) and Ollama's native model endpoints,
+with switches for every fault a real endpoint shows.
 
 Real sockets on 127.0.0.1 (a free port), real HTTP/1.1 with chunked transfer encoding, real SSE framing.
 It runs in a background thread, so it serves sync tests, async tests, subprocess tests and benchmarks
@@ -8,6 +9,7 @@ alike. Every request is recorded (method, path, headers, JSON body) so tests can
     with FakeLLMServer(reply="Hello there") as server:
         server.base_url            # OpenAI base, e.g. http://127.0.0.1:PORT/v1
         server.anthropic_base_url  # Anthropic base, e.g. http://127.0.0.1:PORT
+        FakeLLMServer(protocol="openai-responses").base_url  # the OpenAI base: /v1/responses
         server.configure(cut_after=3)          # every later answer is cut after 3 text deltas
         server.queue(error="anthropic_529")    # only the next chat request fails with 529
         server.requests[-1].headers["x-api-key"]
@@ -33,6 +35,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
+from tests.servers import responses
 from tests.servers.bodies import ERRORS, MIDSTREAM_ERRORS, ErrorResponse
 from tests.servers.catalog import (
     DEFAULT_MODELS,
@@ -124,7 +127,7 @@ class RecordedRequest:
 
     @property
     def is_chat(self) -> bool:
-        return self.path.endswith(("/chat/completions", "/v1/messages"))
+        return self.path.endswith(("/chat/completions", "/v1/messages", "/v1/responses"))
 
 
 class _Disconnected(Exception):
@@ -153,7 +156,7 @@ class FakeLLMServer:
         models: list[FakeModel] | None = None,
         page_size: int = 20,
         prefix: str = "",
-        protocol: Literal["openai", "anthropic"] = "openai",
+        protocol: Literal["openai", "anthropic", "openai-responses"] = "openai",
         port: int = 0,
         tls: bool = False,
         **switches: Any,
@@ -229,8 +232,9 @@ class FakeLLMServer:
 
     @property
     def base_url(self) -> str:
-        """The base URL for this server's `protocol` (what goes in a Connection)."""
-        return self.openai_base_url if self.protocol == "openai" else self.anthropic_base_url
+        """The base URL for this server's `protocol` (what goes in a Connection): both OpenAI
+        protocols share one base."""
+        return self.anthropic_base_url if self.protocol == "anthropic" else self.openai_base_url
 
     # -- switches --------------------------------------------------------------------------------
 
@@ -279,7 +283,9 @@ class FakeLLMServer:
 
 def ends_with_tool_results(body: Any) -> bool:
     """The request's last turn holds tool results (OpenAI `tool` messages, Anthropic
-    `tool_result` blocks)."""
+    `tool_result` blocks, a Responses `function_call_output` item)."""
+    if responses.ends_with_tool_results(body):
+        return True
     messages = body.get("messages") if isinstance(body, dict) else None
     if not isinstance(messages, list) or not messages or not isinstance(messages[-1], dict):
         return False
@@ -423,7 +429,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._not_found()
                 return
             path = path[len(prefix) :]
-        is_chat = path in {"/v1/chat/completions", "/v1/messages"}
+        is_chat = path in {"/v1/chat/completions", "/v1/messages", "/v1/responses"}
         behaviour = self.fake._settled(self.fake._behaviour_for(is_chat), request)
         if behaviour.hang_up and is_chat:
             self._cut()
@@ -445,6 +451,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._openai_chat(request, behaviour)
             elif path == "/v1/messages" and request.method == "POST":
                 self._anthropic_chat(request, behaviour)
+            elif path == "/v1/responses" and request.method == "POST":
+                responses.answer(self, request, behaviour)
             elif path == "/v1/models" and request.method == "GET":
                 self._models(request, behaviour)
             elif path == "/api/tags" and request.method == "GET":
