@@ -1,9 +1,14 @@
 """Every fault a connection can meet, defined once: what sets it up, and what the user must read.
 
 Three tables use these definitions:
-* `tests/providers/test_faults.py` drives each `Fault` through the drivers (`DRIVER_FAULTS`);
+* `tests/providers/test_faults.py` drives each `Fault` through the drivers (`DRIVER_FAULTS`) of
+  all three protocols (`DRIVER_PROTOCOLS`: OpenAI Chat Completions, Anthropic Messages, OpenAI
+  Responses), each with its own mid-stream error (`MIDSTREAM`, and for Responses the
+  `response.failed` and `error` events of `RESPONSES_STREAM_FAULTS`);
 * `tests/test_fault_matrix_cli.py` and `tests/ui/test_fault_matrix_app.py` run `MATRIX` — the
-  rows issue 13 lists, for both protocols — through `craft-tui ask` and through the running app.
+  rows issue 13 lists, for the two first protocols (`PROTOCOLS`) — through `craft-tui ask` and
+  through the running app. (The Responses driver shares the transport, error mapping and
+  streaming loop those rows exercise above the driver; its own part is the driver table.)
 
 A `Fault` says where it happens (`target`: the fake server's switches, or a socket-level fault
 before HTTP), the kind, a phrase of the sentence and of the fix that must be there, phrases that
@@ -24,8 +29,9 @@ from craft_tui.providers.errors import ErrorKind
 from tests.servers.door import Door
 from tests.servers.fake import Behaviour, FakeLLMServer
 
-Protocol = Literal["openai", "anthropic"]
-PROTOCOLS: tuple[Protocol, ...] = ("openai", "anthropic")
+Protocol = Literal["openai", "anthropic", "openai-responses"]
+PROTOCOLS: tuple[Protocol, ...] = ("openai", "anthropic")  # the CLI and app matrices
+DRIVER_PROTOCOLS: tuple[Protocol, ...] = (*PROTOCOLS, "openai-responses")  # the driver table
 REPLY = "one two three four"
 HEALTHY_REPLY = "Healthy again."
 PROXY_SECRET = "proxy-pass-1234"  # the password in the proxy URL: never in a message
@@ -263,7 +269,8 @@ FAULTS: dict[str, Fault] = {
     ]
 }
 
-# Mid-stream error events differ per protocol (OpenRouter's error chunk, Anthropic's error event).
+# Mid-stream error events differ per protocol (OpenRouter's error chunk, Anthropic's error event,
+# a Responses `error` event).
 MIDSTREAM: dict[Protocol, Fault] = {
     "openai": Fault(
         "midstream_error",
@@ -281,7 +288,44 @@ MIDSTREAM: dict[Protocol, Fault] = {
         "Try again",
         "one two three ",
     ),
+    "openai-responses": Fault(
+        "midstream_error",
+        {"midstream_error": "responses_overloaded", "midstream_error_after": 2},
+        ErrorKind.OVERLOADED,
+        "The model is overloaded",
+        "Try again",
+        "one two ",
+    ),
 }
+
+# The other ways a Responses stream fails after it began: `response.failed` (the failed
+# Response's `error.code` says what went wrong), and an `error` event with a rate-limit code.
+RESPONSES_STREAM_FAULTS: list[Fault] = [
+    Fault(
+        "response_failed",
+        {"midstream_error": "responses_failed", "midstream_error_after": 1},
+        ErrorKind.SERVER_ERROR,
+        "server had an error while processing your request",
+        "Try again",
+        "one ",
+    ),
+    Fault(
+        "response_failed_context",
+        {"midstream_error": "responses_failed_context", "midstream_error_after": 0},
+        ErrorKind.CONTEXT_EXCEEDED,
+        "exceeds the context window",
+        "new conversation",
+        absent=_NOTHING_KEPT,
+    ),
+    Fault(
+        "error_event_rate_limited",
+        {"midstream_error": "responses_rate_limited", "midstream_error_after": 3},
+        ErrorKind.RATE_LIMITED,
+        "Rate limit reached for gpt-5",
+        "Wait a moment",
+        "one two three ",
+    ),
+]
 
 # The driver table: every server-side fault on both protocols (socket faults have their own tests).
 DRIVER_FAULTS: list[Fault] = [fault for fault in FAULTS.values() if fault.target == "server"]
@@ -296,7 +340,8 @@ class Row:
     anthropic: str
 
     def fault(self, protocol: Protocol) -> Fault:
-        return FAULTS[self.openai if protocol == "openai" else self.anthropic]
+        """The row's fault on `protocol` (OpenAI Responses stands with OpenAI's)."""
+        return FAULTS[self.anthropic if protocol == "anthropic" else self.openai]
 
 
 def _same(label: str, name: str) -> Row:
@@ -475,11 +520,13 @@ def connection_fields(fields_: dict[str, Any]) -> dict[str, Any]:
 
 __all__ = [
     "DRIVER_FAULTS",
+    "DRIVER_PROTOCOLS",
     "FAULTS",
     "MATRIX",
     "MATRIX_CASES",
     "MIDSTREAM",
     "PROTOCOLS",
+    "RESPONSES_STREAM_FAULTS",
     "Fault",
     "Outcome",
     "Row",

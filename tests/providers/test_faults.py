@@ -1,6 +1,7 @@
-"""Every fault, on both protocols: the kind, the sentence, the fix, and the text that arrived
-before the fault still handed over. One table (defined in tests/faults.py, shared with the CLI and
-app fault matrices), run against real sockets."""
+"""Every fault, on all three protocols (OpenAI Chat Completions, Anthropic Messages, OpenAI
+Responses): the kind, the sentence, the fix, and the text that arrived before the fault still
+handed over. One table (defined in tests/faults.py, shared with the CLI and app fault matrices),
+run against real sockets."""
 
 from __future__ import annotations
 
@@ -12,16 +13,18 @@ from typing import Any
 import pytest
 
 from craft_tui.config.schema import Connection
+from craft_tui.config.urls import chat_url
 from craft_tui.providers.errors import ErrorKind, ProviderError
 from craft_tui.providers.factory import make_driver
 from craft_tui.providers.types import Driver, TextDelta
 from tests.faults import (
     DRIVER_FAULTS,
+    DRIVER_PROTOCOLS,
     FAULTS,
     HEALTHY_REPLY,
     MIDSTREAM,
-    PROTOCOLS,
     REPLY,
+    RESPONSES_STREAM_FAULTS,
     Fault,
     Protocol,
     check,
@@ -31,11 +34,24 @@ from tests.faults import (
 from tests.providers.conftest import KEY, ask, connection_for
 from tests.servers import FakeLLMServer
 
+
+def _stream_faults(protocol: Protocol) -> list[Fault]:
+    extra = RESPONSES_STREAM_FAULTS if protocol == "openai-responses" else []
+    return [MIDSTREAM[protocol], *extra]
+
+
 CASES = [
     pytest.param(protocol, fault, id=f"{protocol}-{fault.name}")
-    for protocol in PROTOCOLS
-    for fault in [*DRIVER_FAULTS, MIDSTREAM[protocol]]
+    for protocol in DRIVER_PROTOCOLS
+    for fault in [*DRIVER_FAULTS, *_stream_faults(protocol)]
 ]
+
+
+def _connection(server: FakeLLMServer, **fields: Any) -> Connection:
+    """A connection to `server` at the base URL of the server's protocol (both OpenAI
+    protocols share the /v1 base)."""
+    fields.setdefault("base_url", server.base_url)
+    return connection_for(server, **fields)
 
 
 async def _run_until_error(driver: Driver) -> tuple[str, ProviderError]:
@@ -52,7 +68,7 @@ async def test_fault_is_reported_with_its_kind_sentence_fix_and_partial_text(
     fake_server: Any, protocol: str, fault: Fault
 ) -> None:
     server: FakeLLMServer = fake_server(protocol=protocol, reply=REPLY, **fault.switches)
-    driver = make_driver(connection_for(server, **fault.connection), KEY)
+    driver = make_driver(_connection(server, **fault.connection), KEY)
     text, error = await _run_until_error(driver)
     await driver.aclose()
     check(fault, error.kind, error.message, error.hint, text)
@@ -72,12 +88,12 @@ async def test_retry_after_as_http_date_becomes_seconds(fake_openai: FakeLLMServ
     assert error.retry_after is not None and 60 < error.retry_after <= 121
 
 
-@pytest.mark.parametrize("protocol", ["openai", "anthropic"])
+@pytest.mark.parametrize("protocol", DRIVER_PROTOCOLS)
 async def test_nothing_listening_says_connection_refused(protocol: str) -> None:
     with socket.socket() as probe:  # a port that was free a moment ago and has no listener
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    base = f"http://127.0.0.1:{port}" + ("/v1" if protocol == "openai" else "")
+    base = f"http://127.0.0.1:{port}" + ("" if protocol == "anthropic" else "/v1")
     connection = Connection(slug="x", name="X", protocol=protocol, base_url=base)  # type: ignore[arg-type]
     driver = make_driver(connection, KEY)
     _, error = await _run_until_error(driver)
@@ -97,15 +113,16 @@ async def test_https_to_a_plain_http_server_is_a_tls_error(fake_openai: FakeLLMS
     assert "http://" in error.hint
 
 
-async def test_missing_v1_gets_a_suggested_base_url(fake_server: Any) -> None:
-    server: FakeLLMServer = fake_server(prefix="/api")
+@pytest.mark.parametrize("protocol", ["openai", "openai-responses"])
+async def test_missing_v1_gets_a_suggested_base_url(fake_server: Any, protocol: str) -> None:
+    server: FakeLLMServer = fake_server(protocol=protocol, prefix="/api")
     connection = connection_for(server, base_url=server.root_url + "/api")
     driver = make_driver(connection, KEY)
     _, error = await _run_until_error(driver)
     await driver.aclose()
     assert error.kind is ErrorKind.ENDPOINT_NOT_FOUND
     assert error.suggested_base_url == server.root_url + "/api/v1"
-    assert server.root_url + "/api/chat/completions" in error.message
+    assert chat_url(protocol, server.root_url + "/api") in error.message
     fixed = make_driver(connection_for(server, base_url=error.suggested_base_url), KEY)
     assert [e async for e in fixed.stream(ask()) if isinstance(e, TextDelta)]
     await fixed.aclose()
@@ -121,10 +138,10 @@ async def test_doubled_v1_gets_a_suggested_base_url(fake_openai: FakeLLMServer) 
     assert fake_openai.root_url + "/v1" in error.hint
 
 
-@pytest.mark.parametrize("protocol", ["openai", "anthropic"])
+@pytest.mark.parametrize("protocol", DRIVER_PROTOCOLS)
 async def test_server_hanging_up_without_an_answer(fake_server: Any, protocol: str) -> None:
     server: FakeLLMServer = fake_server(protocol=protocol, hang_up=True)
-    driver = make_driver(connection_for(server), KEY)
+    driver = make_driver(_connection(server), KEY)
     text, error = await _run_until_error(driver)
     await driver.aclose()
     assert text == ""
@@ -135,7 +152,7 @@ async def test_server_hanging_up_without_an_answer(fake_server: Any, protocol: s
 SOCKET_FAULTS = [fault for fault in FAULTS.values() if fault.target != "server"]
 
 
-@pytest.mark.parametrize("protocol", PROTOCOLS)
+@pytest.mark.parametrize("protocol", DRIVER_PROTOCOLS)
 @pytest.mark.parametrize("fault", SOCKET_FAULTS, ids=lambda fault: fault.name)
 async def test_socket_fault_is_reported_and_a_retry_works_once_healed(
     monkeypatch: pytest.MonkeyPatch, protocol: Protocol, fault: Fault
