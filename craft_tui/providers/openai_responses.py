@@ -414,7 +414,7 @@ class OpenAIResponses(HttpDriver):
             return None
         reason = error.server_reason.lower()
         reasoning = body.get("reasoning")
-        if "summary" in reason and isinstance(reasoning, dict) and "summary" in reasoning:
+        if "summar" in reason and isinstance(reasoning, dict) and "summary" in reasoning:
             kept = {key: value for key, value in reasoning.items() if key != "summary"}
             return {**body, "reasoning": kept}
         if "store" in reason and "store" in body:
