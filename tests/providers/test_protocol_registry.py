@@ -1,6 +1,8 @@
-"""Drivers come from the protocol registry: an unknown protocol is refused, and a protocol
-registered here — one entry, no other code change — is validated, sent to its own URLs through its
-own driver with its own auth header, checked and priced, against a loopback server."""
+"""Drivers come from the protocol registry: an unknown protocol is refused; the three shipped
+protocols (OpenAI Chat Completions, Anthropic Messages, OpenAI Responses) are in it, the third
+added as one entry and one driver module; and a protocol registered here — one entry, no other
+code change — is validated, sent to its own URLs through its own driver with its own auth header,
+checked and priced, against a loopback server."""
 
 from __future__ import annotations
 
@@ -11,14 +13,23 @@ import pytest
 
 from craft_tui.chat.cost import answer_cost
 from craft_tui.config import paths
-from craft_tui.config.protocols import Protocol, get_protocol, register, unregister
+from craft_tui.config.protocols import (
+    Protocol,
+    all_protocols,
+    get_protocol,
+    known_protocols,
+    register,
+    unregister,
+)
 from craft_tui.config.schema import make_auth
 from craft_tui.config.store import load_config
 from craft_tui.config.url_rules import UrlRules
+from craft_tui.providers.anthropic_messages import AnthropicMessages
 from craft_tui.providers.check import check_connection
 from craft_tui.providers.errors import ErrorKind, ProviderError
 from craft_tui.providers.factory import make_driver, open_driver
 from craft_tui.providers.openai_chat import OpenAIChat
+from craft_tui.providers.openai_responses import OpenAIResponses
 from craft_tui.providers.types import Usage
 from tests.providers.conftest import KEY, ask, collect, connection_for, text_of
 from tests.servers import FakeLLMServer
@@ -72,7 +83,7 @@ def test_the_factory_refuses_an_unknown_protocol_instead_of_falling_back() -> No
             assert caught.value.kind is ErrorKind.UNKNOWN
             assert caught.value.message == (
                 "Connection 'Fake' uses an unknown protocol 'grpc'; "
-                'known protocols: "openai", "anthropic".'
+                'known protocols: "openai", "anthropic", "openai-responses".'
             )
         assert server.requests == []  # nothing was sent anywhere
 
@@ -136,3 +147,67 @@ async def test_a_registered_third_protocol_works_end_to_end_with_no_other_code_c
     assert answer_cost(connection, "fake-small", usage).usd == pytest.approx(0.0015)
     openai = connection.model_copy(update={"protocol": "openai"})
     assert answer_cost(openai, "fake-small", usage).usd == pytest.approx(0.001)
+
+
+def test_three_protocols_ship_each_with_its_own_driver() -> None:
+    assert known_protocols() == ("openai", "anthropic", "openai-responses")
+    assert [(p.name, p.label) for p in all_protocols()] == [
+        ("openai", "OpenAI Chat Completions"),
+        ("anthropic", "Anthropic Messages"),
+        ("openai-responses", "OpenAI Responses"),
+    ]
+    with FakeLLMServer() as server:
+        drivers = {
+            name: type(make_driver(connection_for(server, protocol=name), KEY))
+            for name in known_protocols()
+        }
+    assert drivers == {
+        "openai": OpenAIChat,
+        "anthropic": AnthropicMessages,
+        "openai-responses": OpenAIResponses,
+    }
+
+
+async def test_the_responses_protocol_from_config_toml_to_a_priced_answer(
+    fake_server: ServerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shipped third protocol end to end: its entry's URL rules turn a pasted endpoint into
+    the /v1 base, its driver posts to /v1/responses with a Bearer key and lists /v1/models, the
+    connection check passes, and cached tokens are priced as part of the input (as OpenAI's)."""
+    server = fake_server(protocol="openai-responses", require_key=KEY, reply="Hello there.")
+    monkeypatch.setenv("RESPONSES_KEY", KEY)
+    path = paths.config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "[[connections]]\n"
+        'slug = "resp"\nname = "Responses"\n'
+        'protocol = "openai-responses"\n'
+        f'base_url = "{server.root_url}/v1/responses"\n'
+        'auth = { type = "api_key", api_key_env = "RESPONSES_KEY" }\n'
+        'models = [{ id = "fake-small", input_price = 1.0, output_price = 2.0 }]\n',
+        encoding="utf-8",
+    )
+    connection = load_config().connections[0]
+    assert connection.base_url == f"{server.root_url}/v1"
+
+    driver = open_driver(connection)
+    assert type(driver) is OpenAIResponses
+    try:
+        events = await collect(driver, ask("Hi"))
+        models = await driver.list_models()
+    finally:
+        await driver.aclose()
+    assert text_of(events) == "Hello there."
+    assert "fake-small" in [model.id for model in models]
+    chat, listing = server.chat_requests[-1], server.requests[-1]
+    assert (chat.path, listing.path) == ("/v1/responses", "/v1/models")
+    for request in (chat, listing):
+        assert request.headers["authorization"] == f"Bearer {KEY}"
+        assert "x-api-key" not in request.headers
+
+    steps = [step async for step in check_connection(connection, KEY)]
+    assert [(step.name, step.ok) for step in steps] == [("models", True), ("answer", True)]
+    assert f"{server.root_url}/v1/responses" in steps[-1].detail
+
+    usage = Usage(input_tokens=1000, output_tokens=0, cached_tokens=500)
+    assert answer_cost(connection, "fake-small", usage).usd == pytest.approx(0.001)
