@@ -39,12 +39,13 @@ happened. The error (or `CancelledError`) then propagates.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from craft_tui.chat.permissions import (
     Allow,
@@ -63,9 +64,11 @@ from craft_tui.providers.content import (
     ToolCallPart,
     ToolResultPart,
 )
+from craft_tui.providers.errors import ErrorKind, ProviderError
 from craft_tui.providers.types import (
     ChatMessage,
     ChatRequest,
+    ModelInfo,
     ReasoningDelta,
     ReasoningSignature,
     RedactedReasoning,
@@ -76,10 +79,17 @@ from craft_tui.providers.types import (
     ToolOutcome,
     ToolSpec,
 )
+from craft_tui.untrusted import shown_inline
+
+if TYPE_CHECKING:
+    from craft_tui.config.schema import Connection
 
 StreamFn = Callable[[ChatRequest], AsyncIterator[StreamEvent]]
 AskPerson = Callable[[ToolCallPart, ToolSpec], Awaitable[PersonDecision]]
 Clock = Callable[[], float]
+# Where the next request goes (`ChatSession.target`): whether that model takes tools.
+TargetFn = Callable[[], "tuple[Connection | None, str | None]"]
+ToolSupport = Literal["yes", "no", "unknown"]
 
 CANCELLED_WHILE_RUNNING = "cancelled: the user stopped this call while it was running"
 NOT_RUN = "not run: the answer was stopped before this call ran"
@@ -228,6 +238,75 @@ def parse_arguments(text: str) -> Mapping[str, Any] | str:
     return value
 
 
+# ---------------------------------------------------------------------- models without tools
+
+# (connection slug, model id) that refused a request with tools in this process: asked without
+# them from then on (a model may learn tools with an update: the next start tries again).
+_REFUSED_TOOLS: set[tuple[str, str]] = set()
+
+RESEND_WITHOUT_TOOLS = "press {retry} to send it again without tools"
+
+
+def tool_support(model: ModelInfo | None, connection_slug: str, model_id: str) -> ToolSupport:
+    """Whether `model_id` on this connection calls tools: its refusal in this process, else
+    what discovery recorded (`extra["tools"]`, OpenRouter's and Ollama's word), else unknown
+    (tools are offered; a refusal is learnt)."""
+    if (connection_slug, model_id) in _REFUSED_TOOLS:
+        return "no"
+    if model is not None:
+        tools = model.extra.get("tools")
+        if tools in {"yes", "no"}:
+            return "yes" if tools == "yes" else "no"
+    return "unknown"
+
+
+def note_tools_refused(error: ProviderError, connection_slug: str, model_id: str) -> bool:
+    """A request with tools failed with `error`: when the model (or its server) refused the
+    tools, remember it, so the next request to it goes without them. True when it did."""
+    if error.kind != ErrorKind.TOOLS_UNSUPPORTED:
+        return False
+    _REFUSED_TOOLS.add((connection_slug, model_id))
+    return True
+
+
+def without_tools_hint(hint: str) -> str:
+    """The app's fix for a refusal of tools: the mapping's own (which model or server flag
+    would do), ending with the key that sends the prompt again without them."""
+    hint = hint.strip()
+    for ending in (", or ask without tools.", " or ask without tools."):
+        if hint.endswith(ending):
+            return f"{hint[: -len(ending)]}, or {RESEND_WITHOUT_TOOLS}."
+    head = f"{hint} " if hint else ""
+    return f"{head}{RESEND_WITHOUT_TOOLS[0].upper()}{RESEND_WITHOUT_TOOLS[1:]}."
+
+
+def forget_tool_refusals() -> None:
+    """Drop what was learnt (tests)."""
+    _REFUSED_TOOLS.clear()
+
+
+def tools_off_line(connection: Connection, model_id: str, listed: ModelInfo | None) -> str | None:
+    """Why no tools are offered to `model_id` (one line, said once per conversation), or None
+    when they are."""
+    if tool_support(listed, connection.slug, model_id) != "no":
+        return None
+    where = f"{shown_inline(model_id)} on {shown_inline(connection.name)}"
+    if (connection.slug, model_id) in _REFUSED_TOOLS:
+        why = "refused tools"
+    else:
+        why = "cannot call tools (its server's model list says so)"
+    return (
+        f"Tools off: {where} {why}, so it is asked without them for the rest of this session. "
+        "Pick a model that calls tools to use them."
+    )
+
+
+def _listed_model(connection: Connection, model_id: str) -> ModelInfo | None:
+    from craft_tui.chat.attachments import listed_model
+
+    return listed_model(connection, model_id)
+
+
 # ---------------------------------------------------------------------- one call
 
 
@@ -245,6 +324,8 @@ class ToolCallRunner:
         policy: PermissionPolicy,
         ask_person: AskPerson,
         max_steps: int = 10,
+        *,
+        target: TargetFn | None = None,
     ) -> None:
         if max_steps < 1:
             raise ValueError("max_steps must be 1 or more")
@@ -252,7 +333,9 @@ class ToolCallRunner:
         self.policy = policy
         self._ask_person = ask_person
         self._max_steps = max_steps
+        self._target = target
         self._offered: tuple[ToolSpec, ...] = ()
+        self._off: str | None = None  # why the target model gets no tools (tools_off_line)
 
     @property
     def max_steps(self) -> int:
@@ -264,14 +347,32 @@ class ToolCallRunner:
 
     async def offered(self) -> tuple[ToolSpec, ...]:
         """The tools to offer now: the toolbox's, minus those a deny rule turns off (a tool
-        that can never run is not worth the model's while)."""
+        that can never run is not worth the model's while); none for a target model that does
+        not call tools (`tools_off_line`; its servers are not even started for it)."""
+        self._off = await self._tools_off()
+        if self._off is not None:
+            self._offered = ()
+            return ()
         self._offered = tuple(
             spec for spec in await self.toolbox.specs() if not self.policy.denied_by_rule(spec)
         )
         return self._offered
 
+    async def _tools_off(self) -> str | None:
+        if self._target is None:
+            return None
+        connection, model = self._target()
+        if connection is None or not model:
+            return None
+        if (connection.slug, model) in _REFUSED_TOOLS:
+            return tools_off_line(connection, model, None)
+        listed = await asyncio.to_thread(_listed_model, connection, model)  # reads a file
+        return tools_off_line(connection, model, listed)
+
     def problems(self) -> tuple[str, ...]:
-        return self.toolbox.problems()
+        """The toolbox's problems, and why this model gets no tools (after `offered`)."""
+        problems = self.toolbox.problems()
+        return (*problems, self._off) if self._off is not None else problems
 
     async def decide(
         self, call: ToolCallPart, spec: ToolSpec | None

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the MCP SDK and the chat core load only when a server is configured
     from craft_tui.chat.permissions import PermissionMode, PermissionPolicy
-    from craft_tui.chat.tool_loop import AskPerson, ToolCallRunner
+    from craft_tui.chat.tool_loop import AskPerson, TargetFn, ToolCallRunner
     from craft_tui.config.schema import Config
     from craft_tui.mcp.hub import McpHub
     from craft_tui.providers.types import ToolSpec
@@ -73,8 +73,18 @@ class ConversationTools:
     def set_mode(self, conversation_id: str, config: Config, mode: PermissionMode) -> None:
         self.policy(conversation_id, config).mode = mode
 
-    def runner(self, conversation_id: str, config: Config, ask: AskPerson) -> ToolCallRunner | None:
-        """What the session runs its calls through for one operation (None: no tools)."""
+    def runner(
+        self,
+        conversation_id: str,
+        config: Config,
+        ask: AskPerson,
+        *,
+        target: TargetFn | None = None,
+    ) -> ToolCallRunner | None:
+        """What the session runs its calls through for one operation (None: no tools).
+
+        `target` (`ChatSession.target`): the model the requests go to; one that does not call
+        tools (it refused them in this process, or its listing says so) is offered none."""
         hub = self.hub(config)
         if hub is None:
             return None
@@ -85,7 +95,7 @@ class ConversationTools:
         # server and tool an offered name stands for (renamed on a clash, or cut and hashed
         # when models would refuse the tool's own name).
         policy.origin = hub.origin
-        return ToolCallRunner(hub, policy, ask, config.tools.max_steps)
+        return ToolCallRunner(hub, policy, ask, config.tools.max_steps, target=target)
 
     def server_of(self, name: str) -> str:
         """The server of the tool offered as `name`, to label a stored call ("" when not known:

@@ -561,3 +561,73 @@ async def test_the_call_runner_is_the_sessions_tool_runner_with_the_same_rule() 
     assert await allowed.run(call("z"), READ) == ToolResultPart(
         "z", "read_file ran with {'path': 'notes.txt'}", False, "read_file"
     )
+
+
+def connection(slug: str = "fake") -> Any:
+    from craft_tui.config.schema import Connection
+
+    return Connection.model_validate(
+        {
+            "slug": slug,
+            "name": "Fake",
+            "protocol": "openai",
+            "base_url": "http://127.0.0.1:9/v1",
+            "auth": {"type": "none"},
+        }
+    )
+
+
+@pytest.fixture
+def fresh_refusals() -> Any:
+    from craft_tui.chat.tool_loop import forget_tool_refusals
+
+    forget_tool_refusals()
+    yield
+    forget_tool_refusals()
+
+
+async def test_a_model_that_refused_tools_is_offered_none_and_the_runner_says_why(
+    isolated_home: Any, fresh_refusals: None
+) -> None:
+    from craft_tui.chat.tool_loop import ToolCallRunner, note_tools_refused
+
+    target = connection()
+    runner = ToolCallRunner(Box(), PermissionPolicy("ask"), Person(), target=lambda: (target, "m"))
+    assert await runner.offered() == (READ, WRITE)
+    assert runner.problems() == ()
+    # Any other error teaches nothing; a refusal of tools is remembered for that model only.
+    assert not note_tools_refused(ProviderError(ErrorKind.INVALID_REQUEST, "bad"), "fake", "m")
+    assert await runner.offered() == (READ, WRITE)
+    assert note_tools_refused(ProviderError(ErrorKind.TOOLS_UNSUPPORTED, "no"), "fake", "m")
+    assert await runner.offered() == ()
+    (line,) = runner.problems()
+    assert line.startswith("Tools off: m on Fake refused tools")
+    other = ToolCallRunner(Box(), PermissionPolicy("ask"), Person(), target=lambda: (target, "n"))
+    assert await other.offered() == (READ, WRITE)
+
+
+def test_the_discovery_flag_says_whether_a_model_calls_tools(fresh_refusals: None) -> None:
+    from craft_tui.chat.tool_loop import tool_support, tools_off_line
+    from craft_tui.providers.types import ModelInfo
+
+    assert tool_support(ModelInfo("m", extra={"tools": "yes"}), "fake", "m") == "yes"
+    assert tool_support(ModelInfo("m", extra={"tools": "no"}), "fake", "m") == "no"
+    assert tool_support(ModelInfo("m"), "fake", "m") == "unknown"
+    assert tool_support(None, "fake", "m") == "unknown"
+    assert tools_off_line(connection(), "m", ModelInfo("m")) is None
+    # A model id from a server is shown as text on one line.
+    line = tools_off_line(connection(), "m\x1b[2J\n", ModelInfo("m", extra={"tools": "no"}))
+    assert line is not None and "\x1b" not in line and "\n" not in line
+    assert "cannot call tools (its server's model list says so)" in line
+
+
+def test_the_fix_for_a_refusal_ends_with_the_key_that_resends_without_tools() -> None:
+    from craft_tui.chat.tool_loop import without_tools_hint
+
+    assert without_tools_hint("Pick a model that supports tools, or ask without tools.") == (
+        "Pick a model that supports tools, or press {retry} to send it again without tools."
+    )
+    assert without_tools_hint("Start the server with --jinja.") == (
+        "Start the server with --jinja. Press {retry} to send it again without tools."
+    )
+    assert without_tools_hint("") == "Press {retry} to send it again without tools."

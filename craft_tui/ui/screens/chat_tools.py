@@ -11,17 +11,23 @@ it marks the block "asking" and shows `ToolPermissionScreen`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from craft_tui.chat.conversation import StoredMessage
 from craft_tui.chat.permissions import PersonDecision
+from craft_tui.chat.tool_loop import note_tools_refused, without_tools_hint
 from craft_tui.providers.content import ToolCallPart, ToolResultPart
+from craft_tui.providers.errors import ProviderError
 from craft_tui.providers.types import ToolSpec
 from craft_tui.ui.screens.tool_permission import ToolPermissionScreen
+from craft_tui.ui.widgets.error_view import ErrorDisplay
 from craft_tui.ui.widgets.tool_round import ToolRoundView
 
 if TYPE_CHECKING:
+    from craft_tui.chat.session import ChatSession
     from craft_tui.ui.screens.chat import ChatScreen
+    from craft_tui.workspace.core import Workspace
 
 LIVE_ROUND_ID = "live-tool-round"  # the entry of a round whose row is not stored yet
 
@@ -42,6 +48,19 @@ def round_view(
     results = [part for part in message.parts if isinstance(part, ToolResultPart)]
     view_id = None if message.id == LIVE_ROUND_ID else message.id
     return ToolRoundView(view_id, tool_calls_of(answer), results, servers=servers, clock=clock)
+
+
+def failed_answer_display(
+    workspace: Workspace, session: ChatSession, error: ProviderError
+) -> ErrorDisplay:
+    """The error view of a failed answer. A model that refused the tools offered is remembered
+    as such for this process (`note_tools_refused`): the retry key then sends the prompt again
+    without them, and the fix says so."""
+    display = ErrorDisplay.from_error(error)
+    connection, model = workspace.target_of(session)
+    if connection is None or not model or not note_tools_refused(error, connection.slug, model):
+        return display
+    return replace(display, hint=without_tools_hint(display.hint))
 
 
 class LiveToolRound:
