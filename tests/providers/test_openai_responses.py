@@ -389,3 +389,13 @@ async def test_a_server_without_the_responses_api_gets_the_protocol_hint(
     assert caught.value.kind is ErrorKind.ENDPOINT_NOT_FOUND
     assert f"Nothing answers at {server.openai_base_url}/responses" in caught.value.message
     assert 'protocol "openai"' in caught.value.hint
+
+
+async def test_a_redirect_suggests_the_base_of_the_responses_endpoint(
+    fake_server: ServerFactory,
+) -> None:
+    server = fake_server(protocol=PROTOCOL, redirect_to="https://api.example.com")
+    with pytest.raises(ProviderError) as caught:
+        await _answer(server)
+    assert caught.value.kind is ErrorKind.ENDPOINT_NOT_FOUND
+    assert caught.value.suggested_base_url == "https://api.example.com/v1"

@@ -216,3 +216,38 @@ async def test_tool_calls_written_in_tiny_pieces_over_a_real_socket() -> None:
     text, reasoning, calls, _, finish = _summary(events)
     assert (text, reasoning, calls) == (REPLY, THINKING, EXPECTED_CALLS)
     assert finish == Finish("tool_use", "completed")
+
+
+@pytest.mark.parametrize(
+    ("raw", "kind", "status"),
+    [
+        (
+            b'event: error\ndata: {"type":"error","code":"invalid_image_format",'
+            b'"message":"The image format is not supported.","param":null}\n\n',
+            ErrorKind.INVALID_REQUEST,
+            400,
+        ),
+        (
+            b'data: {"type":"error","error":{"type":"insufficient_quota",'
+            b'"code":"insufficient_quota","message":"You exceeded your current quota."}}\n\n',
+            ErrorKind.BILLING,
+            429,
+        ),
+        (
+            b'data: {"type":"response.failed","response":{"status":"failed","error":'
+            b'{"code":"rate_limit_exceeded","message":"Rate limit reached."}}}\n\n',
+            ErrorKind.RATE_LIMITED,
+            429,
+        ),
+    ],
+    ids=["input-code", "nested-error", "failed-rate-limit"],
+)
+async def test_error_codes_of_the_stream_get_their_kind(
+    raw: bytes, kind: ErrorKind, status: int
+) -> None:
+    """A stream's 200 says nothing of the failure; the event's code says what the status
+    would have been, and the error is phrased from that."""
+    with pytest.raises(ProviderError) as caught:
+        await _parse([raw])
+    assert (caught.value.kind, caught.value.status) == (kind, status)
+    assert caught.value.message.startswith("The answer stopped with an error from the server")
