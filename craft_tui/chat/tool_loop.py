@@ -251,13 +251,19 @@ def tool_support(model: ModelInfo | None, connection_slug: str, model_id: str) -
     """Whether `model_id` on this connection calls tools: its refusal in this process, else
     what discovery recorded (`extra["tools"]`, OpenRouter's and Ollama's word), else unknown
     (tools are offered; a refusal is learnt)."""
+    return support_from_extra(model.extra if model is not None else None, connection_slug, model_id)
+
+
+def support_from_extra(
+    extra: Mapping[str, str] | None, connection_slug: str, model_id: str
+) -> ToolSupport:
+    """`tool_support` from a listed model's `extra` alone (what the model picker has)."""
     if (connection_slug, model_id) in _REFUSED_TOOLS:
         return "no"
-    if model is not None:
-        tools = model.extra.get("tools")
-        if tools in {"yes", "no"}:
-            return "yes" if tools == "yes" else "no"
-    return "unknown"
+    tools = extra.get("tools") if extra else None
+    if tools == "yes":
+        return "yes"
+    return "no" if tools == "no" else "unknown"
 
 
 def note_tools_refused(error: ProviderError, connection_slug: str, model_id: str) -> bool:

@@ -594,3 +594,53 @@ async def test_picks_are_remembered_off_the_loop_and_a_failed_write_is_said(
         ModelChoice("openrouter", "openai/gpt-5"),
         ModelChoice("openrouter", "openai/gpt-5"),
     ]
+
+
+async def test_models_whose_listing_says_they_call_tools_are_marked(fake_server) -> None:
+    """OpenRouter's list says which models take tools (`supported_parameters`): those rows carry
+    the tools mark; a model that refused tools in this process loses it."""
+    from craft_tui.chat.tool_loop import forget_tool_refusals, note_tools_refused
+    from craft_tui.providers.errors import ErrorKind, ProviderError
+    from tests.servers.catalog import FakeModel
+
+    models = [
+        FakeModel("caller", "Caller", 8192, 1.0, 2.0, tools=True),
+        FakeModel("talker", "Talker", 8192, 1.0, 2.0, tools=False),
+    ]
+    server: FakeLLMServer = fake_server(model_list="openrouter", models=models)
+
+    def change(config: Config) -> None:
+        config.connections = [
+            Connection(
+                slug="fake",
+                name="Fake",
+                protocol="openai",
+                auth={"type": "none"},
+                base_url=server.openai_base_url,
+                models=[ModelEntry(id="typed-by-hand")],
+            )
+        ]
+
+    update_config(change)
+
+    def row_of(app: Host, model_id: str) -> str:
+        return next(row for row in shown(app) if f" {model_id} " in row)
+
+    app = Host(ModelPickerScreen(None, recent=[]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert f"{model_picker.TOOLS_MARK} Fake" in row_of(app, "caller")
+        assert model_picker.TOOLS_MARK not in row_of(app, "talker")
+        assert model_picker.TOOLS_MARK not in row_of(app, "typed-by-hand")  # nobody said
+        status = str(app.screen.query_one("#picker-status", Static).render())
+        assert f"{model_picker.TOOLS_MARK} tools" in status
+    try:
+        note_tools_refused(ProviderError(ErrorKind.TOOLS_UNSUPPORTED, "no"), "fake", "caller")
+        again = Host(ModelPickerScreen(None, recent=[], refresh_lists=False))
+        async with again.run_test(size=(100, 30)) as pilot:
+            await again.screen.workers.wait_for_complete()
+            await pilot.pause()
+            assert model_picker.TOOLS_MARK not in row_of(again, "caller")
+    finally:
+        forget_tool_refusals()

@@ -54,12 +54,29 @@ def connections() -> None:
     state.set_favourite_models(["anthropic/claude-haiku-4-5"])
 
 
+# What the servers' lists say of tools (OpenRouter's supported_parameters, Ollama's capabilities):
+# these call tools, gemma3:4b does not, the rest say nothing. The picker marks the first with ⚙.
+TOOLS = {
+    ("openrouter", "anthropic/claude-sonnet-4"): "yes",
+    ("openrouter", "openai/gpt-5"): "yes",
+    ("openrouter", "deepseek/deepseek-chat-v3.1:free"): "no",
+    ("ollama", "qwen3:8b"): "yes",
+    ("ollama", "gemma3:4b"): "no",
+}
+
+
+def listed_extra(slug: str, model_id: str) -> dict[str, str]:
+    tools = TOOLS.get((slug, model_id))
+    return {"tools": tools} if tools else {}
+
+
 def picker() -> ModelPickerScreen:
     return ModelPickerScreen(
         ModelChoice("openrouter", "anthropic/claude-sonnet-4"),
         entries=ENTRIES,
         recent=["ollama/qwen3:8b"],
         refresh_lists=False,
+        extras=listed_extra,
     )
 
 

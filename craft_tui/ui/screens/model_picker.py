@@ -22,7 +22,7 @@ still made, the star still shown).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -185,14 +185,35 @@ def format_price(entry: PickerEntry) -> str:
     return price_label(entry.input_price, entry.output_price, local=entry.local)
 
 
-# The fixed columns after the model id: "  " + connection (14) + " " + context (5) + " " + price (11).
-_COLUMN_SPANS = ((2, 16, "ansi_cyan"), (16, 22, "dim"), (22, 34, "ansi_green"))
+# The fixed columns after the model id: " " + tools (1) + " " + connection (13) + " " + context (5)
+# + " " + price (11). The tools mark takes a cell of the connection's: a 60-column terminal keeps
+# every cell of the id it had (tests/ui/test_small_terminals.py).
+_COLUMN_SPANS = (
+    (1, 2, "ansi_magenta"),
+    (3, 16, "ansi_cyan"),
+    (16, 22, "dim"),
+    (22, 34, "ansi_green"),
+)
+TOOLS_MARK = "⚙"  # the model calls tools (the tool block's sign); blank: it does not, or unknown
+
+Extras = Callable[[str, str], Mapping[str, str]]
 
 
-def _columns(entry: PickerEntry) -> str:
-    """Connection, context and price columns of one entry (cached per entry by the picker)."""
+def tools_mark(entry: PickerEntry, extra: Mapping[str, str]) -> str:
+    """`TOOLS_MARK` when the model calls tools, as its server's list says (`extra["tools"]`)
+    and no refusal in this process says otherwise (`chat/tool_loop.py support_from_extra`)."""
+    from craft_tui.chat.tool_loop import support_from_extra
+
+    support = support_from_extra(extra, entry.connection_slug, entry.model_id)
+    return TOOLS_MARK if support == "yes" else " "
+
+
+def _columns(entry: PickerEntry, extra: Mapping[str, str]) -> str:
+    """Tools, connection, context and price columns of one entry (cached per entry by the
+    picker); `extra` is what the server's list says of the model beyond them."""
     return (
-        f"  {shown_inline(entry.connection_name)[:14]:<14}"
+        f" {tools_mark(entry, extra)}"
+        f" {shown_inline(entry.connection_name)[:13]:<13}"
         f" {format_context(entry.context_window):>5}"
         f" {format_price(entry):>11}"
     )
@@ -290,13 +311,16 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
         loader: Loader | None = None,
         recent: Sequence[str] | None = None,
         workspace: Workspace | None = None,
+        extras: Extras | None = None,
     ) -> None:
         """`catalog` (default: built from config.toml and the on-disk caches) supplies the models;
         with `refresh_lists`, stale lists are fetched in the background and merged in as they arrive.
-        `entries` and `loader` replace the catalog entirely (tests, other callers)."""
+        `entries` and `loader` replace the catalog entirely (tests, other callers); `extras`
+        (default: the catalog's `model_extra`) says what a model's listing adds, e.g. tools."""
         super().__init__()
         self.current = current
         self.catalog = catalog
+        self._extras = extras
         self.refresh_lists = refresh_lists
         self.loader = loader
         self._given_entries = list(entries) if entries is not None else None
@@ -561,7 +585,7 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
             )
             return
         text = f"{len(self._ranking):,} of {total:,} models"
-        text += " · ★ favourite · ● current · $ per 1M tokens in/out"
+        text += f" · ★ favourite · ● current · $ per 1M tokens in/out · {TOOLS_MARK} tools"
         if text != self._status:  # one fixed-height line: no relayout of the screen for it
             self._status = text
             self.query_one("#picker-status", Static).update(text, layout=False)
@@ -594,7 +618,8 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
                 spans.append(Span(start + begin, start + min(end, shown), "bold reverse"))
         columns = self._columns.get(entry.key)
         if columns is None:
-            columns = self._columns[entry.key] = _columns(entry)
+            extra = self._extra_of(entry.connection_slug, entry.model_id)
+            columns = self._columns[entry.key] = _columns(entry, extra)
         text = "".join(
             (
                 "★" if favourite else " ",
@@ -611,6 +636,14 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
             for begin, end, style in _COLUMN_SPANS
         )
         return Content(text, spans)
+
+    def _extra_of(self, slug: str, model_id: str) -> Mapping[str, str]:
+        """What the model's listing says beyond the columns (only for rows shown: one lookup)."""
+        if self._extras is not None:
+            return self._extras(slug, model_id)
+        if self.catalog is not None:
+            return self.catalog.model_extra(slug, model_id)
+        return {}
 
     def _custom_target(self) -> Connection | None:
         """The connection a typed, unknown model id goes to: the current one, else the default."""
