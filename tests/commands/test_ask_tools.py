@@ -474,6 +474,36 @@ def test_the_command_line_refuses_tools_it_cannot_offer_before_asking_the_model(
     )
 
 
+def test_tools_with_save_or_continue_is_refused_before_anything_is_stored_or_sent(
+    isolated_home: Path, tag: str
+) -> None:
+    """`ask --tools` does not store tool rounds yet: with --save or --continue it says so and
+    how to get there, before an MCP server starts, the model is asked or the history is touched."""
+    from craft_tui.chat.history import HistoryStore
+    from tests.mcp.conftest import running_with
+    from tests.servers import FakeLLMServer
+    from tests.servers.cli import add_connection, craft
+
+    with FakeLLMServer(protocol="openai") as server:
+        add_connection(server)
+        with_demo_server(tag)
+        saving = craft(isolated_home, "ask", "hi", "--tools", "--save")
+        going_on = craft(isolated_home, "ask", "--continue", "and then?", "--tools")
+        assert server.chat_requests == []
+    refusal = (
+        "craft-tui: --tools cannot be combined with --save or --continue yet.\n"
+        "  fix: run it without --save/--continue, or use the app, which stores tool calls.\n"
+    )
+    for result in (saving, going_on):
+        assert (result.returncode, result.stdout, result.stderr) == (1, "", refusal)
+    assert not running_with(tag)  # no server was started for it
+    store = HistoryStore.open()
+    try:
+        assert store.last_conversation_id() is None
+    finally:
+        store.close()
+
+
 # ------------------------------------------------------- end to end: fake LLM + real MCP server
 
 
