@@ -133,16 +133,19 @@ def _int(value: Any) -> int | None:
 
 
 def parse_usage(raw: dict[str, Any]) -> Usage:
-    """OpenAI usage, with cached and reasoning token details and OpenRouter's `cost` in USD."""
+    """OpenAI usage, with cached and reasoning token details and OpenRouter's `cost` in USD.
+
+    Cache reads are `prompt_tokens_details.cached_tokens`; cache writes (OpenRouter, for models
+    that bill them) `prompt_tokens_details.cache_write_tokens`; `prompt_tokens` counts both."""
     prompt_details = raw.get("prompt_tokens_details")
     completion_details = raw.get("completion_tokens_details")
     cost = raw.get("cost")
+    details = prompt_details if isinstance(prompt_details, dict) else {}
     return Usage(
         input_tokens=_int(raw.get("prompt_tokens")),
         output_tokens=_int(raw.get("completion_tokens")),
-        cached_tokens=_int(prompt_details.get("cached_tokens"))
-        if isinstance(prompt_details, dict)
-        else None,
+        cached_tokens=_int(details.get("cached_tokens")),
+        cache_write_tokens=_int(details.get("cache_write_tokens")),
         reasoning_tokens=_int(completion_details.get("reasoning_tokens"))
         if isinstance(completion_details, dict)
         else None,

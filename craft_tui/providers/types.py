@@ -100,13 +100,20 @@ class RedactedReasoning:
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """Token counts as the server reported them; None where it did not say."""
+    """Token counts as the server reported them; None where it did not say.
+
+    `cached_tokens` are input tokens read from the prompt cache, `cache_write_tokens` input
+    tokens written to it (Anthropic `cache_creation_input_tokens`, OpenRouter
+    `prompt_tokens_details.cache_write_tokens`). Whether `input_tokens` already counts them is
+    the protocol's (`WireProtocol.cached_in_input`): OpenAI-style usage includes both, Anthropic's
+    has them on top."""
 
     input_tokens: int | None = None
     output_tokens: int | None = None
     cached_tokens: int | None = None
     reasoning_tokens: int | None = None
     cost_usd: float | None = None  # when the server itself reports a cost (OpenRouter)
+    cache_write_tokens: int | None = None
 
     def merged(self, other: Usage) -> Usage:
         """Combine two partial reports (Anthropic sends input at start, output at the end)."""
@@ -126,6 +133,11 @@ class Usage:
                 else self.reasoning_tokens
             ),
             cost_usd=other.cost_usd if other.cost_usd is not None else self.cost_usd,
+            cache_write_tokens=(
+                other.cache_write_tokens
+                if other.cache_write_tokens is not None
+                else self.cache_write_tokens
+            ),
         )
 
 
