@@ -20,6 +20,10 @@
   a failed call. The API takes ids of `[A-Za-z0-9_-]` only; an id another server made (Kimi's
   `functions.get_weather:0`, after a model switch) has every other character replaced by `_`,
   the same way in the call and its result, so the pair still matches.
+- Prompt caching (`with_cache_breakpoints`, the rule in prompt_cache.py): a mark goes on the
+  system prompt (then sent as one text block), on the last tool, and on the last block of a
+  marked turn that is not a thinking block (the API refuses a mark there); a turn sent as a
+  plain string becomes one text block to carry it.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from craft_tui.providers.content import (
     file_as_text,
     unsendable,
 )
+from craft_tui.providers.prompt_cache import PromptShape, mark, place
 from craft_tui.providers.types import ChatMessage
 
 PROTOCOL = "Anthropic Messages"
@@ -138,3 +143,55 @@ def wire_messages(messages: tuple[ChatMessage, ...]) -> list[dict[str, Any]]:
         }
         for role, blocks in turns
     ]
+
+
+_UNMARKABLE = frozenset({"thinking", "redacted_thinking"})
+
+
+def _blocks_of(content: Any) -> list[dict[str, Any]]:
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}]
+    return [b for b in content if isinstance(b, dict)] if isinstance(content, list) else []
+
+
+def _markable(content: Any) -> bool:
+    return any(b.get("type") not in _UNMARKABLE for b in _blocks_of(content))
+
+
+def _size(value: Any) -> int:
+    return len(json.dumps(value, ensure_ascii=False))
+
+
+def _marked_turn(message: dict[str, Any]) -> dict[str, Any]:
+    blocks = _blocks_of(message.get("content"))
+    last = max(i for i, b in enumerate(blocks) if b.get("type") not in _UNMARKABLE)
+    blocks[last] = mark(blocks[last])
+    return {**message, "content": blocks}
+
+
+def with_cache_breakpoints(body: dict[str, Any], model_id: str) -> dict[str, Any]:
+    """`body` (a Messages request) with prompt-cache marks where prompt_cache.place puts them;
+    the same body when none fits (a short conversation: under the model's minimum)."""
+    messages: list[dict[str, Any]] = list(body.get("messages") or [])
+    tools: list[dict[str, Any]] = list(body.get("tools") or [])
+    system = body.get("system")
+    shape = PromptShape(
+        tools=_size(tools) if tools else None,
+        system=_size(system) if system else None,
+        messages=tuple(_size(m.get("content")) for m in messages),
+        roles=tuple(str(m.get("role")) for m in messages),
+        markable=tuple(_markable(m.get("content")) for m in messages),
+    )
+    where = place(shape, model_id)
+    if not where.count:
+        return body
+    marked = dict(body)
+    if where.tools:
+        marked["tools"] = [*tools[:-1], mark(tools[-1])]
+    if where.system:
+        blocks = _blocks_of(system)
+        marked["system"] = [*blocks[:-1], mark(blocks[-1])]
+    for index in where.messages:
+        messages[index] = _marked_turn(messages[index])
+    marked["messages"] = messages
+    return marked

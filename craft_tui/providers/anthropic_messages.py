@@ -12,6 +12,11 @@ Tool calls: a `tool_use` content block (`content_block_start` with its id and na
 start and `ToolCallReady` at its stop; empty input is `{}`. A gateway that puts the whole input in
 the block's start and sends no fragments is read too. Offered tools go as `tools: [{name,
 description, input_schema}]`, never as an empty list.
+
+Prompt caching: with the connection's `prompt_cache` on (the default), the body carries
+`cache_control` breakpoints where providers/prompt_cache.py puts them; usage reports cache reads
+(`cache_read_input_tokens`) and writes (`cache_creation_input_tokens`), both on top of
+`input_tokens`.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from craft_tui.providers.anthropic_content import wire_messages
+from craft_tui.providers.anthropic_content import wire_messages, with_cache_breakpoints
 from craft_tui.providers.error_mapping import (
     ErrorContext,
     error_from_stream_payload,
@@ -127,6 +132,7 @@ class _StreamParser:
                     Usage(
                         input_tokens=_int(usage.get("input_tokens")),
                         cached_tokens=_int(usage.get("cache_read_input_tokens")),
+                        cache_write_tokens=_int(usage.get("cache_creation_input_tokens")),
                     )
                 ]
         elif kind == "content_block_start":
@@ -178,6 +184,7 @@ class _StreamParser:
                         input_tokens=_int(usage.get("input_tokens")) or None,
                         output_tokens=_int(usage.get("output_tokens")),
                         cached_tokens=_int(usage.get("cache_read_input_tokens")) or None,
+                        cache_write_tokens=_int(usage.get("cache_creation_input_tokens")) or None,
                     )
                 )
             return events
@@ -247,6 +254,8 @@ class AnthropicMessages(HttpDriver):
             body["temperature"] = request.temperature  # not allowed together with thinking
         if request.tools:  # never an empty list
             body["tools"] = wire_tools(request.tools)
+        if self.connection.prompt_cache:
+            body = with_cache_breakpoints(body, request.model)  # prompt_cache.py's rule
         return body
 
     def _new_parser(self, ctx: ErrorContext, limit: AnswerLimit | None = None) -> _StreamParser:
@@ -275,6 +284,7 @@ class AnthropicMessages(HttpDriver):
                     input_tokens=_int(usage.get("input_tokens")),
                     output_tokens=_int(usage.get("output_tokens")),
                     cached_tokens=_int(usage.get("cache_read_input_tokens")),
+                    cache_write_tokens=_int(usage.get("cache_creation_input_tokens")),
                 )
             )
         reason = payload.get("stop_reason") if isinstance(payload.get("stop_reason"), str) else None

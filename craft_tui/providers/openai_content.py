@@ -13,10 +13,17 @@
   one per call. The protocol has no error flag: a failed call's text says what went wrong.
 
 Consecutive messages of one role are sent as they are: Chat Completions accepts them.
+
+Prompt caching (`with_cache_breakpoints`, for OpenRouter's Anthropic models; the rule in
+prompt_cache.py): OpenRouter takes Anthropic's `cache_control` on content parts and passes it
+on. A marked message (the system prompt, a prompt, a tool result) has its content sent as parts,
+the last one marked. Tools get no mark (a function has no documented place for one); they are
+rendered before the system prompt, so its mark, or the first message's, caches them too.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from craft_tui.providers.content import (
@@ -29,6 +36,7 @@ from craft_tui.providers.content import (
     text_of,
     unsendable,
 )
+from craft_tui.providers.prompt_cache import PromptShape, mark, place
 from craft_tui.providers.types import ChatMessage
 
 PROTOCOL = "OpenAI Chat Completions"
@@ -91,3 +99,41 @@ def wire_messages(messages: tuple[ChatMessage, ...]) -> list[dict[str, Any]]:
                 if isinstance(part, ToolResultPart)
             )
     return wire
+
+
+def _parts_of(content: Any) -> list[dict[str, Any]]:
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}] if content.strip() else []
+    return [p for p in content if isinstance(p, dict)] if isinstance(content, list) else []
+
+
+def _size(value: Any) -> int:
+    return len(json.dumps(value, ensure_ascii=False))
+
+
+def with_cache_breakpoints(body: dict[str, Any], model_id: str) -> dict[str, Any]:
+    """`body` (a Chat Completions request to OpenRouter) with prompt-cache marks where
+    prompt_cache.place puts them; the same body when none fits."""
+    messages: list[dict[str, Any]] = list(body.get("messages") or [])
+    system = bool(messages) and messages[0].get("role") == "system"
+    turns = messages[1:] if system else messages
+    tools = body.get("tools")
+    shape = PromptShape(
+        tools=_size(tools) if tools else None,
+        system=_size(messages[0].get("content"))
+        if system and _parts_of(messages[0].get("content"))
+        else None,
+        messages=tuple(_size(m.get("content")) for m in turns),
+        roles=tuple(str(m.get("role")) for m in turns),
+        markable=tuple(bool(_parts_of(m.get("content"))) for m in turns),
+        mark_tools=False,
+    )
+    where = place(shape, model_id)
+    if not where.count:
+        return body
+    offset = int(system)
+    chosen = [index + offset for index in where.messages] + ([0] if where.system else [])
+    for index in chosen:
+        parts = _parts_of(messages[index].get("content"))
+        messages[index] = {**messages[index], "content": [*parts[:-1], mark(parts[-1])]}
+    return {**body, "messages": messages}
