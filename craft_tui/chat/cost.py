@@ -1,10 +1,13 @@
 """The cost of an answer and of a conversation, and how to write it for a person.
 
-Cached input is charged at the cache price when one is known. The two protocols count it
+Input read from the prompt cache (`cached_tokens`) is charged at the cache-read price, input
+written to it (`cache_write_tokens`) at the cache-write price (Anthropic: 0.1× and 1.25× input),
+each at the plain input price when its own is not known. The two protocols count them
 differently, and the drivers pass the numbers through as the server sent them: OpenAI's
-`prompt_tokens` (our `input_tokens`) *includes* the cached tokens, while Anthropic's `input_tokens`
-*excludes* `cache_read_input_tokens` (our `cached_tokens`). `answer_cost` knows which is which from
-the connection's protocol entry (`WireProtocol.cached_in_input`). `output_tokens` already
+`prompt_tokens` (our `input_tokens`) *includes* cache reads and writes, while Anthropic's
+`input_tokens` *excludes* `cache_read_input_tokens` and `cache_creation_input_tokens`.
+`answer_cost` knows which is which from the connection's protocol entry
+(`WireProtocol.cached_in_input`). `output_tokens` already
 includes reasoning tokens on both APIs; `reasoning_tokens` alone is used only when a server reports
 nothing else. When the server states the cost itself (OpenRouter's `usage.cost`), that figure wins:
 it knows discounts and routing we cannot see.
@@ -46,8 +49,8 @@ class Cost:
 def message_cost(usage: Usage, pricing: Pricing, *, cached_in_input: bool = True) -> Cost:
     """Price one answer's usage.
 
-    `cached_in_input`: True when `input_tokens` already counts the cached tokens (OpenAI), False
-    when they come on top (Anthropic).
+    `cached_in_input`: True when `input_tokens` already counts the tokens read from and written
+    to the cache (OpenAI), False when they come on top (Anthropic).
     """
     if usage.cost_usd is not None:
         return Cost(max(usage.cost_usd, 0.0), from_server=True)
@@ -59,15 +62,20 @@ def message_cost(usage: Usage, pricing: Pricing, *, cached_in_input: bool = True
         output = usage.reasoning_tokens
     if price is None or (usage.input_tokens is None and output is None):
         return Cost()
-    prompt = max(usage.input_tokens or 0, 0)
-    cached = max(usage.cached_tokens or 0, 0)
-    if cached_in_input:
-        cached = min(cached, prompt)
-    else:
-        prompt += cached
-    cache_price = price.cache_read if price.cache_read is not None else price.input
+    plain = max(usage.input_tokens or 0, 0)
+    read = max(usage.cached_tokens or 0, 0)
+    written = max(usage.cache_write_tokens or 0, 0)
+    if cached_in_input:  # a server's parts never add up to more than its total
+        read = min(read, plain)
+        written = min(written, plain - read)
+        plain -= read + written
+    read_price = price.cache_read if price.cache_read is not None else price.input
+    write_price = price.cache_write if price.cache_write is not None else price.input
     usd = (
-        (prompt - cached) * price.input + cached * cache_price + max(output or 0, 0) * price.output
+        plain * price.input
+        + read * read_price
+        + written * write_price
+        + max(output or 0, 0) * price.output
     ) / _PER_MILLION
     return Cost(usd)
 

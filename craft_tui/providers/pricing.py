@@ -19,6 +19,7 @@ from craft_tui.config.schema import Connection
 from craft_tui.providers.discovery import is_local_connection
 
 __all__ = [
+    "ANTHROPIC_CACHE_WRITE",
     "BUILTIN_PRICES",
     "PRICES_AS_OF",
     "Price",
@@ -40,37 +41,50 @@ PRICES_AS_OF = date(2026, 3, 21)
 
 @dataclass(frozen=True, slots=True)
 class Price:
-    """USD per million tokens. `cache_read` is the price of cached input tokens, where known."""
+    """USD per million tokens. `cache_read` is the price of input tokens read from the prompt
+    cache, `cache_write` of input tokens written to it, where known (None: charged as input).
+    OpenAI bills no cache writes; Anthropic bills 5-minute writes at 1.25× input and reads at
+    0.1× (platform.claude.com/docs/en/about-claude/pricing)."""
 
     input: float
     output: float
     cache_read: float | None = None
     source: PriceSource = "built-in"
+    cache_write: float | None = None
+
+
+ANTHROPIC_CACHE_WRITE = 1.25  # × input, for the 5-minute cache the drivers' breakpoints use
 
 
 def _p(input_price: float, output_price: float, cache_read: float | None) -> Price:
     return Price(input_price, output_price, cache_read, "built-in")
 
 
+def _a(input_price: float, output_price: float, cache_read: float) -> Price:
+    """An Anthropic row: cache writes at 1.25× the input price."""
+    write = round(input_price * ANTHROPIC_CACHE_WRITE, 6)
+    return Price(input_price, output_price, cache_read, "built-in", write)
+
+
 # Public list prices (standard tier, prompts up to 200K tokens) keyed by the model id without a date.
 BUILTIN_PRICES: dict[str, Price] = {
     # Anthropic — platform.claude.com/docs/en/about-claude/pricing
-    "claude-opus-4-8": _p(5.0, 25.0, 0.50),
-    "claude-opus-4-7": _p(5.0, 25.0, 0.50),
-    "claude-opus-4-6": _p(5.0, 25.0, 0.50),
-    "claude-opus-4-5": _p(5.0, 25.0, 0.50),
-    "claude-opus-4-1": _p(15.0, 75.0, 1.50),
-    "claude-opus-4-0": _p(15.0, 75.0, 1.50),
-    "claude-opus-4": _p(15.0, 75.0, 1.50),
-    "claude-sonnet-4-5": _p(3.0, 15.0, 0.30),
-    "claude-sonnet-4-0": _p(3.0, 15.0, 0.30),
-    "claude-sonnet-4": _p(3.0, 15.0, 0.30),
-    "claude-3-7-sonnet": _p(3.0, 15.0, 0.30),
-    "claude-3-5-sonnet": _p(3.0, 15.0, 0.30),
-    "claude-haiku-4-5": _p(1.0, 5.0, 0.10),
-    "claude-3-5-haiku": _p(0.80, 4.0, 0.08),
-    "claude-3-opus": _p(15.0, 75.0, 1.50),
-    "claude-3-haiku": _p(0.25, 1.25, 0.03),
+    "claude-opus-4-8": _a(5.0, 25.0, 0.50),
+    "claude-opus-4-7": _a(5.0, 25.0, 0.50),
+    "claude-opus-4-6": _a(5.0, 25.0, 0.50),
+    "claude-opus-4-5": _a(5.0, 25.0, 0.50),
+    "claude-opus-4-1": _a(15.0, 75.0, 1.50),
+    "claude-opus-4-0": _a(15.0, 75.0, 1.50),
+    "claude-opus-4": _a(15.0, 75.0, 1.50),
+    "claude-sonnet-4-5": _a(3.0, 15.0, 0.30),
+    "claude-sonnet-4-0": _a(3.0, 15.0, 0.30),
+    "claude-sonnet-4": _a(3.0, 15.0, 0.30),
+    "claude-3-7-sonnet": _a(3.0, 15.0, 0.30),
+    "claude-3-5-sonnet": _a(3.0, 15.0, 0.30),
+    "claude-haiku-4-5": _a(1.0, 5.0, 0.10),
+    "claude-3-5-haiku": _a(0.80, 4.0, 0.08),
+    "claude-3-opus": _a(15.0, 75.0, 1.50),
+    "claude-3-haiku": _a(0.25, 1.25, 0.03),
     # OpenAI — platform.openai.com/docs/pricing (standard tier)
     "gpt-5.1": _p(1.25, 10.0, 0.125),
     "gpt-5": _p(1.25, 10.0, 0.125),
@@ -163,10 +177,12 @@ def resolve_pricing(
 
 
 def _with_cache_price(price: Price, table: Price | None) -> Price:
-    """Borrow the table's cache-read price only when the input price is the list price it goes with."""
-    if table is None or table.cache_read is None or abs(price.input - table.input) > 1e-9:
+    """Borrow the table's cache prices only when the input price is the list price they go with."""
+    if table is None or abs(price.input - table.input) > 1e-9:
         return price
-    return Price(price.input, price.output, table.cache_read, price.source)
+    if table.cache_read is None and table.cache_write is None:
+        return price
+    return Price(price.input, price.output, table.cache_read, price.source, table.cache_write)
 
 
 def _or_zero(value: float | None) -> float:
