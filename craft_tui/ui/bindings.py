@@ -72,7 +72,21 @@ HISTORY_KEYS: dict[str, tuple[str, str, bool]] = {
     "history.pin": ("ctrl+t", "Pin", True),
 }
 
-_TABLES = (APP_KEYS, CHAT_KEYS, MESSAGE_KEYS, HISTORY_KEYS)
+# The question before a tool runs (ui/screens/tool_permission.py) and a tool call's block in the
+# transcript (ui/widgets/tool_block.py).
+TOOL_QUESTION_KEYS: dict[str, tuple[str, str, bool]] = {
+    "tool.allow_once": ("enter,y", "Allow once", True),
+    "tool.allow_session": ("a", "Allow for session", True),
+    "tool.deny_reason": ("n", "Deny…", True),
+    "tool.deny": ("escape", "Deny", True),
+}
+
+TOOL_BLOCK_KEYS: dict[str, tuple[str, str, bool]] = {
+    "tool.show_output": ("enter,o", "All output", True),
+    "tool.fold": ("space", "Fold", True),
+}
+
+_TABLES = (APP_KEYS, CHAT_KEYS, MESSAGE_KEYS, HISTORY_KEYS, TOOL_QUESTION_KEYS, TOOL_BLOCK_KEYS)
 
 # What each binding does, in a sentence, for the key help screen (F1). The README's key table
 # says the same; a test checks every binding id has a line here.
@@ -117,12 +131,21 @@ HELP_TEXT: dict[str, str] = {
     "history.rename": "rename the highlighted conversation (Enter saves, Esc cancels; empty gives "
     "back the title from its first prompt)",
     "history.pin": "pin or unpin it: pinned conversations are listed first",
+    "tool.allow_once": "run this call once (these keys wake half a second after the question "
+    "shows, so a key typed for the prompt cannot run a tool)",
+    "tool.allow_session": "run it, and this tool's later calls, for the rest of the session",
+    "tool.deny_reason": "deny, with a reason for the model (Enter sends it; it may be empty)",
+    "tool.deny": "deny the call (with the reason typed so far)",
+    "tool.show_output": "all of the call's arguments and result",
+    "tool.fold": "fold or unfold the call's block",
 }
 
 HELP_SECTIONS: tuple[tuple[str, dict[str, tuple[str, str, bool]]], ...] = (
     ("Anywhere", APP_KEYS),
     ("Chat", CHAT_KEYS),
     ("On a message (Shift+Tab from the prompt, then ↑ ↓)", MESSAGE_KEYS),
+    ("On a tool call (Shift+Tab from the prompt)", TOOL_BLOCK_KEYS),
+    ("Asked before a tool runs", TOOL_QUESTION_KEYS),
     ("History (Ctrl+B)", HISTORY_KEYS),
 )
 
@@ -160,9 +183,7 @@ PROMPT_KEYS: tuple[tuple[str, str], ...] = (
     ("up", "in an empty prompt: recall the last prompt"),
 )
 """Keys of the prompt itself: fixed, not in the keymap."""
-ALL_IDS = (
-    frozenset(APP_KEYS) | frozenset(CHAT_KEYS) | frozenset(MESSAGE_KEYS) | frozenset(HISTORY_KEYS)
-)
+ALL_IDS = frozenset(binding_id for table in _TABLES for binding_id in table)
 SCREEN_IDS = frozenset(binding_id for table in SCREEN_KEYS.values() for binding_id in table)
 """Every id a keymap entry may name: the tables above and the other screens' bindings."""
 KEYMAP_IDS = ALL_IDS | SCREEN_IDS
@@ -179,12 +200,18 @@ SCOPES: dict[str, dict[str, str]] = {
     "Prompt": _PROMPT_FIXED,
     "On a message": {binding_id: keys for binding_id, (keys, _d, _s) in MESSAGE_KEYS.items()},
     "History": {binding_id: keys for binding_id, (keys, _d, _s) in HISTORY_KEYS.items()},
+    "Tool question": {
+        binding_id: keys for binding_id, (keys, _d, _s) in TOOL_QUESTION_KEYS.items()
+    },
+    "On a tool call": {binding_id: keys for binding_id, (keys, _d, _s) in TOOL_BLOCK_KEYS.items()},
     **SCREEN_KEYS,
 }
 CONTEXTS: tuple[tuple[str, ...], ...] = (
     ("Anywhere", "Chat", "Prompt"),
     ("Anywhere", "Chat", "On a message"),
+    ("Anywhere", "Chat", "On a message", "On a tool call"),  # a tool round is a message too
     ("Anywhere", "History"),
+    ("Anywhere", "Tool question"),  # a modal: the chat's keys are not live under it
     *(("Anywhere", screen) for screen in SCREEN_KEYS),
 )
 _SCOPE_OF = {binding_id: scope for scope, table in SCOPES.items() for binding_id in table}

@@ -254,3 +254,65 @@ async def test_for_call_names_the_server_and_the_tools_own_name() -> None:
         text = screen_text(app)
     assert "files · write_file" in text and "files__" not in text
     assert "Write a file." in text and '"path": "a"' in text
+
+
+class RemappedHost(Host):
+    """A host with a user's keymap applied, as CraftApp applies `[settings.keymap]`."""
+
+    def __init__(self, screen: ToolPermissionScreen, keymap: dict[str, str]) -> None:
+        super().__init__(screen)
+        self.keymap = keymap
+
+    def on_mount(self) -> None:
+        self.set_keymap(self.keymap)
+        super().on_mount()
+
+
+async def test_the_keys_are_remappable_and_the_buttons_name_the_keys_as_remapped() -> None:
+    keymap = {"tool.allow_once": "ctrl+y", "tool.deny": "q", "tool.deny_reason": "r"}
+    app = RemappedHost(question(), keymap)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await shown(pilot, app.question)
+        labels = [str(b.label) for b in app.question.query(Button).results(Button)]
+        assert labels == ["Allow once  Ctrl+Y", "This session  a", "Deny  r/q"]
+        await pilot.press("y")  # the default no longer allows
+        await pilot.pause()
+        assert app.choice is NOTHING
+        await pilot.press("ctrl+y")
+        await wait_until(pilot, lambda: app.choice is not NOTHING)
+    assert app.choice == PermissionChoice("once")
+
+
+async def test_a_remapped_deny_key_denies() -> None:
+    app = RemappedHost(question(), {"tool.deny": "q"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await shown(pilot, app.question)
+        await pilot.press("q")
+        await wait_until(pilot, lambda: app.choice is not NOTHING)
+    assert app.choice == PermissionChoice("deny")
+
+
+def test_the_tool_keys_have_keymap_ids_the_app_knows_with_the_defaults_they_bind() -> None:
+    from textual.binding import Binding
+
+    from craft_tui.ui.bindings import (
+        HELP_TEXT,
+        KEYMAP_IDS,
+        TOOL_BLOCK_KEYS,
+        TOOL_QUESTION_KEYS,
+        check_keymap,
+    )
+    from craft_tui.ui.widgets.tool_block import ToolBlock
+
+    for screen, table in ((ToolPermissionScreen, TOOL_QUESTION_KEYS), (ToolBlock, TOOL_BLOCK_KEYS)):
+        bound = {b.id: b.key for b in screen.BINDINGS if isinstance(b, Binding)}
+        assert bound == {binding_id: keys for binding_id, (keys, _d, _s) in table.items()}
+        assert set(table) <= KEYMAP_IDS and set(table) <= set(HELP_TEXT)
+    # A remap is applied; one that would shadow a key live beside it is refused, in one line.
+    assert check_keymap({"tool.deny": "q"}).keymap == {"tool.deny": "q"}
+    clash = check_keymap({"tool.fold": "c"})
+    assert clash.keymap == {}
+    assert clash.problems == [
+        'config.toml: [settings.keymap] tool.fold = "c": c is also copy_message\'s key '
+        "(On a message); tool.fold keeps its default, Space."
+    ]

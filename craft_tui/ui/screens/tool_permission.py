@@ -7,8 +7,10 @@ an OSC 52 clipboard write or a right-to-left override in an argument, and none o
 run or reorder anything here (`craft_tui/untrusted.py`, plus the invisible characters a
 permission question must not hide).
 
-Keys: Enter or `y` allows this call once, `a` allows this tool for the rest of the session, `n`
-asks for a reason (sent to the model; may be empty) and Enter denies with it, Esc denies. The
+Keys (the defaults; the `tool.*` ids of `[settings.keymap]` remap them, and the buttons name
+the keys as remapped): Enter or `y` allows this call once, `a` allows this tool for the rest of
+the session, `n` asks for a reason (sent to the model; may be empty) and Enter denies with it,
+Esc denies. The
 allowing keys (and buttons) wake up only `arm_after` seconds after the question appears: it
 pops up while an answer streams, when the user may be typing their next prompt, and a `y` or an
 Enter meant for the prompt must not run a tool. Denying needs no such pause.
@@ -24,13 +26,15 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from craft_tui.ui.bindings import binding, key_label, keys_of
 from craft_tui.ui.tool_text import arguments_text, exact_line, own_name
+from craft_tui.untrusted import shown_inline
 
 if TYPE_CHECKING:
     from craft_tui.chat.permissions import PersonDecision
@@ -85,11 +89,11 @@ class ToolPermissionScreen(ModalScreen[PermissionChoice]):
     exactly as the model wrote it (`ToolCallPart.arguments`)."""
 
     CSS_PATH = "tool_permission.tcss"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter,y", "allow_once", "Allow once"),
-        Binding("a", "allow_session", "Allow for session"),
-        Binding("n", "ask_reason", "Deny…"),
-        Binding("escape", "deny", "Deny"),
+    BINDINGS: ClassVar[list[BindingType]] = [  # keymap ids: ui/bindings.py TOOL_QUESTION_KEYS
+        binding("tool.allow_once", "allow_once"),
+        binding("tool.allow_session", "allow_session"),
+        binding("tool.deny_reason", "ask_reason"),
+        binding("tool.deny", "deny"),
     ]
 
     def __init__(
@@ -155,9 +159,22 @@ class ToolPermissionScreen(ModalScreen[PermissionChoice]):
                     placeholder="optional; Enter denies", id="permission-reason", compact=True
                 )
             with Horizontal(id="permission-buttons"):
-                yield Button("Allow once  ⏎/y", id="allow-once", variant="primary", compact=True)
-                yield Button("This session  a", id="allow-session", compact=True)
-                yield Button("Deny  n/Esc", id="deny", variant="error", compact=True)
+                once = self._keys("tool.allow_once")
+                yield Button(
+                    Content(f"Allow once  {once}"), id="allow-once", variant="primary", compact=True
+                )
+                session = self._keys("tool.allow_session")
+                yield Button(Content(f"This session  {session}"), id="allow-session", compact=True)
+                deny = self._keys("tool.deny_reason", "tool.deny")
+                yield Button(Content(f"Deny  {deny}"), id="deny", variant="error", compact=True)
+
+    def _keys(self, *binding_ids: str) -> str:
+        """The keys of these bindings as the user's keymap has them, for the buttons' labels
+        (text from config.toml: shown as text, on one line)."""
+        keymap = getattr(self.app, "keymap", None)
+        live = keymap if isinstance(keymap, dict) else None
+        keys = [key for binding_id in binding_ids for key in keys_of(binding_id, live)]
+        return shown_inline("/".join("⏎" if key == "enter" else key_label(key) for key in keys))
 
     def on_mount(self) -> None:
         self.query_one("#permission-deny").display = False

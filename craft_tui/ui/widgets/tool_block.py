@@ -25,7 +25,7 @@ from typing import ClassVar, Literal
 
 from textual import events
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.timer import Timer
@@ -34,6 +34,7 @@ from textual.widgets import Static
 
 from craft_tui.providers.content import ToolCallPart
 from craft_tui.providers.types import ToolOutcome, ToolSpec
+from craft_tui.ui.bindings import binding
 from craft_tui.ui.screens.tool_output import ToolOutputScreen
 from craft_tui.ui.tool_text import (
     compact_arguments,
@@ -65,9 +66,9 @@ class ToolBlock(Widget, can_focus=True):
     `set_cancelled()`. A call loaded from the history is built with its final status and
     outcome at once."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter,o", "show_all", "All output"),
-        Binding("space", "fold", "Fold"),
+    BINDINGS: ClassVar[list[BindingType]] = [  # keymap ids: ui/bindings.py TOOL_BLOCK_KEYS
+        binding("tool.show_output", "show_all"),
+        binding("tool.fold", "fold"),
     ]
 
     DEFAULT_CSS = """
