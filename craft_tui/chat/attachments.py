@@ -85,6 +85,8 @@ class ImageLimits:
 IMAGE_LIMITS: dict[str, ImageLimits] = {
     "anthropic": ImageLimits(long_edge=1568, max_bytes=5 * MB * 3 // 4),
     "openai": ImageLimits(long_edge=2048, max_bytes=20 * MB),
+    # OpenAI Responses: the same models and image pipeline as Chat Completions.
+    "openai-responses": ImageLimits(long_edge=2048, max_bytes=20 * MB),
 }
 # An unknown protocol (a new one, or a server that speaks OpenAI's with stricter limits) gets the
 # strictest of them, which every protocol takes.
@@ -96,7 +98,8 @@ _JPEG_QUALITY = 85
 
 
 def image_limits(protocol: str | None) -> ImageLimits:
-    """The image limits of a protocol (`openai`, `anthropic`); the strictest for any other."""
+    """The image limits of a protocol (`openai`, `anthropic`, `openai-responses`); the strictest
+    for any other."""
     return IMAGE_LIMITS.get(protocol or "", STRICTEST)
 
 

@@ -138,13 +138,16 @@ def images_refused(
 def format_usage(
     usage: Usage, connection: Connection, model: str, timing: tuple[float, float] | None = None
 ) -> str:
-    """One line for --usage: tokens in/out (cached, reasoning), speed, and the cost as the app
-    computes it (server-reported, listed or configured prices; "local" for a free local server)."""
+    """One line for --usage: tokens in/out (cached, cache write, reasoning), speed, and the cost
+    as the app computes it (server-reported, listed or configured prices; "local" for a free
+    local server)."""
     from craft_tui.chat.cost import answer_cost
 
     parts = [f"tokens in {usage.input_tokens or 0}", f"out {usage.output_tokens or 0}"]
     if usage.cached_tokens:
         parts.append(f"cached {usage.cached_tokens}")
+    if usage.cache_write_tokens:
+        parts.append(f"cache write {usage.cache_write_tokens}")
     if usage.reasoning_tokens:
         parts.append(f"reasoning {usage.reasoning_tokens}")
     if timing is not None:

@@ -619,4 +619,5 @@ def _added(total: Usage, step: Usage) -> Usage:
         plus(total.cached_tokens, step.cached_tokens),
         plus(total.reasoning_tokens, step.reasoning_tokens),
         cost,
+        plus(total.cache_write_tokens, step.cache_write_tokens),
     )

@@ -487,6 +487,8 @@ class ModelCatalog:
         self._in_flight: dict[str, asyncio.Task[ConnectionStatus]] = {}
         self._all: list[CatalogEntry] | None = None
         self._index: FuzzyIndex | None = None
+        # Per connection: its cached list, and the `extra` of each model that has one.
+        self._extras: dict[str, tuple[CachedModels, dict[str, dict[str, str]]]] = {}
         with collector_paused():
             for connection in config.connections:
                 self._states[connection.slug] = self._state_from_cache(connection)
@@ -532,6 +534,27 @@ class ModelCatalog:
 
     def find(self, slug: str, model_id: str) -> CatalogEntry | None:
         return next((e for e in self.entries_for(slug) if _same_model(e.model_id, model_id)), None)
+
+    def model_extra(self, slug: str, model_id: str) -> dict[str, str]:
+        """What the server's list says of one model beyond the columns (`ModelInfo.extra`:
+        "tools", "vision"), {} when it is not listed or says nothing. For the rows on screen:
+        the first call per list maps the ids that have any (one pass), later ones are a lookup."""
+        state = self._states.get(slug)
+        cached = state.cached if state is not None else None
+        if cached is None:
+            return {}
+        known = self._extras.get(slug)
+        if known is None or known[0] is not cached:
+            models = cached.models
+            if isinstance(models, ModelList):
+                ids, extras = models.columns[0], models.columns[5]
+                table = {i: e for i, e in zip(ids, extras, strict=True) if e}
+            else:
+                table = {m.id: m.extra for m in models if m.extra}
+            known = self._extras[slug] = (cached, table)
+        table = known[1]
+        found = table.get(model_id) or table.get(ollama_model_id(model_id))
+        return found or table.get(model_id + ":latest") or {}
 
     def status(self, slug: str) -> ConnectionStatus:
         state = self._states.get(slug)

@@ -51,8 +51,12 @@ def make_driver(connection: Connection, api_key: str | None) -> Driver:
 
 def open_driver(connection: Connection, store: SecretStore | None = None) -> Driver:
     """Resolve the connection's key and build its driver; a missing key is a MISSING_KEY error."""
+    from craft_tui.config.key_command import KeyCommandError
+
     try:
         api_key = key_for(connection, store)
+    except KeyCommandError as error:  # the command ran and gave no key: say what happened to it
+        raise ProviderError(ErrorKind.MISSING_KEY, error.sentence, error.fix) from None
     except MissingKeyError as error:
         from craft_tui.providers.error_mapping import KEY_IN_APP
 

@@ -36,7 +36,8 @@ from craft_tui.providers.error_mapping import (
 from craft_tui.providers.errors import ErrorKind, ProviderError
 from craft_tui.providers.http import HttpDriver
 from craft_tui.providers.limits import AnswerLimit
-from craft_tui.providers.openai_content import wire_messages
+from craft_tui.providers.openai_content import wire_messages, with_cache_breakpoints
+from craft_tui.providers.prompt_cache import openrouter_caches
 from craft_tui.providers.sse import Event
 from craft_tui.providers.tool_calls import ToolCall, ToolCalls, tool_schema
 from craft_tui.providers.types import (
@@ -398,6 +399,8 @@ class OpenAIChat(HttpDriver):
         if request.tools:  # never an empty list: many servers refuse `tools: []`
             body["tools"] = wire_tools(request.tools)
         body.update(routing_fields(self.connection))
+        if openrouter_caches(self.connection, request.model):  # OpenRouter's anthropic/ models
+            body = with_cache_breakpoints(body, request.model)
         return body
 
     def _new_parser(self, ctx: ErrorContext, limit: AnswerLimit | None = None) -> _StreamParser:

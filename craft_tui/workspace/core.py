@@ -253,7 +253,7 @@ class Workspace:
     async def tool_runner(self, session: ChatSession, ask: AskPerson) -> ToolCallRunner | None:
         """The tools `session`'s next operation may use (None when no MCP server is set up),
         asking the person through `ask` when its permission mode says to."""
-        return self.tools.runner(session.conversation.id, self.config, ask)
+        return self.tools.runner(session.conversation.id, self.config, ask, target=session.target)
 
     def start_tools(self) -> None:
         """Start the MCP servers in the background now (the app, once a conversation is on

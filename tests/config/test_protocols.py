@@ -1,5 +1,5 @@
-"""The protocol registry: both protocols are in it with what differs between them, and a protocol
-it does not know is refused wherever it shows up, with the known ones named."""
+"""The protocol registry: the three protocols are in it with what differs between them, and a
+protocol it does not know is refused wherever it shows up, with the known ones named."""
 
 from __future__ import annotations
 
@@ -18,11 +18,12 @@ from craft_tui.config.store import ConfigError, load_config
 from craft_tui.config.urls import alternative_bases, chat_url, models_url, normalize_base_url
 
 
-def test_the_registry_lists_both_protocols_with_their_labels() -> None:
-    assert known_protocols() == ("openai", "anthropic")
+def test_the_registry_lists_the_three_protocols_with_their_labels() -> None:
+    assert known_protocols() == ("openai", "anthropic", "openai-responses")
     assert [(p.name, p.label) for p in all_protocols()] == [
         ("openai", "OpenAI Chat Completions"),
         ("anthropic", "Anthropic Messages"),
+        ("openai-responses", "OpenAI Responses"),
     ]
 
 
@@ -34,6 +35,14 @@ def test_what_differs_between_the_two_is_in_their_entries() -> None:
     # OpenAI's prompt_tokens include the cached tokens; Anthropic's input_tokens do not.
     assert (openai.cached_in_input, anthropic.cached_in_input) == (True, False)
     assert "OpenAI" in openai.not_found_hint and "Anthropic" in anthropic.not_found_hint
+    # Responses shares OpenAI's layout, key header and counting; only the endpoint differs.
+    responses = get_protocol("openai-responses")
+    assert responses.urls.chat_url("https://h/v1") == "https://h/v1/responses"
+    assert responses.urls.models_url("https://h/v1") == "https://h/v1/models"
+    assert responses.urls.normalise("https://h/v1/responses") == "https://h/v1"
+    assert responses.urls.normalise("h.example") == "https://h.example/v1"
+    assert (responses.key_header, responses.cached_in_input) == ("authorization", True)
+    assert 'protocol "openai"' in responses.not_found_hint
 
 
 def test_every_preset_speaks_a_registered_protocol_and_each_has_its_custom_preset() -> None:
@@ -58,7 +67,7 @@ def test_a_config_with_an_unknown_protocol_names_its_line_and_the_known_ones() -
     message = str(caught.value)
     assert (
         "line 4, connections[0].protocol: unknown protocol 'grpc'; "
-        'known protocols: "openai", "anthropic"'
+        'known protocols: "openai", "anthropic", "openai-responses"'
     ) in message
     assert str(path) in message
     assert path.read_bytes() == before

@@ -11,6 +11,7 @@ from craft_tui.config.urls import (
     chat_url,
     models_url,
     normalize_anthropic_base,
+    normalize_base_url,
     normalize_openai_base,
 )
 
@@ -18,6 +19,7 @@ from craft_tui.config.urls import (
 PRESET_CHAT_URLS = {
     "anthropic": "https://api.anthropic.com/v1/messages",
     "openai": "https://api.openai.com/v1/chat/completions",
+    "openai-responses": "https://api.openai.com/v1/responses",
     "openrouter": "https://openrouter.ai/api/v1/chat/completions",
     "openrouter-anthropic": "https://openrouter.ai/api/v1/messages",
     "vercel": "https://ai-gateway.vercel.sh/v1/chat/completions",
@@ -38,11 +40,7 @@ PRESET_CHAT_URLS = {
 @pytest.mark.parametrize("preset_id", sorted(PRESET_CHAT_URLS))
 def test_every_preset_posts_to_its_documented_endpoint(preset_id: str) -> None:
     preset = get_preset(preset_id)
-    base = (
-        normalize_openai_base(preset.base_url)
-        if preset.protocol == "openai"
-        else (normalize_anthropic_base(preset.base_url))
-    )
+    base = normalize_base_url(preset.protocol, preset.base_url)
     assert chat_url(preset.protocol, base) == PRESET_CHAT_URLS[preset_id]
 
 
@@ -54,9 +52,8 @@ def test_every_preset_with_a_url_is_covered() -> None:
 @pytest.mark.parametrize("preset_id", sorted(PRESET_CHAT_URLS))
 def test_normalising_twice_changes_nothing(preset_id: str) -> None:
     preset = get_preset(preset_id)
-    normalise = normalize_openai_base if preset.protocol == "openai" else normalize_anthropic_base
-    once = normalise(preset.base_url)
-    assert normalise(once) == once
+    once = normalize_base_url(preset.protocol, preset.base_url)
+    assert normalize_base_url(preset.protocol, once) == once
 
 
 @pytest.mark.parametrize(

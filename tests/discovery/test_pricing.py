@@ -112,7 +112,7 @@ def test_provider_list_price_beats_the_builtin_table() -> None:
 
 def test_native_connections_fall_back_to_the_builtin_table() -> None:
     assert resolve_pricing(ANTHROPIC, "claude-sonnet-4-20250514").price == Price(
-        3.0, 15.0, 0.30, "built-in"
+        3.0, 15.0, 0.30, "built-in", cache_write=3.75
     )
 
 

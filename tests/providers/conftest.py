@@ -19,8 +19,8 @@ def connection_for(server: FakeLLMServer, protocol: str | None = None, **fields:
     fields.setdefault("timeouts", Timeouts(connect=5, read=5, write=5, pool=5))
     fields.setdefault("models", [{"id": "fake-small"}])
     fields.setdefault(
-        "base_url", server.openai_base_url if protocol == "openai" else server.anthropic_base_url
-    )
+        "base_url", server.anthropic_base_url if protocol == "anthropic" else server.openai_base_url
+    )  # both OpenAI protocols (Chat Completions, Responses) share the /v1 base
     return Connection(slug="fake", name="Fake", protocol=protocol, **fields)  # type: ignore[arg-type]
 
 

@@ -47,6 +47,7 @@ from tests.servers.catalog import (
     openai_list,
     openrouter_list,
 )
+from tests.servers.prompt_cache import PromptCacheModel
 from tests.servers.tool_calls import (
     FakeToolCall,
     ToolStyle,
@@ -68,6 +69,7 @@ class FakeUsage:
     cached_tokens: int | None = None
     reasoning_tokens: int | None = None
     cost: float | None = None  # OpenRouter's usage.cost, USD
+    cache_write_tokens: int | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,9 @@ class Behaviour:
     # Like a model: answer a request that ends with tool results with text only (`reply`), so
     # a chat loop against a server configured with `tool_calls` ends after one round.
     tools_until_results: bool = False
+    # Bill input as a caching server would, from the request's cache_control breakpoints
+    # (tests/servers/prompt_cache.py); replaces the input and cache counts of `usage`.
+    prompt_cache: bool = False
 
 
 @dataclass(frozen=True)
@@ -176,6 +181,7 @@ class FakeLLMServer:
         self.prefix = prefix.rstrip("/")
         self.protocol = protocol
         self.requests: list[RecordedRequest] = []
+        self.prompt_cache = PromptCacheModel()
         self.disconnects = 0
         self._queued: deque[Behaviour] = deque()
         self._lock = threading.Lock()
@@ -431,6 +437,15 @@ class _Handler(BaseHTTPRequestHandler):
             path = path[len(prefix) :]
         is_chat = path in {"/v1/chat/completions", "/v1/messages", "/v1/responses"}
         behaviour = self.fake._settled(self.fake._behaviour_for(is_chat), request)
+        if behaviour.prompt_cache and is_chat:
+            count = self.fake.prompt_cache.count(request.json, anthropic=path == "/v1/messages")
+            usage = replace(
+                behaviour.usage or FakeUsage(),
+                input_tokens=count.input_tokens,
+                cached_tokens=count.read,
+                cache_write_tokens=count.written,
+            )
+            behaviour = replace(behaviour, usage=usage)
         if behaviour.hang_up and is_chat:
             self._cut()
             return
@@ -666,8 +681,16 @@ class _Handler(BaseHTTPRequestHandler):
             "completion_tokens": output,
             "total_tokens": usage.input_tokens + output,
         }
-        if usage.cached_tokens is not None:
-            payload["prompt_tokens_details"] = {"cached_tokens": usage.cached_tokens}
+        details = {
+            name: value
+            for name, value in (
+                ("cached_tokens", usage.cached_tokens),
+                ("cache_write_tokens", usage.cache_write_tokens),
+            )
+            if value is not None
+        }
+        if details:
+            payload["prompt_tokens_details"] = details
         if usage.reasoning_tokens is not None:
             payload["completion_tokens_details"] = {"reasoning_tokens": usage.reasoning_tokens}
         if usage.cost is not None:
@@ -715,6 +738,8 @@ class _Handler(BaseHTTPRequestHandler):
         start_usage: dict[str, Any] = {"input_tokens": usage.input_tokens, "output_tokens": 1}
         if usage.cached_tokens is not None:
             start_usage["cache_read_input_tokens"] = usage.cached_tokens
+        if usage.cache_write_tokens is not None:
+            start_usage["cache_creation_input_tokens"] = usage.cache_write_tokens
         self._event(
             behaviour,
             {

@@ -22,7 +22,12 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from craft_tui.providers.errors import ErrorKind, ProviderError
 from craft_tui.ui.bindings import binding, first_key
-from craft_tui.ui.screens.chat_tools import LiveToolRound, round_view, tool_calls_of
+from craft_tui.ui.screens.chat_tools import (
+    LiveToolRound,
+    failed_answer_display,
+    round_view,
+    tool_calls_of,
+)
 from craft_tui.ui.widgets.attachment_chips import AttachmentChips, attachment_lines
 from craft_tui.ui.widgets.error_view import ErrorDisplay
 from craft_tui.ui.widgets.find_bar import FindBar
@@ -291,6 +296,9 @@ class ChatScreen(Screen[None]):
         if versions is None:
             self.refresh_versions()
         self.loaded = True
+        # What the footer offers depends on what is shown now (Ctrl+R once there is an answer
+        # to retry): without this it kept the keys of the screen before the load.
+        self.refresh_bindings()
         if another:
             self.app.run_worker(  # the next start reopens it; a file write, so in a thread
                 lambda: _remember_shown(session.conversation.id), thread=True, exit_on_error=False
@@ -510,7 +518,7 @@ class ChatScreen(Screen[None]):
                         self._images_refused(session, error)
                         await self._end_live(
                             getattr(message, "finish_reason", "error"),
-                            ErrorDisplay.from_error(error),
+                            failed_answer_display(self.craft.workspace, session, error),
                         )
                     case core.ToolRunStarted(call=call, spec=spec):
                         await rounds.started(call, spec)

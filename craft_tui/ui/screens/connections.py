@@ -63,6 +63,8 @@ def key_display(connection: Connection, masked: MaskedKeys) -> str:
     style = "bearer" if auth.type == "bearer" else "key"
     if auth.api_key_env:
         return f"{style} from ${auth.api_key_env}"
+    if auth.api_key_cmd:
+        return f"{style} from `{auth.api_key_cmd}`"  # the command, never its output
     if connection.slug not in masked:
         return f"{style} …"
     stored = masked[connection.slug]
