@@ -182,3 +182,22 @@ async def test_routing_is_offered_only_where_it_is_sent() -> None:
     # a server that is sent no routing keeps none in the file
     assert load_config().connections[0].routing is None
     assert "routing" not in written()["connections"][0]  # type: ignore[index]
+
+
+async def test_the_advanced_title_names_routing_only_where_it_is_offered() -> None:
+    app = Host(lambda: ConnectionFormScreen())
+    async with app.run_test(size=(100, 44)) as pilot:
+        form = app.screen
+        assert isinstance(form, ConnectionFormScreen)
+        form.query_one("#preset", Select).value = "custom-openai"
+        await idle(pilot)
+
+        def title() -> str:
+            return str(form.query_one("#advanced", Collapsible).title)
+
+        await fill(pilot, "base-url", "http://127.0.0.1:8080/v1")
+        await wait_until(pilot, lambda: title().endswith("system prompt"))
+        await fill(pilot, "base-url", "https://openrouter.ai/api/v1")
+        await wait_until(pilot, lambda: title().endswith("system prompt, routing"))
+        await fill(pilot, "base-url", "http://127.0.0.1:8080/v1")
+        await wait_until(pilot, lambda: title().endswith("system prompt"))

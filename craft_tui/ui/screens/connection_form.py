@@ -125,6 +125,8 @@ _ERROR_INPUT = {
     **{field: field for field in _ADVANCED_INPUTS},
 }
 ADVANCED_TITLE = "Advanced: timeouts, max tokens, system prompt"
+# The same, for a connection whose requests can carry provider routing (OpenRouter, Vercel).
+ADVANCED_TITLE_ROUTING = "Advanced: timeouts, max tokens, system prompt, routing"
 
 
 @dataclass(frozen=True)
@@ -488,7 +490,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         """Timeouts, max tokens and the connection's system prompt, collapsed: few need them,
         but the errors that name them (a read timeout, an answer cut at max tokens) must lead
         somewhere. The title says which of them an edited connection sets."""
-        with Collapsible(title=self._advanced_title(), collapsed=True, id="advanced"):
+        with Collapsible(title=ADVANCED_TITLE, collapsed=True, id="advanced"):
             yield from _row(
                 "Max tokens",
                 Input(
@@ -611,8 +613,9 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         """`Advanced: …`, naming what an edited connection sets away from the defaults (so a
         system prompt set long ago is not hidden behind a closed section)."""
         existing = self.existing
+        plain = ADVANCED_TITLE_ROUTING if self._routing_service() is not None else ADVANCED_TITLE
         if existing is None:
-            return ADVANCED_TITLE
+            return plain
         changed: list[str] = []
         if existing.timeouts != Timeouts():
             changed.append("timeouts")
@@ -622,7 +625,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
             changed.append("system prompt")
         if existing.routing is not None:
             changed.append("routing")
-        return f"Advanced (set: {', '.join(changed)})" if changed else ADVANCED_TITLE
+        return f"Advanced (set: {', '.join(changed)})" if changed else plain
 
     def on_mount(self) -> None:
         self.query_one("#key-note").display = False
@@ -713,6 +716,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         self.query_one("#routing-title", Static).update(
             f"Routing: which providers {gateway} may send this connection's requests to."
         )
+        self.query_one("#advanced", Collapsible).title = self._advanced_title()
 
     def _update_preview(self) -> None:
         preview = self.query_one("#url-preview", Static)
