@@ -981,9 +981,11 @@ class ChatSession:
                     batch = inbox.take()
                     if batch:
                         handed = self._handed_over(batch, answer)
-                        await saver.arrived()
+                        # Handed on before the save may wait: an Esc landing in that wait
+                        # then finds on screen all the text it saves.
                         for item in handed:
                             yield item
+                        await saver.arrived()
                         continue
                     if reader.done():
                         break
