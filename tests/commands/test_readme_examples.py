@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import shlex
 import sys
@@ -171,3 +172,45 @@ def test_the_history_export_and_import_examples_run_as_written(
 
     theme = build_theme(parse_theme(toml, tmp_path / "mine.toml"))  # raises if the file is bad
     assert theme.name == "mine" and not theme.dark
+
+
+def test_the_more_ways_in_examples_run_as_written(
+    isolated_home: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The second block of "Add a connection" (a key command, the Responses preset) and its
+    routing table, each run or loaded as written."""
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    tools = tmp_path / "bin"  # a stand-in `pass` on PATH: the README names a real tool
+    tools.mkdir()
+    (tools / "pass").write_text(f"#!/bin/sh\necho {KEY}\n")
+    (tools / "pass").chmod(0o700)
+    monkeypatch.setenv("PATH", f"{tools}:{os.environ['PATH']}")
+    text = section("Add a connection")
+    block = text.split("```sh\n", 2)[2].split("```", 1)[0]
+    lines = commands(block)
+    assert len(lines) == 2
+    for argv in lines:
+        code, _, err = run(argv, capsys, monkeypatch)
+        assert code == 0, (argv, err)
+        assert "fix:" not in err, (argv, err)
+    router = load_config().find("router")
+    assert router is not None and router.auth.api_key_cmd == "pass show openrouter"
+    openai = load_config().find("openai")
+    assert openai is not None and openai.protocol == "openai-responses"
+    routing = text.split("```toml\n", 1)[1].split("```", 1)[0]
+    path = isolated_home / "config" / "config.toml"
+    written = path.read_text(encoding="utf-8")
+    # the table goes under the router's [[connections]] table: append it right after that one
+    at = written.index('slug = "router"')
+    end = written.find("[[connections]]", at)
+    end = len(written) if end == -1 else end
+    config = parse_config(written[:end] + "\n" + routing + "\n" + written[end:], path)
+    loaded = config.find("router")
+    assert loaded is not None and loaded.routing is not None
+    assert loaded.routing.order == ["anthropic", "amazon-bedrock"]
+    assert loaded.routing.allow_fallbacks is False
+    assert loaded.routing.data_collection == "deny"
+    assert loaded.routing.zdr is True
