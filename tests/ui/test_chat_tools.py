@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from craft_tui.chat.tool_loop import CANCELLED_WHILE_RUNNING, NOT_RUN
 from craft_tui.config.schema import Config
 from craft_tui.config.store import save_config
 from craft_tui.providers.content import ToolCallPart, ToolResultPart
@@ -221,3 +222,106 @@ async def test_a_tool_round_comes_back_on_reopening(isolated_home: Path) -> None
         assert block.call.name == "echo"
         assert "kept" in block.result_text
     await again.workspace.aclose()
+
+
+def calls(*names_and_arguments: tuple[str, dict[str, Any]]) -> list[StreamEvent]:
+    """One answer that calls each tool in turn (call-1, call-2, …)."""
+    events: list[StreamEvent] = [TextDelta("Calling tools.")]
+    for index, (name, arguments) in enumerate(names_and_arguments):
+        call_id = f"call-{index + 1}"
+        events.append(ToolCallStarted(index, call_id, name))
+        events.append(ToolCallReady(index, ToolCallPart(call_id, name, json.dumps(arguments))))
+    events.append(Finish("tool_use"))
+    return events
+
+
+def tool_results(request: ChatRequest) -> dict[str, ToolResultPart]:
+    (turn,) = [m for m in request.messages if m.role == "tool"]
+    return {part.name: part for part in turn.parts if isinstance(part, ToolResultPart)}
+
+
+async def test_read_only_mode_runs_read_only_tools_and_denies_the_rest_unasked(
+    isolated_home: Path,
+) -> None:
+    driver = StepsDriver(
+        calls(("peek", {}), ("echo", {"text": "write"})), [TextDelta("Seen."), Finish("stop")]
+    )
+    app = make_app(driver, permission="read-only")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: chat(app).loaded)
+        assert "tools: read-only" in str(chat(app).status.line())
+        await send(pilot, app, "look around")
+        await wait_until(
+            pilot, lambda: len(answers(app)) == 2 and not chat(app).busy, timeout=BIG_WAIT
+        )
+        assert not isinstance(app.screen, ToolPermissionScreen)  # nothing was asked
+        blocks = {b.call.name: b for b in rounds(app)[0].query(ToolBlock).results()}
+        assert blocks["peek"].status == "done"
+        assert blocks["echo"].status == "denied"
+        results = tool_results(driver.requests[1])
+        assert not results["peek"].is_error
+        assert results["echo"].is_error and "read-only" in results["echo"].text
+    await app.workspace.aclose()
+
+
+async def test_escape_while_a_tool_runs_stops_it_and_keeps_everything_so_far(
+    isolated_home: Path,
+) -> None:
+    driver = StepsDriver(
+        calls(("slow", {"seconds": 60}), ("echo", {"text": "after"})),
+        [TextDelta("never asked"), Finish("stop")],
+    )
+    app = make_app(driver, permission="allow-all")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send(pilot, app, "take your time")
+
+        def running() -> bool:
+            found = rounds(app)
+            return bool(found) and any(
+                b.status == "running" for b in found[0].query(ToolBlock).results()
+            )
+
+        await wait_until(pilot, running, timeout=BIG_WAIT)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not chat(app).busy, timeout=BIG_WAIT)
+        blocks = {b.call.name: b for b in rounds(app)[0].query(ToolBlock).results()}
+        assert blocks["slow"].status == "cancelled"
+        assert len(driver.requests) == 1  # no further request after Esc
+        assert answers(app)[0].text == "Calling tools."
+    await app.workspace.aclose()
+
+    # Everything so far is in the history: the answer and a result for each call.
+    again = make_app(StepsDriver([Finish("stop")]), new=False)
+    async with again.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: chat(again).loaded and len(rounds(again)) == 1)
+        assert answers(again)[0].text == "Calling tools."
+        blocks = {b.call.name: b for b in rounds(again)[0].query(ToolBlock).results()}
+        assert set(blocks) == {"slow", "echo"}
+        assert blocks["slow"].status == "cancelled"
+        messages = again.workspace.history().load_conversation(chat(again).session.conversation.id)[
+            1
+        ]
+        (turn,) = [m for m in messages if m.role == "tool"]
+        stored = {p.name: p for p in turn.parts if isinstance(p, ToolResultPart)}
+        assert stored["slow"].text == CANCELLED_WHILE_RUNNING and stored["slow"].is_error
+        assert stored["echo"].text == NOT_RUN and stored["echo"].is_error
+    await again.workspace.aclose()
+
+
+async def test_a_server_that_dies_mid_call_is_an_error_result_and_the_chat_goes_on(
+    isolated_home: Path,
+) -> None:
+    driver = StepsDriver(calls(("die", {})), [TextDelta("The server is gone."), Finish("stop")])
+    app = make_app(driver, permission="allow-all")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send(pilot, app, "call die")
+        await wait_until(
+            pilot, lambda: len(answers(app)) == 2 and not chat(app).busy, timeout=BIG_WAIT
+        )
+        (block,) = rounds(app)[0].query(ToolBlock).results()
+        assert block.status == "error"
+        assert "stopped during the call to die" in block.result_text
+        result = tool_results(driver.requests[1])["die"]
+        assert result.is_error and "about to die mid-call" in result.text  # its stderr tail
+        assert answers(app)[-1].text == "The server is gone."
+    await app.workspace.aclose()
