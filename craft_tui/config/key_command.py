@@ -62,7 +62,7 @@ def parse_command(text: str) -> list[str]:
         words = shlex.split(text)
     except ValueError as error:  # "No closing quotation", "No escaped character"
         raise ValueError(
-            f"the key command {_quoted(text)} cannot be split into words ({error}); "
+            f"the key command {shown_command(text)} cannot be split into words ({error}); "
             "quote it as a shell would, e.g. 'pass show openrouter'"
         ) from None
     if not words:
@@ -72,8 +72,9 @@ def parse_command(text: str) -> list[str]:
     ]
 
 
-def _quoted(command: str) -> str:
-    """The command as a message shows it: one line, disarmed, cut when very long."""
+def shown_command(command: str) -> str:
+    """The command as a message shows it: one line, disarmed, cut when very long, in backticks
+    (`pass show openrouter`). The command's text only: never what it printed."""
     text = shown_inline(command.strip())
     if len(text) > _SHOWN_CHARS:
         text = text[: _SHOWN_CHARS - 1] + "…"
@@ -90,7 +91,7 @@ def _change_hint(slug: str) -> str:
 def run_key_command(command: str, *, name: str, slug: str, timeout: float | None = None) -> str:
     """Run `command` once and return the key it prints (KeyCommandError when it gives none)."""
     limit = TIMEOUT_SECONDS if timeout is None else timeout
-    what = f"The key command of connection {name!r} ({_quoted(command)})"
+    what = f"The key command of connection {name!r} ({shown_command(command)})"
     try:
         words = parse_command(command)
     except ValueError as error:
@@ -106,12 +107,12 @@ def run_key_command(command: str, *, name: str, slug: str, timeout: float | None
         )
     except FileNotFoundError:
         raise KeyCommandError(
-            f"{what} could not be started: {_quoted(words[0])} was not found.",
+            f"{what} could not be started: {shown_command(words[0])} was not found.",
             "Install it, or give its full path. " + _change_hint(slug),
         ) from None
     except PermissionError:
         raise KeyCommandError(
-            f"{what} could not be started: {_quoted(words[0])} is not executable.",
+            f"{what} could not be started: {shown_command(words[0])} is not executable.",
             "Make it executable (chmod +x), or give the right program. " + _change_hint(slug),
         ) from None
     except OSError as error:
@@ -206,6 +207,20 @@ class KeyCommands:
             with self._guard:
                 self._keys[command] = key
             return key
+
+    def command_for(self, key: str | None) -> str | None:
+        """The command that printed `key` in this process, or None (a key from anywhere else).
+
+        The error mapping asks it when a server refuses a key, to name the command in the fix
+        (`the key printed by `pass show openrouter` was refused`); asked before the pool forgets
+        the refused key."""
+        if not key:
+            return None
+        with self._guard:
+            for command, printed in self._keys.items():
+                if printed == key:
+                    return command
+        return None
 
     def forget(self, command: str) -> None:
         """Drop the key `command` printed (the server refused it: read it again next time)."""

@@ -25,6 +25,7 @@ import httpx
 from craft_tui.config.protocols import Protocol, get_protocol
 from craft_tui.config.urls import alternative_bases, chat_url, is_local_host
 from craft_tui.providers.errors import ErrorKind, ProviderError
+from craft_tui.untrusted import shown_inline
 
 _REASON_LIMIT = 300
 
@@ -114,6 +115,12 @@ class ErrorContext:
     connect_timeout: float = 10.0
     secret: str | None = field(default=None, repr=False)
     proxy: EnvProxy | None = None  # the environment proxy requests to this base URL go through
+    # Where the key came from, when not the secret store: the command that printed it
+    # (`auth.api_key_cmd`) or the variable that held it (`auth.api_key_env`). A rejected key's
+    # fix names them (never the key). Without `key_command`, a key a command printed in this
+    # process is still recognised (`KEY_COMMANDS.command_for`).
+    key_command: str | None = None
+    key_variable: str | None = None
 
     @property
     def host(self) -> str:
@@ -264,12 +271,71 @@ def _quote(reason: str | None) -> str:
     return f": {reason.rstrip(' .')}" if reason else ""
 
 
+def _key_command(ctx: ErrorContext) -> str | None:
+    """The command that printed the refused key, if a command did."""
+    if ctx.key_command:
+        return ctx.key_command
+    if not ctx.secret:
+        return None
+    from craft_tui.config.key_command import KEY_COMMANDS  # only once a key was refused
+
+    return KEY_COMMANDS.command_for(ctx.secret)
+
+
+def _key_shape(ctx: ErrorContext) -> str:
+    """What the provider's keys look like, as a clause (empty when nobody knows)."""
+    prefix = {"openrouter": "sk-or-", "anthropic": "sk-ant-", "openai": "sk-"}.get(ctx.provider)
+    if prefix is None:
+        return ""
+    family = {"openrouter": "OpenRouter", "anthropic": "Anthropic", "openai": "OpenAI"}
+    return f" ({family[ctx.provider]} keys start with {prefix})"
+
+
+def _sourced_auth_hint(ctx: ErrorContext, *, in_app: bool) -> str | None:
+    """The fix for a refused key that a command printed or a variable held: storing a key again
+    would change nothing, so the fix names the command (never its output) or the variable."""
+    from craft_tui.config.key_command import shown_command
+
+    bearer = ""
+    gateway = ctx.provider == "other" and ctx.auth_type == "api_key"
+    if gateway and get_protocol(ctx.protocol).key_header != "authorization":
+        bearer = (
+            " If this gateway expects 'Authorization: Bearer' rather than x-api-key, switch "
+            "the connection's auth to bearer."
+        )
+    command = _key_command(ctx)
+    if command:
+        if in_app:
+            change = f"To use another command, edit it {KEY_IN_APP}."
+        else:
+            slug = ctx.slug or "NAME"
+            change = f'To use another command: craft-tui connection key {slug} --api-key-cmd "…".'
+        return (
+            f"The key printed by {shown_command(command)} was refused: check that entry"
+            f"{_key_shape(ctx)}; the command runs again for the next request, so a corrected "
+            f"entry is picked up. {change}{bearer}"
+        )
+    if ctx.key_variable:
+        variable = shown_inline(ctx.key_variable)
+        return (
+            f"The key in ${variable} was refused: check its value{_key_shape(ctx)} and that it "
+            f"belongs to this server, then start craft-tui again with the corrected variable "
+            f"(the variable is read from craft-tui's environment; nothing stored is used)."
+            f"{bearer}"
+        )
+    return None
+
+
 def _auth_hint(ctx: ErrorContext, store: str | None = None) -> str:
-    """The fix for a rejected key; `store` says where to store it again (default: the command)."""
+    """The fix for a rejected key; `store` says where to store it again (default: the command).
+    A key printed by a command or read from a variable gets a fix naming that instead."""
     if ctx.auth_type == "none":
         return (
             "This server wants a key: give the connection an API key (auth type api_key or bearer)."
         )
+    sourced = _sourced_auth_hint(ctx, in_app=store is not None)
+    if sourced is not None:
+        return sourced
     if store is None:
         store = (
             f"craft-tui connection key {ctx.slug} --api-key-stdin"
