@@ -122,6 +122,10 @@ class Attachment:
     dimensions: tuple[int, int] | None = None  # width, height as sent (images)
     original_dimensions: tuple[int, int] | None = None  # before scaling; None when not scaled
 
+    def __post_init__(self) -> None:
+        if self.dimensions is not None:
+            remember_dimensions(self.part.id, self.dimensions)  # for the transcript and history
+
     @property
     def name(self) -> str:
         return self.part.name or self.path.name
@@ -132,25 +136,63 @@ class Attachment:
 
     def label(self) -> str:
         """`photo.jpg · 1.2 MB · 1568×1176 (from 4032×3024)`, disarmed: a file name is
-        outside text."""
-        return describe(self.part, self.dimensions, self.original_dimensions)
+        outside text. What the prompt's chips and `ask` say before sending."""
+        words = [shown_inline(self.name or "attachment"), size_label(self.part.size)]
+        if self.dimensions is not None:
+            shape = f"{self.dimensions[0]}×{self.dimensions[1]}"
+            if self.original_dimensions is not None:
+                original = self.original_dimensions
+                shape += f" (from {original[0]}×{original[1]})"
+            words.append(shape)
+        elif self.part.kind == "pdf":
+            words.append("PDF")
+        return " · ".join(words)
 
 
-def describe(
-    part: AttachmentPart,
-    dimensions: tuple[int, int] | None = None,
-    original: tuple[int, int] | None = None,
-) -> str:
-    """One line naming an attachment: name, size, and its dimensions when known (disarmed)."""
-    words = [shown_inline(part.name or "attachment"), size_label(part.size)]
-    if dimensions is not None:
-        shape = f"{dimensions[0]}×{dimensions[1]}"
-        if original is not None:
-            shape += f" (from {original[0]}×{original[1]})"
-        words.append(shape)
-    elif part.kind == "pdf":
-        words.append("PDF")
+def describe(part: AttachmentPart, dimensions: tuple[int, int] | None = None) -> str:
+    """One line naming a sent attachment, as the transcript lists it under its message:
+    `photo.jpg · image/jpeg · 1.2 MB · 1568×1176` — name, media type, size, and for an image the
+    pixels that were sent (`dimensions`, else what `sent_dimensions` knows; left out when
+    nothing does). Disarmed: the name is outside text, and so is a stored media type."""
+    words = [
+        shown_inline(part.name or "attachment"),
+        shown_inline(part.media_type or "application/octet-stream"),
+        size_label(part.size),
+    ]
+    shape = dimensions if dimensions is not None else sent_dimensions(part)
+    if shape is not None:
+        words.append(f"{shape[0]}×{shape[1]}")
     return " · ".join(words)
+
+
+# The pixels of each image sent or read back in this process, by SHA-256 (`AttachmentPart.id`):
+# the id names the bytes, so it names their dimensions too. Filled when a file is attached
+# (`Attachment`) and when a stored message is read (`stored_parts.parts_from`, from the part's
+# row), so the transcript shows them without loading any image's bytes.
+_DIMENSIONS: dict[str, tuple[int, int]] = {}
+_MAX_REMEMBERED = 4096  # a few dozen bytes each
+
+
+def remember_dimensions(part_id: str, dimensions: tuple[int, int]) -> None:
+    """Note the pixels of the image whose bytes hash to `part_id`."""
+    if part_id not in _DIMENSIONS and len(_DIMENSIONS) >= _MAX_REMEMBERED:
+        del _DIMENSIONS[next(iter(_DIMENSIONS))]  # the oldest
+    _DIMENSIONS[part_id] = dimensions
+
+
+def sent_dimensions(part: AttachmentPart) -> tuple[int, int] | None:
+    """Width and height of an image attachment as sent: remembered (attached or read back in
+    this process), else read from the bytes' header when the part carries them (a new prompt,
+    an import). None for other kinds, and for an image stored before dimensions were kept
+    whose bytes are not loaded (they are not read for this)."""
+    if part.kind != "image":
+        return None
+    known = _DIMENSIONS.get(part.id)
+    if known is None and part.data is not None:
+        known = image_dimensions(part.data)
+        if known is not None:
+            remember_dimensions(part.id, known)
+    return known
 
 
 def size_label(size: int) -> str:

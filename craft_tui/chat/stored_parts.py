@@ -13,7 +13,9 @@ Any other message also has one `message_parts` row per part, in order (`seq`):
   `messages.reasoning` (so no text is stored twice); a reasoning part's signature or encrypted
   data goes in `meta`;
 - attachment: `attachment_id` (the SHA-256 of the bytes, which are stored once in
-  `attachments`), its media type and name in `meta`;
+  `attachments`), its media type and name in `meta`, and for an image the pixels that were
+  sent (`width`, `height`: the transcript shows them on reopen without reading the bytes; a
+  row written before they were kept has none, and older readers ignore them);
 - tool_call: `body` is the arguments as the model wrote them, `meta` holds id and name;
 - tool_result: `body` is the result text, `meta` holds the call id, the tool name, is_error.
 """
@@ -67,7 +69,15 @@ def rows_for(parts: Sequence[Part]) -> list[PartRow]:
                 meta = _meta(signature=signature, encrypted=encrypted)
                 rows.append((seq, "reasoning", len(text), None, meta, None))
             case AttachmentPart():
-                meta = _meta(media_type=part.media_type, name=part.name)
+                from craft_tui.chat.attachments import sent_dimensions  # only with attachments
+
+                shape = sent_dimensions(part)
+                meta = _meta(
+                    media_type=part.media_type,
+                    name=part.name,
+                    width=shape[0] if shape else None,
+                    height=shape[1] if shape else None,
+                )
                 rows.append((seq, "attachment", 0, None, meta, part.id))
             case ToolCallPart(id=call_id, name=name, arguments=arguments):
                 rows.append((seq, "tool_call", 0, arguments, _meta(id=call_id, name=name), None))
@@ -75,6 +85,14 @@ def rows_for(parts: Sequence[Part]) -> list[PartRow]:
                 meta = _meta(call_id=call_id, name=name, is_error=is_error or None)
                 rows.append((seq, "tool_result", 0, text, meta, None))
     return rows
+
+
+def _dimensions(meta: dict[str, Any]) -> tuple[int, int] | None:
+    """An image part's stored pixels, when its row has them (a hand-edited row may not)."""
+    width, height = meta.get("width"), meta.get("height")
+    if type(width) is int and type(height) is int and width > 0 and height > 0:
+        return width, height
+    return None
 
 
 def attachments_in(parts: Iterable[Part]) -> list[AttachmentPart]:
@@ -100,6 +118,11 @@ def parts_from(rows: Sequence[LoadedRow], text: str, reasoning: str) -> Parts:
             reasoning_at += row.text_len
             parts.append(ReasoningPart(piece, meta.get("signature"), meta.get("encrypted")))
         elif row.kind == "attachment" and row.attachment_id is not None:
+            shape = _dimensions(meta)
+            if shape is not None:
+                from craft_tui.chat.attachments import remember_dimensions  # (not at start-up)
+
+                remember_dimensions(row.attachment_id, shape)
             parts.append(
                 AttachmentPart(
                     row.attachment_id,

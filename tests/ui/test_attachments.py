@@ -99,7 +99,9 @@ async def test_attach_key_then_send_puts_the_image_in_the_request(
         assert chat.chips.chips == []  # sent and stored: the chips are cleared
         user = views(chat)[0]
         assert isinstance(user, UserMessageView)
-        assert user.attachments == (f"📎 sunset.png · {att.size_label(len(sent))}",)
+        assert user.attachments == (
+            f"📎 sunset.png · image/png · {att.size_label(len(sent))} · 640×480",
+        )
 
 
 async def test_tab_completes_and_errors_are_said_in_place(fake_server: Any, files: Path) -> None:
