@@ -38,6 +38,7 @@ from craft_tui.providers.content import (
     ToolCallPart,
     ToolResultPart,
 )
+from craft_tui.untrusted import shown_inline
 
 if TYPE_CHECKING:
     from craft_tui.chat.history import HistoryStore
@@ -95,14 +96,34 @@ def _part_markdown(part: Part, *, reasoning: bool) -> list[str]:
                 "",
             ]
         case AttachmentPart():
-            name = " ".join((part.name or part.id[:12]).split())
-            return [f"*Attached: {name} ({part.media_type}, {part.size:,} bytes)*", ""]
+            return [f"*Attached: {_attachment_words(part)}*", ""]
         case ToolCallPart(name=name, arguments=arguments):
             return [f"*Tool call: {' '.join(name.split())}*", "", "```json", arguments, "```", ""]
         case ToolResultPart(text=text, is_error=is_error):
             label = "*Tool error:*" if is_error else "*Tool result:*"
             return [label, "", "```", text.rstrip("\n"), "```", ""]
     return []
+
+
+# What Markdown would read as emphasis, a link, code, HTML or a table cell in a file's name.
+_MARKDOWN_ACTIVE = re.compile(r"([\\`*_\[\]<>#|!~])")
+
+
+def _attachment_words(part: AttachmentPart) -> str:
+    """`cat.png (image/png, 264 bytes, 640×480)`: the name on one line with Markdown's active
+    characters escaped (a file name is outside text: it must not become a link, HTML or the
+    end of the emphasis around it), the media type, the exact size, and an image's pixels
+    when the history kept them (`chat/stored_parts.py`; the bytes are not read for this)."""
+    from craft_tui.chat.attachments import sent_dimensions
+
+    name = " ".join(shown_inline(part.name or part.id[:12]).split())
+    name = _MARKDOWN_ACTIVE.sub(r"\\\1", name)
+    media = _MARKDOWN_ACTIVE.sub(r"\\\1", " ".join(part.media_type.split()))
+    words = [media, f"{part.size:,} bytes"]
+    shape = sent_dimensions(part)
+    if shape is not None:
+        words.append(f"{shape[0]}×{shape[1]}")
+    return f"{name} ({', '.join(words)})"
 
 
 def _ending(message: StoredMessage) -> str:

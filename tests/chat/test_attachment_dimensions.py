@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from craft_tui.chat import attachments as att
+from craft_tui.chat.export import to_markdown
+from craft_tui.chat.history import HistoryStore
 from craft_tui.chat.stored_parts import LoadedRow, parts_from, rows_for
 from craft_tui.providers.content import AttachmentPart, TextPart
 
@@ -60,3 +64,29 @@ def test_pixels_read_back_without_bytes_and_nonsense_is_ignored() -> None:
     # Written again (an edit keeps the part): the pixels stay in the row.
     (rewritten,) = [r for r in rows_for(parts) if r[5] == "a1"]
     assert json.loads(rewritten[4] or "")["width"] == 1568
+
+
+def test_the_markdown_export_lists_files_with_size_pixels_and_a_harmless_name(
+    tmp_path: Path,
+) -> None:
+    store = HistoryStore.open(tmp_path / "h.db")
+    conversation = store.create_conversation()
+    name = "[x](https://evil.example) <img src=x> *b*.png"
+    parts = (
+        TextPart("Look"),
+        AttachmentPart.from_bytes(png(640, 480), "image/png", name),
+        AttachmentPart.from_bytes(b"a,b\n", "text/csv", "figures.csv"),
+    )
+    store.add_message(conversation.id, parent_id=None, role="user", parts=parts)
+    att._DIMENSIONS.clear()  # another process: the pixels come from the stored rows
+    loaded, branch = store.load_conversation(conversation.id)
+    text = to_markdown(loaded, branch)
+    size = f"{parts[1].size:,}"
+    assert (
+        r"*Attached: \[x\](https://evil.example) \<img src=x\> \*b\*.png "
+        f"(image/png, {size} bytes, 640×480)*"
+    ) in text
+    assert "*Attached: figures.csv (text/csv, 4 bytes)*" in text
+    (line,) = [line for line in text.splitlines() if "evil" in line]
+    assert re.search(r"(?<!\\)[\[\]<>]", line) is None  # nothing Markdown would act on
+    store.close()

@@ -134,7 +134,9 @@ class UserMessageView(MessageView):
     def __init__(
         self, message_id: str | None, text: str, *, attachments: Sequence[str] = ()
     ) -> None:
-        """`attachments`: one line per attached file (name, size, kind), already disarmed."""
+        """`attachments`: one line per attached file, shown under the text as given (never
+        parsed as markup): name, media type, size and an image's pixels as sent
+        (`chat/attachments.describe`)."""
         super().__init__(message_id, text, classes="user-message")
         self.attachments = tuple(attachments)
 
