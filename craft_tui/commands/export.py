@@ -142,18 +142,17 @@ def write_private(target: Path, text: str, *, force: bool) -> None:
 
 def run_import(args: argparse.Namespace) -> int:
     from craft_tui.chat.history import HistoryError
-    from craft_tui.chat.importers import SOURCE_NAMES, ImportProblem, Source, store_all
-    from craft_tui.chat.importers.reading import read_any
+    from craft_tui.chat.importers import SOURCE_NAMES, ImportProblem, Source
+    from craft_tui.chat.importers.reading import describe, read_any, store_read
 
     file = Path(args.file).expanduser()
-    try:
+    try:  # the whole file is read and checked before the history is opened
         source, items = read_any(file, cast("Source | None", args.source))
     except ImportProblem as problem:
         raise UserError(_sentence(shown_inline(str(problem))), _IMPORT_FIX) from None
     store = _open()
     try:
-        # Other clients' ids are derived from theirs: what is there already was imported before.
-        summary = store_all(store, items, skip_existing=source != "craft")
+        summary = store_read(store, source, items)
     except HistoryError as error:
         raise UserError(
             _sentence(str(error)), "`craft-tui paths` shows where the history file is."
@@ -162,19 +161,6 @@ def run_import(args: argparse.Namespace) -> int:
         store.close()
     print(describe(summary.conversations, summary.messages, summary.skipped, SOURCE_NAMES[source]))
     return 0
-
-
-def describe(conversations: int, messages: int, skipped: int, source: str) -> str:
-    """'Imported 12 conversations (340 messages) from ChatGPT.' (and what was there already)."""
-    line = (
-        f"Imported {conversations} conversation{'' if conversations == 1 else 's'} "
-        f"({messages} message{'' if messages == 1 else 's'}) from {source}."
-    )
-    if skipped:
-        line += (
-            f" {skipped} {'was' if skipped == 1 else 'were'} imported before and left as they are."
-        )
-    return line
 
 
 def _sentence(text: str) -> str:

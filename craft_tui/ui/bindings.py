@@ -70,6 +70,7 @@ HISTORY_KEYS: dict[str, tuple[str, str, bool]] = {
     "history.undo_delete": ("ctrl+z", "Undo delete", True),
     "history.rename": ("f2", "Rename", True),
     "history.pin": ("ctrl+t", "Pin", True),
+    "history.import": ("ctrl+l", "Import", True),
 }
 
 # The question before a tool runs (ui/screens/tool_permission.py) and a tool call's block in the
@@ -131,6 +132,9 @@ HELP_TEXT: dict[str, str] = {
     "history.rename": "rename the highlighted conversation (Enter saves, Esc cancels; empty gives "
     "back the title from its first prompt)",
     "history.pin": "pin or unpin it: pinned conversations are listed first",
+    "history.import": "import conversations from a file: a craft-tui JSON export, ChatGPT's "
+    "conversations.json or llm's logs.db (Tab completes the path; the kind is found from the "
+    "content)",
     "tool.allow_once": "run this call once (these keys wake half a second after the question "
     "shows, so a key typed for the prompt cannot run a tool)",
     "tool.allow_session": "run it, and this tool's later calls, for the rest of the session",

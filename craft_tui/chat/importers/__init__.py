@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import stat
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -179,10 +180,18 @@ def derived_id(source: str, source_id: str) -> str:
 def read_limited(file: Path) -> bytes:
     """The file's bytes, refusing one that is not a regular file or is too large."""
     try:
-        if not file.is_file():
-            raise ImportProblem(f"{file} is not a file.")
-        if file.stat().st_size > MAX_FILE_BYTES:
-            raise ImportProblem(f"{file} is larger than {MAX_FILE_BYTES >> 20} MB.")
+        info = file.stat()
+    except FileNotFoundError:
+        raise ImportProblem(f"{file} is not a file: there is nothing at that path.") from None
+    except OSError as error:
+        raise ImportProblem(f"{file} could not be read: {error.strerror or error}.") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ImportProblem(f"{file} is not a file: it is a folder.")
+    if not stat.S_ISREG(info.st_mode):
+        raise ImportProblem(f"{file} is not a file (a pipe, a device or a socket).")
+    if info.st_size > MAX_FILE_BYTES:
+        raise ImportProblem(f"{file} is larger than {MAX_FILE_BYTES >> 20} MB.")
+    try:
         return file.read_bytes()
     except OSError as error:
         raise ImportProblem(f"{file} could not be read: {error.strerror or error}.") from None

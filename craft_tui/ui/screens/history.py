@@ -1,5 +1,6 @@
 """Past conversations: a searchable list; Enter opens one, F2 renames it, Ctrl+T pins it,
-Ctrl+D deletes it (asks first, naming it), Ctrl+Z brings the last one deleted back.
+Ctrl+D deletes it (asks first, naming it), Ctrl+Z brings the last one deleted back, Ctrl+L
+imports conversations from a file (ui/screens/import_history.py; the list then shows them).
 
 Rows: pinned conversations first (★), then newest first; each row shows the title, then the
 conversation's tokens and cost (every answer of every branch, summed by the store in SQL;
@@ -18,7 +19,7 @@ of it, never markup.
 A delete is kept pending while the list is open: the row goes at once, and the conversation is
 deleted from the store (in a thread, off the UI loop) when the next delete is confirmed or the list
 closes, so Ctrl+Z until then restores it untouched. Keys are remappable (`history.delete`,
-`history.undo_delete`, `history.rename`, `history.pin` in `[settings.keymap]`).
+`history.undo_delete`, `history.rename`, `history.pin`, `history.import` in `[settings.keymap]`).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from craft_tui.untrusted import plain_inline, shown_inline
 if TYPE_CHECKING:
     from craft_tui.chat.conversation import Conversation
     from craft_tui.chat.history import HistoryStore, SearchHit, SearchResults
+    from craft_tui.chat.importers.reading import ImportResult
     from craft_tui.chat.usage import IsLocal
     from craft_tui.ui.screens.chat import ChatScreen
 
@@ -249,6 +251,7 @@ class HistoryScreen(ModalScreen[str | None]):
         binding("history.undo_delete", "undo_delete", priority=True),
         binding("history.rename", "rename", priority=True),
         binding("history.pin", "pin", priority=True),
+        binding("history.import", "import_file", priority=True),
         Binding("down", "focus_list", show=False),
     ]
 
@@ -278,9 +281,10 @@ class HistoryScreen(ModalScreen[str | None]):
             return "Enter saves · Esc cancels · empty: the title from the first prompt"
         delete, undo = self._key("history.delete"), self._key("history.undo_delete")
         rename, pin = self._key("history.rename"), self._key("history.pin")
-        return (
-            f"Enter opens · {rename} renames · {pin} pins · {delete} twice deletes · "
-            f"{undo} undoes · Esc closes"
+        imports = self._key("history.import")
+        return (  # two lines, each whole where the list is 70 columns wide or more
+            f"Enter opens · {rename} renames · {pin} pins · {imports} imports · Esc closes\n"
+            f"{delete} twice deletes · {undo} undoes"
         )
 
     def compose(self) -> ComposeResult:
@@ -585,6 +589,24 @@ class HistoryScreen(ModalScreen[str | None]):
         title = quoted(self._titles.get(conversation_id))
         toast = f"Pinned {title}: listed first." if pinned else f"Unpinned {title}."
         self.app.call_from_thread(self._changed, toast)
+
+    # ---------------------------------------------------------------- import
+
+    def action_import_file(self) -> None:
+        """Ask for a file and import its conversations; the list then shows them."""
+        if self._renaming is not None:
+            return
+        from craft_tui.ui.screens.import_history import ImportHistoryScreen
+
+        self.app.push_screen(ImportHistoryScreen(self._store), self._imported)
+
+    def _imported(self, result: ImportResult | None) -> None:
+        self.query_one("#history-search", Input).focus()
+        if result is None:
+            return
+        self._armed = None
+        self.load(self._query)
+        self.notify(shown_inline(result.describe()), timeout=8)
 
     # ---------------------------------------------------------------- delete
 
