@@ -275,6 +275,8 @@ class HttpDriver:
             connect_timeout=connection.timeouts.connect,
             secret=self.__key,
             proxy=self._proxy,
+            key_command=getattr(connection.auth, "api_key_cmd", None),
+            key_variable=getattr(connection.auth, "api_key_env", None),
         )
 
     def _auth_headers(self) -> dict[str, str]:

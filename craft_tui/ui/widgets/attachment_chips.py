@@ -203,8 +203,8 @@ class AttachmentChips(HorizontalScroll):
 
 
 def attachment_lines(parts: Iterable[Part]) -> list[str]:
-    """A stored message's attachments as the transcript shows them: one line each (name, size,
-    kind), disarmed. Dimensions are not stored; the chips showed them before sending."""
+    """A stored message's attachments as the transcript shows them: one line each (name, media
+    type, size, an image's pixels as sent, which the part rows keep), disarmed."""
     from craft_tui.chat.attachments import describe
     from craft_tui.providers.content import AttachmentPart
 
