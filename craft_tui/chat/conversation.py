@@ -84,6 +84,8 @@ class StoredMessage:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     parts: Parts = ()
+    # Input tokens the answer wrote to the prompt cache (`Usage.cache_write_tokens`; history v6).
+    cache_write_tokens: int | None = None
 
     def __post_init__(self) -> None:
         if not self.parts:  # plain content (every message read from its two columns): fast

@@ -76,6 +76,7 @@ from craft_tui.chat.conversation import (
     utc_now,
 )
 from craft_tui.chat.migrations import (
+    CACHE_WRITE_VERSION,
     FTS5_MISSING,
     FTS_TABLE,
     FULL_TEXT_VERSION,
@@ -115,11 +116,22 @@ _MESSAGE_COLUMNS = (
     "input_tokens, output_tokens, cached_tokens, reasoning_tokens, cost_usd, ttft_s, "
     "tokens_per_s, finish_reason, error_kind, error_message, created_at, updated_at"
 )
+# The columns a message is read with: `cache_write_tokens` exists from schema v6 (an older
+# schema, as tests open, reads NULL; its writes leave the figure out).
+_CACHE_WRITE = "cache_write_tokens"
+
+
+def _message_select(version: int) -> str:
+    cache_write = _CACHE_WRITE if version >= CACHE_WRITE_VERSION else "NULL"
+    return f"{_MESSAGE_COLUMNS}, {cache_write}"
+
+
 # Fields `finish_message` may set, in the order of the UPDATE.
 _FINISH_FIELDS = (
     "input_tokens",
     "output_tokens",
     "cached_tokens",
+    _CACHE_WRITE,
     "reasoning_tokens",
     "cost_usd",
     "ttft_s",
@@ -279,6 +291,10 @@ class ConversationFigures:
     cost_usd: float = 0.0
     priced: int = 0
     unpriced: tuple[tuple[str | None, int], ...] = ()
+    # Per connection slug, the tokens its answers read from and wrote to the prompt cache: part
+    # of the prompt, counted in `input_tokens` or on top of it as the slug's protocol says
+    # (`chat/usage.py prompt_total`).
+    cache_tokens: tuple[tuple[str | None, int], ...] = ()
 
     @property
     def tokens(self) -> int:
@@ -297,6 +313,7 @@ class UsageRow:
     cost_usd: float
     priced: int
     unpriced: int
+    cache_tokens: int = 0  # read from and written to the prompt cache (see ConversationFigures)
 
 
 # An answer with no stored cost that still cost something we cannot price: usage arrived (a
@@ -379,6 +396,7 @@ def _message(row: Sequence[Any], rows: Sequence[LoadedRow] = ()) -> StoredMessag
         created_at=_dt(row[18]),
         updated_at=_dt(row[19]),
         parts=parts,
+        cache_write_tokens=row[20],
     )
 
 
@@ -397,7 +415,8 @@ def _part_rows(rows: Sequence[Sequence[Any]]) -> dict[str, list[LoadedRow]]:
 
 def _figures(messages: int, answers: Sequence[Sequence[Any]]) -> ConversationFigures:
     """One conversation's figures: its message count, and its answers' sums per connection
-    (conversation, slug, answers, input, output, cost, priced, unpriced: see `_UNPRICED`)."""
+    (conversation, slug, answers, input, output, cost, priced, unpriced: see `_UNPRICED`, cache
+    reads and writes)."""
     return ConversationFigures(
         messages=messages,
         answers=sum(int(row[2]) for row in answers),
@@ -406,6 +425,7 @@ def _figures(messages: int, answers: Sequence[Sequence[Any]]) -> ConversationFig
         cost_usd=float(sum(row[5] for row in answers)),
         priced=sum(int(row[6]) for row in answers),
         unpriced=tuple((row[1], int(row[7])) for row in answers if row[7]),
+        cache_tokens=tuple((row[1], int(row[8])) for row in answers if row[8]),
     )
 
 
@@ -431,6 +451,8 @@ class HistoryStore:
         self._reader_lock = threading.Lock()
         self.full_text = False  # the FTS5 index is there and kept in step (else LIKE search)
         self._select = _CONVERSATION_SELECT  # the columns a conversation is read with
+        self._version = len(MIGRATIONS)  # the schema it was opened with (tests open older ones)
+        self._messages = _message_select(self._version)  # the columns a message is read with
 
     # ------------------------------------------------------------------ opening
 
@@ -467,6 +489,8 @@ class HistoryStore:
         store = cls(db, path)
         store.full_text = full_text
         store._select = _conversation_select(len(migrations))
+        store._version = len(migrations)
+        store._messages = _message_select(store._version)
         return store
 
     @staticmethod
@@ -789,7 +813,7 @@ class HistoryStore:
                 for row in db.execute(
                     "SELECT conversation_id, connection_slug, count(*), total(input_tokens), "
                     "total(output_tokens), total(cost_usd), count(cost_usd), "
-                    f"sum({_UNPRICED}) FROM messages WHERE role = 'assistant' AND "
+                    f"sum({_UNPRICED}), {self._cache_sum} FROM messages WHERE role = 'assistant' AND "
                     f"conversation_id IN ({marks}) GROUP BY conversation_id, connection_slug",
                     chunk,
                 ):
@@ -809,7 +833,8 @@ class HistoryStore:
             rows = db.execute(
                 "SELECT date(created_at, 'localtime') AS day, connection_slug, count(*), "
                 "total(input_tokens), total(output_tokens), total(cost_usd), count(cost_usd), "
-                f"sum({_UNPRICED}) FROM messages {where} GROUP BY day, connection_slug "
+                f"sum({_UNPRICED}), {self._cache_sum} FROM messages {where} "
+                "GROUP BY day, connection_slug "
                 "ORDER BY day, connection_slug",
                 params,
             ).fetchall()
@@ -823,9 +848,17 @@ class HistoryStore:
                 float(row[5]),
                 int(row[6]),
                 int(row[7] or 0),
+                int(row[8]),
             )
             for row in rows
         ]
+
+    @property
+    def _cache_sum(self) -> str:
+        """The tokens the answers read from and wrote to the prompt cache, summed."""
+        if self._version < CACHE_WRITE_VERSION:
+            return "total(cached_tokens)"
+        return f"total(cached_tokens) + total({_CACHE_WRITE})"
 
     def last_conversation_id(self) -> str | None:
         """The conversation touched most recently (empty ones included: where the user left off)."""
@@ -916,7 +949,7 @@ class HistoryStore:
         """Every message of every branch, oldest first (attachments without their bytes)."""
         with self._read() as db:
             rows = db.execute(
-                f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? "
+                f"SELECT {self._messages} FROM messages WHERE conversation_id = ? "
                 "ORDER BY created_at, rowid",
                 (conversation_id,),
             ).fetchall()
@@ -933,7 +966,7 @@ class HistoryStore:
     def get_message(self, message_id: str) -> StoredMessage:
         with self._read() as db:
             row = db.execute(
-                f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,)
+                f"SELECT {self._messages} FROM messages WHERE id = ?", (message_id,)
             ).fetchone()
             parts = _part_rows(
                 db.execute(
@@ -1112,13 +1145,15 @@ class HistoryStore:
 
         The content is `parts` when given, else `text` / `reasoning` (plain content) where
         given, else what the last partial save left. `figures` are any of input_tokens,
-        output_tokens, cached_tokens, reasoning_tokens, cost_usd, ttft_s, tokens_per_s,
-        error_kind, error_message (omitted ones stay NULL).
+        output_tokens, cached_tokens, cache_write_tokens, reasoning_tokens, cost_usd, ttft_s,
+        tokens_per_s, error_kind, error_message (omitted ones stay NULL).
         """
         unknown = set(figures) - set(_FINISH_FIELDS)
         if unknown:
             raise TypeError(f"finish_message: unknown fields {sorted(unknown)}")
         values: dict[str, Any] = {name: figures.get(name) for name in _FINISH_FIELDS}
+        if self._version < CACHE_WRITE_VERSION:
+            del values[_CACHE_WRITE]
         values["finish_reason"] = finish_reason
         if parts is not None:
             text, reasoning = text_of(parts), reasoning_of(parts)
@@ -1203,9 +1238,12 @@ class HistoryStore:
                 values = [getattr(message, name) for name in _MESSAGE_COLUMNS.split(", ")]
                 values[:3] = [ids[message.id], stored.id, parent]
                 values[-2:] = [_ts(created), _ts(message.updated_at or created)]
+                columns = _MESSAGE_COLUMNS
+                if self._version >= CACHE_WRITE_VERSION:
+                    columns += f", {_CACHE_WRITE}"
+                    values.append(message.cache_write_tokens)
                 db.execute(
-                    f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES "
-                    f"({','.join('?' * len(values))})",
+                    f"INSERT INTO messages ({columns}) VALUES ({','.join('?' * len(values))})",
                     values,
                 )
                 parts = [

@@ -4,16 +4,16 @@
 ones in order, each in its own transaction together with the version bump, so a crash mid-upgrade
 leaves the previous version intact. A database newer than `SCHEMA_VERSION` is refused, untouched.
 
-Adding version 6 later means appending one function and never editing an old one, e.g.::
+Adding version 7 later means appending one function and never editing an old one, e.g.::
 
-    def _v6_archived(db: sqlite3.Connection) -> None:
+    def _v7_archived(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE conversations ADD COLUMN archived INTEGER NOT NULL DEFAULT 0")
 
-    MIGRATIONS = (..., _v4_pinned, _v5_generation, _v6_archived)
+    MIGRATIONS = (..., _v5_generation, _v6_cache_writes, _v7_archived)
 
 (and the new column in `history.py`'s row mapping). Tests run a next version like that against
-the current one, v2 against a database written by the v1 code and v4 and v5 against one written
-by the v3 code (tests/chat/fixtures).
+the current one, v2 against a database written by the v1 code, v4 to v6 against one written by
+the v3 code (tests/chat/fixtures), and v6 against one written by the v5 code.
 
 Foreign keys are off while the steps run (SQLite cannot switch them inside a transaction, and a
 table rebuild needs them off: dropping the old table would otherwise cascade); each step is
@@ -304,10 +304,10 @@ def _v3_full_text(db: sqlite3.Connection) -> None:
 
 PINNED_VERSION = 4
 """The schema version from which conversations can be pinned."""
-ANSWER_FIGURES = (
+_V4_ANSWER_FIGURES = (
     "connection_slug, input_tokens, output_tokens, cost_usd, reasoning_tokens, error_kind, role"
 )
-"""What the history's figures read from an answer (chat/history.py `conversation_figures`);
+"""What the history's figures read from an answer up to v5 (v6 adds the cache counts);
 `role` too, or SQLite reads the table to check the partial index's own condition."""
 
 
@@ -328,7 +328,7 @@ def _v4_pinned(db: sqlite3.Connection) -> None:
     """
     db.execute("ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0")
     db.execute("CREATE INDEX conversations_pinned ON conversations (pinned, updated_at)")
-    figures = ANSWER_FIGURES
+    figures = _V4_ANSWER_FIGURES
     db.execute(
         f"CREATE INDEX messages_answer_figures ON messages (conversation_id, {figures}) "
         "WHERE role = 'assistant'"
@@ -356,12 +356,50 @@ def _v5_generation(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE conversations ADD COLUMN generation TEXT")
 
 
+# ---------------------------------------------------------------- v6: cache writes
+
+
+CACHE_WRITE_VERSION = 6
+"""The schema version from which an answer keeps the tokens it wrote to the prompt cache."""
+ANSWER_FIGURES = (
+    "connection_slug, input_tokens, output_tokens, cost_usd, reasoning_tokens, error_kind, "
+    "cached_tokens, cache_write_tokens, role"
+)
+"""What the history's figures read from an answer (chat/history.py `conversation_figures`,
+`usage`): the v4 columns and the cache counts, which make an Anthropic answer's whole prompt."""
+
+
+def _v6_cache_writes(db: sqlite3.Connection) -> None:
+    """The tokens each answer wrote to the prompt cache (Anthropic `cache_creation_input_tokens`,
+    OpenRouter `cache_write_tokens`), beside the ones it read (`cached_tokens`).
+
+    `ADD COLUMN` without a default rewrites no row: every older answer reads NULL (no write
+    known; its stored cost is what was priced then). The answers' two covering indexes (v4) are
+    made again with the cache counts in them, so the figures' sums still read indexes only: the
+    whole prompt of an answer whose protocol counts cached tokens on top of `input_tokens`
+    (Anthropic's) needs both counts.
+    """
+    db.execute("ALTER TABLE messages ADD COLUMN cache_write_tokens INTEGER")
+    db.execute("DROP INDEX IF EXISTS messages_answer_figures")
+    db.execute("DROP INDEX IF EXISTS messages_answers_created")
+    figures = ANSWER_FIGURES
+    db.execute(
+        f"CREATE INDEX messages_answer_figures ON messages (conversation_id, {figures}) "
+        "WHERE role = 'assistant'"
+    )
+    db.execute(
+        f"CREATE INDEX messages_answers_created ON messages (created_at, {figures}) "
+        "WHERE role = 'assistant'"
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_initial,
     _v2_content_parts,
     _v3_full_text,
     _v4_pinned,
     _v5_generation,
+    _v6_cache_writes,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

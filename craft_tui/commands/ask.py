@@ -140,10 +140,19 @@ def format_usage(
 ) -> str:
     """One line for --usage: tokens in/out (cached, cache write, reasoning), speed, and the cost
     as the app computes it (server-reported, listed or configured prices; "local" for a free
-    local server)."""
+    local server). "in" is the whole prompt on every protocol (`chat/usage.py prompt_tokens`):
+    the cached and written counts are parts of it."""
     from craft_tui.chat.cost import answer_cost
+    from craft_tui.chat.usage import prompt_tokens
+    from craft_tui.config.protocols import get_protocol
 
-    parts = [f"tokens in {usage.input_tokens or 0}", f"out {usage.output_tokens or 0}"]
+    prompt = prompt_tokens(
+        usage.input_tokens,
+        usage.cached_tokens,
+        usage.cache_write_tokens,
+        cached_in_input=get_protocol(connection.protocol).cached_in_input,
+    )
+    parts = [f"tokens in {prompt}", f"out {usage.output_tokens or 0}"]
     if usage.cached_tokens:
         parts.append(f"cached {usage.cached_tokens}")
     if usage.cache_write_tokens:

@@ -22,6 +22,7 @@ import json
 import re
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from craft_tui.chat.conversation import Conversation, StoredMessage
     from craft_tui.chat.cost import CostTotal
     from craft_tui.chat.history import ConversationFigures, HistoryStore, SearchHit, UsageRow
-    from craft_tui.chat.usage import IsLocal
+    from craft_tui.chat.usage import CachedInInput, IsLocal
 
 DEFAULT_LIMIT = 50
 DEFAULT_DAYS = 30
@@ -147,16 +148,32 @@ def _open() -> HistoryStore:
         ) from None
 
 
-def _is_local() -> IsLocal:
-    """Which connections are local servers (free answers), by the config; a config that cannot
-    be read leaves every unpriced answer unknown rather than stopping the listing."""
-    from craft_tui.chat.usage import local_check
+@dataclass(frozen=True, slots=True)
+class _Rules:
+    """What the config says of the stored answers' connections: which are local servers (free
+    answers), and which count cached tokens on top of the input (`chat/usage.py`)."""
+
+    is_local: IsLocal
+    cached_in_input: CachedInInput
+
+    def prompt(self, figures: ConversationFigures) -> int:
+        """The summed answers' whole prompts (`chat/usage.py prompt_total`)."""
+        from craft_tui.chat.usage import prompt_total
+
+        return prompt_total(figures.input_tokens, figures.cache_tokens, self.cached_in_input)
+
+
+def _rules() -> _Rules:
+    """The rules by the config; a config that cannot be read leaves every unpriced answer
+    unknown and every input as stored, rather than stopping the listing."""
+    from craft_tui.chat.usage import cached_in_input_check, local_check
     from craft_tui.config.store import load_config
 
     try:
-        return local_check(load_config())
+        config = load_config()
     except Exception:  # a broken config.toml: the history is still worth listing
-        return local_check(None)
+        config = None
+    return _Rules(local_check(config), cached_in_input_check(config))
 
 
 def _when(value: datetime | None) -> str:
@@ -181,11 +198,11 @@ def _list(store: HistoryStore, *, limit: int, as_json: bool) -> int:
 
     conversations = store.list_conversations(limit=limit, pinned_first=True)
     figures = store.conversation_figures(c.id for c in conversations)
-    is_local = _is_local()
+    rules = _rules()
     if as_json:
         _dump(
             [
-                _conversation_json(c, figures.get(c.id, ConversationFigures()), is_local)
+                _conversation_json(c, figures.get(c.id, ConversationFigures()), rules)
                 for c in conversations
             ]
         )
@@ -202,8 +219,8 @@ def _list(store: HistoryStore, *, limit: int, as_json: bool) -> int:
                 conversation.id,
                 _when(conversation.updated_at),
                 str(sums.messages),
-                format_tokens(sums.tokens),
-                str(_cost(sums, is_local)),
+                format_tokens(rules.prompt(sums) + sums.output_tokens),
+                str(_cost(sums, rules.is_local)),
                 mark + shown_inline(conversation.title or "(untitled)"),
             )
         )
@@ -223,9 +240,9 @@ def _cost(figures: ConversationFigures, is_local: IsLocal) -> CostTotal:
 
 
 def _conversation_json(
-    conversation: Conversation, figures: ConversationFigures, is_local: IsLocal
+    conversation: Conversation, figures: ConversationFigures, rules: _Rules
 ) -> dict[str, Any]:
-    total = _cost(figures, is_local)
+    total = _cost(figures, rules.is_local)
     return {
         "id": conversation.id,
         "title": conversation.title,
@@ -236,7 +253,7 @@ def _conversation_json(
         "messages": figures.messages,
         "pinned": conversation.pinned,
         "answers": figures.answers,
-        "input_tokens": figures.input_tokens,
+        "input_tokens": rules.prompt(figures),
         "output_tokens": figures.output_tokens,
         "cost_usd": round(total.usd, 10) if total.known else None,
         "cost": str(total),
@@ -338,9 +355,9 @@ def _show(store: HistoryStore, given: str, *, as_json: bool) -> int:
     figures = store.conversation_figures([conversation.id]).get(
         conversation.id, ConversationFigures()
     )
-    is_local = _is_local()
+    rules = _rules()
     if as_json:
-        data = _conversation_json(conversation, figures, is_local)
+        data = _conversation_json(conversation, figures, rules)
         data["system_prompt"] = conversation.system_prompt
         data["branch"] = [message_json(message) for message in messages]
         _dump(data)
@@ -352,32 +369,48 @@ def _show(store: HistoryStore, given: str, *, as_json: bool) -> int:
     # What the whole conversation cost (every branch: each answer was paid for), as the list says.
     print(
         f"{figures.answers} answer{'' if figures.answers == 1 else 's'} · "
-        f"{format_tokens(figures.tokens)} tokens · "
-        f"{_cost(figures, is_local)} (all branches)"
+        f"{format_tokens(rules.prompt(figures) + figures.output_tokens)} tokens · "
+        f"{_cost(figures, rules.is_local)} (all branches)"
     )
     for message in messages:
         who = {"user": "you", "tool": "tool"}.get(message.role, "answer")
         source = " · ".join(x for x in (message.connection_slug, message.model) if x)
         label = f"{who} ({shown_inline(source)})" if source and message.role != "user" else who
         ended = _ending(message)
-        spent = _answer_figures(message)
+        spent = _answer_figures(message, rules.cached_in_input)
         print(f"\n── {label}{ended} ── {_when(message.created_at)}{spent}  [{message.id[:8]}]")
         print(shown(message.text.rstrip("\n")) or "(empty)")
     return 0
 
 
-def _answer_figures(message: StoredMessage) -> str:
-    """An answer's tokens in/out and its stored cost, when it has them: `  · 1.2k in, 300 out, $0.0042`."""
+def _answer_figures(message: StoredMessage, cached_in_input: CachedInInput) -> str:
+    """An answer's tokens in/out and its stored cost, when it has them: `  · 1.2k in, 300 out,
+    $0.0042`; "in" is the whole prompt (`prompt_tokens`), and what of it was read from or
+    written to the prompt cache follows it: `  · 12k in (10k cache read, 2k cache write), …`."""
     from craft_tui.chat.cost import format_cost
-    from craft_tui.chat.usage import format_tokens
+    from craft_tui.chat.usage import format_tokens, prompt_tokens
 
     if message.role != "assistant":
         return ""
     bits = []
     if message.input_tokens is not None or message.output_tokens is not None:
+        prompt = prompt_tokens(
+            message.input_tokens,
+            message.cached_tokens,
+            message.cache_write_tokens,
+            cached_in_input=cached_in_input(message.connection_slug),
+        )
+        cache = [
+            f"{format_tokens(count)} cache {what}"
+            for count, what in (
+                (message.cached_tokens, "read"),
+                (message.cache_write_tokens, "write"),
+            )
+            if count and count > 0
+        ]
+        cached = f" ({', '.join(cache)})" if cache else ""
         bits.append(
-            f"{format_tokens(message.input_tokens or 0)} in, "
-            f"{format_tokens(message.output_tokens or 0)} out"
+            f"{format_tokens(prompt)} in{cached}, {format_tokens(message.output_tokens or 0)} out"
         )
     if message.cost_usd is not None:
         bits.append(format_cost(message.cost_usd))
@@ -432,7 +465,7 @@ def _stats(store: HistoryStore, *, days: int, as_json: bool) -> int:
     first_day = date.today() - timedelta(days=days - 1)
     since = datetime.combine(first_day, time()).astimezone()  # local midnight
     rows = store.usage(since=since)
-    is_local = _is_local()
+    rules = _rules()
     by_day = _totals(rows, lambda row: row.day)
     by_connection = _totals(rows, lambda row: row.connection_slug or "(none)")
     everything = _totals(rows, lambda _row: "total").get("total")
@@ -441,11 +474,11 @@ def _stats(store: HistoryStore, *, days: int, as_json: bool) -> int:
             {
                 "since": first_day.isoformat(),
                 "days": days,
-                "by_day": [_stats_json("day", k, v, is_local) for k, v in by_day.items()],
+                "by_day": [_stats_json("day", k, v, rules) for k, v in by_day.items()],
                 "by_connection": [
-                    _stats_json("connection", k, v, is_local) for k, v in by_connection.items()
+                    _stats_json("connection", k, v, rules) for k, v in by_connection.items()
                 ],
-                "total": _stats_json(None, None, everything or [], is_local),
+                "total": _stats_json(None, None, everything or [], rules),
             }
         )
         return 0
@@ -457,8 +490,8 @@ def _stats(store: HistoryStore, *, days: int, as_json: bool) -> int:
     for heading, groups in (("DAY", by_day), ("CONNECTION", by_connection)):
         print()
         table: list[tuple[str, ...]] = [(heading, "ANSWERS", "INPUT", "OUTPUT", "COST")]
-        table += [_stats_row(shown_inline(k), v, is_local) for k, v in groups.items()]
-        table.append(_stats_row("total", everything, is_local))
+        table += [_stats_row(shown_inline(k), v, rules) for k, v in groups.items()]
+        table.append(_stats_row("total", everything, rules))
         widths = [max(len(row[i]) for row in table) for i in range(5)]
         for row in table:
             print(
@@ -475,28 +508,33 @@ def _totals(rows: Sequence[UsageRow], key: Any) -> dict[str, list[UsageRow]]:
     return dict(sorted(groups.items()))
 
 
-def _summed(rows: Sequence[UsageRow], is_local: IsLocal) -> tuple[int, int, int, CostTotal]:
-    from craft_tui.chat.usage import cost_total
+def _summed(rows: Sequence[UsageRow], rules: _Rules) -> tuple[int, int, int, CostTotal]:
+    from craft_tui.chat.usage import cost_total, prompt_total
 
     total = cost_total(
         sum(row.cost_usd for row in rows),
         sum(row.priced for row in rows),
         [(row.connection_slug, row.unpriced) for row in rows],
-        is_local,
+        rules.is_local,
     )
     answers = sum(row.answers for row in rows)
-    return answers, sum(r.input_tokens for r in rows), sum(r.output_tokens for r in rows), total
+    inputs = prompt_total(
+        sum(r.input_tokens for r in rows),
+        [(r.connection_slug, r.cache_tokens) for r in rows],
+        rules.cached_in_input,
+    )
+    return answers, inputs, sum(r.output_tokens for r in rows), total
 
 
-def _stats_row(name: str, rows: Sequence[UsageRow], is_local: IsLocal) -> tuple[str, ...]:
-    answers, inputs, outputs, total = _summed(rows, is_local)
+def _stats_row(name: str, rows: Sequence[UsageRow], rules: _Rules) -> tuple[str, ...]:
+    answers, inputs, outputs, total = _summed(rows, rules)
     return (name, f"{answers:,}", f"{inputs:,}", f"{outputs:,}", str(total))
 
 
 def _stats_json(
-    field: str | None, name: str | None, rows: Sequence[UsageRow], is_local: IsLocal
+    field: str | None, name: str | None, rows: Sequence[UsageRow], rules: _Rules
 ) -> dict[str, Any]:
-    answers, inputs, outputs, total = _summed(rows, is_local)
+    answers, inputs, outputs, total = _summed(rows, rules)
     out: dict[str, Any] = {} if field is None else {field: name}
     out.update(
         answers=answers,

@@ -398,9 +398,16 @@ class Workspace:
             name = self.preview.connection_name
             return StatusFigures(connection=name or "no connection", model=self.preview.model or "")
         messages = session.messages if session is not None else []
-        figures = status_figures(self.target_of(session), messages)
+        figures = status_figures(self.target_of(session), messages, self._cached_in_input())
         mode = self.permission_mode(session)
         return dataclasses.replace(figures, tools=mode) if mode else figures
+
+    def _cached_in_input(self) -> Callable[[str | None], bool]:
+        """Whether each connection's input tokens count the cached ones (the status line's
+        whole-prompt figure, `chat/usage.py prompt_tokens`)."""
+        from craft_tui.chat.usage import cached_in_input_check
+
+        return cached_in_input_check(self.config)
 
     def cost(self, connection: Connection, model: str, usage: Usage) -> float | None:
         """USD for one answer (None when local or unknown), for the chat core to store."""

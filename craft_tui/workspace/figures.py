@@ -5,7 +5,7 @@ line and tests all get the same answer, and no widget computes one of its own.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -40,8 +40,16 @@ def message_label(config: Config, slug: str | None, model: str | None) -> str:
     return " · ".join(part for part in (name, model or "") if part) or "assistant"
 
 
-def status_figures(target: Target, messages: Iterable[StoredMessage]) -> StatusFigures:
-    """Totals of the shown branch and the speed of its last finished answer, for `target`."""
+def status_figures(
+    target: Target,
+    messages: Iterable[StoredMessage],
+    cached_in_input: Callable[[str | None], bool] | None = None,
+) -> StatusFigures:
+    """Totals of the shown branch and the speed of its last finished answer, for `target`.
+
+    The input total is the answers' whole prompts (`chat/usage.py prompt_tokens`):
+    `cached_in_input(slug)` says whether an answer's connection counts its cache reads and
+    writes in its input tokens already (None: every one does, the input shown as stored)."""
     connection, model = target
     answers = [m for m in messages if m.role == "assistant"]
     costs = [m.cost_usd for m in answers if m.cost_usd is not None]
@@ -56,11 +64,29 @@ def status_figures(target: Target, messages: Iterable[StoredMessage]) -> StatusF
     return StatusFigures(
         connection=connection.name if connection else "no connection",
         model=model or "",
-        input_tokens=sum(m.input_tokens or 0 for m in answers),
+        input_tokens=_prompts(answers, cached_in_input),
         output_tokens=sum(m.output_tokens or 0 for m in answers),
         cost=cost,
         ttft_s=last.ttft_s if last is not None else None,
         tokens_per_s=last.tokens_per_s if last is not None else None,
+    )
+
+
+def _prompts(
+    answers: list[StoredMessage], cached_in_input: Callable[[str | None], bool] | None
+) -> int:
+    if cached_in_input is None or not any(m.cached_tokens or m.cache_write_tokens for m in answers):
+        return sum(m.input_tokens or 0 for m in answers)
+    from craft_tui.chat.usage import prompt_tokens
+
+    return sum(
+        prompt_tokens(
+            m.input_tokens,
+            m.cached_tokens,
+            m.cache_write_tokens,
+            cached_in_input=cached_in_input(m.connection_slug),
+        )
+        for m in answers
     )
 
 

@@ -53,7 +53,7 @@ def store(tmp_path: Path) -> HistoryStore:
 
 
 def test_a_v3_history_upgrades_with_every_conversation_as_it_was(upgraded: HistoryStore) -> None:
-    assert upgraded._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
+    assert upgraded._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
     listed = upgraded.list_conversations(limit=100, include_empty=True)
     assert [c.id for c in listed] == [c["conversation"]["id"] for c in EXPECTED["conversations"]]
     assert any(m["parts"] and m["role"] == "tool" for c in EXPECTED["conversations"]
@@ -65,6 +65,7 @@ def test_a_v3_history_upgrades_with_every_conversation_as_it_was(upgraded: Histo
         assert got == expected["conversation"]
         messages = upgraded.all_messages(conv.id)
         got_messages = [{k: _plain(v) for k, v in asdict(m).items()} for m in messages]
+        assert all(m.pop("cache_write_tokens") is None for m in got_messages)  # v6: none known
         assert json.loads(json.dumps(got_messages)) == expected["messages"]  # parts and all
         assert [m.id for m in upgraded.load_conversation(conv.id)[1]] == expected["active_path"]
     assert upgraded.last_conversation_id() == EXPECTED["last_conversation_id"]
