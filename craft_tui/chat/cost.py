@@ -90,7 +90,12 @@ def answer_cost(connection: Connection, model_id: str, usage: Usage) -> Cost:
     carried (from the on-disk cache), the config's overrides and the built-in table."""
     listed = _listed_prices(connection, model_id)
     pricing = resolve_pricing(
-        connection, model_id, provider_input=listed[0], provider_output=listed[1]
+        connection,
+        model_id,
+        provider_input=listed[0],
+        provider_output=listed[1],
+        provider_cache_read=listed[2],
+        provider_cache_write=listed[3],
     )
     cached_in_input = get_protocol(connection.protocol).cached_in_input
     return message_cost(usage, pricing, cached_in_input=cached_in_input)
@@ -101,18 +106,28 @@ def answer_cost_usd(connection: Connection, model_id: str, usage: Usage) -> floa
     return answer_cost(connection, model_id, usage).usd
 
 
-def _listed_prices(connection: Connection, model_id: str) -> tuple[float | None, float | None]:
+_Listed = tuple[float | None, float | None, float | None, float | None]
+
+
+def _listed_prices(connection: Connection, model_id: str) -> _Listed:
+    """Input, output, cache-read and cache-write prices of the cached model list (OpenRouter
+    lists cache prices per model: `pricing.input_cache_read` / `input_cache_write`)."""
     from craft_tui.providers.discovery import ollama_model_id
     from craft_tui.providers.model_cache import load_cached
 
     cached = load_cached(connection)
     if cached is None:
-        return None, None
+        return None, None, None, None
     wanted = ollama_model_id(model_id)
     for model in cached.models:
         if model.id == model_id or ollama_model_id(model.id) == wanted:
-            return model.input_price, model.output_price
-    return None, None
+            read = write = None
+            if model.extra:
+                from craft_tui.providers.openai_chat import listed_cache_prices
+
+                read, write = listed_cache_prices(model.extra)
+            return model.input_price, model.output_price, read, write
+    return None, None, None, None
 
 
 @dataclass(frozen=True, slots=True)

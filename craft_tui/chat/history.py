@@ -22,6 +22,7 @@ API (synchronous; every call is a few small statements; safe from any thread):
     store.update_message_parts(msg.id, parts)        # throttled saves of a growing answer
     store.update_message_text(msg.id, "partial…", reasoning="…")  # the same, for plain content
     store.finish_message(msg.id, finish_reason="stop", parts=…, input_tokens=…, cost_usd=…)
+    #   (figures: input/output/cached/cache_write/reasoning tokens, cost, ttft, speed, error)
     store.attachment_data([part.id])                  # an attachment's bytes, by SHA-256
     store.delete_message(msg.id)                      # and its subtree; returns the new active leaf
     store.set_active_leaf(conv.id, leaf_id)

@@ -11,6 +11,9 @@
   Whether it takes images is kept the same way, as `extra["vision"]` (OpenRouter's
   `architecture.input_modalities`; Ollama's `capabilities` naming "vision"), for the attachment
   check before sending (`chat/attachments.py image_refusal`).
+  OpenRouter's per-model cache prices (`pricing.input_cache_read` / `input_cache_write`) are kept
+  as `extra["cache_read_price"]` / `extra["cache_write_price"]` (USD per million), which the
+  cost of an answer reads (`chat/cost.py answer_cost`).
   Ollama is recognised by its preset, its port (11434), or — for a local server without context
   lengths, or any server without a `/models` list — by probing `/api/tags`.
 * A server that has no model list at all (404/405) is not a failure: the connection lives on the

@@ -156,6 +156,25 @@ def parse_usage(raw: dict[str, Any]) -> Usage:
     )
 
 
+# `ModelInfo.extra` keys of a listed model's cache prices, USD per million tokens as text
+# (OpenRouter's `pricing.input_cache_read` / `input_cache_write`); read by `chat/cost.py`.
+CACHE_READ_PRICE = "cache_read_price"
+CACHE_WRITE_PRICE = "cache_write_price"
+
+
+def listed_cache_prices(extra: Mapping[str, str]) -> tuple[float | None, float | None]:
+    """The cache-read and cache-write prices (USD per million) a model list gave a model, as
+    `model_info_from_item` kept them in its `extra`; None where it gave none."""
+    prices: list[float | None] = []
+    for key in (CACHE_READ_PRICE, CACHE_WRITE_PRICE):
+        try:
+            value = float(extra[key])
+        except (KeyError, TypeError, ValueError):
+            value = None
+        prices.append(value if value is not None and 0 <= value < float("inf") else None)
+    return prices[0], prices[1]
+
+
 def _price_per_million(value: Any) -> float | None:
     """OpenRouter prices are USD per token as strings; -1 means "varies" (its auto router)."""
     try:
@@ -201,6 +220,13 @@ def model_info_from_item(item: dict[str, Any]) -> ModelInfo | None:
     modalities = architecture.get("input_modalities") if isinstance(architecture, dict) else None
     if isinstance(modalities, list):
         extra["vision"] = "yes" if "image" in modalities else "no"
+    for key, field in (
+        ("input_cache_read", CACHE_READ_PRICE),
+        ("input_cache_write", CACHE_WRITE_PRICE),
+    ):
+        cache_price = _price_per_million(pricing.get(key)) if pricing else None
+        if cache_price is not None:  # OpenRouter: what its providers bill cache reads and writes
+            extra[field] = repr(cache_price)
     return ModelInfo(
         id=model_id.strip(),
         name=name if isinstance(name, str) and name != model_id else None,

@@ -148,15 +148,25 @@ def resolve_pricing(
     *,
     provider_input: float | None = None,
     provider_output: float | None = None,
+    provider_cache_read: float | None = None,
+    provider_cache_write: float | None = None,
 ) -> Pricing:
     """The price of `model_id` on `connection`: config override, provider list, built-in table.
 
-    `provider_*` are the discovered list's prices (USD per million), when it had them.
+    `provider_*` are the discovered list's prices (USD per million), when it had them. Cache
+    prices the list gives (OpenRouter's, per model) are the ones charged; where it gives none,
+    the table's are borrowed when its input price is the list price they go with.
     """
     table = builtin_price(model_id)
     provider: Price | None = None
     if provider_input is not None or provider_output is not None:
-        listed = Price(_or_zero(provider_input), _or_zero(provider_output), None, "provider")
+        listed = Price(
+            _or_zero(provider_input),
+            _or_zero(provider_output),
+            provider_cache_read,
+            "provider",
+            provider_cache_write,
+        )
         provider = _with_cache_price(listed, table)
     base = provider or table
     entry = connection.model(model_id)
@@ -168,7 +178,7 @@ def resolve_pricing(
             None,
             "config",
         )
-        return Pricing(_with_cache_price(typed, table))
+        return Pricing(_with_cache_price(typed, provider if _has_cache_price(provider) else table))
     if provider is not None:
         return Pricing(provider)  # a server that publishes prices charges them, local or not
     if is_local_connection(connection):
@@ -176,13 +186,20 @@ def resolve_pricing(
     return Pricing(base)
 
 
+def _has_cache_price(price: Price | None) -> bool:
+    return price is not None and (price.cache_read is not None or price.cache_write is not None)
+
+
 def _with_cache_price(price: Price, table: Price | None) -> Price:
-    """Borrow the table's cache prices only when the input price is the list price they go with."""
+    """Borrow the table's cache prices only when the input price is the list price they go with;
+    a cache price `price` has of its own (listed by the provider) is kept."""
     if table is None or abs(price.input - table.input) > 1e-9:
         return price
     if table.cache_read is None and table.cache_write is None:
         return price
-    return Price(price.input, price.output, table.cache_read, price.source, table.cache_write)
+    read = price.cache_read if price.cache_read is not None else table.cache_read
+    write = price.cache_write if price.cache_write is not None else table.cache_write
+    return Price(price.input, price.output, read, price.source, write)
 
 
 def _or_zero(value: float | None) -> float:

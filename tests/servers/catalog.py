@@ -17,6 +17,8 @@ class FakeModel:
     output_price: float | None = None
     tools: bool = False  # said by OpenRouter's supported_parameters and Ollama's capabilities
     vision: bool = False  # takes images: OpenRouter's input_modalities, Ollama's capabilities
+    cache_read_price: float | None = None  # OpenRouter's pricing.input_cache_read, when listed
+    cache_write_price: float | None = None  # and pricing.input_cache_write
 
 
 DEFAULT_MODELS = (
@@ -45,6 +47,16 @@ def openrouter_models(count: int) -> list[FakeModel]:
 
 def _per_token(price: float | None) -> str:
     return "0" if price is None else f"{price / 1_000_000:.10f}".rstrip("0").rstrip(".")
+
+
+def _cache_prices(model: FakeModel) -> dict[str, str]:
+    """OpenRouter lists cache prices only for models whose providers bill them."""
+    prices = {}
+    if model.cache_read_price is not None:
+        prices["input_cache_read"] = _per_token(model.cache_read_price)
+    if model.cache_write_price is not None:
+        prices["input_cache_write"] = _per_token(model.cache_write_price)
+    return prices
 
 
 def openai_list(models: list[FakeModel]) -> dict[str, Any]:
@@ -79,6 +91,7 @@ def openrouter_list(models: list[FakeModel]) -> dict[str, Any]:
                     "completion": _per_token(m.output_price),
                     "request": "0",
                     "image": "0",
+                    **_cache_prices(m),
                 },
                 "top_provider": {"context_length": m.context_window, "is_moderated": False},
                 "supported_parameters": ["max_tokens", "temperature"]
