@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,7 +57,7 @@ ROUTER = _connection("router", "openai", "https://gateway.example.com/v1")
 CONFIG = Config(connections=[CLAUDE, ROUTER])
 
 
-def _answer(store: HistoryStore, slug: str, **figures: object) -> tuple[str, str]:
+def _answer(store: HistoryStore, slug: str, **figures: Any) -> tuple[str, str]:
     conversation = store.create_conversation(connection_slug=slug, model=MODEL)
     question = store.add_message(conversation.id, parent_id=None, role="user", text="q")
     answer = store.add_message(
