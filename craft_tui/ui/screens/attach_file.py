@@ -23,6 +23,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from craft_tui.chat.attachments import Attachment
+from craft_tui.ui.widgets.safe_fields import SafeInput
 from craft_tui.untrusted import plain_inline, shown_inline
 
 MAX_LISTED = 8  # matches shown under the field
@@ -97,7 +98,7 @@ class AttachFileScreen(ModalScreen[Attachment | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("Attach a file: an image, a PDF or a text file", markup=False)
-            yield Input(placeholder="path, e.g. ~/Pictures/photo.jpg", id="attach-path")
+            yield SafeInput(placeholder="path, e.g. ~/Pictures/photo.jpg", id="attach-path")
             yield Static("", id="attach-matches", markup=False)
             yield Static("", id="attach-error", markup=False)
             yield Label("Tab completes · Enter attaches · Esc closes", classes="help", markup=False)

@@ -63,6 +63,7 @@ from craft_tui.config.secrets import MissingKeyError, SecretStore, mask_secret
 from craft_tui.config.store import ConfigError
 from craft_tui.config.urls import InvalidURLError, Protocol, chat_url
 from craft_tui.ui.screens.confirm import ConfirmScreen
+from craft_tui.ui.widgets.safe_fields import SafeInput, SafeTextArea
 from craft_tui.untrusted import shown, shown_inline
 from craft_tui.workspace.connections import ConnectionService, exists_already
 from craft_tui.workspace.targets import ConnectionProblem
@@ -343,7 +344,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
                 )
                 yield from _row(
                     "Name",
-                    Input(
+                    SafeInput(
                         str(values["name"]), placeholder="e.g. OpenRouter", id="name", compact=True
                     ),
                 )
@@ -364,7 +365,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
                 )
                 yield from _row(
                     "Base URL",
-                    Input(
+                    SafeInput(
                         str(values["base_url"]),
                         placeholder="https://host/v1",
                         id="base-url",
@@ -402,14 +403,14 @@ class ConnectionFormScreen(ModalScreen[str | None]):
                 placeholder = "reading the stored key…" if self.existing else "paste the key"
                 yield from _row(
                     "API key",
-                    Input(placeholder=placeholder, password=True, id="key", compact=True),
+                    SafeInput(placeholder=placeholder, password=True, id="key", compact=True),
                     row_id="row-key",
                 )
                 yield Static("", id="key-note", classes="note warning", markup=False)
                 yield _error("key")
                 yield from _row(
                     "Variable",
-                    Input(
+                    SafeInput(
                         str(values["env"]), placeholder="OPENROUTER_API_KEY", id="env", compact=True
                     ),
                     row_id="row-env",
@@ -417,7 +418,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
                 yield _error("env")
                 yield from _row(
                     "Command",
-                    Input(
+                    SafeInput(
                         str(values["cmd"]),
                         placeholder="e.g. pass show openrouter",
                         id="key-cmd",
@@ -435,7 +436,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
                 yield _error("key-cmd")
                 yield from _row(
                     "Headers",
-                    Input(
+                    SafeInput(
                         str(values["headers"]),
                         placeholder="Name: value; Other: value",
                         id="headers",
@@ -450,7 +451,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
                     )
                 yield from _row(
                     "CA bundle",
-                    Input(
+                    SafeInput(
                         str(values["ca"]),
                         placeholder="optional: /path/to/ca.pem",
                         id="ca",
@@ -460,7 +461,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
                 yield _error("ca")
                 yield from _row(
                     "Models",
-                    Input(
+                    SafeInput(
                         str(values["models"]),
                         placeholder="model ids, comma-separated (discovered ones are added)",
                         id="models",
@@ -469,7 +470,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
                 )
                 yield from _row(
                     "Default",
-                    Input(
+                    SafeInput(
                         str(values["default"]),
                         placeholder="default model (first listed when empty)",
                         id="default-model",
@@ -493,7 +494,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         with Collapsible(title=ADVANCED_TITLE, collapsed=True, id="advanced"):
             yield from _row(
                 "Max tokens",
-                Input(
+                SafeInput(
                     str(values["max-tokens"]),
                     placeholder=str(DEFAULT_MAX_TOKENS),
                     id="max-tokens",
@@ -510,7 +511,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
             for key, label in _TIMEOUTS:
                 yield from _row(
                     label,
-                    Input(
+                    SafeInput(
                         str(values[f"timeout-{key}"]),
                         placeholder=format_seconds(getattr(defaults, key)),
                         id=f"timeout-{key}",
@@ -526,7 +527,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
                 yield _error(f"timeout-{key}")
             with Horizontal(id="row-system-prompt"):
                 yield Label("System\nprompt", classes="label", markup=False)
-                yield TextArea(
+                yield SafeTextArea(
                     str(values["system-prompt"]),
                     id="system-prompt",
                     soft_wrap=True,
@@ -546,7 +547,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
             yield Static("", id="routing-title", classes="note", markup=False)
             yield from _row(
                 "Providers",
-                Input(
+                SafeInput(
                     str(values["routing-order"]),
                     placeholder="try in this order, e.g. anthropic, amazon-bedrock",
                     id="routing-order",
@@ -556,7 +557,7 @@ class ConnectionFormScreen(ModalScreen[str | None]):
             yield _error("routing-order")
             yield from _row(
                 "Only",
-                Input(
+                SafeInput(
                     str(values["routing-only"]),
                     placeholder="use no others (empty: any)",
                     id="routing-only",

@@ -22,6 +22,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from craft_tui.ui.widgets.safe_fields import SafeInput
 from craft_tui.untrusted import shown_inline
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ class ExportScreen(ModalScreen[Path | None]):
                 classes="help",
                 markup=False,
             )
-            yield Input(id="export-path", placeholder="path of the file to write")
+            yield SafeInput(id="export-path", placeholder="path of the file to write")
             yield Static("", id="export-error", markup=False)
 
     def on_mount(self) -> None:

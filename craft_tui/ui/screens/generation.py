@@ -31,6 +31,7 @@ from craft_tui.config.generation import (
 )
 from craft_tui.ui.screens.confirm import ConfirmScreen
 from craft_tui.ui.screens.settings import DEFAULT_EFFORT, effort_options
+from craft_tui.ui.widgets.safe_fields import SafeInput
 from craft_tui.untrusted import shown_inline
 
 _FIELDS = ("temperature", "max-tokens")
@@ -89,7 +90,7 @@ class GenerationScreen(ModalScreen[GenerationParams | None]):
             )
             yield from _row(
                 "Temperature",
-                Input(
+                SafeInput(
                     format_number(current.temperature),
                     placeholder=_default_text(format_number(defaults.temperature)),
                     id="temperature",
@@ -99,7 +100,7 @@ class GenerationScreen(ModalScreen[GenerationParams | None]):
             yield _error("temperature")
             yield from _row(
                 "Max tokens",
-                Input(
+                SafeInput(
                     str(current.max_tokens or ""),
                     placeholder=_default_text(str(defaults.max_tokens or "")),
                     id="max-tokens",

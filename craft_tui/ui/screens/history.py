@@ -44,6 +44,7 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed, get_current_wo
 
 from craft_tui.chat.history import ConversationFigures, NotFoundError
 from craft_tui.ui.bindings import binding, first_key
+from craft_tui.ui.widgets.safe_fields import SafeInput
 from craft_tui.untrusted import plain_inline, shown_inline
 
 if TYPE_CHECKING:
@@ -112,7 +113,7 @@ class ConversationList(OptionList):
         super().action_cursor_down()
 
 
-class RenameField(Input):
+class RenameField(SafeInput):
     """The title being edited: Enter saves (Input.Submitted), Esc cancels (before the screen's
     Esc closes the list)."""
 
@@ -290,7 +291,7 @@ class HistoryScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("Conversations", markup=False)
-            yield Input(placeholder="Search titles and messages…", id="history-search")
+            yield SafeInput(placeholder="Search titles and messages…", id="history-search")
             yield RenameField(
                 placeholder="Title (empty: from the first prompt)", id="history-rename"
             )

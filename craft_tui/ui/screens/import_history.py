@@ -28,6 +28,7 @@ from textual.widgets import Input, Label, Static
 
 from craft_tui.chat.importers.reading import ImportResult
 from craft_tui.ui.screens.attach_file import MAX_LISTED, complete_path
+from craft_tui.ui.widgets.safe_fields import SafeInput
 from craft_tui.untrusted import plain_inline, shown_inline
 
 if TYPE_CHECKING:
@@ -77,7 +78,9 @@ class ImportHistoryScreen(ModalScreen[ImportResult | None]):
                 classes="help",
                 markup=False,
             )
-            yield Input(placeholder="path, e.g. ~/Downloads/conversations.json", id="import-path")
+            yield SafeInput(
+                placeholder="path, e.g. ~/Downloads/conversations.json", id="import-path"
+            )
             yield Static("", id="import-matches", markup=False)
             yield Static("", id="import-error", markup=False)
             yield Label("Tab completes · Enter imports · Esc closes", classes="help", markup=False)

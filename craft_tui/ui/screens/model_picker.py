@@ -45,6 +45,7 @@ from craft_tui.config.schema import Config, Connection
 from craft_tui.config.store import ConfigError
 from craft_tui.fuzzy import FuzzyIndex, FuzzyMatch, Ranking, highlight_spans
 from craft_tui.ui.widgets.model_rows import ModelRows, cut_middle
+from craft_tui.ui.widgets.safe_fields import SafeInput
 from craft_tui.ui.workspace_access import workspace_of
 from craft_tui.untrusted import shown_inline
 from craft_tui.workspace.targets import ConnectionProblem
@@ -279,7 +280,7 @@ def load_recent() -> list[str]:
 Loader = Callable[[], Awaitable[list[PickerEntry]]]
 
 
-class QueryInput(Input):
+class QueryInput(SafeInput):
     """The filter field. Textual's `Input` sets its virtual size (the text's width) on every
     keystroke, and that reactive lays out the whole screen; a one-line field of fixed size scrolls
     its text without any layout, so here it is an ordinary reactive (~3 ms a keystroke saved)."""

@@ -37,6 +37,7 @@ from craft_tui.config.generation import (
 from craft_tui.config.settings_edit import ConnectionGone, SettingsEdit, save_settings
 from craft_tui.config.store import ConfigError
 from craft_tui.ui.screens.confirm import ConfirmScreen
+from craft_tui.ui.widgets.safe_fields import SafeInput
 from craft_tui.untrusted import plain_inline, shown_inline
 
 if TYPE_CHECKING:
@@ -142,7 +143,7 @@ class SettingsScreen(ModalScreen[bool]):
                 )
                 yield from _row(
                     "Model",
-                    Input(
+                    SafeInput(
                         (default.default_model or "") if default is not None else "",
                         placeholder=_model_placeholder(default),
                         id="model",
@@ -170,7 +171,7 @@ class SettingsScreen(ModalScreen[bool]):
                     )
                 yield from _row(
                     "Model lists",
-                    Input(
+                    SafeInput(
                         format_number(settings.model_cache_hours),
                         placeholder="24",
                         id="model-hours",
@@ -190,7 +191,7 @@ class SettingsScreen(ModalScreen[bool]):
                 )
                 yield from _row(
                     "Temperature",
-                    Input(
+                    SafeInput(
                         format_number(settings.temperature),
                         placeholder="server default",
                         id="temperature",
@@ -200,7 +201,7 @@ class SettingsScreen(ModalScreen[bool]):
                 yield _error("temperature")
                 yield from _row(
                     "Max tokens",
-                    Input(
+                    SafeInput(
                         str(settings.max_tokens or ""),
                         placeholder="each connection's own (4096)",
                         id="max-tokens",

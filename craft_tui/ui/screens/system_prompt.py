@@ -17,6 +17,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static, TextArea
 
+from craft_tui.ui.widgets.safe_fields import SafeTextArea
+
 Save = Callable[[str | None], Awaitable[object]]
 
 
@@ -52,7 +54,7 @@ class SystemPromptScreen(ModalScreen[str | None]):
             yield Label(
                 "Leave empty to use the connection's default.", classes="help", markup=False
             )
-            yield TextArea(self._current, id="system-text", soft_wrap=True)
+            yield SafeTextArea(self._current, id="system-text", soft_wrap=True)
             yield Static("", id="system-error", markup=False)
             with Horizontal():
                 yield Button("Cancel", id="cancel")

@@ -34,6 +34,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from craft_tui.ui.bindings import binding, key_label, keys_of
 from craft_tui.ui.tool_text import arguments_text, exact_line, own_name
+from craft_tui.ui.widgets.safe_fields import SafeInput
 from craft_tui.untrusted import shown_inline
 
 if TYPE_CHECKING:
@@ -155,7 +156,7 @@ class ToolPermissionScreen(ModalScreen[PermissionChoice]):
                 yield Static(Content(shown_args), id="permission-arguments-text", markup=False)
             with Horizontal(id="permission-deny"):
                 yield Label("Deny. Reason for the model:", markup=False)
-                yield Input(
+                yield SafeInput(
                     placeholder="optional; Enter denies", id="permission-reason", compact=True
                 )
             with Horizontal(id="permission-buttons"):

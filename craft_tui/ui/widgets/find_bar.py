@@ -13,6 +13,8 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Input, Static
 
+from craft_tui.ui.widgets.safe_fields import SafeInput
+
 
 class FindBar(Horizontal):
     """An Input and a "2 of 5" count, docked above the prompt while open."""
@@ -50,7 +52,7 @@ class FindBar(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Static("Find", classes="find-label", markup=False)
-        yield Input(placeholder="words in this conversation", id="find-input", compact=True)
+        yield SafeInput(placeholder="words in this conversation", id="find-input", compact=True)
         yield Static("", classes="find-count", markup=False)
 
     @property

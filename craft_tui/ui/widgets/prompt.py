@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import events
 from textual.binding import BindingType
 from textual.message import Message
-from textual.widgets import TextArea
 
 from craft_tui.ui.bindings import binding
+from craft_tui.ui.widgets.safe_fields import SafeTextArea
 from craft_tui.untrusted import shown
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 NEWLINE_KEYS = frozenset({"ctrl+j", "newline", "shift+enter"})
 
 
-class PromptArea(TextArea):
+class PromptArea(SafeTextArea):
     """A TextArea that sends on Enter. Keeps what was sent so ↑ can bring it back."""
 
     BINDINGS: ClassVar[list[BindingType]] = [binding("clear_prompt", "clear_prompt")]
