@@ -401,6 +401,7 @@ class _Answer:
             "input_tokens": usage.input_tokens,
             "output_tokens": usage.output_tokens,
             "cached_tokens": usage.cached_tokens,
+            "cache_write_tokens": usage.cache_write_tokens,
             "reasoning_tokens": usage.reasoning_tokens,
             "ttft_s": ttft,
             "tokens_per_s": tokens_per_s,
