@@ -7,7 +7,8 @@ so code blocks and lists render as they did in the app; reasoning goes in a `<de
 
 JSON (`"format": "craft-tui/1"`) is everything: every branch, every message with its parts,
 figures and attribution, the bytes of its attachments (base64), and the conversation's fields
-(`pinned` since schema v4; a file without it imports unpinned). `message_json` is the one
+(`pinned` since schema v4; a file without it imports unpinned; an answer's usage has
+`cache_write_tokens` since schema v6, absent in older files: unknown). `message_json` is the one
 writer of message JSON: `craft-tui history show --json` uses it too.
 `read_document` takes it back losslessly: exporting what was imported gives the same JSON (the
 ids are kept unless the history already holds them). A file is outside data: every field is
@@ -45,7 +46,13 @@ if TYPE_CHECKING:
 
 FORMAT = "craft-tui/1"
 _ROLES = frozenset(get_args(Role))
-_USAGE = ("input_tokens", "output_tokens", "cached_tokens", "reasoning_tokens")
+_USAGE = (
+    "input_tokens",
+    "output_tokens",
+    "cached_tokens",
+    "cache_write_tokens",  # since history schema v6; absent in older files: None
+    "reasoning_tokens",
+)
 _FIGURES = ("cost_usd", "ttft_s", "tokens_per_s")
 _WHO = {"user": "You", "assistant": "Assistant", "tool": "Tool result"}
 
@@ -411,6 +418,7 @@ def _message(fields: _Fields, conversation_id: str) -> StoredMessage:
         input_tokens=usage.optional_int("input_tokens"),
         output_tokens=usage.optional_int("output_tokens"),
         cached_tokens=usage.optional_int("cached_tokens"),
+        cache_write_tokens=usage.optional_int("cache_write_tokens"),
         reasoning_tokens=usage.optional_int("reasoning_tokens"),
         cost_usd=fields.optional_float("cost_usd"),
         ttft_s=fields.optional_float("ttft_s"),

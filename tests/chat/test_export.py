@@ -107,6 +107,7 @@ def test_json_round_trip_keeps_every_branch_and_figure(tmp_path: Path) -> None:
         "input_tokens": 120,
         "output_tokens": 30,
         "cached_tokens": 100,
+        "cache_write_tokens": None,
         "reasoning_tokens": 8,
     }
     assert answer["reasoning"] == "It has whiskers." and answer["finish_reason"] == "stop"
