@@ -4,7 +4,8 @@ imports conversations from a file (ui/screens/import_history.py; the list then s
 
 Rows: pinned conversations first (★), then newest first; each row shows the title, then the
 conversation's tokens and cost (every answer of every branch, summed by the store in SQL;
-local and unknown prices as `chat/usage.py` says) and when it was last touched, in columns.
+the tokens are the whole prompts plus the output, and local and unknown prices are, as
+`chat/usage.py` says for the CLI too) and when it was last touched, in columns.
 Rename opens a field holding the title: Enter saves, Esc cancels, an empty title gives back the
 one made from the first prompt. A title is the user's (or a model's) text: shown as text, never
 markup, and the field is filled with it disarmed.
@@ -51,7 +52,7 @@ if TYPE_CHECKING:
     from craft_tui.chat.conversation import Conversation
     from craft_tui.chat.history import HistoryStore, SearchHit, SearchResults
     from craft_tui.chat.importers.reading import ImportResult
-    from craft_tui.chat.usage import IsLocal
+    from craft_tui.chat.usage import CachedInInput, IsLocal
     from craft_tui.ui.screens.chat import ChatScreen
 
 PAGE = 200
@@ -140,19 +141,26 @@ class Listing:
     results: SearchResults | None
     figures: dict[str, ConversationFigures]
     is_local: IsLocal
+    cached_in_input: CachedInInput
 
 
 def row_meta(
-    figures: ConversationFigures, is_local: IsLocal, *, unit: bool = True
+    figures: ConversationFigures,
+    is_local: IsLocal,
+    cached_in_input: CachedInInput,
+    *,
+    unit: bool = True,
 ) -> tuple[str, str]:
-    """A row's tokens and cost columns: `12.3k tok`, and the cost as the CLI writes it; blank
-    for a conversation no answer has come to yet."""
-    from craft_tui.chat.usage import cost_total, format_tokens
+    """A row's tokens and cost columns: `12.3k tok`, and the cost, as `craft-tui history`
+    writes them (the tokens are the answers' whole prompts, `chat/usage.py prompt_total`, plus
+    their output); blank for a conversation no answer has come to yet."""
+    from craft_tui.chat.usage import cost_total, format_tokens, prompt_total
 
     if not figures.answers:
         return "", ""
     total = cost_total(figures.cost_usd, figures.priced, figures.unpriced, is_local)
-    tokens = format_tokens(figures.tokens)
+    prompt = prompt_total(figures.input_tokens, figures.cache_tokens, cached_in_input)
+    tokens = format_tokens(prompt + figures.output_tokens)
     return (f"{tokens} tok" if unit else tokens), str(total)
 
 
@@ -319,12 +327,12 @@ class HistoryScreen(ModalScreen[str | None]):
     def load(self, query: str) -> None:
         """Query the store off the event loop (it can hold thousands of conversations)."""
         worker = get_current_worker()
-        is_local = self._is_local()
+        is_local, cached_in_input = self._rules()
         if not query.strip():
             conversations = self._store.list_conversations(limit=PAGE, pinned_first=True)
             figures = self._store.conversation_figures(c.id for c in conversations)
             if not worker.is_cancelled:
-                listing = Listing(conversations, None, figures, is_local)
+                listing = Listing(conversations, None, figures, is_local, cached_in_input)
                 self.app.call_from_thread(self._show, listing)
             return
         titled = self._store.list_conversations(limit=PAGE, title=query, pinned_first=True)
@@ -339,19 +347,20 @@ class HistoryScreen(ModalScreen[str | None]):
         conversations = [*titled, *others]
         figures = self._store.conversation_figures(c.id for c in conversations)
         if not worker.is_cancelled:  # a later keystroke's search replaced this one
-            listing = Listing(conversations, results, figures, is_local)
+            listing = Listing(conversations, results, figures, is_local, cached_in_input)
             self.app.call_from_thread(self._show, listing)
 
-    def _is_local(self) -> IsLocal:
-        """Which connections are local servers, by the config in use now (never a copy)."""
-        from craft_tui.chat.usage import local_check
+    def _rules(self) -> tuple[IsLocal, CachedInInput]:
+        """By the config in use now (never a copy): which connections are local servers, and
+        which count cached tokens in their input (`chat/usage.py`, the CLI's rules)."""
+        from craft_tui.chat.usage import cached_in_input_check, local_check
 
         workspace = getattr(self.app, "workspace", None)
         try:
             config = workspace.config if workspace is not None else None
         except Exception:  # not validated yet: every unpriced answer is unknown for this load
             config = None
-        return local_check(config)
+        return local_check(config), cached_in_input_check(config)
 
     def _layout(self, options: OptionList, lines: int) -> tuple[Columns, int]:
         """The columns that fit the list's width, and the title's width beside them; `lines`
@@ -402,7 +411,7 @@ class HistoryScreen(ModalScreen[str | None]):
             if conversation_id == self._reselect:
                 highlight = options.option_count
             figures = listing.figures.get(conversation_id, ConversationFigures())
-            self._add_conversation(options, conversation, figures, listing.is_local, columns, width)
+            self._add_conversation(options, conversation, figures, listing, columns, width)
             for hit in hits.get(conversation_id, ()):
                 option_id = HIT_PREFIX + hit.message_id
                 if option_id == self._reselect:
@@ -419,7 +428,7 @@ class HistoryScreen(ModalScreen[str | None]):
         options: OptionList,
         conversation: Conversation,
         figures: ConversationFigures,
-        is_local: IsLocal,
+        listing: Listing,
         columns: Columns,
         width: int,
     ) -> None:
@@ -427,7 +436,9 @@ class HistoryScreen(ModalScreen[str | None]):
         self._titles[conversation.id] = conversation.title
         self._pinned[conversation.id] = conversation.pinned
         self._rows[conversation.id] = Row(conversation.id)
-        tokens, cost = row_meta(figures, is_local, unit=columns.tokens >= 10)
+        tokens, cost = row_meta(
+            figures, listing.is_local, listing.cached_in_input, unit=columns.tokens >= 10
+        )
         mark = PIN_MARK if conversation.pinned else ""
         # A title is the user's first prompt (or a model's words): text, never markup.
         shown = fitted(shown_inline(title), width - len(mark))
