@@ -1,7 +1,8 @@
 """The attach key's question: which file? A path with Tab completion, errors said in place.
 
 Tab completes the typed path as far as the folder's entries agree (a folder gets its `/`) and
-lists the entries that match; `~` and relative paths (from the folder craft-tui was started
+lists the entries that match, until the user types again (`TabCompletion`, which the import
+screen uses too); `~` and relative paths (from the folder craft-tui was started
 in) work as in a shell. Enter loads the file through `chat/attachments.py` (the rule of
 `ask -a` too) in a thread, and the screen closes with the attachment; a file that cannot be
 attached (missing, a folder, too big, not an image/PDF/text, …) is said under the field and the
@@ -69,6 +70,42 @@ def complete_path(text: str, base: Path) -> tuple[str, list[str]]:
     return typed_folder + common, names
 
 
+class TabCompletion:
+    """Tab completion of a path field, the one rule of the attach and import screens.
+
+    `complete` completes the field's path and says what to show under it; `typed` tells the
+    field's `Input.Changed` that the user typed from the one the completion itself caused (the
+    field posts Changed for the value Tab set, later: without this the matches just listed
+    would be cleared at once)."""
+
+    def __init__(self, base: Path) -> None:
+        self._base = base
+        self._completed: str | None = None  # the value Tab set, until its Changed arrives
+
+    def complete(self, field: Input) -> tuple[str, str]:
+        """Complete `field`'s path (the cursor to its end); return the matches to list under
+        it (disarmed, "" for none) and the error ("" for none)."""
+        completed, names = complete_path(field.value, self._base)
+        if completed != field.value:
+            self._completed = completed
+            field.value = completed
+            field.cursor_position = len(completed)
+        if not names:
+            return "", "Nothing here starts with that."
+        if len(names) == 1 and completed.endswith(names[0]):
+            return "", ""  # one match, completed: nothing to list
+        listed = [shown_inline(name) for name in names[:MAX_LISTED]]
+        if len(names) > MAX_LISTED:
+            listed.append(f"… and {len(names) - MAX_LISTED} more")
+        return "  ".join(listed), ""
+
+    def typed(self, event: Input.Changed) -> bool:
+        """Whether this Changed is the user's own edit (what Tab listed is stale then), not
+        the one for the value Tab just set."""
+        completed, self._completed = self._completed, None
+        return event.value != completed
+
+
 class AttachFileScreen(ModalScreen[Attachment | None]):
     """Type a path (Tab completes); Enter attaches it, Esc cancels."""
 
@@ -94,6 +131,7 @@ class AttachFileScreen(ModalScreen[Attachment | None]):
         self._protocol = protocol
         self._base = base or Path.cwd()
         self._loading = False
+        self._tab = TabCompletion(self._base)
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -117,26 +155,13 @@ class AttachFileScreen(ModalScreen[Attachment | None]):
         self.query_one("#attach-error", Static).update(plain_inline(error))
 
     def action_complete(self) -> None:
-        field = self.field
-        completed, names = complete_path(field.value, self._base)
-        if completed != field.value:
-            field.value = completed
-            field.cursor_position = len(completed)
-        if not names:
-            self._show(error="Nothing here starts with that.")
-            return
-        if len(names) == 1 and completed.endswith(names[0]):
-            self._show()  # one match, completed: nothing to list
-            return
-        listed = [shown_inline(name) for name in names[:MAX_LISTED]]
-        more = len(names) - MAX_LISTED
-        if more > 0:
-            listed.append(f"… and {more} more")
-        self._show(matches="  ".join(listed))
+        matches, error = self._tab.complete(self.field)
+        self._show(matches=matches, error=error)
 
     @on(Input.Changed, "#attach-path")
-    def _typed(self) -> None:
-        self._show()
+    def _typed(self, event: Input.Changed) -> None:
+        if self._tab.typed(event):
+            self._show()
 
     @on(Input.Submitted, "#attach-path")
     async def _submitted(self, event: Input.Submitted) -> None:

@@ -1,6 +1,6 @@
 """Import conversations from a file, from the history list (Ctrl+L there, `history.import`).
 
-The user types a path (Tab completes it with `attach_file.complete_path`, the attach key's rule:
+The user types a path (Tab completes it with `attach_file.TabCompletion`, the attach key's rule:
 `~` and relative paths from the folder craft-tui was started in work as in a shell). Enter reads
 and stores the file through `chat/importers/reading.import_file`, the code `craft-tui import`
 runs: the kind (a craft-tui JSON export, ChatGPT's `conversations.json`, llm's `logs.db`) is
@@ -27,7 +27,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from craft_tui.chat.importers.reading import ImportResult
-from craft_tui.ui.screens.attach_file import MAX_LISTED, complete_path
+from craft_tui.ui.screens.attach_file import TabCompletion
 from craft_tui.ui.widgets.safe_fields import SafeInput
 from craft_tui.untrusted import plain_inline, shown_inline
 
@@ -67,7 +67,7 @@ class ImportHistoryScreen(ModalScreen[ImportResult | None]):
         self._store = store
         self._base = base or Path.cwd()
         self.importing = False
-        self._completed: str | None = None  # the value Tab set (its Changed keeps the matches)
+        self._tab = TabCompletion(self._base)
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -107,26 +107,12 @@ class ImportHistoryScreen(ModalScreen[ImportResult | None]):
     def action_complete(self) -> None:
         if self.importing:
             return
-        field = self.field
-        completed, names = complete_path(field.value, self._base)
-        if completed != field.value:
-            self._completed = completed
-            field.value = completed
-            field.cursor_position = len(completed)
-        if not names:
-            self._show(error="Nothing here starts with that.")
-        elif len(names) == 1 and completed.endswith(names[0]):
-            self._show()  # one match, completed: nothing to list
-        else:
-            listed = [shown_inline(name) for name in names[:MAX_LISTED]]
-            if len(names) > MAX_LISTED:
-                listed.append(f"… and {len(names) - MAX_LISTED} more")
-            self._show(matches="  ".join(listed))
+        matches, error = self._tab.complete(self.field)
+        self._show(matches=matches, error=error)
 
     @on(Input.Changed, "#import-path")
     def _typed(self, event: Input.Changed) -> None:
-        completed, self._completed = self._completed, None
-        if not self.importing and event.value != completed:
+        if self._tab.typed(event) and not self.importing:
             self._show()
 
     @on(Input.Submitted, "#import-path")
