@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, on, work
@@ -28,7 +28,11 @@ from craft_tui.ui.screens.chat_tools import (
     round_view,
     tool_calls_of,
 )
-from craft_tui.ui.widgets.attachment_chips import AttachmentChips, attachment_lines
+from craft_tui.ui.widgets.attachment_chips import (
+    AttachmentChips,
+    attachment_lines,
+    attachment_previews,
+)
 from craft_tui.ui.widgets.error_view import ErrorDisplay
 from craft_tui.ui.widgets.find_bar import FindBar
 from craft_tui.ui.widgets.messages import AssistantMessageView, MessageView, UserMessageView
@@ -315,10 +319,19 @@ class ChatScreen(Screen[None]):
             view.add_class("-found")  # Ctrl+F's match, mounted again
         return view
 
+    def _attachment_bytes(self, ids: Iterable[str]) -> Mapping[str, bytes]:
+        """Attachment bytes for the previews (called in their worker threads)."""
+        return self.craft.workspace.history().attachment_data(ids)
+
     def _build_view(self, message: StoredMessage) -> MessageView:
         if message.role == "user":
+            previews = attachment_previews(message.parts)
             return UserMessageView(
-                message.id, message.text, attachments=attachment_lines(message.parts)
+                message.id,
+                message.text,
+                attachments=attachment_lines(message.parts),
+                previews=previews,
+                load=self._attachment_bytes if any(previews) else None,
             )
         if message.role == "tool":
             answer = self._message_on_path(message.parent_id)

@@ -209,3 +209,15 @@ def attachment_lines(parts: Iterable[Part]) -> list[str]:
     from craft_tui.providers.content import AttachmentPart
 
     return [f"📎 {describe(p)}" for p in parts if isinstance(p, AttachmentPart)]
+
+
+def attachment_previews(parts: Iterable[Part]) -> list[str | None]:
+    """For each line of `attachment_lines`, the id of the image to preview under it (None for
+    a file that is not an image)."""
+    from craft_tui.providers.content import IMAGE_TYPES, AttachmentPart
+
+    return [
+        p.id if p.media_type in IMAGE_TYPES else None
+        for p in parts
+        if isinstance(p, AttachmentPart)
+    ]

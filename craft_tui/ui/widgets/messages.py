@@ -23,6 +23,7 @@ from craft_tui.ui.pacing import FlushPacer
 from craft_tui.ui.widgets.answer_body import AnswerBody
 from craft_tui.ui.widgets.backlog import Backlog
 from craft_tui.ui.widgets.error_view import ErrorDisplay, ErrorView
+from craft_tui.ui.widgets.image_preview import AttachmentLoader, ImagePreview
 from craft_tui.ui.widgets.reasoning import ReasoningBlock
 from craft_tui.untrusted import plain_inline, shown
 
@@ -132,20 +133,32 @@ class UserMessageView(MessageView):
     ]
 
     def __init__(
-        self, message_id: str | None, text: str, *, attachments: Sequence[str] = ()
+        self,
+        message_id: str | None,
+        text: str,
+        *,
+        attachments: Sequence[str] = (),
+        previews: Sequence[str | None] = (),
+        load: AttachmentLoader | None = None,
     ) -> None:
         """`attachments`: one line per attached file, shown under the text as given (never
         parsed as markup): name, media type, size and an image's pixels as sent
-        (`chat/attachments.describe`)."""
+        (`chat/attachments.describe`). `previews`: for each of those lines, the id of an image
+        to preview under it (None for other files), its bytes read through `load`."""
         super().__init__(message_id, text, classes="user-message")
         self.attachments = tuple(attachments)
+        self._previews = tuple(previews)
+        self._load = load
 
     def compose(self) -> ComposeResult:
         yield Label(plain_inline(self._label_text()), classes="message-label", markup=False)
         if self._text or not self.attachments:
             yield Static(shown(self._text), markup=False, classes="user-text")
-        for line in self.attachments:
+        for index, line in enumerate(self.attachments):
             yield Static(plain_inline(line), markup=False, classes="user-attachment")
+            image = self._previews[index] if index < len(self._previews) else None
+            if image is not None and self._load is not None:
+                yield ImagePreview(image, self._load)
 
 
 class AssistantMessageView(MessageView):
