@@ -17,8 +17,9 @@ from craft_tui.config.secrets import MissingKeyError, SecretStore, key_for
 from craft_tui.config.store import ConfigError, load_config, update_config
 from tests.config.key_tool import tool_command
 
-KEY = "sk-or-v1-commandkey0123456789abcdef"
-ROTATED = "sk-or-v1-rotatedkey9876543210fedcba"
+# Test values, not keys: OpenRouter's prefix (the hints read it) on an obviously fake body.
+KEY = "sk-or-v1-" + "fake-test-command-key-not-real"
+ROTATED = "sk-or-v1-" + "fake-test-rotated-key-not-real"
 
 
 @pytest.fixture
