@@ -328,7 +328,12 @@ def _v4_pinned(db: sqlite3.Connection) -> None:
     """
     db.execute("ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0")
     db.execute("CREATE INDEX conversations_pinned ON conversations (pinned, updated_at)")
-    figures = _V4_ANSWER_FIGURES
+    _answer_figure_indexes(db, _V4_ANSWER_FIGURES)
+
+
+def _answer_figure_indexes(db: sqlite3.Connection, figures: str) -> None:
+    """The answers' two covering indexes over `figures`: in conversation order (each row's
+    sums) and in time order (`--stats --days N`); partial, so they hold answers only."""
     db.execute(
         f"CREATE INDEX messages_answer_figures ON messages (conversation_id, {figures}) "
         "WHERE role = 'assistant'"
@@ -382,15 +387,7 @@ def _v6_cache_writes(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE messages ADD COLUMN cache_write_tokens INTEGER")
     db.execute("DROP INDEX IF EXISTS messages_answer_figures")
     db.execute("DROP INDEX IF EXISTS messages_answers_created")
-    figures = ANSWER_FIGURES
-    db.execute(
-        f"CREATE INDEX messages_answer_figures ON messages (conversation_id, {figures}) "
-        "WHERE role = 'assistant'"
-    )
-    db.execute(
-        f"CREATE INDEX messages_answers_created ON messages (created_at, {figures}) "
-        "WHERE role = 'assistant'"
-    )
+    _answer_figure_indexes(db, ANSWER_FIGURES)
 
 
 MIGRATIONS: tuple[Migration, ...] = (

@@ -208,20 +208,6 @@ class KeyCommands:
                 self._keys[command] = key
             return key
 
-    def command_for(self, key: str | None) -> str | None:
-        """The command that printed `key` in this process, or None (a key from anywhere else).
-
-        The error mapping asks it when a server refuses a key, to name the command in the fix
-        (`the key printed by `pass show openrouter` was refused`); asked before the pool forgets
-        the refused key."""
-        if not key:
-            return None
-        with self._guard:
-            for command, printed in self._keys.items():
-                if printed == key:
-                    return command
-        return None
-
     def forget(self, command: str) -> None:
         """Drop the key `command` printed (the server refused it: read it again next time)."""
         with self._guard:

@@ -117,8 +117,7 @@ class ErrorContext:
     proxy: EnvProxy | None = None  # the environment proxy requests to this base URL go through
     # Where the key came from, when not the secret store: the command that printed it
     # (`auth.api_key_cmd`) or the variable that held it (`auth.api_key_env`). A rejected key's
-    # fix names them (never the key). Without `key_command`, a key a command printed in this
-    # process is still recognised (`KEY_COMMANDS.command_for`).
+    # fix names them (never the key).
     key_command: str | None = None
     key_variable: str | None = None
 
@@ -271,24 +270,23 @@ def _quote(reason: str | None) -> str:
     return f": {reason.rstrip(' .')}" if reason else ""
 
 
-def _key_command(ctx: ErrorContext) -> str | None:
-    """The command that printed the refused key, if a command did."""
-    if ctx.key_command:
-        return ctx.key_command
-    if not ctx.secret:
-        return None
-    from craft_tui.config.key_command import KEY_COMMANDS  # only once a key was refused
-
-    return KEY_COMMANDS.command_for(ctx.secret)
+# What each known provider's keys look like: the one table both key fixes read.
+_KEY_PREFIXES = {
+    "openrouter": "OpenRouter keys start with sk-or-",
+    "anthropic": "Anthropic keys start with sk-ant-",
+    "openai": "OpenAI keys start with sk-",
+}
 
 
 def _key_shape(ctx: ErrorContext) -> str:
     """What the provider's keys look like, as a clause (empty when nobody knows)."""
-    prefix = {"openrouter": "sk-or-", "anthropic": "sk-ant-", "openai": "sk-"}.get(ctx.provider)
-    if prefix is None:
-        return ""
-    family = {"openrouter": "OpenRouter", "anthropic": "Anthropic", "openai": "OpenAI"}
-    return f" ({family[ctx.provider]} keys start with {prefix})"
+    shape = _KEY_PREFIXES.get(ctx.provider)
+    return f" ({shape})" if shape else ""
+
+
+def _may_want_bearer(ctx: ErrorContext) -> bool:
+    """A gateway sent an x-api-key key it refused: it may want `Authorization: Bearer`."""
+    return ctx.auth_type == "api_key" and get_protocol(ctx.protocol).key_header != "authorization"
 
 
 def _sourced_auth_hint(ctx: ErrorContext, *, in_app: bool) -> str | None:
@@ -297,13 +295,12 @@ def _sourced_auth_hint(ctx: ErrorContext, *, in_app: bool) -> str | None:
     from craft_tui.config.key_command import shown_command
 
     bearer = ""
-    gateway = ctx.provider == "other" and ctx.auth_type == "api_key"
-    if gateway and get_protocol(ctx.protocol).key_header != "authorization":
+    if ctx.provider == "other" and _may_want_bearer(ctx):
         bearer = (
             " If this gateway expects 'Authorization: Bearer' rather than x-api-key, switch "
             "the connection's auth to bearer."
         )
-    command = _key_command(ctx)
+    command = ctx.key_command
     if command:
         if in_app:
             change = f"To use another command, edit it {KEY_IN_APP}."
@@ -342,13 +339,10 @@ def _auth_hint(ctx: ErrorContext, store: str | None = None) -> str:
             if ctx.slug
             else "the connections screen"
         )
-    if ctx.provider == "openrouter":
-        return f"OpenRouter keys start with sk-or-; check for spaces or a missing character, and store it again ({store})."
-    if ctx.provider == "anthropic":
-        return f"Anthropic keys start with sk-ant-; check for spaces or a missing character, and store it again ({store})."
-    if ctx.provider == "openai":
-        return f"OpenAI keys start with sk-; check for spaces or a missing character, and store it again ({store})."
-    if ctx.auth_type == "api_key" and get_protocol(ctx.protocol).key_header != "authorization":
+    shape = _KEY_PREFIXES.get(ctx.provider)
+    if shape:
+        return f"{shape}; check for spaces or a missing character, and store it again ({store})."
+    if _may_want_bearer(ctx):
         return (
             "Check the key; if this gateway expects 'Authorization: Bearer' rather than x-api-key, "
             "switch the connection's auth to bearer."

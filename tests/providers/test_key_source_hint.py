@@ -91,14 +91,6 @@ def test_the_command_is_named_as_configured_and_its_output_never() -> None:
     assert error.hint_in_app.endswith(f"To use another command, edit it {KEY_IN_APP}.")
 
 
-def test_a_key_a_command_printed_in_this_process_is_recognised_without_being_told() -> None:
-    KEY_COMMANDS._keys["op read op://vault/openrouter/key"] = "sk-or-v1-from-op"
-    error = refused(context(slug="or", secret="sk-or-v1-from-op"))
-    assert "The key printed by `op read op://vault/openrouter/key` was refused" in error.hint
-    other = refused(context(slug="or", secret="sk-or-v1-typed-in"))  # a stored key
-    assert "store it again (craft-tui connection key or --api-key-stdin)" in other.hint
-
-
 def test_a_variable_key_names_the_variable() -> None:
     error = refused(context(slug="or", key_variable="OPENROUTER_API_KEY", secret="sk-or-v1-x"))
     for hint in (error.hint, error.hint_in_app):
