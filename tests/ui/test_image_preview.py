@@ -7,17 +7,27 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import pytest
 from PIL import Image
 from rich.color import Color
 
+from craft_tui.chat.history import HistoryStore
 from craft_tui.chat.thumbnails import BACKDROP, thumbnail
 from craft_tui.providers.content import AttachmentPart, TextPart
+from craft_tui.ui.widgets import image_preview
 from craft_tui.ui.widgets.image_preview import PREVIEW_COLUMNS, PREVIEW_ROWS, ImagePreview
 from craft_tui.ui.widgets.messages import UserMessageView
 from tests.ui.chat_helpers import make_app, ready, screen_text, views, wait_until
 from tests.ui.test_attachment_display import stored_conversation
 
 RED, BLUE = (220, 30, 30), (30, 30, 220)
+
+
+@pytest.fixture(autouse=True)
+def _no_thumbnails_yet() -> Any:
+    image_preview._MADE.clear()  # what a new process has made: nothing
+    yield
+    image_preview._MADE.clear()
 
 
 def halves(width: int, height: int, fmt: str = "PNG") -> bytes:
@@ -103,3 +113,24 @@ async def test_no_preview_under_no_color(fake_server: Any, monkeypatch: Any) -> 
         await pilot.pause()
         assert preview.thumbnail is None and preview.size.height == 0
         assert "▀" not in screen_text(app)
+
+
+async def test_a_preview_shown_again_is_not_read_again(
+    fake_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[list[str]] = []
+    real = HistoryStore.attachment_data
+
+    def counted(self: HistoryStore, ids: Any) -> dict[str, bytes]:
+        reads.append(list(ids))
+        return real(self, reads[-1])
+
+    monkeypatch.setattr(HistoryStore, "attachment_data", counted)
+    picture = AttachmentPart.from_bytes(halves(320, 80), "image/png", "flag.png")
+    stored_conversation((TextPart("Look"), picture)).close()
+    for _ in range(2):  # opened twice: the second time from the thumbnail already made
+        app = make_app(fake_server())
+        async with app.run_test(size=(100, 40)) as pilot:
+            await ready(pilot)
+            await wait_until(pilot, lambda app=app: any(p.thumbnail for p in previews(app)))
+    assert reads == [[picture.id]]

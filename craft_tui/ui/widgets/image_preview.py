@@ -23,6 +23,11 @@ AttachmentLoader = Callable[[Iterable[str]], Mapping[str, bytes]]
 PREVIEW_COLUMNS = 32
 PREVIEW_ROWS = 8
 
+# Thumbnails made in this process, by attachment id: a message scrolled out of the window and
+# back (the transcript unmounts and mounts it again) is not read and scaled again. A few KB each.
+_MADE: dict[str, Thumbnail] = {}
+_MAX_KEPT = 256
+
 
 class ImagePreview(Widget):
     """The preview of one attached image, by its id (SHA-256 of the bytes)."""
@@ -44,10 +49,16 @@ class ImagePreview(Widget):
         self.run_worker(self._make, thread=True, exclusive=True, exit_on_error=False)
 
     def _make(self) -> None:
-        data = self._load([self.attachment_id]).get(self.attachment_id)
-        made = thumbnail(data, PREVIEW_COLUMNS, PREVIEW_ROWS) if data else None
-        if made is not None:
-            self.app.call_from_thread(self._show, made)
+        made = _MADE.get(self.attachment_id)
+        if made is None:
+            data = self._load([self.attachment_id]).get(self.attachment_id)
+            made = thumbnail(data, PREVIEW_COLUMNS, PREVIEW_ROWS) if data else None
+            if made is None:
+                return
+            if len(_MADE) >= _MAX_KEPT:
+                _MADE.pop(next(iter(_MADE)))  # the oldest
+            _MADE[self.attachment_id] = made
+        self.app.call_from_thread(self._show, made)
 
     def _show(self, made: Thumbnail) -> None:
         self.thumbnail = made
