@@ -124,8 +124,9 @@ class ImportHistoryScreen(ModalScreen[ImportResult | None]):
         if not typed:
             self._show(error="Type the path of the file to import.")
             return
-        path = Path(typed).expanduser()
-        self._import(path if path.is_absolute() else self._base / path)
+        from craft_tui.chat.attachments import resolve_path  # the attach field's rule
+
+        self._import(resolve_path(typed, self._base))
 
     @work(exclusive=True, group="import-file", exit_on_error=False)
     async def _import(self, file: Path) -> None:
