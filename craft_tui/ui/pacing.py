@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 MIN_INTERVAL = 0.04  # a person cannot read faster than ~25 updates a second
-MAX_INTERVAL = 0.25  # slower than this looks stuck
+MAX_INTERVAL = 0.5  # two writes a second: slower than this looks stuck
 DUTY = 0.15  # share of one core that painting a streaming answer may use
 
 

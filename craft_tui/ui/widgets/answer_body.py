@@ -42,6 +42,7 @@ from textual.geometry import Size
 from textual.widget import MountError, Widget
 
 from craft_tui.ui.textual_private import being_removed, render_offscreen
+from craft_tui.ui.widgets.blank import paint_blank_when_unfiltered
 from craft_tui.ui.widgets.frozen_segment import FrozenSegment
 from craft_tui.ui.widgets.plain_text import PlainText
 
@@ -208,6 +209,9 @@ class AnswerBody(Widget):
     def compose(self) -> ComposeResult:
         yield from self._segments
         yield from self._plain_parts
+
+    def on_mount(self) -> None:
+        paint_blank_when_unfiltered(self)  # its segments draw the text (see widgets/blank.py)
 
     @staticmethod
     def _new_segment(text: str = "") -> Markdown:

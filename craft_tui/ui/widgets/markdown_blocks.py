@@ -41,6 +41,7 @@ from textual.widget import Widget
 from textual.widgets import Markdown
 from textual.widgets.markdown import MarkdownBlock
 
+from craft_tui.ui.widgets.blank import paint_blank_when_unfiltered
 from craft_tui.untrusted import shown_inline
 
 if TYPE_CHECKING:
@@ -263,6 +264,9 @@ class AnswerMarkdown(Markdown):
 
     def __init__(self, markdown: str | None = None) -> None:
         super().__init__(markdown, parser_factory=answer_parser, open_links=False)
+
+    def on_mount(self) -> None:
+        paint_blank_when_unfiltered(self)  # a column of blocks (see widgets/blank.py)
 
     def update(self, markdown: str) -> AwaitComplete:
         """Textual's update, then table cells aligned before anything is painted."""

@@ -38,6 +38,7 @@ from textual.widget import Widget
 from textual.widgets import Label
 
 from craft_tui.ui.textual_private import anchor_released, being_removed, set_anchor
+from craft_tui.ui.widgets.blank import paint_blank_when_unfiltered
 from craft_tui.ui.widgets.messages import AssistantMessageView, MessageView
 from craft_tui.ui.widgets.new_text_below import NewTextBelow
 
@@ -101,6 +102,7 @@ class Transcript(VerticalScroll, can_focus=False):
         yield self._new_text
 
     def on_mount(self) -> None:
+        paint_blank_when_unfiltered(self)  # no border: each scroll step repaints it whole
         self.anchor()
         self._update_hints()
 
