@@ -204,6 +204,32 @@ async def test_a_streamed_answer_past_the_markdown_limit_goes_on_plain(
         assert sum(len(s.source) for s in body.segments) <= 3_000 + 1000
 
 
+async def test_a_huge_plain_rest_is_a_box_that_scrolls_inside_itself(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """However long the plain rest, the transcript lays out at most 70% of the terminal for it
+    (a 10 MB answer at full height cost ~0.4 s per frame); its last line is reached by
+    scrolling the box, and nothing of the text is lost."""
+    monkeypatch.setattr(answer_body, "MARKDOWN_LIMIT", 3_000)
+    text = "".join(f"Line {i} of a very long plain answer.\n" for i in range(5_000))
+    async with BodyApp().run_test(size=(80, 30)) as pilot:
+        body = pilot.app.query_one(AnswerBody)
+        for index in range(0, len(text), 20_000):
+            await body.append(text[index : index + 20_000])
+        await body.finish()
+        await pilot.pause()
+        box = body.plain
+        assert box is not None
+        assert 10 <= box.outer_size.height <= 21  # 70% of 30 rows
+        assert box.virtual_size.height > 4_000  # the rest's lines, scrolled inside
+        assert body.outer_size.height < box.virtual_size.height // 10  # not laid out at length
+        assert body.source == text
+        box.scroll_end(animate=False, immediate=True)
+        await pilot.pause()
+        shown = [str(box.render_line(y).text).rstrip() for y in range(box.size.height)]
+        assert "Line 4999 of a very long plain answer." in shown
+
+
 # ---------------------------------------------------------------- Esc on the view
 
 

@@ -24,6 +24,8 @@ Bounded cost, whatever arrives: the message view hands the body pieces of at mos
 `piece_limit()` characters. Past `MARKDOWN_LIMIT` characters of Markdown, or from a delta that
 was enormous on its own (see `backlog.PLAIN_DELTA`), the rest of the answer is shown as plain
 wrapped lines (`PlainText`): Markdown costs hundreds of bytes per character, plain lines a few.
+That rest is one box at most 70% of the terminal tall that scrolls inside itself, so however large
+it is, the transcript lays out a screenful for it.
 """
 
 from __future__ import annotations
@@ -60,7 +62,6 @@ LIVE_SEGMENT_CHARS = 16_000
 # out blocks, so a key (Esc) waits at most that long. Plain text is ~100 times cheaper per char.
 MARKDOWN_PIECE = 4_000
 PLAIN_PIECE = 128 * 1024
-PLAIN_PART_CHARS = 256 * 1024  # one PlainText widget of the plain rest (~2,000-3,000 lines)
 # Markdown for the first 2 million characters of an answer (far beyond any real one, ~500,000
 # tokens); the rest is plain text, so an answer at the size cap stays a few times its size.
 MARKDOWN_LIMIT = 2_000_000
@@ -176,24 +177,20 @@ class AnswerBody(Widget):
         height: auto;
         layout: vertical;
         & > Markdown { margin: 0; padding: 0; }
+        & > .plain-rest { max-height: 70vh; }
     }
     """
 
     def __init__(self, text: str = "", *, classes: str = "") -> None:
         super().__init__(classes=classes)
-        # The unformatted rest of a very large answer, in parts of about `PLAIN_PART_CHARS`:
-        # Textual marks every line of a widget dirty when it changes, so one part of 100,000
-        # lines made each append cost that; an append touches only the last part.
+        # The unformatted rest of a very large answer: one box of wrapped lines that scrolls inside
+        # itself past `plain-rest`'s max-height, so the transcript's layout stays small
+        # (see `PlainText`).
         self._plain_parts: list[PlainText] = []
         if len(text) > MARKDOWN_LIMIT:
             cut = text.rfind("\n", 0, MARKDOWN_LIMIT) + 1 or MARKDOWN_LIMIT
             text, rest = text[:cut], text[cut:]
-            while rest:
-                end = rest.rfind("\n", 0, PLAIN_PART_CHARS) + 1 or PLAIN_PART_CHARS
-                if len(rest) <= PLAIN_PART_CHARS:
-                    end = len(rest)
-                self._plain_parts.append(PlainText(rest[:end], notice=not self._plain_parts))
-                rest = rest[end:]
+            self._plain_parts.append(PlainText(rest, classes="plain-rest"))
         self._markdown_size = len(text)
         self._segments: list[Segment] = [self._new_segment(text)]
         self._live_text = text  # text written to the last segment
@@ -292,15 +289,10 @@ class AnswerBody(Widget):
             await self._append_plain(fragment)
 
     async def _append_plain(self, fragment: str) -> None:
-        last = self._plain_parts[-1] if self._plain_parts else None
-        if last is None or (
-            last.size_chars >= PLAIN_PART_CHARS
-            and (last.ends_a_line or last.size_chars >= 2 * PLAIN_PART_CHARS)
-        ):
-            last = PlainText(notice=not self._plain_parts)
-            self._plain_parts.append(last)
-            await self.mount(last)
-        last.append(fragment)
+        if not self._plain_parts:
+            self._plain_parts.append(PlainText(classes="plain-rest"))
+            await self.mount(self._plain_parts[0])
+        self._plain_parts[0].append(fragment)
 
     async def _append(self, fragment: str) -> None:
         split = next_segment_start(self._live_text, fragment)

@@ -6,6 +6,12 @@ fine; for one 10 MB delta it was a 14-second freeze and 700 MB. Here the text is
 lines (the lines joined are the text, so nothing is stored twice), wrapped at the widget's width
 with a greedy word wrap, and only the lines on screen are turned into strips. An append wraps only
 the new text (and the unfinished last line), so drawing a huge answer in pieces stays linear.
+
+It is a line-API `ScrollView`: given a `max-height` (an answer's plain rest is, see `AnswerBody`),
+taller text scrolls inside it. That keeps the region the transcript lays out small: Textual files
+every widget into a grid of 20-line cells on each layout of its parent, so a 10 MB answer shown
+at full height (70,000+ lines) cost ~0.4 s per frame in those grids alone, however little of it
+was on screen. Without a `max-height` it is as tall as its lines (the tool-output screen).
 """
 
 from __future__ import annotations
@@ -14,10 +20,13 @@ from rich.cells import cell_len, chop_cells
 from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Size
+from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widget import Widget
 
-NOTICE = "⋯ from here on shown as plain text: too large to format as Markdown"
+NOTICE = (
+    "⋯ from here on shown as plain text: too large to format as Markdown "
+    "(scroll inside this box, or copy the whole message with c)"
+)
 
 
 def wrap(line: str, width: int) -> list[str]:
@@ -59,18 +68,23 @@ def _logical_lines(lines: list[str]) -> list[str]:
     return out
 
 
-class PlainText(Widget):
+class PlainText(ScrollView, can_focus=False):
     """Wrapped plain lines, with a one-line notice above them saying why they are not formatted
-    (the first part of an answer's plain rest has it; see `AnswerBody`)."""
+    (an answer's plain rest has it; see `AnswerBody`)."""
 
     ALLOW_SELECT = False  # copy the message (c) for its text
 
     DEFAULT_CSS = """
-    PlainText { height: auto; }
+    PlainText {
+        height: auto;
+        overflow-x: hidden;
+        overflow-y: auto;
+        scrollbar-size-vertical: 1;
+    }
     """
 
-    def __init__(self, text: str = "", *, notice: bool = True) -> None:
-        super().__init__()
+    def __init__(self, text: str = "", *, notice: bool = True, classes: str = "") -> None:
+        super().__init__(classes=classes)
         self._notice = int(notice)  # lines above the text
         self._width = 0  # the width `_lines` are wrapped at; 0 until the first layout
         self._lines: list[str] = [text] if text else []
@@ -108,7 +122,12 @@ class PlainText(Widget):
                 self._lines.extend(wrap(line, self._width))
         else:
             self._lines.append(text)  # wrapped at the first layout
-        self.refresh(layout=True)
+        self._sync_virtual_size()
+
+    def _sync_virtual_size(self) -> None:
+        """The scrolled height is the line count; setting it lays out again (Textual's reactive)."""
+        self.virtual_size = Size(self._width, len(self._lines) + self._notice)
+        self.refresh()
 
     def _wrap_to(self, width: int) -> None:
         if width == self._width or width <= 0:
@@ -116,17 +135,22 @@ class PlainText(Widget):
         lines = _logical_lines(self._lines) if self._width else self.source.splitlines(True)
         self._width = width
         self._lines = [piece for line in lines for piece in wrap(line, width)]
+        self._sync_virtual_size()
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
         return container.width
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        if self.styles.max_height is not None:
+            # Tall enough to scroll inside: the scrollbar takes a column of the lines' width.
+            width -= self.styles.scrollbar_size_vertical
         self._wrap_to(width)
         return len(self._lines) + self._notice
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self.scrollable_content_region.width
         style = self.rich_style
+        y += self.scroll_offset.y
         if y < self._notice:
             notice = style + Style(dim=True, italic=True)
             return Strip([Segment(NOTICE, notice)]).adjust_cell_length(width, style)
