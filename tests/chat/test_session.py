@@ -340,6 +340,19 @@ async def test_tokens_per_second_is_estimated_when_the_server_reports_none(
     assert final.tokens_per_s == pytest.approx((80 / 4) / 2.0)
 
 
+async def test_an_answer_that_arrived_all_at_once_gets_no_tokens_per_second(
+    store: HistoryStore,
+) -> None:
+    """A whole answer in one chunk (or within a few milliseconds) has no meaningful speed."""
+    clock = Clock()
+    script = [TextDelta("x" * 4000), Tick(0.01), TextDelta("y"), Finish("stop")]
+    session = make_session(store, Opener(ScriptedDriver(script, clock)), clock)
+    await collect(session.send("Hi"))
+    final = stored_answer(store, session)
+    assert final.ttft_s is not None
+    assert final.tokens_per_s is None
+
+
 async def test_server_reported_cost_is_kept_without_a_cost_function(store: HistoryStore) -> None:
     script = [TextDelta("ok"), Usage(input_tokens=1, output_tokens=1, cost_usd=0.5), Finish("stop")]
     session = make_session(store, Opener(ScriptedDriver(script)))

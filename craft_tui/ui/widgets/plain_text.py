@@ -23,10 +23,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-NOTICE = (
-    "⋯ from here on shown as plain text: too large to format as Markdown "
-    "(scroll inside this box, or copy the whole message with c)"
-)
+NOTICE = "⋯ too large to format: plain text from here (scroll in this box; c copies it all)"
 
 
 def wrap(line: str, width: int) -> list[str]:
