@@ -95,9 +95,6 @@ SAVE_CHARS = 2048
 # save, 20 ms at 256 KB, 63 ms at 1 MB, against ~1.5-2 ms with the save in a thread and a 0.17 ms
 # hop (benchmarks/bench_partial_save.py, 2026-12-02, quiet machine). At 32 KB both are ~2-4 ms.
 OFF_LOOP_SAVE_CHARS = 32_000
-# An answer that arrived in less time than this after its first token (one chunk, a cached reply)
-# gets no tokens/s: divided by a few milliseconds, it said "3942479.4 tok/s".
-MIN_SPEED_WINDOW_S = 0.25
 CHARS_PER_TOKEN = 4  # rough estimate when a server reports no output token count
 
 
@@ -292,6 +289,11 @@ class _Answer:
     def __init__(self, started: float, interval: float, chars: int) -> None:
         self.started = started
         self.first_token_at: float | None = None
+        # Text arrived at this many distinct moments: an answer that came all at once (one
+        # enormous event, a cached reply) has no speed to show; divided by the few milliseconds
+        # until its end, it said "3942479.4 tok/s".
+        self._arrivals = 0
+        self._last_arrival: float | None = None
         self.usage: Usage | None = None
         self.finish_reason: str | None = None
         self._segments: list[_Segment] = []
@@ -305,6 +307,9 @@ class _Answer:
     def add(self, parts: list[str], text: str, now: float) -> None:
         if self.first_token_at is None:
             self.first_token_at = now
+        if now != self._last_arrival:
+            self._arrivals += 1
+            self._last_arrival = now
         parts.append(text)
         self._unsaved += len(text)
         self._size += len(text)
@@ -394,7 +399,7 @@ class _Answer:
         usage = self.usage or Usage()
         ttft = None if self.first_token_at is None else self.first_token_at - self.started
         tokens_per_s = None
-        if self.first_token_at is not None and now - self.first_token_at >= MIN_SPEED_WINDOW_S:
+        if self.first_token_at is not None and now > self.first_token_at and self._arrivals > 1:
             tokens = usage.output_tokens
             if not tokens:
                 tokens = round((len(self.text) + len(self.reasoning)) / CHARS_PER_TOKEN)

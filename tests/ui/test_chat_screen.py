@@ -186,7 +186,9 @@ async def test_copy_inside_tmux_is_wrapped_and_the_fix_is_told_once(fake_server,
 async def test_status_line_shows_usage_speed_and_the_spinner_stops_when_idle(fake_server) -> None:
     # The spinner shows until the first token: a wait long enough to be seen between two looks
     # of the test on a loaded machine (0.3 s was missed there).
-    server = fake_server(reply="Some words here", first_token_delay=2.0)
+    # The words come a moment apart, as a stream does (an answer that arrives all at once has
+    # no speed to show).
+    server = fake_server(reply="Some words here", first_token_delay=2.0, delay=0.05)
     app = make_app(server)
     async with app.run_test(size=(120, 30)) as pilot:
         chat = await send(pilot, "Hi")
