@@ -289,11 +289,10 @@ class _Answer:
     def __init__(self, started: float, interval: float, chars: int) -> None:
         self.started = started
         self.first_token_at: float | None = None
-        # Text arrived at this many distinct moments: an answer that came all at once (one
-        # enormous event, a cached reply) has no speed to show; divided by the few milliseconds
-        # until its end, it said "3942479.4 tok/s".
-        self._arrivals = 0
-        self._last_arrival: float | None = None
+        # When text last arrived. An answer that came all at once (one enormous event, a cached
+        # reply: last == first) has no speed to show; divided by the few milliseconds until its
+        # end, it said "3942479.4 tok/s".
+        self._last_token_at: float | None = None
         self.usage: Usage | None = None
         self.finish_reason: str | None = None
         self._segments: list[_Segment] = []
@@ -307,9 +306,7 @@ class _Answer:
     def add(self, parts: list[str], text: str, now: float) -> None:
         if self.first_token_at is None:
             self.first_token_at = now
-        if now != self._last_arrival:
-            self._arrivals += 1
-            self._last_arrival = now
+        self._last_token_at = now
         parts.append(text)
         self._unsaved += len(text)
         self._size += len(text)
@@ -399,7 +396,8 @@ class _Answer:
         usage = self.usage or Usage()
         ttft = None if self.first_token_at is None else self.first_token_at - self.started
         tokens_per_s = None
-        if self.first_token_at is not None and now > self.first_token_at and self._arrivals > 1:
+        last = self._last_token_at
+        if self.first_token_at is not None and last is not None and last > self.first_token_at:
             tokens = usage.output_tokens
             if not tokens:
                 tokens = round((len(self.text) + len(self.reasoning)) / CHARS_PER_TOKEN)

@@ -186,11 +186,11 @@ class AnswerBody(Widget):
         # The unformatted rest of a very large answer: one box of wrapped lines that scrolls inside
         # itself past `plain-rest`'s max-height, so the transcript's layout stays small
         # (see `PlainText`).
-        self._plain_parts: list[PlainText] = []
+        self._plain: PlainText | None = None
         if len(text) > MARKDOWN_LIMIT:
             cut = text.rfind("\n", 0, MARKDOWN_LIMIT) + 1 or MARKDOWN_LIMIT
             text, rest = text[:cut], text[cut:]
-            self._plain_parts.append(PlainText(rest, classes="plain-rest"))
+            self._plain = PlainText(rest, classes="plain-rest")
         self._markdown_size = len(text)
         self._segments: list[Segment] = [self._new_segment(text)]
         self._live_text = text  # text written to the last segment
@@ -205,7 +205,8 @@ class AnswerBody(Widget):
 
     def compose(self) -> ComposeResult:
         yield from self._segments
-        yield from self._plain_parts
+        if self._plain is not None:
+            yield self._plain
 
     def on_mount(self) -> None:
         paint_blank_when_unfiltered(self)  # its segments draw the text (see widgets/blank.py)
@@ -225,13 +226,13 @@ class AnswerBody(Widget):
     @property
     def source(self) -> str:
         """The text written so far (Markdown, then any plain rest)."""
-        plain = "".join(part.source for part in self._plain_parts)
+        plain = self._plain.source if self._plain is not None else ""
         return "".join(segment.source for segment in self._segments) + plain
 
     @property
     def plain(self) -> PlainText | None:
         """The plain-text rest of a very large answer, once there is one."""
-        return self._plain_parts[0] if self._plain_parts else None
+        return self._plain
 
     @property
     def gone(self) -> bool:
@@ -252,7 +253,7 @@ class AnswerBody(Widget):
 
     def piece_limit(self, plain: bool = False) -> int:
         """The most characters the next `append` should be given (see the module docstring)."""
-        if plain or self._plain_parts or self._markdown_size >= MARKDOWN_LIMIT:
+        if plain or self._plain is not None or self._markdown_size >= MARKDOWN_LIMIT:
             return PLAIN_PIECE
         return MARKDOWN_PIECE
 
@@ -272,7 +273,7 @@ class AnswerBody(Widget):
             if self.gone:
                 return
             self._streaming = True
-            if self._plain_parts or self._markdown_size >= MARKDOWN_LIMIT:
+            if self._plain is not None or self._markdown_size >= MARKDOWN_LIMIT:
                 await self._append_plain(fragment)
             else:
                 self._markdown_size += len(fragment)
@@ -289,10 +290,10 @@ class AnswerBody(Widget):
             await self._append_plain(fragment)
 
     async def _append_plain(self, fragment: str) -> None:
-        if not self._plain_parts:
-            self._plain_parts.append(PlainText(classes="plain-rest"))
-            await self.mount(self._plain_parts[0])
-        self._plain_parts[0].append(fragment)
+        if self._plain is None:
+            self._plain = PlainText(classes="plain-rest")
+            await self.mount(self._plain)
+        self._plain.append(fragment)
 
     async def _append(self, fragment: str) -> None:
         split = next_segment_start(self._live_text, fragment)

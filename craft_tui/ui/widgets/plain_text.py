@@ -85,33 +85,16 @@ class PlainText(ScrollView, can_focus=False):
         self._notice = int(notice)  # lines above the text
         self._width = 0  # the width `_lines` are wrapped at; 0 until the first layout
         self._lines: list[str] = [text] if text else []
-        self._chars = len(text)
 
     @property
     def source(self) -> str:
         """The text shown (exactly what was appended)."""
         return "".join(self._lines)
 
-    @property
-    def size_chars(self) -> int:
-        """Characters held."""
-        return self._chars
-
-    @property
-    def ends_a_line(self) -> bool:
-        """The text so far ends with a line break (or is empty)."""
-        return not self._lines or self._lines[-1].endswith("\n")
-
-    @property
-    def line_count(self) -> int:
-        """Visual lines of text at the current width (the notice not counted)."""
-        return len(self._lines)
-
     def append(self, text: str) -> None:
         """Add text; only it and the unfinished last line are wrapped."""
         if not text:
             return
-        self._chars += len(text)
         if self._lines and not self._lines[-1].endswith("\n"):
             text = self._lines.pop() + text
         if self._width:
