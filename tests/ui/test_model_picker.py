@@ -236,6 +236,32 @@ async def test_a_background_refresh_adds_models_without_losing_the_query() -> No
         assert "google/gemini-2.5-pro" in row and "1M" in row and "$1.25/$10" in row
 
 
+async def test_a_refresh_that_lands_after_the_pick_leaves_the_app_running() -> None:
+    """Seen in tmux under load: a model list arrived just after Enter had picked a model; the
+    refresh went on against the closed picker, and the app quit with "unexpected error"."""
+    setup_connections()
+    asked = asyncio.Event()
+
+    async def loader() -> list[PickerEntry]:
+        asked.set()
+        # The list arrives while the closing picker is being taken apart: its rows are gone,
+        # the screen itself (and with it this worker) not yet.
+        await until(lambda: not picker.query("#picker-list"), "the rows removed")
+        return [PickerEntry("openrouter", "OpenRouter", "google/gemini-2.5-pro", None, None, None)]
+
+    picker = ModelPickerScreen(None, loader=loader, recent=[], refresh_lists=False)
+    app = Host(picker)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await asked.wait()
+        await pilot.press("enter")  # the highlighted model is picked: the picker closes
+        await until(lambda: app.results != [] and app.screen is not picker)
+        await until(lambda: not picker.is_attached, "the picker gone")
+        await pilot.pause()
+        assert app.is_running and app.return_code is None
+        assert [w for w in picker.workers if w.error is not None] == []
+    assert app.results == [ModelChoice("openrouter", "anthropic/claude-sonnet-4")]
+
+
 async def test_stale_lists_refresh_in_the_background_from_the_server(
     fake_server,
 ) -> None:

@@ -379,6 +379,8 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
         # opening the picker never holds the UI loop (5,000 cached models take tens of ms).
         config = self.workspace.config
         lists = await _in_state_thread(lambda: self._read_files(config))
+        if self._closed_meanwhile():
+            return
         self.favourites, recent, entries, failure = lists
         if self._recent is None:
             self._recent = recent
@@ -445,6 +447,8 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
                 return
         except Exception as error:  # the cached list stays usable; say why it is not fresher
             title.update(f"Pick a model · lists not refreshed ({type(error).__name__})")
+            return
+        if self._closed_meanwhile():
             return
         title.update("Pick a model")
         highlighted = self._highlighted_entry()
@@ -540,6 +544,16 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
         if 0 <= row < len(self._ranking):
             return self.entries[self._ranking.index_at(row)]
         return None
+
+    def _closed_meanwhile(self) -> bool:
+        """True once the picker is closed or being taken apart.
+
+        Why: lists are read and fetched in threads and over the network, and one may arrive
+        after a model was picked. Textual removes the picker's widgets first and cancels its
+        workers only when the screen itself goes, so a worker resuming in between found no list
+        to update and the app quit with "unexpected error" (seen in tmux under load).
+        """
+        return not self.is_attached or not self.query("#picker-list")
 
     def _highlighted_entry(self) -> PickerEntry | None:
         row = self.query_one("#picker-list", ModelRows).highlighted
@@ -705,6 +719,8 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
     @work(exclusive=True, group="picker-follow")
     async def _follow(self, config: Config) -> None:
         entries, failure = await asyncio.to_thread(self._catalog_entries, config)
+        if self._closed_meanwhile():
+            return
         if failure is not None:
             self.notify(f"Cached model lists unavailable: {failure}", severity="warning")
         highlighted = self._highlighted_entry()
