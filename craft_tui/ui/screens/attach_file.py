@@ -24,6 +24,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from craft_tui.chat.attachments import Attachment
+from craft_tui.ui.screens.lifetime import dismiss_if_open
 from craft_tui.ui.widgets.safe_fields import SafeInput
 from craft_tui.untrusted import plain_inline, shown_inline
 
@@ -182,7 +183,7 @@ class AttachFileScreen(ModalScreen[Attachment | None]):
             return
         finally:
             self._loading = False
-        self.dismiss(attachment)
+        dismiss_if_open(self, attachment)  # Esc during the read has answered already
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -63,6 +63,7 @@ from craft_tui.config.secrets import MissingKeyError, SecretStore, mask_secret
 from craft_tui.config.store import ConfigError
 from craft_tui.config.urls import InvalidURLError, Protocol, chat_url
 from craft_tui.ui.screens.confirm import ConfirmScreen
+from craft_tui.ui.screens.lifetime import closed_meanwhile, dismiss_if_open
 from craft_tui.ui.widgets.safe_fields import SafeInput, SafeTextArea
 from craft_tui.untrusted import shown, shown_inline
 from craft_tui.workspace.connections import ConnectionService, exists_already
@@ -1074,6 +1075,8 @@ class ConnectionFormScreen(ModalScreen[str | None]):
     @work(exclusive=True, group="connection-check-start")
     async def _test(self) -> None:
         await self._stored_key_read.wait()  # "no key" must not be said before it was read
+        if closed_meanwhile(self):
+            return
         connection = self.build_connection()
         if connection is None:
             return
@@ -1120,6 +1123,8 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         )
         results.update(lines)
         self.last_test = f"passed{skipped}" if failed is None else f"failed at {failed}"
+        if closed_meanwhile(self):
+            return
         self.refresh_bindings()
         self.query_one("#form-body", VerticalScroll).scroll_end(animate=False)
 
@@ -1189,6 +1194,8 @@ class ConnectionFormScreen(ModalScreen[str | None]):
     @work(exclusive=True, group="connection-models-start")
     async def _fetch(self) -> None:
         await self._stored_key_read.wait()
+        if closed_meanwhile(self):
+            return
         connection = self.build_connection()
         if connection is not None:
             self.fetch_models(connection, self._typed_key())
@@ -1217,6 +1224,8 @@ class ConnectionFormScreen(ModalScreen[str | None]):
                     ),
                 )
             )
+            return
+        if closed_meanwhile(self):
             return
         ids = [model.id for model in found.models]
         if not found.has_model_list or not ids:
@@ -1247,6 +1256,8 @@ class ConnectionFormScreen(ModalScreen[str | None]):
         """Validate, then save through ConnectionService in a thread (config.toml, then the key);
         a refused change is shown under its field, with what was typed kept."""
         await self._stored_key_read.wait()
+        if closed_meanwhile(self):
+            return
         connection = self.build_connection()
         if connection is None:
             return
@@ -1259,14 +1270,20 @@ class ConnectionFormScreen(ModalScreen[str | None]):
             else:
                 await self.service.asave(connection, key=key)
         except ConnectionProblem as problem:
-            self._show_errors({problem.field or "form": str(problem)})
+            if closed_meanwhile(self):  # the form is gone: the refusal still reaches the person
+                self.app.notify(f"Not saved: {problem}", severity="error")
+            else:
+                self._show_errors({problem.field or "form": str(problem)})
             return
         except (ConfigError, OSError) as error:
-            self._show_error("form", f"Not saved: {error}")
+            if closed_meanwhile(self):
+                self.app.notify(f"Not saved: {error}", severity="error")
+            else:
+                self._show_error("form", f"Not saved: {error}")
             return
         test = self.last_test or "not tested"
         self.app.notify(f"Saved {connection.name!r} (test: {test}).", title="Connection saved")
-        self.dismiss(connection.slug)
+        dismiss_if_open(self, connection.slug)
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

@@ -36,6 +36,7 @@ from craft_tui.ui.screens.connection_form import (
     ConnectionFormScreen,
     FormDraft,
 )
+from craft_tui.ui.screens.lifetime import closed_meanwhile
 from craft_tui.ui.workspace_access import workspace_of
 from craft_tui.untrusted import shown_inline
 from craft_tui.workspace.targets import ConnectionProblem
@@ -218,6 +219,8 @@ class ConnectionsScreen(ModalScreen[None]):
         self._masked = await service.amasked_keys(connections)
         # The runtime state's last use of each connection (config/state.py): a file read too.
         self._used = await asyncio.to_thread(state.last_used_times)
+        if closed_meanwhile(self):  # Esc while a slow keyring answered
+            return
         self.reload()
 
     def reload(self, select: str | None = None) -> None:
@@ -256,6 +259,8 @@ class ConnectionsScreen(ModalScreen[None]):
             findings = await self.detector()
         except Exception:  # detection is a convenience: failing it must not cost the screen
             findings = []
+        if closed_meanwhile(self):  # Esc while the local servers were probed
+            return
         self._offer_findings(findings)
 
     def _offer_findings(self, findings: list[Finding], saved: bool = False) -> None:

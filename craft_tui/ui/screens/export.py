@@ -22,6 +22,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from craft_tui.ui.screens.lifetime import dismiss_if_open
 from craft_tui.ui.widgets.safe_fields import SafeInput
 from craft_tui.untrusted import shown_inline
 
@@ -127,4 +128,4 @@ class ExportScreen(ModalScreen[Path | None]):
             return
         plural = "" if count == 1 else "s"
         self.app.notify(f"Exported {count} message{plural} to {target}", timeout=4)
-        self.dismiss(target)
+        dismiss_if_open(self, target)

@@ -45,6 +45,7 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed, get_current_wo
 
 from craft_tui.chat.history import ConversationFigures, NotFoundError
 from craft_tui.ui.bindings import binding, first_key
+from craft_tui.ui.screens.lifetime import closed_meanwhile
 from craft_tui.ui.widgets.safe_fields import SafeInput
 from craft_tui.untrusted import plain_inline, shown_inline
 
@@ -389,6 +390,8 @@ class HistoryScreen(ModalScreen[str | None]):
     def _show(self, listing: Listing) -> None:
         """The rows: every conversation (no query); else each conversation with a hit, newest
         hit first, its hits under it, then those that match by title alone."""
+        if closed_meanwhile(self):  # a search that ended after Esc or Enter closed the screen
+            return
         self._listing = listing
         conversations, results = listing.conversations, listing.results
         options = self.query_one(OptionList)

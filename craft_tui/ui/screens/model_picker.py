@@ -44,6 +44,7 @@ from craft_tui.config import paths, state
 from craft_tui.config.schema import Config, Connection
 from craft_tui.config.store import ConfigError
 from craft_tui.fuzzy import FuzzyIndex, FuzzyMatch, Ranking, highlight_spans
+from craft_tui.ui.screens.lifetime import closed_meanwhile
 from craft_tui.ui.widgets.model_rows import ModelRows, cut_middle
 from craft_tui.ui.widgets.safe_fields import SafeInput
 from craft_tui.ui.workspace_access import workspace_of
@@ -379,7 +380,7 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
         # opening the picker never holds the UI loop (5,000 cached models take tens of ms).
         config = self.workspace.config
         lists = await _in_state_thread(lambda: self._read_files(config))
-        if self._closed_meanwhile():
+        if closed_meanwhile(self):
             return
         self.favourites, recent, entries, failure = lists
         if self._recent is None:
@@ -448,7 +449,7 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
         except Exception as error:  # the cached list stays usable; say why it is not fresher
             title.update(f"Pick a model · lists not refreshed ({type(error).__name__})")
             return
-        if self._closed_meanwhile():
+        if closed_meanwhile(self):
             return
         title.update("Pick a model")
         highlighted = self._highlighted_entry()
@@ -544,16 +545,6 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
         if 0 <= row < len(self._ranking):
             return self.entries[self._ranking.index_at(row)]
         return None
-
-    def _closed_meanwhile(self) -> bool:
-        """True once the picker is closed or being taken apart.
-
-        Why: lists are read and fetched in threads and over the network, and one may arrive
-        after a model was picked. Textual removes the picker's widgets first and cancels its
-        workers only when the screen itself goes, so a worker resuming in between found no list
-        to update and the app quit with "unexpected error" (seen in tmux under load).
-        """
-        return not self.is_attached or not self.query("#picker-list")
 
     def _highlighted_entry(self) -> PickerEntry | None:
         row = self.query_one("#picker-list", ModelRows).highlighted
@@ -719,7 +710,7 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
     @work(exclusive=True, group="picker-follow")
     async def _follow(self, config: Config) -> None:
         entries, failure = await asyncio.to_thread(self._catalog_entries, config)
-        if self._closed_meanwhile():
+        if closed_meanwhile(self):
             return
         if failure is not None:
             self.notify(f"Cached model lists unavailable: {failure}", severity="warning")

@@ -37,6 +37,7 @@ from craft_tui.config.generation import (
 from craft_tui.config.settings_edit import ConnectionGone, SettingsEdit, save_settings
 from craft_tui.config.store import ConfigError
 from craft_tui.ui.screens.confirm import ConfirmScreen
+from craft_tui.ui.screens.lifetime import dismiss_if_open
 from craft_tui.ui.widgets.safe_fields import SafeInput
 from craft_tui.untrusted import plain_inline, shown_inline
 
@@ -414,7 +415,7 @@ class SettingsScreen(ModalScreen[bool]):
             self._saving = False
         self.workspace.apply(saved)
         self.app.notify("Settings saved to config.toml.", title="Settings")
-        self.dismiss(True)
+        dismiss_if_open(self, True)
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

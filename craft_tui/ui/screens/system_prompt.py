@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static, TextArea
 
+from craft_tui.ui.screens.lifetime import dismiss_if_open
 from craft_tui.ui.widgets.safe_fields import SafeTextArea
 
 Save = Callable[[str | None], Awaitable[object]]
@@ -83,7 +84,7 @@ class SystemPromptScreen(ModalScreen[str | None]):
                 f"Not saved: {type(error).__name__}: {error}"
             )
             return
-        self.dismiss(text)
+        dismiss_if_open(self, text)
 
     @on(Button.Pressed, "#save")
     def _save(self) -> None:
