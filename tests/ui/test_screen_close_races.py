@@ -20,7 +20,7 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.screen import Screen
-from textual.widgets import Input, OptionList, Select, Static
+from textual.widgets import Input, OptionList, Select, Static, TextArea
 
 from craft_tui.chat import attachments
 from craft_tui.chat.history import SearchResults
@@ -34,6 +34,7 @@ from craft_tui.ui.screens.attach_file import AttachFileScreen
 from craft_tui.ui.screens.connection_form import ConnectionFormScreen
 from craft_tui.ui.screens.connections import ConnectionsScreen
 from craft_tui.ui.screens.history import HistoryScreen
+from craft_tui.ui.screens.system_prompt import SystemPromptScreen
 from craft_tui.workspace.connections import ConnectionService
 from tests.ui.test_connections import KEY, Host, add_connection
 from tests.waiting import HANG_GUARD, until
@@ -229,4 +230,31 @@ async def test_a_file_read_that_ends_after_escape_closes_nothing_else(
         await pilot.pause()
         # The chat screen below is still there: the late read closed nothing else.
         assert isinstance(app.screen, ChatBelow) and app.results == [None]
+        assert app.is_running and app.return_code is None
+
+
+def toasts(app: App[Any]) -> list[str]:
+    return [str(note.message) for note in app._notifications]
+
+
+async def test_a_system_prompt_save_that_fails_as_escape_closes_it_says_so_in_a_toast() -> None:
+    started = asyncio.Event()
+
+    async def save(text: str | None) -> None:
+        started.set()
+        await until(lambda: not screen.query("#system-error"), "the error line removed")
+        raise OSError("database is locked")
+
+    screen = SystemPromptScreen("", save=save)
+    app = Host(lambda: screen)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(lambda: app.screen is screen, "the screen open")
+        screen.query_one(TextArea).insert("Be brief.")
+        await pilot.press("ctrl+s")
+        await started.wait()
+        await escape_until_gone(pilot, screen)
+        await until(
+            lambda: any("Not saved: OSError: database is locked" in t for t in toasts(app)),
+            "the refusal shown as a toast",
+        )
         assert app.is_running and app.return_code is None

@@ -22,7 +22,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from craft_tui.ui.screens.lifetime import dismiss_if_open
+from craft_tui.ui.screens.lifetime import closed_meanwhile, dismiss_if_open
 from craft_tui.ui.widgets.safe_fields import SafeInput
 from craft_tui.untrusted import shown_inline
 
@@ -81,6 +81,8 @@ class ExportScreen(ModalScreen[Path | None]):
         from craft_tui.chat.export import default_folder, file_name
 
         folder = await asyncio.to_thread(default_folder)
+        if closed_meanwhile(self):
+            return
         field = self.query_one(Input)
         if not field.value:  # the user has not started typing
             field.value = str(folder / file_name(self._title, "md"))
@@ -103,6 +105,12 @@ class ExportScreen(ModalScreen[Path | None]):
         self._say("")
 
     def _say(self, text: str) -> None:
+        """Show `text` under the path; once the screen has closed (Esc while the file was being
+        written), as a toast, so a failure still reaches the person."""
+        if closed_meanwhile(self):
+            if text:
+                self.app.notify(text, severity="error")
+            return
         self.query_one("#export-error", Static).update(shown_inline(text))
 
     @work(exclusive=True, group="export-write", exit_on_error=False)

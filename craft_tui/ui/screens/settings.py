@@ -37,9 +37,9 @@ from craft_tui.config.generation import (
 from craft_tui.config.settings_edit import ConnectionGone, SettingsEdit, save_settings
 from craft_tui.config.store import ConfigError
 from craft_tui.ui.screens.confirm import ConfirmScreen
-from craft_tui.ui.screens.lifetime import dismiss_if_open
+from craft_tui.ui.screens.lifetime import closed_meanwhile, dismiss_if_open
 from craft_tui.ui.widgets.safe_fields import SafeInput
-from craft_tui.untrusted import plain_inline, shown_inline
+from craft_tui.untrusted import plain_inline, shown, shown_inline
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -328,7 +328,7 @@ class SettingsScreen(ModalScreen[bool]):
 
     def _show_error(self, field: str, message: str) -> None:
         widget = self.query_one(f"#error-{field}", Static)
-        widget.update(message)
+        widget.update(shown(message))
         widget.set_class(bool(message), "-shown")
 
     def build_edit(self) -> SettingsEdit | None:
@@ -409,7 +409,10 @@ class SettingsScreen(ModalScreen[bool]):
         try:
             saved = await asyncio.to_thread(save_settings, edit, self.workspace.path)
         except (ConfigError, ConnectionGone, OSError) as error:
-            self._show_error("form", f"Not saved: {error}")
+            if closed_meanwhile(self):  # closed while it was writing: the refusal still shows
+                self.app.notify(f"Not saved: {error}", severity="error")
+            else:
+                self._show_error("form", f"Not saved: {error}")
             return
         finally:
             self._saving = False
