@@ -54,6 +54,44 @@ def render_offscreen(widget: Widget) -> list[Strip] | None:
     return compositor.render_strips()
 
 
+def styled_box(
+    widget: Widget, size: Size, content_lines: list[Strip], content_width: int
+) -> list[Strip]:
+    """`widget`'s lines at `size` (border and padding included) around `content_lines`, drawn
+    by the same pipeline the screen uses for it, without the widget being laid out.
+
+    Why: an answer streams into Markdown widgets that are kept off the screen's layout (hidden),
+    and `ui/widgets/markdown_lines.py` draws them as lines itself; Textual's `StylesCache` is
+    what turns a widget's content into its styled box (background, border, padding, filters),
+    and it has no public entry that takes a size instead of the widget's laid-out region.
+    """
+    from textual._styles_cache import StylesCache
+
+    styles = widget.styles
+    base_background, background = widget.background_colors
+    blank = Strip.blank(content_width, widget.visual_style.rich_style)
+
+    def content_line(y: int) -> Strip:
+        return content_lines[y] if y < len(content_lines) else blank
+
+    content_height = max(0, size.height - styles.gutter.height)
+    return StylesCache().render(
+        styles,
+        size,
+        base_background,
+        background,
+        content_line,
+        widget.get_line_filters(),
+        None,
+        None,
+        content_size=Size(content_width, content_height),
+        padding=styles.padding,
+        opacity=widget.opacity,
+        ansi_theme=widget.app.ansi_theme,
+        native_ansi=widget.app.native_ansi_color,
+    )
+
+
 # ---------------------------------------------------------------- a list that is only a row count
 
 

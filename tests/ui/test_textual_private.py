@@ -22,7 +22,9 @@ from textual.containers import VerticalScroll
 from textual.geometry import Size
 from textual.screen import Screen
 from textual.scroll_view import ScrollView
+from textual.strip import Strip
 from textual.style import Style as VisualStyle
+from textual.visual import Visual
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -39,6 +41,7 @@ from craft_tui.ui.textual_private import (
     set_anchor,
     span_style,
     start_child,
+    styled_box,
 )
 from craft_tui.ui.widgets.model_rows import ListScrollBar
 from tests.waiting import until
@@ -76,6 +79,30 @@ async def test_render_offscreen_gives_the_lines_the_screen_shows() -> None:
         strips = render_offscreen(app.query_one("#lines", Static))
         assert strips is not None, "render_offscreen found the laid-out widget out of date"
         assert [strip.text.rstrip() for strip in strips] == ["first line", "second line"]
+
+
+class _Boxed(App[None]):
+    CSS = "#boxed { border: round red; padding: 1 2; background: blue 30%; width: 30; }"
+
+    def compose(self) -> ComposeResult:
+        yield Static("a few words that wrap inside the box", id="boxed")
+
+
+async def test_styled_box_draws_border_padding_and_background_as_the_screen_does() -> None:
+    app = _Boxed()
+    async with app.run_test(size=(40, 12)) as pilot:
+        await pilot.pause()
+        boxed = app.query_one("#boxed", Static)
+        expected = boxed.render_lines(boxed.outer_size.region)  # what the screen draws for it
+        inner = boxed.size.width
+        content = Visual.to_strips(boxed, boxed.visual, inner, None, boxed.visual_style)
+        drawn = styled_box(boxed, boxed.outer_size, content, inner)
+
+        def cells(strips: list[Strip]) -> list[list[tuple[str, object]]]:
+            return [[(c, seg.style) for seg in strip for c in seg.text] for strip in strips]
+
+        assert cells(drawn) == cells(expected)
+        assert drawn[0].text.startswith("╭")  # the border is really there
 
 
 class _Scrolling(App[None]):

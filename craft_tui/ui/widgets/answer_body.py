@@ -46,6 +46,7 @@ from textual.widget import MountError, Widget
 from craft_tui.ui.textual_private import being_removed, render_offscreen
 from craft_tui.ui.widgets.blank import paint_blank_when_unfiltered
 from craft_tui.ui.widgets.frozen_segment import FrozenSegment
+from craft_tui.ui.widgets.markdown_lines import lines_of
 from craft_tui.ui.widgets.plain_text import PlainText
 
 if TYPE_CHECKING:
@@ -198,6 +199,10 @@ class AnswerBody(Widget):
         self._pinned: list[Markdown] = []  # closed segments with a fixed height, not frozen yet
         self._streaming = False
         self._width = 0
+        # While streaming, the live segment's Markdown is hidden (off the screen's layout) and
+        # shown as these lines, redrawn on each write; None while it is shown as widgets.
+        self._live_lines: FrozenSegment | None = None
+        self._live_as_widgets = False  # this live segment cannot be lines (a table, a wide fence)
         # Markdown.append reads its source before it waits for its own lock, so two appends in
         # flight at once corrupt it (a code fence cut mid-line): appends here run one at a time,
         # and so do the swaps between Markdown and frozen segments.
@@ -296,6 +301,8 @@ class AnswerBody(Widget):
         self._plain.append(fragment)
 
     async def _append(self, fragment: str) -> None:
+        if isinstance(self._segments[-1], FrozenSegment):
+            await self._thaw(self._segments[-1])  # more text after `finish`: widgets again
         split = next_segment_start(self._live_text, fragment)
         reopen = ""
         if split < 0 and len(self._live_text) + len(fragment) > LIVE_SEGMENT_CHARS:
@@ -310,24 +317,78 @@ class AnswerBody(Widget):
         closed = self._segments[-1]
         assert not isinstance(closed, FrozenSegment)  # the live segment is never frozen
         await self._settle(closed, self._live_text)
-        self._pin(closed)
+        drawn = await self._close_live_lines(closed)
+        if drawn is None:
+            self._pin(closed)
         segment = self._new_segment()
         self._segments.append(segment)
         self._live_text = ""
+        self._live_as_widgets = False
         with self.app.batch_update():
             await self.mount(segment)
+            if drawn is not None:
+                await closed.remove()  # its lines stay; its widgets were never on screen
             if tail:
                 await self._write(tail)
-        # Once the closed segment's last block has been laid out, keep only its lines.
-        self.call_after_refresh(self._freeze_later, closed)
+        if drawn is None:
+            # Once the closed segment's last block has been laid out, keep only its lines.
+            self.call_after_refresh(self._freeze_later, closed)
 
     async def _write(self, text: str) -> None:
         live = self._segments[-1]
         assert not isinstance(live, FrozenSegment)
+        await self._hide_live(live)
         self._live_text += text
         await live.append(text)
         if len(self._segments) > 1:
             self._collapse_margin(self._segments[-2], live)
+        await self._draw_live(live)
+
+    # ---------------------------------------------------------------- the live segment as lines
+
+    async def _hide_live(self, live: Markdown) -> None:
+        """Take the live segment off the screen's layout and show it as lines, if it can be."""
+        if self._live_lines is not None or self._live_as_widgets or not self._streaming:
+            return
+        if not self.size.width:
+            return  # not laid out yet: widgets this time, lines from a later write
+        lines = FrozenSegment("", [], self.app.theme, 0)
+        self._live_lines = lines
+        live.display = False
+        await self.mount(lines, after=live)
+
+    async def _draw_live(self, live: Markdown) -> None:
+        """Redraw the live lines from the hidden widgets; widgets again if they cannot be."""
+        lines = self._live_lines
+        if lines is None:
+            return
+        strips = lines_of(live, self.size.width)
+        if strips is None:
+            await self._show_live_widgets(live)
+            return
+        bottom_margin = live.children[-1].styles.margin.bottom if live.children else 0
+        lines.show(strips, self.app.theme, bottom_margin)
+
+    async def _show_live_widgets(self, live: Markdown) -> None:
+        """The live segment as its real widgets until it closes (a table, a resize, a theme)."""
+        lines, self._live_lines = self._live_lines, None
+        self._live_as_widgets = True
+        if lines is None:
+            return
+        with self.app.batch_update():
+            live.display = True
+            await lines.remove()
+
+    async def _close_live_lines(self, live: Markdown) -> FrozenSegment | None:
+        """A live segment that is done: its lines take its place (returned), or None when it
+        is shown as widgets (then it is frozen the usual way, from what the screen drew)."""
+        await self._draw_live(live)  # `_settle` may have rebuilt it
+        lines, self._live_lines = self._live_lines, None
+        if lines is None:
+            return None
+        lines.source = live.source
+        self._segments[self._segments.index(live)] = lines
+        return lines
 
     async def _settle(self, segment: Markdown, text: str) -> None:
         """Render a segment that will not grow again from its whole text if streaming built it wrong.
@@ -414,25 +475,38 @@ class AnswerBody(Widget):
         async with self._writing():
             if self.gone:
                 return
+            if event.segment is self._live_lines:  # a new theme: the live widgets show it
+                live = self._segments[-1]
+                assert not isinstance(live, FrozenSegment)
+                await self._show_live_widgets(live)
+                return
             await self._thaw(event.segment)
 
     async def _thaw(self, frozen: FrozenSegment) -> None:
         """Bring back a frozen segment's Markdown widgets (same text, same lines)."""
         if frozen not in self._segments:
             return
-        segment = self._new_segment(frozen.source)
         index = self._segments.index(frozen)
-        self._segments[index] = segment
-        with self.app.batch_update():
-            await self.mount(segment, before=frozen)
-            await frozen.remove()
+        kept = frozen.widgets
+        if kept is not None and kept.is_mounted:
+            segment = kept  # the hidden widgets it was drawn from
+            self._segments[index] = segment
+            with self.app.batch_update():
+                segment.display = True
+                await frozen.remove()
+        else:
+            segment = self._new_segment(frozen.source)
+            self._segments[index] = segment
+            with self.app.batch_update():
+                await self.mount(segment, before=frozen)
+                await frozen.remove()
         if index:
             self._collapse_margin(self._segments[index - 1], segment)
         if index + 1 < len(self._segments):
             below = self._segments[index + 1]
             if not isinstance(below, FrozenSegment):
                 self._collapse_margin(segment, below)
-        if self._streaming:
+        if self._streaming and segment is not self._segments[-1]:
             self._pin(segment)
             self.call_after_refresh(self._freeze_later, segment)
 
@@ -448,6 +522,9 @@ class AnswerBody(Widget):
             for segment in self._segments:
                 if isinstance(segment, FrozenSegment):
                     await self._thaw(segment)
+            live = self._segments[-1]
+            if self._live_lines is not None and not isinstance(live, FrozenSegment):
+                await self._draw_live(live)  # the same widgets, drawn at the new width
             for pinned in self._pinned:
                 self._pin(pinned)
 
@@ -456,10 +533,13 @@ class AnswerBody(Widget):
         async with self._writing():  # after the last append
             if self.gone:
                 return
-            self._streaming = False
             live = self._segments[-1]
-            assert not isinstance(live, FrozenSegment)
-            await self._settle(live, self._live_text)
+            if not isinstance(live, FrozenSegment):  # (a second `finish` finds it done)
+                await self._settle(live, self._live_text)
+                drawn = await self._close_live_lines(live)
+                if drawn is not None:
+                    drawn.widgets = live  # shown again, not rebuilt, when it thaws
+            self._streaming = False
             for segment in self._pinned:
                 segment.styles.clear_rule("height")
             self._pinned.clear()

@@ -1,17 +1,23 @@
-"""A finished part of a streaming answer, shown as the lines it rendered to, without its widgets.
+"""Part of a streaming answer shown as the lines it renders to, without its widgets on screen.
 
 Every Markdown block is a widget (a table is dozens), and Textual lays out and walks every mounted
 widget on each update. While an answer streams, the finished part never changes, so it is rendered
-once to lines (strips) and shown by one widget; the Markdown widgets come back ("thaw") when they
-are needed again: when the width changes, the theme changes, or the answer is finished and the
-segment is on screen (links and text selection need the real widgets).
+once to lines (strips) and shown by one widget; the live part is drawn as lines too, redrawn on
+each write from its hidden widgets (`markdown_lines.py`). The Markdown widgets come back ("thaw")
+when they are needed again: when the width changes, the theme changes, or the answer is finished
+and the segment is on screen (links and text selection need the real widgets).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
+
+if TYPE_CHECKING:
+    from textual.widgets import Markdown
 
 
 class FrozenSegment(Widget):
@@ -31,7 +37,19 @@ class FrozenSegment(Widget):
         self._theme = theme
         self.thaw_when_seen = False
         self._thaw_requested = False
+        # The hidden Markdown these lines were drawn from, when it was kept: thawing shows it
+        # again instead of building the same widgets a second time.
+        self.widgets: Markdown | None = None
         self.styles.height = len(strips)
+
+    def show(self, strips: list[Strip], theme: str, bottom_margin: int) -> None:
+        """Show new lines (the live segment grew, or was redrawn for a new theme or width)."""
+        self._strips = strips
+        self._theme = theme
+        self._thaw_requested = False
+        self.bottom_margin = bottom_margin
+        self.styles.height = len(strips)
+        self.refresh()
 
     @property
     def width(self) -> int:

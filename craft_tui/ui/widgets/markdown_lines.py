@@ -1,0 +1,231 @@
+"""Markdown widgets drawn as lines by us, so the screen never lays them out.
+
+Textual lays out every mounted widget of the screen on each update, twice when a size changed,
+and an answer's Markdown is a widget per block (a list item is four). While an answer streams,
+its live segment is kept in the DOM but hidden (`display: none`), so its blocks still parse,
+mount and take their CSS (theme, `:light`/`:dark`, margins), and `lines_of` draws that hidden
+tree the way the screen's compositor would: each widget's content through Textual's own
+`Visual.to_strips`, its box (background, border, padding, line filters) through the same styles
+pipeline the screen uses (`textual_private.styled_box`), children stacked with Textual's
+collapsed vertical margins or put side by side as a horizontal layout does. The screen then
+lays out one widget of lines (`FrozenSegment`) instead of dozens.
+
+Only what that small layout engine reproduces exactly is drawn this way: vertical and
+horizontal layouts, widths of `1fr` or `auto`, fixed or automatic heights. A tree with anything
+else (a table's grid and keylines, a code line wider than its fence, a dock, an offset) gives
+None, and the caller shows the real widgets instead. `tests/ui/test_markdown_lines.py` compares
+these lines cell by cell, styles included, with what Textual draws for the same Markdown.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import TYPE_CHECKING, cast
+
+from textual.css.scalar import Unit
+from textual.geometry import Size
+from textual.strip import Strip
+from textual.visual import Visual, visualize
+from textual.widget import Widget
+from textual.widgets import Static
+
+from craft_tui.ui.textual_private import styled_box
+
+if TYPE_CHECKING:
+    from textual.css.styles import RulesMap
+
+__all__ = ["lines_of"]
+
+
+# A leaf's box, kept while its content, size and theme stay the same: while an answer streams,
+# only its last block changes, so each write draws one or two blocks instead of all of them.
+_boxes: weakref.WeakKeyDictionary[Widget, tuple[Visual, int, int | None, str, list[Strip]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+class _Unsupported(Exception):
+    """The tree uses something this layout engine does not reproduce exactly."""
+
+
+def lines_of(widget: Widget, width: int) -> list[Strip] | None:
+    """The lines `widget` and its children show at `width` (margins of its children included,
+    its own excluded), or None when they cannot be drawn exactly here."""
+    if width <= 0:
+        return None
+    try:
+        return _draw(widget, width, None)
+    except _Unsupported:
+        return None
+
+
+def _content(widget: Widget) -> Visual:
+    if isinstance(widget, Static):
+        return widget.visual
+    return visualize(widget, widget.render())
+
+
+def _check_box(widget: Widget) -> None:
+    styles = widget.styles
+    if (
+        styles.dock not in ("", "none")
+        or styles.offset.x.value
+        or styles.offset.y.value
+        or str(styles.keyline[0]) != "none"  # (typed without "none", which it is unless set)
+        or styles.min_width is not None
+        or styles.max_width is not None
+        or styles.max_height is not None
+        or styles.box_sizing != "border-box"
+        or styles.overlay == "screen"
+        or styles.position != "relative"
+    ):
+        raise _Unsupported
+    width = styles.width
+    if width is not None and not (width.is_auto or (width.unit == Unit.FRACTION)):
+        raise _Unsupported
+    if styles.min_height is not None and styles.min_height.unit != Unit.CELLS:
+        raise _Unsupported
+
+
+def _at_least_min_height(widget: Widget, height: int) -> int:
+    """A box is never shorter than its `min-height`, nor than its padding and border (a rule's
+    `height: 1` with a padding line above its border is two lines tall)."""
+    minimum = widget.styles.min_height
+    height = max(height, widget.styles.gutter.height)
+    return height if minimum is None else max(height, int(minimum.value))
+
+
+def _fixed_height(widget: Widget) -> int | None:
+    height = widget.styles.height
+    if height is None or height.is_auto:
+        return None
+    if height.unit == Unit.CELLS:
+        return int(height.value)
+    raise _Unsupported
+
+
+def _natural_width(widget: Widget) -> int:
+    """The width a `width: auto` widget takes: its content's, plus its gutter."""
+    if any(child.display for child in widget.children):
+        raise _Unsupported  # an auto-width container: not needed by Markdown's blocks
+    rules = cast("RulesMap", widget.styles)  # what Textual itself passes (RenderStyles)
+    return _content(widget).get_optimal_width(rules, 0) + widget.styles.gutter.width
+
+
+def _draw(widget: Widget, width: int, height: int | None) -> list[Strip]:
+    """`widget`'s own box at outer `width` (its margins excluded) with its children drawn in.
+    `height` forces the box's height (a horizontal row's); None is its natural height."""
+    _check_box(widget)
+    styles = widget.styles
+    gutter = styles.gutter
+    inner_width = width - gutter.width
+    if inner_width <= 0:
+        raise _Unsupported
+    if height is None:
+        height = _fixed_height(widget)
+    children = [child for child in widget.children if child.display]
+    if not children:
+        return _leaf(widget, width, height, inner_width)
+
+    layout = styles.layout.name if styles.layout is not None else "vertical"
+    if layout == "vertical":
+        placed, inner_height = _stack(widget, children, inner_width)
+    elif layout == "horizontal":
+        placed, inner_height = _side_by_side(children, inner_width)
+    else:
+        raise _Unsupported  # grid (tables)
+    box_height = inner_height + gutter.height if height is None else height
+    box_height = _at_least_min_height(widget, box_height)
+    box = styled_box(widget, Size(width, box_height), [], inner_width)
+    for y, x, line in placed:
+        row = gutter.top + y
+        if row >= len(box):
+            break
+        left = gutter.left + x
+        if left == 0 and line.cell_length == width:
+            box[row] = line  # covers the whole row (most lines): nothing of the box shows
+            continue
+        base = box[row]
+        box[row] = Strip.join([base.crop(0, left), line, base.crop(left + line.cell_length, width)])
+    return box
+
+
+def _leaf(widget: Widget, width: int, height: int | None, inner_width: int) -> list[Strip]:
+    """A widget without children: its content in its box (kept for the next write)."""
+    content = _content(widget)
+    theme = widget.app.theme
+    kept = _boxes.get(widget)
+    if kept is not None:
+        kept_content, kept_width, kept_height, kept_theme, box = kept
+        if (kept_content is content, kept_width, kept_height, kept_theme) == (
+            True,
+            width,
+            height,
+            theme,
+        ):
+            return box
+    lines = Visual.to_strips(widget, content, inner_width, None, widget.visual_style)
+    box_height = len(lines) + widget.styles.gutter.height if height is None else height
+    box_height = _at_least_min_height(widget, box_height)
+    box = styled_box(widget, Size(width, box_height), lines, inner_width)
+    if isinstance(widget, Static):  # its visual is kept until it changes; a bullet's is not
+        _boxes[widget] = (content, width, height, theme, box)
+    return box
+
+
+def _stack(
+    parent: Widget, children: list[Widget], inner_width: int
+) -> tuple[list[tuple[int, int, Strip]], int]:
+    """Children one below the other, the gap between two being the larger of the upper's
+    bottom margin and the lower's top margin (Textual collapses them)."""
+    scrolls_across = parent.styles.overflow_x in ("scroll", "auto")
+    placed: list[tuple[int, int, Strip]] = []
+    y = 0
+    below: int | None = None
+    for child in children:
+        margin = child.styles.margin
+        y += margin.top if below is None else max(below, margin.top)
+        child_width = inner_width - margin.left - margin.right
+        auto_width = child.styles.width is not None and child.styles.width.is_auto
+        if scrolls_across and auto_width and _natural_width(child) > child_width:
+            raise _Unsupported  # a code line wider than its fence: it scrolls sideways
+        for line in _draw(child, child_width, None):
+            placed.append((y, margin.left, line))
+            y += 1
+        below = margin.bottom
+    y += below or 0
+    return placed, y
+
+
+def _side_by_side(
+    children: list[Widget], inner_width: int
+) -> tuple[list[tuple[int, int, Strip]], int]:
+    """Children left to right: `auto` ones as wide as their content, the rest share what is
+    left; every child is as tall as the tallest (a bullet beside a wrapped item)."""
+    widths: list[int | None] = []
+    for child in children:
+        margin = child.styles.margin
+        if margin.top or margin.bottom or margin.left or margin.right:
+            raise _Unsupported
+        rule = child.styles.width
+        widths.append(_natural_width(child) if rule is not None and rule.is_auto else None)
+    flexible = [index for index, width in enumerate(widths) if width is None]
+    rest = inner_width - sum(width for width in widths if width is not None)
+    if flexible:
+        if rest <= 0 or rest % len(flexible):
+            raise _Unsupported  # fractions that do not divide evenly: Textual's rounding
+        for index in flexible:
+            widths[index] = rest // len(flexible)
+    sized = [width for width in widths if width is not None]
+    columns = [_draw(child, width, None) for child, width in zip(children, sized, strict=True)]
+    height = max(len(column) for column in columns)
+    columns = [
+        column if len(column) == height else _draw(child, width, height)
+        for child, width, column in zip(children, sized, columns, strict=True)
+    ]
+    placed: list[tuple[int, int, Strip]] = []
+    x = 0
+    for column, width in zip(columns, sized, strict=True):
+        placed.extend((y, x, line) for y, line in enumerate(column))
+        x += width
+    return placed, height
