@@ -237,12 +237,23 @@ def toasts(app: App[Any]) -> list[str]:
     return [str(note.message) for note in app._notifications]
 
 
-async def test_a_system_prompt_save_that_fails_as_escape_closes_it_says_so_in_a_toast() -> None:
+async def test_a_system_prompt_save_that_fails_as_escape_closes_it_says_so_in_a_toast(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     started = asyncio.Event()
+    error_line_gone = asyncio.Event()
+
+    def on_unmount(static: Static) -> None:
+        if static.id == "system-error":
+            error_line_gone.set()
+
+    # Woken the moment the error line unmounts, before the screen itself goes (and cancels its
+    # workers): polling for it instead lost that window under load.
+    monkeypatch.setattr(Static, "on_unmount", on_unmount, raising=False)
 
     async def save(text: str | None) -> None:
         started.set()
-        await until(lambda: not screen.query("#system-error"), "the error line removed")
+        await error_line_gone.wait()
         raise OSError("database is locked")
 
     screen = SystemPromptScreen("", save=save)

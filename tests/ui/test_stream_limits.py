@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 import pytest
+from textual import events
 
 from craft_tui.ui.screens.chat import ChatScreen
 from craft_tui.ui.widgets.answer_body import MARKDOWN_PIECE, PLAIN_PIECE, AnswerBody
@@ -151,19 +152,24 @@ async def test_one_enormous_delta_is_drawn_in_bounded_pieces_with_keys_handled_b
     server = fake_server(reply=reply, chunk_size=len(reply), usage=None)
     app = make_app(server, settings={"max_answer_mb": 16})
     typed: list[str] = []
-    appends = Appends(monkeypatch, lambda: app.chat.prompt.text if app.is_running else "")
-    pressed: list[asyncio.Task[None]] = []
+
+    def prompt_text_then_a_key() -> str:
+        """What the prompt holds as a piece is handed over; as the first one is, a key arrives
+        from the terminal (the drawing has only just begun)."""
+        text = app.chat.prompt.text if app.is_running else ""
+        if not appends.calls:
+            app.post_message(events.Key("a", "a"))
+        return text
+
+    appends = Appends(monkeypatch, prompt_text_then_a_key)
 
     async with app.run_test(size=(100, 30)) as pilot:
         chat = await send(pilot, "Go")
-        await wait_until(pilot, lambda: bool(appends.calls), timeout=ENORMOUS_GUARD)
-        chat.prompt.focus()
-        pressed.append(asyncio.create_task(pilot.press("a")))
+        assert app.focused is chat.prompt  # where the key goes
         await wait_until(pilot, lambda: not chat.busy, timeout=ENORMOUS_GUARD)
         view = chat.transcript.views()[-1]
         assert isinstance(view, AssistantMessageView)
         await wait_until(pilot, lambda: not view.drawing, timeout=ENORMOUS_GUARD)
-        await pressed[0]
         typed.append(chat.prompt.text)
         body = view._body
         assert body.plain is not None
