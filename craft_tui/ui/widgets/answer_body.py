@@ -20,6 +20,11 @@ than `LIVE_SEGMENT_CHARS` (a runaway paragraph or code block) would make every a
 and re-render it from its start, so the live segment is closed inside it, at a line break if
 there is one (a code fence is reopened in the next segment); such a block shows a break there.
 
+While the answer streams, the live segment's widgets are hidden and it is shown as lines drawn
+from them after each write (`markdown_lines.lines_of`), so the screen lays out one widget instead
+of its blocks; a segment those lines cannot reproduce exactly (a table, a wide code line) shows
+its widgets until it closes. A closed segment keeps its lines (`FrozenSegment`).
+
 Bounded cost, whatever arrives: the message view hands the body pieces of at most
 `piece_limit()` characters. Past `MARKDOWN_LIMIT` characters of Markdown, or from a delta that
 was enormous on its own (see `backlog.PLAIN_DELTA`), the rest of the answer is shown as plain
