@@ -6,10 +6,14 @@ any difference here is a difference a person sees while reading."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 import pytest
 from rich.style import Style
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
+from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.widgets import Markdown
 
@@ -112,9 +116,17 @@ async def whole_cells(text: str, width: int, theme: str = "textual-dark") -> Cel
         return screen_cells(app)
 
 
-async def stream(pilot: object, body: AnswerBody, text: str, step: int = 7) -> None:
-    for index in range(0, len(text), step):
-        await body.append(text[index : index + step])
+@contextlib.asynccontextmanager
+async def streamed(text: str, width: int) -> AsyncIterator[tuple[StreamApp, Pilot[None]]]:
+    """An app whose answer has been sent `text` a few characters at a time and drawn; the
+    answer has not ended (it is still streaming)."""
+    app = StreamApp()
+    async with app.run_test(size=(width, 60)) as pilot:
+        await pilot.pause()
+        for index in range(0, len(text), 7):
+            await app.body.append(text[index : index + 7])
+        await drawn(pilot, app.body)
+        yield app, pilot
 
 
 def live_parts(body: AnswerBody) -> tuple[Markdown, list[FrozenSegment]]:
@@ -126,12 +138,8 @@ def live_parts(body: AnswerBody) -> tuple[Markdown, list[FrozenSegment]]:
 async def test_while_streaming_the_live_part_is_lines_that_look_like_its_widgets() -> None:
     text = DOCUMENTS["inline"] + "\n" + DOCUMENTS["lists"] + "\n" + DOCUMENTS["quote"]
     expected = await whole_cells(text, 70)
-    app = StreamApp()
-    async with app.run_test(size=(70, 60)) as pilot:
+    async with streamed(text, 70) as (app, pilot):
         body = app.body
-        await pilot.pause()
-        await stream(pilot, body, text)
-        await drawn(pilot, body)
         live, lines = live_parts(body)
         assert not live.display  # its widgets are off the screen's layout...
         assert lines and lines[-1].display  # ...and drawn as lines instead
@@ -147,13 +155,8 @@ async def test_while_streaming_the_live_part_is_lines_that_look_like_its_widgets
 async def test_a_table_in_the_live_part_shows_its_widgets_until_the_part_closes() -> None:
     text = "Before the table.\n\n| name | value |\n|---|---|\n| a | 1 |\n| b | 2 |\n"
     expected = await whole_cells(text, 70)
-    app = StreamApp()
-    async with app.run_test(size=(70, 60)) as pilot:
-        body = app.body
-        await pilot.pause()
-        await stream(pilot, body, text)
-        await drawn(pilot, body)
-        live, lines = live_parts(body)
+    async with streamed(text, 70) as (app, _):
+        live, lines = live_parts(app.body)
         assert live.display and not lines  # a grid is not drawn as lines: its widgets show
         assert screen_cells(app) == expected
 
@@ -161,12 +164,8 @@ async def test_a_table_in_the_live_part_shows_its_widgets_until_the_part_closes(
 async def test_a_new_theme_while_streaming_is_shown_at_once() -> None:
     text = DOCUMENTS["headings"] + "\n" + DOCUMENTS["code"]
     expected = await whole_cells(text, 70, theme="textual-light")
-    app = StreamApp()
-    async with app.run_test(size=(70, 60)) as pilot:
+    async with streamed(text, 70) as (app, pilot):
         body = app.body
-        await pilot.pause()
-        await stream(pilot, body, text)
-        await drawn(pilot, body)
         assert not live_parts(body)[0].display
         app.theme = "textual-light"
         await until(lambda: live_parts(body)[0].display, "the live widgets shown in the new theme")
@@ -177,12 +176,8 @@ async def test_a_new_theme_while_streaming_is_shown_at_once() -> None:
 async def test_a_resize_while_streaming_redraws_the_live_lines_at_the_new_width() -> None:
     text = DOCUMENTS["inline"] + "\n" + DOCUMENTS["nested"]
     expected = await whole_cells(text, 50)
-    app = StreamApp()
-    async with app.run_test(size=(90, 60)) as pilot:
+    async with streamed(text, 90) as (app, pilot):
         body = app.body
-        await pilot.pause()
-        await stream(pilot, body, text)
-        await drawn(pilot, body)
         await pilot.resize_terminal(50, 60)
         await drawn(pilot, body)
         assert not live_parts(body)[0].display  # still lines
