@@ -63,7 +63,7 @@ from craft_tui.config.secrets import MissingKeyError, SecretStore, mask_secret
 from craft_tui.config.store import ConfigError
 from craft_tui.config.urls import InvalidURLError, Protocol, chat_url
 from craft_tui.ui.screens.confirm import ConfirmScreen
-from craft_tui.ui.screens.lifetime import closed_meanwhile, dismiss_if_open
+from craft_tui.ui.screens.lifetime import closed_meanwhile, dismiss_if_open, show_or_toast
 from craft_tui.ui.widgets.safe_fields import SafeInput, SafeTextArea
 from craft_tui.untrusted import shown, shown_inline
 from craft_tui.workspace.connections import ConnectionService, exists_already
@@ -1270,16 +1270,12 @@ class ConnectionFormScreen(ModalScreen[str | None]):
             else:
                 await self.service.asave(connection, key=key)
         except ConnectionProblem as problem:
-            if closed_meanwhile(self):  # the form is gone: the refusal still reaches the person
-                self.app.notify(f"Not saved: {problem}", severity="error")
-            else:
-                self._show_errors({problem.field or "form": str(problem)})
+            under_field = {problem.field or "form": str(problem)}
+            show_or_toast(self, lambda: self._show_errors(under_field), f"Not saved: {problem}")
             return
         except (ConfigError, OSError) as error:
-            if closed_meanwhile(self):
-                self.app.notify(f"Not saved: {error}", severity="error")
-            else:
-                self._show_error("form", f"Not saved: {error}")
+            refusal = f"Not saved: {error}"
+            show_or_toast(self, lambda: self._show_error("form", refusal), refusal)
             return
         test = self.last_test or "not tested"
         self.app.notify(f"Saved {connection.name!r} (test: {test}).", title="Connection saved")

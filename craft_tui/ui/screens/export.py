@@ -22,7 +22,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from craft_tui.ui.screens.lifetime import closed_meanwhile, dismiss_if_open
+from craft_tui.ui.screens.lifetime import closed_meanwhile, dismiss_if_open, show_or_toast
 from craft_tui.ui.widgets.safe_fields import SafeInput
 from craft_tui.untrusted import shown_inline
 
@@ -107,11 +107,8 @@ class ExportScreen(ModalScreen[Path | None]):
     def _say(self, text: str) -> None:
         """Show `text` under the path; once the screen has closed (Esc while the file was being
         written), as a toast, so a failure still reaches the person."""
-        if closed_meanwhile(self):
-            if text:
-                self.app.notify(text, severity="error")
-            return
-        self.query_one("#export-error", Static).update(shown_inline(text))
+        line = self.query_one
+        show_or_toast(self, lambda: line("#export-error", Static).update(shown_inline(text)), text)
 
     @work(exclusive=True, group="export-write", exit_on_error=False)
     async def _export(self, path: Path) -> None:

@@ -12,6 +12,7 @@ one). Every such continuation asks `closed_meanwhile` first, or dismisses throug
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from textual.screen import Screen
@@ -24,6 +25,16 @@ ResultType = TypeVar("ResultType")
 def closed_meanwhile(screen: Screen[Any]) -> bool:
     """True once `screen` is closed or being taken apart: nothing on it is left to update."""
     return not screen.is_attached or being_removed(screen)
+
+
+def show_or_toast(screen: Screen[Any], show: Callable[[], object], toast: str) -> None:
+    """Run `show` (it puts a message, usually a refusal, on `screen`); once `screen` has closed
+    meanwhile, say `toast` in an error toast instead, so the message still reaches the person.
+    An empty `toast` (a line being cleared) says nothing."""
+    if not closed_meanwhile(screen):
+        show()
+    elif toast:
+        screen.app.notify(toast, severity="error")
 
 
 def dismiss_if_open(screen: Screen[ResultType], result: ResultType) -> None:

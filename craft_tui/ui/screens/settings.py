@@ -37,7 +37,7 @@ from craft_tui.config.generation import (
 from craft_tui.config.settings_edit import ConnectionGone, SettingsEdit, save_settings
 from craft_tui.config.store import ConfigError
 from craft_tui.ui.screens.confirm import ConfirmScreen
-from craft_tui.ui.screens.lifetime import closed_meanwhile, dismiss_if_open
+from craft_tui.ui.screens.lifetime import dismiss_if_open, show_or_toast
 from craft_tui.ui.widgets.safe_fields import SafeInput
 from craft_tui.untrusted import plain_inline, shown, shown_inline
 
@@ -409,10 +409,8 @@ class SettingsScreen(ModalScreen[bool]):
         try:
             saved = await asyncio.to_thread(save_settings, edit, self.workspace.path)
         except (ConfigError, ConnectionGone, OSError) as error:
-            if closed_meanwhile(self):  # closed while it was writing: the refusal still shows
-                self.app.notify(f"Not saved: {error}", severity="error")
-            else:
-                self._show_error("form", f"Not saved: {error}")
+            refusal = f"Not saved: {error}"
+            show_or_toast(self, lambda: self._show_error("form", refusal), refusal)
             return
         finally:
             self._saving = False

@@ -17,7 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static, TextArea
 
-from craft_tui.ui.screens.lifetime import closed_meanwhile, dismiss_if_open
+from craft_tui.ui.screens.lifetime import dismiss_if_open, show_or_toast
 from craft_tui.ui.widgets.safe_fields import SafeTextArea
 from craft_tui.untrusted import shown
 
@@ -82,10 +82,10 @@ class SystemPromptScreen(ModalScreen[str | None]):
             await self._save_prompt(text.strip() or None)
         except Exception as error:  # the database refused: say so, keep the text to retry
             refusal = f"Not saved: {type(error).__name__}: {error}"
-            if closed_meanwhile(self):  # Esc while it was saving: the refusal still reaches them
-                self.app.notify(refusal, severity="error")
-            else:
-                self.query_one("#system-error", Static).update(shown(refusal))
+            line = self.query_one
+            show_or_toast(
+                self, lambda: line("#system-error", Static).update(shown(refusal)), refusal
+            )
             return
         dismiss_if_open(self, text)
 
