@@ -11,8 +11,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from rich.style import Style
-from textual.app import App, ComposeResult
-from textual.containers import VerticalScroll
+from textual.app import App
 from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.widgets import Markdown
@@ -21,7 +20,7 @@ from craft_tui.ui.textual_private import render_offscreen
 from craft_tui.ui.widgets.answer_body import AnswerBody
 from craft_tui.ui.widgets.frozen_segment import FrozenSegment
 from craft_tui.ui.widgets.markdown_lines import lines_of
-from tests.ui.test_answer_body import drawn
+from tests.ui.test_answer_body import BodyApp, drawn
 from tests.waiting import until
 
 FENCE = "```"
@@ -43,18 +42,6 @@ DOCUMENTS = {
 }
 
 
-class SegmentApp(App[None]):
-    """An answer loaded whole: one visible Markdown segment, laid out by the screen."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll():
-            yield AnswerBody(self.text)
-
-
 def cells(strips: list[Strip]) -> Cells:
     """Every cell: its character and its style."""
     return [
@@ -70,7 +57,7 @@ def screen_cells(app: App[None]) -> Cells:
 @pytest.mark.parametrize("width", [40, 100])
 async def test_lines_are_what_textual_draws_cell_by_cell(theme: str, width: int) -> None:
     for name, text in DOCUMENTS.items():
-        app = SegmentApp(text)
+        app = BodyApp(AnswerBody(text))
         async with app.run_test(size=(width + 2, 120)) as pilot:
             app.theme = theme
             await pilot.pause()
@@ -91,25 +78,15 @@ async def test_lines_are_what_textual_draws_cell_by_cell(theme: str, width: int)
     ],
 )
 async def test_what_cannot_be_drawn_exactly_is_refused(text: str) -> None:
-    app = SegmentApp(text)
+    app = BodyApp(AnswerBody(text))
     async with app.run_test(size=(62, 40)) as pilot:
         await pilot.pause()
         segment = app.query_one(AnswerBody).segments[0]
         assert lines_of(segment, segment.size.width) is None
 
 
-class StreamApp(App[None]):
-    def __init__(self) -> None:
-        super().__init__()
-        self.body = AnswerBody("")
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll():
-            yield self.body
-
-
 async def whole_cells(text: str, width: int, theme: str = "textual-dark") -> Cells:
-    app = SegmentApp(text)
+    app = BodyApp(AnswerBody(text))
     async with app.run_test(size=(width, 60)) as pilot:
         app.theme = theme
         await drawn(pilot, app.query_one(AnswerBody))
@@ -117,10 +94,10 @@ async def whole_cells(text: str, width: int, theme: str = "textual-dark") -> Cel
 
 
 @contextlib.asynccontextmanager
-async def streamed(text: str, width: int) -> AsyncIterator[tuple[StreamApp, Pilot[None]]]:
+async def streamed(text: str, width: int) -> AsyncIterator[tuple[BodyApp, Pilot[None]]]:
     """An app whose answer has been sent `text` a few characters at a time and drawn; the
     answer has not ended (it is still streaming)."""
-    app = StreamApp()
+    app = BodyApp(AnswerBody(""))
     async with app.run_test(size=(width, 60)) as pilot:
         await pilot.pause()
         for index in range(0, len(text), 7):
