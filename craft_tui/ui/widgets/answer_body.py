@@ -71,6 +71,8 @@ PLAIN_PIECE = 128 * 1024
 # Markdown for the first 2 million characters of an answer (far beyond any real one, ~500,000
 # tokens); the rest is plain text, so an answer at the size cap stays a few times its size.
 MARKDOWN_LIMIT = 2_000_000
+# The plain rest's box is at most this share of the terminal's rows; its lines scroll inside it.
+PLAIN_SHARE = 0.7
 
 
 @cache
@@ -183,20 +185,19 @@ class AnswerBody(Widget):
         height: auto;
         layout: vertical;
         & > Markdown { margin: 0; padding: 0; }
-        & > .plain-rest { max-height: 70vh; }
     }
     """
 
     def __init__(self, text: str = "", *, classes: str = "") -> None:
         super().__init__(classes=classes)
         # The unformatted rest of a very large answer: one box of wrapped lines that scrolls inside
-        # itself past `plain-rest`'s max-height, so the transcript's layout stays small
+        # itself past `PLAIN_SHARE` of the terminal's height, so the transcript's layout stays small
         # (see `PlainText`).
         self._plain: PlainText | None = None
         if len(text) > MARKDOWN_LIMIT:
             cut = text.rfind("\n", 0, MARKDOWN_LIMIT) + 1 or MARKDOWN_LIMIT
             text, rest = text[:cut], text[cut:]
-            self._plain = PlainText(rest, classes="plain-rest")
+            self._plain = PlainText(rest, max_share=PLAIN_SHARE, classes="plain-rest")
         self._markdown_size = len(text)
         self._segments: list[Segment] = [self._new_segment(text)]
         self._live_text = text  # text written to the last segment
@@ -301,7 +302,7 @@ class AnswerBody(Widget):
 
     async def _append_plain(self, fragment: str) -> None:
         if self._plain is None:
-            self._plain = PlainText(classes="plain-rest")
+            self._plain = PlainText(max_share=PLAIN_SHARE, classes="plain-rest")
             await self.mount(self._plain)
         self._plain.append(fragment)
 

@@ -7,11 +7,16 @@ lines (the lines joined are the text, so nothing is stored twice), wrapped at th
 with a greedy word wrap, and only the lines on screen are turned into strips. An append wraps only
 the new text (and the unfinished last line), so drawing a huge answer in pieces stays linear.
 
-It is a line-API `ScrollView`: given a `max-height` (an answer's plain rest is, see `AnswerBody`),
-taller text scrolls inside it. That keeps the region the transcript lays out small: Textual files
+It is a line-API `ScrollView`: given a `max_share` of the terminal's height (an answer's plain rest
+is, see `AnswerBody`), taller text scrolls inside it. That keeps the region the transcript lays out small: Textual files
 every widget into a grid of 20-line cells on each layout of its parent, so a 10 MB answer shown
 at full height (70,000+ lines) cost ~0.4 s per frame in those grids alone, however little of it
-was on screen. Without a `max-height` it is as tall as its lines (the tool-output screen).
+was on screen. Without a `max_share` it is as tall as its lines (the tool-output screen).
+
+The cap is applied here, not as a CSS `max-height: 70vh`: Textual ignores a relative max-height
+while it measures an auto-height parent (the container's height is 0 then), so the answer was
+measured at the text's full height for a frame whenever its box grew, and the transcript laid out
+thousands of rows it then threw away.
 """
 
 from __future__ import annotations
@@ -80,9 +85,18 @@ class PlainText(ScrollView, can_focus=False):
     }
     """
 
-    def __init__(self, text: str = "", *, notice: bool = True, classes: str = "") -> None:
+    def __init__(
+        self,
+        text: str = "",
+        *,
+        notice: bool = True,
+        max_share: float | None = None,
+        classes: str = "",
+    ) -> None:
         super().__init__(classes=classes)
         self._notice = int(notice)  # lines above the text
+        # At most this fraction of the terminal's rows tall; the rest scrolls inside (None: no cap).
+        self._max_share = max_share
         self._width = 0  # the width `_lines` are wrapped at; 0 until the first layout
         self._lines: list[str] = [text] if text else []
 
@@ -121,11 +135,13 @@ class PlainText(ScrollView, can_focus=False):
         return container.width
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        if self.styles.max_height is not None:
-            # Tall enough to scroll inside: the scrollbar takes a column of the lines' width.
-            width -= self.styles.scrollbar_size_vertical
-        self._wrap_to(width)
-        return len(self._lines) + self._notice
+        if self._max_share is None:
+            self._wrap_to(width)
+            return len(self._lines) + self._notice
+        # Tall enough to scroll inside: the scrollbar takes a column of the lines' width.
+        self._wrap_to(width - self.styles.scrollbar_size_vertical)
+        cap = max(1, int(viewport.height * self._max_share))
+        return min(len(self._lines) + self._notice, cap)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
