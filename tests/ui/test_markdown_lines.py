@@ -37,6 +37,11 @@ DOCUMENTS = {
     "loose": "1. first\n\n2. second\n\n   with a second paragraph\n",
     "quote": "> A quote with **bold** in it\n>\n> and a second paragraph.\n\nAfter.\n",
     "rule": "Above.\n\n---\n\nBelow.\n",
+    "table": "Before.\n\n| name | value | note |\n|:---|---:|:---:|\n| alpha | 1 | **bold** x |\n"
+    "| b | 22222 | `code` and [a link](https://example.com/t) |\n|  | empty name |  |\n\nAfter.\n",
+    "long cell": "| k | v |\n|---|---|\n| key | "
+    + "a long cell that will need to wrap or be cut " * 3
+    + "|\n| 2 | short |\n",
     "code": f"{FENCE}python\ndef f(x):\n    return x + 1\n{FENCE}\n\n    indented code\n\n"
     f"{FENCE}\nplain fence\n{FENCE}\n",
 }
@@ -73,7 +78,8 @@ async def test_lines_are_what_textual_draws_cell_by_cell(theme: str, width: int)
 @pytest.mark.parametrize(
     "text",
     [
-        "| a | b |\n|---|---|\n| 1 | 2 |\n",  # a grid with keylines
+        # a table wider than the answer even with every column at its narrowest: it is cut
+        "| " + " | ".join(f"column {i}" for i in range(30)) + " |\n|" + "---|" * 30 + "\n",
         f"{FENCE}\n{'x' * 120}\n{FENCE}\n",  # a code line wider than its fence scrolls sideways
     ],
 )
@@ -129,12 +135,21 @@ async def test_while_streaming_the_live_part_is_lines_that_look_like_its_widgets
         assert screen_cells(app) == expected
 
 
-async def test_a_table_in_the_live_part_shows_its_widgets_until_the_part_closes() -> None:
+async def test_a_table_in_the_live_part_is_lines_too_as_it_grows_row_by_row() -> None:
     text = "Before the table.\n\n| name | value |\n|---|---|\n| a | 1 |\n| b | 2 |\n"
     expected = await whole_cells(text, 70)
     async with streamed(text, 70) as (app, _):
         live, lines = live_parts(app.body)
-        assert live.display and not lines  # a grid is not drawn as lines: its widgets show
+        assert not live.display and lines  # its cells are placed by Textual's grid, drawn here
+        assert screen_cells(app) == expected
+
+
+async def test_a_table_too_wide_to_draw_shows_its_widgets_until_the_part_closes() -> None:
+    text = "| " + " | ".join(f"column {i}" for i in range(30)) + " |\n|" + "---|" * 30 + "\n"
+    expected = await whole_cells(text, 70)
+    async with streamed(text, 70) as (app, _):
+        live, lines = live_parts(app.body)
+        assert live.display and not lines  # refused: its real widgets show
         assert screen_cells(app) == expected
 
 

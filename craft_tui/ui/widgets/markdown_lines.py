@@ -11,9 +11,12 @@ collapsed vertical margins or put side by side as a horizontal layout does. The 
 lays out one widget of lines (`FrozenSegment`) instead of dozens.
 
 Only what that small layout engine reproduces exactly is drawn this way: vertical and
-horizontal layouts, widths of `1fr` or `auto`, fixed or automatic heights. A tree with anything
-else (a table's grid and keylines, a code line wider than its fence, a dock, an offset) gives
-None, and the caller shows the real widgets instead. `tests/ui/test_markdown_lines.py` compares
+horizontal layouts, widths of `1fr` or `auto`, fixed or automatic heights, and a table's grid,
+whose cells are placed by Textual's own `GridLayout.arrange` (its column widths, shrinking and
+ellipses are Textual's rule, not a copy of it) with the keylines drawn around them on Textual's
+`Canvas`, as `Layout.render_keyline` does for a laid-out grid. A tree with anything else (a code
+line wider than its fence, a dock, an offset) gives None, and the caller shows the real widgets
+instead. `tests/ui/test_markdown_lines.py` compares
 these lines cell by cell, styles included, with what Textual draws for the same Markdown.
 """
 
@@ -22,8 +25,9 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING, cast
 
+from textual.canvas import Canvas, Rectangle
 from textual.css.scalar import Unit
-from textual.geometry import Size
+from textual.geometry import Offset, Size
 from textual.strip import Strip
 from textual.visual import Visual, visualize
 from textual.widget import Widget
@@ -71,7 +75,6 @@ def _check_box(widget: Widget) -> None:
         styles.dock not in ("", "none")
         or styles.offset.x.value
         or styles.offset.y.value
-        or str(styles.keyline[0]) != "none"  # (typed without "none", which it is unless set)
         or styles.min_width is not None
         or styles.max_width is not None
         or styles.max_height is not None
@@ -128,15 +131,21 @@ def _draw(widget: Widget, width: int, height: int | None) -> list[Strip]:
         return _leaf(widget, width, height, inner_width)
 
     layout = styles.layout.name if styles.layout is not None else "vertical"
-    if layout == "vertical":
+    keyline = str(styles.keyline[0]) != "none"  # (typed without "none", which it is unless set)
+    background: list[Strip] = []
+    if layout == "grid" and height is None:
+        placed, inner_height, background = _grid(widget, children, inner_width)
+    elif keyline:
+        raise _Unsupported  # keylines are drawn for a grid only
+    elif layout == "vertical":
         placed, inner_height = _stack(widget, children, inner_width)
     elif layout == "horizontal":
         placed, inner_height = _side_by_side(children, inner_width)
     else:
-        raise _Unsupported  # grid (tables)
+        raise _Unsupported
     box_height = inner_height + gutter.height if height is None else height
     box_height = _at_least_min_height(widget, box_height)
-    box = styled_box(widget, Size(width, box_height), [], inner_width)
+    box = styled_box(widget, Size(width, box_height), background, inner_width)
     for y, x, line in placed:
         row = gutter.top + y
         if row >= len(box):
@@ -164,7 +173,8 @@ def _leaf(widget: Widget, width: int, height: int | None, inner_width: int) -> l
             theme,
         ):
             return box
-    lines = Visual.to_strips(widget, content, inner_width, None, widget.visual_style)
+    content_height = None if height is None else max(0, height - widget.styles.gutter.height)
+    lines = Visual.to_strips(widget, content, inner_width, content_height, widget.visual_style)
     box_height = len(lines) + widget.styles.gutter.height if height is None else height
     box_height = _at_least_min_height(widget, box_height)
     box = styled_box(widget, Size(width, box_height), lines, inner_width)
@@ -229,3 +239,54 @@ def _side_by_side(
         placed.extend((y, x, line) for y, line in enumerate(column))
         x += width
     return placed, height
+
+
+def _grid(
+    parent: Widget, children: list[Widget], inner_width: int
+) -> tuple[list[tuple[int, int, Strip]], int, list[Strip]]:
+    """A grid (a table's cells): placed by Textual's own grid layout, at the height Textual
+    measures it at (its placements' extent at no height), each cell drawn at its region's size;
+    the keylines, if any, are the content behind the cells."""
+    styles = parent.styles
+    layout = parent.layout
+    if (
+        styles.gutter.width
+        or styles.gutter.height
+        or styles.align_horizontal != "left"
+        or styles.align_vertical != "top"
+        or type(parent).process_layout is not Widget.process_layout
+    ):
+        raise _Unsupported
+    measured = layout.arrange(parent, children, Size(inner_width, 0), greedy=True)
+    height = max((p.region.grow(p.margin).bottom for p in measured), default=0)
+    placements = layout.arrange(parent, children, Size(inner_width, height), greedy=True)
+    placed: list[tuple[int, int, Strip]] = []
+    for placement in placements:
+        region = placement.region
+        if placement.offset or placement.fixed or placement.overlay:
+            raise _Unsupported  # (its margin is the grid's gutter, already in the region)
+        if region.right > inner_width or region.bottom > height:
+            raise _Unsupported
+        lines = _draw(placement.widget, region.width, region.height)
+        placed.extend((region.y + y, region.x, line) for y, line in enumerate(lines))
+    background: list[Strip] = []
+    line_style, color = styles.keyline
+    if str(line_style) != "none":
+        if color:
+            color = parent.background_colors[0] + color
+        rectangles = [
+            Rectangle(
+                placement.region.offset - Offset(1, 1),
+                placement.region.width + 2,
+                placement.region.height + 2,
+                color,
+                line_style,
+            )
+            for placement in placements
+            if placement.widget.visible
+        ]
+        keylines = Canvas(inner_width, height).render(rectangles, parent.rich_style)
+        background = Visual.to_strips(
+            parent, visualize(parent, keylines), inner_width, height, parent.visual_style
+        )
+    return placed, height, background
