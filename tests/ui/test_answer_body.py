@@ -14,7 +14,7 @@ from craft_tui.ui.widgets.frozen_segment import FrozenSegment
 from craft_tui.ui.widgets.messages import AssistantMessageView
 from craft_tui.ui.widgets.transcript import Transcript
 from tests.ui.harness import Entry, WidgetHarness
-from tests.waiting import HANG_GUARD
+from tests.waiting import HANG_GUARD, until
 
 FENCE = "```"
 
@@ -138,13 +138,21 @@ async def test_while_streaming_the_finished_part_is_lines_and_comes_back_as_mark
         assert screen_lines(app) == whole  # and looks the same
         await body.finish()
         await drawn(pilot, body)
-        # On screen after the end: real Markdown again (links, selection), same lines.
-        assert not any(isinstance(s, FrozenSegment) for s in body.segments)
+        # After the end nothing is rebuilt for lines that look the same...
+        now = [s for s in body.segments if isinstance(s, FrozenSegment)]
+        assert now[: len(frozen)] == frozen  # (and the last segment joined them as lines)
+        assert screen_lines(app) == whole
+        # ...until the mouse comes over a segment: real Markdown again (selection), same lines.
+        await pilot.hover(offset=(5, frozen[0].region.y + 1))
+        await until(lambda: not isinstance(body.segments[0], FrozenSegment), "the first thawed")
+        await drawn(pilot, body)
+        assert isinstance(body.segments[1], FrozenSegment)  # the mouse was not over it
         assert screen_lines(app) == whole
 
 
 async def test_after_the_end_segments_thawed_below_a_frozen_one_keep_their_spacing() -> None:
-    """Only what is on screen thaws; the gap to a segment still frozen above must not grow."""
+    """Only what the mouse comes over thaws; the gap to a segment still frozen above must not
+    grow."""
     text = long_answer()
 
     async def bottom_lines(streamed: bool) -> list[str]:
@@ -159,9 +167,14 @@ async def test_after_the_end_segments_thawed_below_a_frozen_one_keep_their_spaci
                 await body.finish()
                 await pilot.pause()
             app.query_one(VerticalScroll).scroll_end(animate=False)
-            await drawn(pilot, body)  # what is on screen thawed; what is not stays frozen
+            await drawn(pilot, body)
             if streamed:
-                assert isinstance(body.segments[0], FrozenSegment)  # off screen: still lines
+                last = len(body.segments) - 1
+                bottom = min(body.segments[last].region.bottom, 30) - 1
+                await pilot.hover(offset=(5, bottom))  # over its last lines: that segment thaws
+                await until(lambda: not isinstance(body.segments[last], FrozenSegment), "thawed")
+                await drawn(pilot, body)
+                assert isinstance(body.segments[0], FrozenSegment)  # not under the mouse: lines
             return screen_lines(app)
 
     assert await bottom_lines(streamed=True) == await bottom_lines(streamed=False)

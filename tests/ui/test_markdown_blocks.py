@@ -10,10 +10,12 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 from textual.pilot import Pilot
+from textual.widgets import Markdown
 
 from craft_tui.ui.widgets.answer_body import AnswerBody
 from craft_tui.ui.widgets.frozen_segment import FrozenSegment
 from tests.ui.chat_helpers import screen_text, wait_until
+from tests.ui.test_answer_body import drawn
 
 TABLE = (
     "| left | centre | right |\n"
@@ -161,6 +163,8 @@ async def test_a_streamed_answer_shows_them_while_streaming_frozen_and_after_the
         await wait_until(pilot, lambda: isinstance(body.segments[0], FrozenSegment))
         await shows(pilot, CHECKS[what])
         await body.finish()
+        await shows(pilot, CHECKS[what])  # the same lines after the end
+        await pilot.hover(offset=(3, 1))  # the mouse over them: Markdown widgets again
         await wait_until(pilot, lambda: not isinstance(body.segments[0], FrozenSegment))
         await shows(pilot, CHECKS[what])
 
@@ -189,17 +193,26 @@ def _position(screen: str, text: str) -> tuple[int, int]:
     raise AssertionError(f"{text!r} not on screen:\n{screen}")
 
 
-@pytest.mark.parametrize("streamed", [False, True], ids=["loaded", "streamed-and-ended"])
+@pytest.mark.parametrize(
+    "how", ["loaded", "streaming", "streamed-and-ended", "streamed-ended-and-thawed"]
+)
 async def test_clicking_a_link_copies_its_target_and_says_so_instead_of_opening_it(
-    streamed: bool,
+    how: str,
 ) -> None:
-    body = AnswerBody("" if streamed else ANSWER)
+    """On Markdown widgets, and on the lines drawn from them while and after an answer streams
+    (their click goes to `FrozenSegment.action_link`): the same rule."""
+    body = AnswerBody("" if how != "loaded" else ANSWER)
     app = BodyApp(body)
     async with app.run_test(size=(80, 60), notifications=True) as pilot:
-        if streamed:
+        if how != "loaded":
             for index in range(0, len(ANSWER), 11):
                 await body.append(ANSWER[index : index + 11])
+            await drawn(pilot, body)
+            assert not any(isinstance(s, Markdown) and s.display for s in body.segments)
+        if how.startswith("streamed"):
             await body.finish()
+        if how == "streamed-ended-and-thawed":
+            await pilot.hover(offset=(3, 1))
             await wait_until(pilot, lambda: not isinstance(body.segments[0], FrozenSegment))
         screen = await shows(pilot, links_show_targets)
         await pilot.click(offset=_position(screen, "the docs"))

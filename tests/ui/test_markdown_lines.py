@@ -129,9 +129,15 @@ async def test_while_streaming_the_live_part_is_lines_that_look_like_its_widgets
         assert screen_cells(app) == expected  # that look exactly like them
         await body.finish()
         await drawn(pilot, body)
-        # After the end, on screen: the same widgets shown again (links, selection), same look.
-        assert body.segments[-1] is live and live.display
-        assert not any(isinstance(child, FrozenSegment) for child in body.children)
+        assert screen_cells(app) == expected  # after the end: still the lines
+        await pilot.hover(offset=(3, body.segments[-1].region.y))
+        # The mouse over them: the same widgets shown again (selection), same look.
+        await until(lambda: body.segments[-1] is live and live.display, "the widgets shown")
+        await drawn(pilot, body)
+        # Its lines are gone (the segments above keep theirs until the mouse is over them).
+        assert not any(
+            child.widgets is live for child in body.children if isinstance(child, FrozenSegment)
+        )
         assert screen_cells(app) == expected
 
 

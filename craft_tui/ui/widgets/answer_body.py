@@ -535,7 +535,8 @@ class AnswerBody(Widget):
                 self._pin(pinned)
 
     async def finish(self) -> None:
-        """The answer is complete: segments go back to auto height; frozen ones thaw when seen."""
+        """The answer is complete: segments go back to auto height; frozen ones thaw when the
+        mouse comes over them (see `FrozenSegment`)."""
         async with self._writing():  # after the last append
             if self.gone:
                 return
@@ -551,5 +552,4 @@ class AnswerBody(Widget):
             self._pinned.clear()
             for part in self._segments:
                 if isinstance(part, FrozenSegment):
-                    part.thaw_when_seen = True
-                    part.refresh()  # on screen: rendered again now, and so thawed
+                    part.thaw_on_pointer = True

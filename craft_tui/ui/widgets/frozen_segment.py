@@ -4,14 +4,20 @@ Every Markdown block is a widget (a table is dozens), and Textual lays out and w
 widget on each update. While an answer streams, the finished part never changes, so it is rendered
 once to lines (strips) and shown by one widget; the live part is drawn as lines too, redrawn on
 each write from its hidden widgets (`markdown_lines.py`). The Markdown widgets come back ("thaw")
-when they are needed again: when the width changes, the theme changes, or the answer is finished
-and the segment is on screen (links and text selection need the real widgets).
+when they are needed again: when the width changes, the theme changes, or, once the answer is
+finished, when the mouse comes over the segment (selecting its text needs the real widgets).
+Nothing else needs them: a click on a link in the lines is handled here (`action_link`), and
+copying, finding and exporting read the source.
+Thawing every segment that came on screen used to be most of the work after an answer ended
+(rebuilding and laying out its blocks: ~0.9 CPU-s after a 2,000-token answer at full speed),
+for lines that looked the same.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual import events
 from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
@@ -35,7 +41,7 @@ class FrozenSegment(Widget):
         self.bottom_margin = bottom_margin  # of its last block, included in the lines
         self._strips = strips
         self._theme = theme
-        self.thaw_when_seen = False
+        self.thaw_on_pointer = False  # the answer is finished: the mouse brings the widgets back
         self._thaw_requested = False
         # The hidden Markdown these lines were drawn from, when it was kept: thawing shows it
         # again instead of building the same widgets a second time.
@@ -56,11 +62,30 @@ class FrozenSegment(Widget):
         """The width the lines were rendered at."""
         return self._strips[0].cell_length if self._strips else 0
 
-    def render_line(self, y: int) -> Strip:
-        if not self._thaw_requested and (self.thaw_when_seen or self.app.theme != self._theme):
-            # On screen now: bring the real widgets back after this frame (same lines meanwhile).
+    def _request_thaw(self) -> None:
+        """Bring the real widgets back after this frame (the same lines meanwhile)."""
+        if not self._thaw_requested:
             self._thaw_requested = True
             self.post_message(self.ThawRequest(self))
+
+    def on_enter(self, event: events.Enter) -> None:
+        if self.thaw_on_pointer:  # a selection or a click is likely next
+            self._request_thaw()
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        if self.thaw_on_pointer:  # (a press without a move first)
+            self._request_thaw()
+
+    def action_link(self, href: str) -> None:
+        """A click on a link in these lines (their styles carry Textual's `link` action): the
+        same as on the widgets, so links work while an answer streams too."""
+        from craft_tui.ui.widgets.markdown_blocks import copy_link  # (loaded with Markdown)
+
+        copy_link(self, href)
+
+    def render_line(self, y: int) -> Strip:
+        if self.app.theme != self._theme:  # lines of another theme: on screen now, redrawn
+            self._request_thaw()
         if y < len(self._strips):
             return self._strips[y]
         return Strip.blank(self.size.width)

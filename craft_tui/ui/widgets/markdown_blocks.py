@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from markdown_it.rules_core import StateCore
     from textual.css.types import AlignHorizontal, TextAlign
 
-__all__ = ["AnswerMarkdown", "answer_parser", "link_is_clickable"]
+__all__ = ["AnswerMarkdown", "answer_parser", "copy_link", "link_is_clickable"]
 
 UNCHECKED_BOX = "☐ "
 CHECKED_BOX = "☑ "
@@ -69,6 +69,16 @@ def link_is_clickable(target: str) -> bool:
     if not target.lower().startswith(_CLICKABLE_SCHEMES):
         return False
     return not any(_is_hidden(char) for char in unquote(target, errors="replace"))
+
+
+def copy_link(widget: Widget, href: str) -> None:
+    """What a click on a link does, in Markdown widgets or in the lines drawn from them
+    (`FrozenSegment`): copy the target (never open it), an http(s) or mailto target only, as
+    it was shown, and say so."""
+    if not link_is_clickable(href):
+        return
+    widget.app.copy_to_clipboard(href)
+    widget.app.notify(f"Copied link {shown_inline(href)}", markup=False, timeout=3)
 
 
 def _is_hidden(char: str) -> bool:
@@ -293,10 +303,6 @@ class AnswerMarkdown(Markdown):
         return AwaitComplete(aligned())
 
     def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
-        """Copy the target (never open it): an http(s) or mailto target only, as it was shown."""
         event.stop()
         event.prevent_default()
-        if not link_is_clickable(event.href):
-            return
-        self.app.copy_to_clipboard(event.href)
-        self.app.notify(f"Copied link {shown_inline(event.href)}", markup=False, timeout=3)
+        copy_link(self, event.href)
