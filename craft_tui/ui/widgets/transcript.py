@@ -58,6 +58,7 @@ class Transcript(VerticalScroll, can_focus=False):
         height: 1fr;
         padding: 0 1;
         scrollbar-size-vertical: 1;
+        scrollbar-gutter: stable;  /* the answer never re-wraps when the bar appears */
         & > .window-hint { color: $text-muted; width: 1fr; content-align: center middle; }
         & > .empty-hint { color: $text-muted; width: 1fr; padding: 1 2; }
     }
