@@ -231,3 +231,41 @@ async def test_deltas_arriving_while_a_write_is_in_flight_are_written_in_order()
     streamed = await harness_lines(text, streamed=True)
     assert sum("def f3():" in line for line in whole) == 1  # the whole answer is on screen
     assert streamed == whole
+
+
+async def focused_cells(text: str, *, streamed: bool) -> list[list[tuple[str, object]]]:
+    """Every cell (character and background) of the chat widgets showing `text` as an answer
+    whose message has the keyboard focus: streamed and ended first, or loaded whole."""
+    app = WidgetHarness()
+    async with app.run_test(size=(80, 60)) as pilot:
+        transcript = app.query_one(Transcript)
+        view = await transcript.add(Entry("a1", "assistant", "" if streamed else text))
+        assert isinstance(view, AssistantMessageView)
+        if streamed:
+            view.pacer.min_interval = 0.0
+            view.begin_stream()
+            await pilot.pause()
+            for index in range(0, len(text), 40):
+                view.add_text(text[index : index + 40])
+                await pilot.pause()  # written and laid out as it arrives
+            await view.end_stream("stop")
+        body = view.query_one(AnswerBody)
+        await drawn(pilot, body)
+        if streamed:
+            assert any(isinstance(s, FrozenSegment) for s in body.segments)  # still lines
+        view.focus()  # from the keyboard: the message is tinted, the mouse is nowhere near
+        await until(lambda: view.has_focus, "the message focused")
+        await drawn(pilot, body)
+        strips = app.screen._compositor.render_strips()
+        return [
+            [(char, segment.style.bgcolor if segment.style else None) for char in segment.text]
+            for strip in strips
+            for segment in [*strip]
+        ]
+
+
+async def test_a_streamed_answer_focused_from_the_keyboard_is_tinted_like_a_loaded_one() -> None:
+    """The lines of a finished answer have its background baked in; focusing its message tints
+    it, so lines drawn on the old colours must not stay on screen."""
+    text = long_answer(2)
+    assert await focused_cells(text, streamed=True) == await focused_cells(text, streamed=False)

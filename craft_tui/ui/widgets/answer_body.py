@@ -467,7 +467,9 @@ class AnswerBody(Widget):
             self.call_after_refresh(self._freeze_later, segment)  # its last write is not laid out
             return
         bottom_margin = segment.children[-1].styles.margin.bottom if segment.children else 0
-        frozen = FrozenSegment(segment.source, strips, self.app.theme, bottom_margin)
+        frozen = FrozenSegment(
+            segment.source, strips, self.app.theme, bottom_margin, drawn_on=self.colors
+        )
         index = self._segments.index(segment)
         self._segments[index] = frozen
         if segment in self._pinned:

@@ -4,7 +4,9 @@ Every Markdown block is a widget (a table is dozens), and Textual lays out and w
 widget on each update. While an answer streams, the finished part never changes, so it is rendered
 once to lines (strips) and shown by one widget; the live part is drawn as lines too, redrawn on
 each write from its hidden widgets (`markdown_lines.py`). The Markdown widgets come back ("thaw")
-when they are needed again: when the width changes, the theme changes, or, once the answer is
+when they are needed again: when the width changes, the theme or the colours around the lines
+change (they are baked into the lines: a message focused from the keyboard is tinted), or, once
+the answer is
 finished, when the mouse comes over the segment (selecting its text needs the real widgets).
 Nothing else needs them: a click on a link in the lines is handled here (`action_link`), and
 copying, finding and exporting read the source.
@@ -18,6 +20,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual import events
+from textual.color import Color
+from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
@@ -35,8 +39,18 @@ class FrozenSegment(Widget):
     FrozenSegment { height: auto; }
     """
 
-    def __init__(self, source: str, strips: list[Strip], theme: str, bottom_margin: int) -> None:
+    def __init__(
+        self,
+        source: str,
+        strips: list[Strip],
+        theme: str,
+        bottom_margin: int,
+        drawn_on: tuple[Color, Color, Color, Color] | None = None,
+    ) -> None:
+        """`drawn_on`: the `colors` of the answer body the lines were drawn in (their background
+        is baked in); None to take them from the body when they are first shown."""
         super().__init__()
+        self._drawn_on = drawn_on
         self.source = source
         self.bottom_margin = bottom_margin  # of its last block, included in the lines
         self._strips = strips
@@ -52,10 +66,16 @@ class FrozenSegment(Widget):
         """Show new lines (the live segment grew, or was redrawn for a new theme or width)."""
         self._strips = strips
         self._theme = theme
+        self._drawn_on = self._surroundings()
         self._thaw_requested = False
         self.bottom_margin = bottom_margin
         self.styles.height = len(strips)
         self.refresh()
+
+    def _surroundings(self) -> tuple[Color, Color, Color, Color] | None:
+        """The colours the lines are drawn on: the answer body's (its ancestors' blended)."""
+        parent = self.parent
+        return parent.colors if isinstance(parent, Widget) else None
 
     @property
     def width(self) -> int:
@@ -83,9 +103,16 @@ class FrozenSegment(Widget):
 
         copy_link(self, href)
 
-    def render_line(self, y: int) -> Strip:
-        if self.app.theme != self._theme:  # lines of another theme: on screen now, redrawn
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """On screen now: lines drawn for another theme, or on other colours (the message was
+        focused or marked), are stale; the real widgets come back and draw them anew."""
+        if self._drawn_on is None:
+            self._drawn_on = self._surroundings()
+        if self.app.theme != self._theme or self._surroundings() != self._drawn_on:
             self._request_thaw()
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
         if y < len(self._strips):
             return self._strips[y]
         return Strip.blank(self.size.width)
