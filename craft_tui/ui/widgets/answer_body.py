@@ -23,13 +23,17 @@ there is one (a code fence is reopened in the next segment); such a block shows 
 While the answer streams, the live segment's widgets are hidden and it is shown as lines drawn
 from them after each write (`markdown_lines.lines_of`), so the screen lays out one widget instead
 of its blocks; a segment those lines cannot reproduce exactly (a table, a wide code line) shows
-its widgets until it closes. A closed segment keeps its lines (`FrozenSegment`).
+its widgets until it closes. A closed segment keeps its lines (`FrozenSegment`). An answer loaded
+whole (from the history) is shown the same way: its Markdown hidden, one `FrozenSegment` of
+lines drawn from it in the layout that first gives the body its width, so a long conversation
+lays out one widget per answer. Its widgets come back when the mouse comes over it, or on a new
+theme or new colours around it.
 
 Bounded cost, whatever arrives: the message view hands the body pieces of at most
 `piece_limit()` characters. Past `MARKDOWN_LIMIT` characters of Markdown, or from a delta that
 was enormous on its own (see `backlog.PLAIN_DELTA`), the rest of the answer is shown as plain
 wrapped lines (`PlainText`): Markdown costs hundreds of bytes per character, plain lines a few.
-That rest is one box at most 70% of the terminal tall that scrolls inside itself, so however large
+That rest is one box at most `PLAIN_SHARE` of the terminal tall that scrolls inside itself, so however large
 it is, the transcript lays out a screenful for it.
 """
 
