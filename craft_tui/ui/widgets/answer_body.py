@@ -389,27 +389,28 @@ class AnswerBody(Widget):
         if not self._lines_drawn_at(self.size.width):
             await self._show_loaded_widgets()
 
-    def _lines_drawn_at(self, width: int) -> bool:
+    def _lines_drawn_at(self, width: int, *, in_layout: bool = False) -> bool:
         """Draw the loaded answer's lines from its hidden widgets at `width`, if they are built
-        and not drawn there yet; False if they cannot be drawn exactly."""
+        and not drawn there yet; False if they cannot be drawn exactly. (Nothing here may ask
+        a widget for its size or region: see `FrozenSegment.show`.)"""
         cover = self._loaded_lines
         if cover is None or cover.widgets is None or not width:
             return True
         covered = cover.widgets
-        if not (self._built or covered.children) or (cover.width == width and cover.size.height):
+        if not (self._built or covered.children) or cover.width == width:
             return True  # not built yet (drawn once they are), or already drawn at this width
         strips = lines_of(covered, width)
         if strips is None:
             return False
         bottom_margin = covered.children[-1].styles.margin.bottom if covered.children else 0
-        cover.show(strips, self.app.theme, bottom_margin)
+        cover.show(strips, self.app.theme, bottom_margin, in_layout=in_layout)
         return True
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         """A loaded answer's lines are drawn here, in the layout that first gives the body its
         width, so the answer has its height in that same layout (the transcript scrolls to a
         message by it) rather than one frame later."""
-        if self._loaded_lines is not None and not self._lines_drawn_at(width):
+        if self._loaded_lines is not None and not self._lines_drawn_at(width, in_layout=True):
             self.call_later(self._draw_loaded_lines)  # its widgets, after this layout
         return super().get_content_height(container, viewport, width)
 
