@@ -7,7 +7,7 @@ any difference here is a difference a person sees while reading."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 from rich.style import Style
@@ -62,7 +62,7 @@ def screen_cells(app: App[None]) -> Cells:
 @pytest.mark.parametrize("width", [40, 100])
 async def test_lines_are_what_textual_draws_cell_by_cell(theme: str, width: int) -> None:
     for name, text in DOCUMENTS.items():
-        app = BodyApp(AnswerBody(text, as_lines=False))
+        app = BodyApp(AnswerBody(text))
         async with app.run_test(size=(width + 2, 120)) as pilot:
             app.theme = theme
             await pilot.pause()
@@ -84,7 +84,7 @@ async def test_lines_are_what_textual_draws_cell_by_cell(theme: str, width: int)
     ],
 )
 async def test_what_cannot_be_drawn_exactly_is_refused(text: str) -> None:
-    app = BodyApp(AnswerBody(text, as_lines=False))
+    app = BodyApp(AnswerBody(text))
     async with app.run_test(size=(62, 40)) as pilot:
         await pilot.pause()
         segment = app.query_one(AnswerBody).segments[0]
@@ -92,7 +92,7 @@ async def test_what_cannot_be_drawn_exactly_is_refused(text: str) -> None:
 
 
 async def whole_cells(text: str, width: int, theme: str = "textual-dark") -> Cells:
-    app = BodyApp(AnswerBody(text, as_lines=False))
+    app = BodyApp(AnswerBody(text))
     async with app.run_test(size=(width, 60)) as pilot:
         app.theme = theme
         await drawn(pilot, app.query_one(AnswerBody))
@@ -180,49 +180,3 @@ async def test_a_resize_while_streaming_redraws_the_live_lines_at_the_new_width(
         await drawn(pilot, body)
         assert not live_parts(body)[0].display  # still lines
         assert screen_cells(app) == expected
-
-
-def widgets_cells_of(text: str) -> Callable[[int], Awaitable[Cells]]:
-    """The screen's cells for `text` loaded whole as real widgets, at a width."""
-
-    async def at(width: int) -> Cells:
-        app = BodyApp(AnswerBody(text, as_lines=False))
-        async with app.run_test(size=(width, 60)) as pilot:
-            await drawn(pilot, app.body)
-            return screen_cells(app)
-
-    return at
-
-
-async def test_a_loaded_answer_is_lines_like_its_widgets_even_after_a_resize() -> None:
-    """An answer opened from the history: one widget of lines on the screen's layout (its
-    Markdown hidden), cell for cell its widgets' look; a resize redraws them, no rebuild."""
-    text = DOCUMENTS["inline"] + "\n" + DOCUMENTS["table"] + "\n" + DOCUMENTS["nested"]
-    expected = widgets_cells_of(text)
-    app = BodyApp(AnswerBody(text))
-    async with app.run_test(size=(90, 60)) as pilot:
-        body = app.body
-        await drawn(pilot, body)
-        hidden = body.segments[0]
-        assert isinstance(hidden, Markdown) and not hidden.display
-        assert [type(child) for child in body.children if child.display] == [FrozenSegment]
-        assert screen_cells(app) == await expected(90)
-        await pilot.resize_terminal(50, 60)
-        await drawn(pilot, body)
-        assert not hidden.display and body.segments[0] is hidden  # redrawn, not rebuilt
-        assert screen_cells(app) == await expected(50)
-        # The mouse over it: the same widgets shown (text can be selected), same look.
-        await pilot.hover(offset=(3, 1))
-        await until(lambda: hidden.display, "the widgets shown")
-        await drawn(pilot, body)
-        assert not any(isinstance(child, FrozenSegment) for child in body.children)
-        assert screen_cells(app) == await expected(50)
-
-
-async def test_a_loaded_answer_that_cannot_be_lines_shows_its_widgets() -> None:
-    text = f"Wide code:\n\n{FENCE}\n{'x' * 120}\n{FENCE}\n"
-    app = BodyApp(AnswerBody(text))
-    async with app.run_test(size=(62, 40)) as pilot:
-        await until(lambda: app.body.segments[0].display, "the widgets shown")
-        await drawn(pilot, app.body)
-        assert not any(isinstance(child, FrozenSegment) for child in app.body.children)

@@ -23,11 +23,7 @@ there is one (a code fence is reopened in the next segment); such a block shows 
 While the answer streams, the live segment's widgets are hidden and it is shown as lines drawn
 from them after each write (`markdown_lines.lines_of`), so the screen lays out one widget instead
 of its blocks; a segment those lines cannot reproduce exactly (a table, a wide code line) shows
-its widgets until it closes. A closed segment keeps its lines (`FrozenSegment`). An answer loaded
-whole (from the history) is shown the same way: its Markdown hidden, one `FrozenSegment` of
-lines drawn from it in the layout that first gives the body its width, so a long conversation
-lays out one widget per answer. Its widgets come back when the mouse comes over it, or on a new
-theme or new colours around it.
+its widgets until it closes. A closed segment keeps its lines (`FrozenSegment`).
 
 Bounded cost, whatever arrives: the message view hands the body pieces of at most
 `piece_limit()` characters. Past `MARKDOWN_LIMIT` characters of Markdown, or from a delta that
@@ -61,8 +57,6 @@ from craft_tui.ui.widgets.plain_text import PlainText
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
     from textual.widgets import Markdown
-
-    from craft_tui.ui.widgets.markdown_blocks import AnswerMarkdown
 
 # A live segment is closed once it holds this many finished top-level blocks: small enough that
 # an update lays out a handful of blocks, large enough that a long answer is not hundreds of
@@ -194,9 +188,7 @@ class AnswerBody(Widget):
     }
     """
 
-    def __init__(self, text: str = "", *, classes: str = "", as_lines: bool = True) -> None:
-        """`text`: an answer loaded whole (from the history), shown as lines drawn from its
-        hidden widgets unless `as_lines` is False; "" for one that is about to stream."""
+    def __init__(self, text: str = "", *, classes: str = "") -> None:
         super().__init__(classes=classes)
         # The unformatted rest of a very large answer: one box of wrapped lines that scrolls inside
         # itself past `PLAIN_SHARE` of the terminal's height, so the transcript's layout stays small
@@ -217,11 +209,6 @@ class AnswerBody(Widget):
         # shown as these lines, redrawn on each write; None while it is shown as widgets.
         self._live_lines: FrozenSegment | None = None
         self._live_as_widgets = False  # this live segment cannot be lines (a table, a wide fence)
-        # A loaded answer: its Markdown hidden, shown as these lines (as a finished streamed
-        # one is), so the transcript lays out one widget per answer instead of its blocks.
-        self._loaded_lines: FrozenSegment | None = None
-        self._loaded_as_lines = as_lines and bool(text)
-        self._built = False  # the covered Markdown's blocks are mounted
         # Markdown.append reads its source before it waits for its own lock, so two appends in
         # flight at once corrupt it (a code fence cut mid-line): appends here run one at a time,
         # and so do the swaps between Markdown and frozen segments.
@@ -229,14 +216,6 @@ class AnswerBody(Widget):
 
     def compose(self) -> ComposeResult:
         yield from self._segments
-        if self._loaded_as_lines:
-            covered = self._segments[0]
-            assert not isinstance(covered, FrozenSegment)
-            covered.display = False
-            self._loaded_lines = FrozenSegment(self._live_text, [], self.app.theme, 0)
-            self._loaded_lines.widgets = covered
-            self._loaded_lines.thaw_on_pointer = True
-            yield self._loaded_lines
         if self._plain is not None:
             yield self._plain
 
@@ -328,7 +307,6 @@ class AnswerBody(Widget):
         self._plain.append(fragment)
 
     async def _append(self, fragment: str) -> None:
-        await self._show_loaded_widgets()  # more text after a loaded answer: its widgets grow
         if isinstance(self._segments[-1], FrozenSegment):
             await self._thaw(self._segments[-1])  # more text after `finish`: widgets again
         split = next_segment_start(self._live_text, fragment)
@@ -371,58 +349,6 @@ class AnswerBody(Widget):
         if len(self._segments) > 1:
             self._collapse_margin(self._segments[-2], live)
         await self._draw_live(live)
-
-    # ---------------------------------------------------------------- a loaded answer as lines
-
-    async def on_answer_markdown_built(self, event: AnswerMarkdown.Built) -> None:
-        event.stop()
-        cover = self._loaded_lines
-        if cover is not None and event.markdown is cover.widgets:
-            self._built = True
-            async with self._writing():
-                if not self.gone:
-                    await self._draw_loaded_lines()
-
-    async def _draw_loaded_lines(self) -> None:
-        """Draw the loaded answer's lines at the body's width; its widgets instead if they
-        cannot be drawn exactly (a wide code line)."""
-        if not self._lines_drawn_at(self.size.width):
-            await self._show_loaded_widgets()
-
-    def _lines_drawn_at(self, width: int, *, in_layout: bool = False) -> bool:
-        """Draw the loaded answer's lines from its hidden widgets at `width`, if they are built
-        and not drawn there yet; False if they cannot be drawn exactly. (Nothing here may ask
-        a widget for its size or region: see `FrozenSegment.show`.)"""
-        cover = self._loaded_lines
-        if cover is None or cover.widgets is None or not width:
-            return True
-        covered = cover.widgets
-        if not (self._built or covered.children) or cover.width == width:
-            return True  # not built yet (drawn once they are), or already drawn at this width
-        strips = lines_of(covered, width)
-        if strips is None:
-            return False
-        bottom_margin = covered.children[-1].styles.margin.bottom if covered.children else 0
-        cover.show(strips, self.app.theme, bottom_margin, in_layout=in_layout)
-        return True
-
-    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        """A loaded answer's lines are drawn here, in the layout that first gives the body its
-        width, so the answer has its height in that same layout (the transcript scrolls to a
-        message by it) rather than one frame later."""
-        if self._loaded_lines is not None and not self._lines_drawn_at(width, in_layout=True):
-            self.call_later(self._draw_loaded_lines)  # its widgets, after this layout
-        return super().get_content_height(container, viewport, width)
-
-    async def _show_loaded_widgets(self) -> None:
-        """The loaded answer's real widgets from now on (the mouse, a new theme or colours)."""
-        cover, self._loaded_lines = self._loaded_lines, None
-        if cover is None:
-            return
-        with self.app.batch_update():
-            if cover.widgets is not None:
-                cover.widgets.display = True
-            await cover.remove()
 
     # ---------------------------------------------------------------- the live segment as lines
 
@@ -557,9 +483,6 @@ class AnswerBody(Widget):
         async with self._writing():
             if self.gone:
                 return
-            if event.segment is self._loaded_lines:
-                await self._show_loaded_widgets()
-                return
             if event.segment is self._live_lines:  # a new theme: the live widgets show it
                 live = self._segments[-1]
                 assert not isinstance(live, FrozenSegment)
@@ -610,7 +533,6 @@ class AnswerBody(Widget):
             live = self._segments[-1]
             if self._live_lines is not None and not isinstance(live, FrozenSegment):
                 await self._draw_live(live)  # the same widgets, drawn at the new width
-            await self._draw_loaded_lines()  # (a loaded answer's lines, the same way)
             for pinned in self._pinned:
                 self._pin(pinned)
 

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 
 from textual import events
 from textual.color import Color
-from textual.css.scalar import Scalar
 from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
@@ -63,25 +62,13 @@ class FrozenSegment(Widget):
         self.widgets: Markdown | None = None
         self.styles.height = len(strips)
 
-    def show(
-        self, strips: list[Strip], theme: str, bottom_margin: int, *, in_layout: bool = False
-    ) -> None:
-        """Show new lines (the live segment grew, or was redrawn for a new theme or width).
-
-        `in_layout`: called while Textual lays the screen out (the layout then reads the new
-        height). A refresh there asks for the widget's region, which makes the compositor
-        rebuild its map of every widget mid-layout (most of PageUp's CPU), so the height is set
-        as a bare rule and the repaint is asked for after the layout.
-        """
+    def show(self, strips: list[Strip], theme: str, bottom_margin: int) -> None:
+        """Show new lines (the live segment grew, or was redrawn for a new theme or width)."""
         self._strips = strips
         self._theme = theme
         self._drawn_on = self._surroundings()
         self._thaw_requested = False
         self.bottom_margin = bottom_margin
-        if in_layout:
-            self.styles.set_rule("height", Scalar.from_number(len(strips)))
-            self.call_later(self.refresh)
-            return
         self.styles.height = len(strips)
         self.refresh()
 

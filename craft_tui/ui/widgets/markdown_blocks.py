@@ -37,7 +37,6 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.tasklists import tasklists_plugin
 from textual.await_complete import AwaitComplete
-from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Markdown
 from textual.widgets.markdown import MarkdownBlock
@@ -273,21 +272,11 @@ class AnswerMarkdown(Markdown):
         "list_item_unordered_open": TaskListItem,
     }
 
-    class Built(Message):
-        """The text given at construction has been parsed and its blocks mounted (so they can
-        be drawn as lines, `markdown_lines`)."""
-
-        def __init__(self, markdown: AnswerMarkdown) -> None:
-            super().__init__()
-            self.markdown = markdown
-
     def __init__(self, markdown: str | None = None) -> None:
         super().__init__(markdown, parser_factory=answer_parser, open_links=False)
 
     def on_mount(self) -> None:
         paint_blank_when_unfiltered(self)  # a column of blocks (see widgets/blank.py)
-        # Handled after this Mount, once Markdown's own mount handler has built the blocks.
-        self.post_message(self.Built(self))
 
     def update(self, markdown: str) -> AwaitComplete:
         """Textual's update, then table cells aligned before anything is painted."""
