@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
+from collections.abc import AsyncIterator
 
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
@@ -198,13 +200,22 @@ async def test_a_narrow_resize_while_streaming_keeps_segments_whole() -> None:
             assert sum(f"return {n}" in line for line in lines) == 1
 
 
-async def harness_lines(text: str, *, streamed: bool) -> list[str]:
-    """The chat widgets showing `text` as an answer: streamed at full speed, or loaded whole."""
+@contextlib.asynccontextmanager
+async def answer_view(
+    text: str, streamed: bool, size: tuple[int, int]
+) -> AsyncIterator[tuple[WidgetHarness, Pilot[None], AssistantMessageView]]:
+    """The chat widgets with one answer: empty, about to stream `text`, or `text` loaded whole."""
     app = WidgetHarness()
-    async with app.run_test(size=(80, 300)) as pilot:
+    async with app.run_test(size=size) as pilot:
         transcript = app.query_one(Transcript)
         view = await transcript.add(Entry("a1", "assistant", "" if streamed else text))
         assert isinstance(view, AssistantMessageView)
+        yield app, pilot, view
+
+
+async def harness_lines(text: str, *, streamed: bool) -> list[str]:
+    """The chat widgets showing `text` as an answer: streamed at full speed, or loaded whole."""
+    async with answer_view(text, streamed, (80, 300)) as (app, pilot, view):
         if streamed:
             view.pacer.min_interval = 0.0  # write as often as possible: the most overlap
             view.begin_stream()
@@ -236,11 +247,7 @@ async def test_deltas_arriving_while_a_write_is_in_flight_are_written_in_order()
 async def focused_cells(text: str, *, streamed: bool) -> list[list[tuple[str, object]]]:
     """Every cell (character and background) of the chat widgets showing `text` as an answer
     whose message has the keyboard focus: streamed and ended first, or loaded whole."""
-    app = WidgetHarness()
-    async with app.run_test(size=(80, 60)) as pilot:
-        transcript = app.query_one(Transcript)
-        view = await transcript.add(Entry("a1", "assistant", "" if streamed else text))
-        assert isinstance(view, AssistantMessageView)
+    async with answer_view(text, streamed, (80, 60)) as (app, pilot, view):
         if streamed:
             view.pacer.min_interval = 0.0
             view.begin_stream()
