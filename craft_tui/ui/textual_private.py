@@ -26,8 +26,11 @@ from textual.style import Style as VisualStyle
 from textual.widget import Widget
 
 if TYPE_CHECKING:
+    from markdown_it.token import Token
     from rich.style import Style as RichStyle
     from textual.color import Color
+    from textual.widgets import Markdown
+    from textual.widgets.markdown import MarkdownBlock
 
 WRITTEN_FOR = "8.2.8"  # the Textual version every function below was checked against
 
@@ -216,3 +219,29 @@ class FatalErrorGuard(App[None]):
         import sys
 
         self.on_fatal_error(sys.exc_info()[1] or self._exception)
+
+
+# ---------------------------------------------------------------- Markdown drawn without mounting
+
+
+def markdown_blocks(markdown: Markdown, tokens: list[Token]) -> list[MarkdownBlock]:
+    """The top-level blocks `markdown` would mount for parsed `tokens`, built but not mounted
+    (their children are still in `compose`), exactly as `Markdown.update` builds them.
+
+    Why: an answer loaded from the history is drawn as lines from blocks that are never
+    mounted (`ui/widgets/style_probe.py`): mounting them was most of the cost of opening and
+    paging through a long conversation. Textual builds blocks from tokens only inside `update`
+    and `append`, which also mount them.
+    """
+    return list(markdown._parse_markdown(tokens))
+
+
+def constructed_children(widget: Widget) -> list[Widget]:
+    """The children a container was constructed with (`Horizontal(bullet, Vertical(...))`),
+    before it is mounted.
+
+    Why: a Markdown list composes each item as such a container; drawing an unmounted list
+    (`ui/widgets/style_probe.py`) needs what it would mount, which Textual keeps in a private
+    slot until mounting.
+    """
+    return list(widget._pending_children)

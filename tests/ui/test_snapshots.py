@@ -12,7 +12,15 @@ import pytest
 from textual.pilot import Pilot
 
 from craft_tui.workspace.core import Workspace
-from tests.ui.chat_helpers import answered, last_answer, make_app, ready, send, wait_until
+from tests.ui.chat_helpers import (
+    answered,
+    last_answer,
+    make_app,
+    ready,
+    screen_at_rest,
+    send,
+    wait_until,
+)
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
@@ -110,5 +118,65 @@ def test_stopped_answer(snap_compare, fake_server, size) -> None:
         await wait_until(pilot, lambda: "there" in last_answer(chat).text)
         await pilot.press("escape")
         await answered(pilot, chat)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+LOADED_ANSWER = """### Reading a file
+
+Open it with a context manager, so it is closed even on an error:
+
+```python
+with open("notes.txt") as f:
+    text = f.read()
+```
+
+1. `read()` gives the whole text
+2. iterate over `f` for one line at a time
+   - lines keep their `\\n`
+
+> On a server, check the encoding with `file -i notes.txt` first.
+
+More in the [docs](https://docs.python.org/3/tutorial/inputoutput.html).
+"""
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_reopened_conversation(snap_compare, fake_server, size) -> None:
+    """A conversation opened from the history: its answers are drawn as lines without mounting
+    their widgets (the one with a table mounts them), and must look as a streamed one does."""
+    from craft_tui.chat.history import HistoryStore
+    from craft_tui.config import paths
+
+    app = make_app(fake_server())
+    store = HistoryStore.open(paths.history_file())
+    conversation = store.create_conversation(connection_slug="fake", model="fake-model")
+    parent = None
+    for question, answer in [
+        ("How do I sort a list by length?", RICH_ANSWER),
+        ("And how do I read a file?", LOADED_ANSWER),
+    ]:
+        prompt = store.add_message(conversation.id, parent_id=parent, role="user", text=question)
+        reply = store.add_message(
+            conversation.id,
+            parent_id=prompt.id,
+            role="assistant",
+            connection_slug="fake",
+            model="fake-model",
+            text=answer,
+        )
+        store.finish_message(reply.id, finish_reason="stop")
+        parent = reply.id
+    store.close()
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        chat = await ready(pilot)
+
+        def opened() -> bool:
+            shown = chat.transcript.views()
+            return bool(shown) and shown[-1].text == LOADED_ANSWER
+
+        await wait_until(pilot, opened)
+        await screen_at_rest(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -33,9 +33,11 @@ from craft_tui.ui.textual_private import (
     FatalErrorGuard,
     anchor_released,
     being_removed,
+    constructed_children,
     copy_with_sequence,
     custom_vertical_scrollbar,
     inner_style,
+    markdown_blocks,
     remeasure_scrollbars,
     render_offscreen,
     set_anchor,
@@ -79,6 +81,42 @@ async def test_render_offscreen_gives_the_lines_the_screen_shows() -> None:
         strips = render_offscreen(app.query_one("#lines", Static))
         assert strips is not None, "render_offscreen found the laid-out widget out of date"
         assert [strip.text.rstrip() for strip in strips] == ["first line", "second line"]
+
+
+class _Document(App[None]):
+    def compose(self) -> ComposeResult:
+        from textual.widgets import Markdown
+
+        yield Markdown(id="doc")
+
+
+async def test_markdown_blocks_builds_what_update_mounts_without_mounting_it() -> None:
+    from markdown_it import MarkdownIt
+    from textual.containers import Horizontal, Vertical
+    from textual.widgets import Markdown
+
+    text = "A **bold** start.\n\n- one\n- two\n"
+    app = _Document()
+    async with app.run_test(size=(40, 12)) as pilot:
+        document = app.query_one("#doc", Markdown)
+        blocks = markdown_blocks(document, MarkdownIt("gfm-like").parse(text))
+        assert [type(block).__name__ for block in blocks] == [
+            "MarkdownParagraph",
+            "MarkdownBulletList",
+        ]
+        assert not any(block.is_mounted for block in blocks)
+        assert blocks[0].visual.plain == "A bold start."  # its content is built from the token
+        rows = list(blocks[1].compose())
+        assert [type(row) for row in rows] == [Horizontal, Horizontal]
+        bullet, item = constructed_children(rows[0])
+        assert type(bullet).__name__ == "MarkdownBullet" and isinstance(item, Vertical)
+        (paragraph,) = constructed_children(item)
+        assert type(paragraph).__name__ == "MarkdownParagraph"
+        assert paragraph.visual.plain == "one"
+        await document.update(text)  # what Textual mounts for the same text: the same shape
+        await pilot.pause()
+        mounted = [type(child) for child in document.children]
+        assert mounted == [type(block) for block in blocks]
 
 
 class _Boxed(App[None]):

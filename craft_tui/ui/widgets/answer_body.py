@@ -50,7 +50,7 @@ from textual.widget import MountError, Widget
 
 from craft_tui.ui.textual_private import being_removed, render_offscreen
 from craft_tui.ui.widgets.blank import paint_blank_when_unfiltered
-from craft_tui.ui.widgets.frozen_segment import FrozenSegment
+from craft_tui.ui.widgets.frozen_segment import DrawnSegment, FrozenSegment
 from craft_tui.ui.widgets.markdown_lines import lines_of
 from craft_tui.ui.widgets.plain_text import PlainText
 
@@ -73,6 +73,9 @@ PLAIN_PIECE = 128 * 1024
 MARKDOWN_LIMIT = 2_000_000
 # The plain rest's box is at most this share of the terminal's rows; its lines scroll inside it.
 PLAIN_SHARE = 0.7
+# A loaded answer up to this long is drawn as lines without mounting its widgets (a few ms per
+# thousand characters, in the layout that first places it); a longer one mounts its widgets.
+LOADED_LINES_CHARS = 32_000
 
 
 @cache
@@ -215,9 +218,24 @@ class AnswerBody(Widget):
         self._lock = asyncio.Lock()
 
     def compose(self) -> ComposeResult:
+        self._draw_loaded_as_lines()
         yield from self._segments
         if self._plain is not None:
             yield self._plain
+
+    def _draw_loaded_as_lines(self) -> None:
+        """An answer loaded whole is lines drawn from its source, its widgets never mounted
+        (`style_probe.py`), when the transcript keeps a style probe and every block has a
+        shape the probe holds; otherwise its Markdown widgets, as before."""
+        text = self._live_text
+        if self._streaming or not text.strip() or len(text) > LOADED_LINES_CHARS:
+            return
+        from craft_tui.ui.widgets.style_probe import probe_near
+
+        probe = probe_near(self)
+        draw = probe.drawer(text) if probe is not None else None
+        if draw is not None:
+            self._segments[0] = DrawnSegment(text, draw)
 
     def on_mount(self) -> None:
         paint_blank_when_unfiltered(self)  # its segments draw the text (see widgets/blank.py)
@@ -528,8 +546,8 @@ class AnswerBody(Widget):
             if self.gone:
                 return
             for segment in self._segments:
-                if isinstance(segment, FrozenSegment):
-                    await self._thaw(segment)
+                if isinstance(segment, FrozenSegment) and not isinstance(segment, DrawnSegment):
+                    await self._thaw(segment)  # (a drawn one draws itself at the new width)
             live = self._segments[-1]
             if self._live_lines is not None and not isinstance(live, FrozenSegment):
                 await self._draw_live(live)  # the same widgets, drawn at the new width

@@ -17,17 +17,20 @@ for lines that looked the same.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from textual import events
 from textual.color import Color
-from textual.geometry import Region
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
 if TYPE_CHECKING:
     from textual.widgets import Markdown
+
+    from craft_tui.ui.widgets.style_probe import Drawn
 
 
 class FrozenSegment(Widget):
@@ -123,3 +126,49 @@ class FrozenSegment(Widget):
         def __init__(self, segment: FrozenSegment) -> None:
             super().__init__()
             self.segment = segment
+
+
+class DrawnSegment(FrozenSegment):
+    """An answer loaded whole, shown as lines drawn from its source alone (`style_probe.py`):
+    its Markdown widgets are never mounted unless it thaws (the mouse over it, other colours
+    around it, or a width its lines cannot be drawn at).
+
+    The lines are drawn when the layout measures the segment at a new width, so the answer has
+    its final height in the very layout that first places it (scrolling to a found message
+    lands on it), and again when the theme changes."""
+
+    def __init__(self, source: str, draw: Callable[[int], Drawn | None]) -> None:
+        super().__init__(source, [], "", 0)
+        self.styles.clear_rule("height")  # measured by drawing (`get_content_height`)
+        self.thaw_on_pointer = True
+        self._draw = draw
+        self._drawn_at = 0  # the width the lines were drawn at
+
+    def _redraw(self, width: int) -> bool:
+        """Draw the lines at `width` unless they are drawn there for this theme; False (and a
+        thaw asked for) when they cannot be drawn exactly."""
+        if (width, self.app.theme) == (self._drawn_at, self._theme) or width <= 0:
+            return True
+        drawn = self._draw(width)
+        if drawn is None:
+            self._request_thaw()
+            return False
+        self._strips, self.bottom_margin, self._theme, self._drawn_on = drawn
+        self._drawn_at = width
+        # (Asked for after this layout: a refresh in the middle of one rebuilds the screen's
+        # map of every widget.)
+        self.call_later(self.refresh)
+        return True
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        self._redraw(width)
+        return len(self._strips)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """A new theme redraws the lines (the same height: wrapping does not change); other
+        colours around them bring the real widgets back (`FrozenSegment`)."""
+        if self.app.theme != self._theme:
+            height = len(self._strips)
+            if self._redraw(self._drawn_at) and len(self._strips) != height:
+                self.refresh(layout=True)
+        return super().render_lines(crop)

@@ -38,7 +38,7 @@ from craft_tui.ui.textual_private import styled_box
 if TYPE_CHECKING:
     from textual.css.styles import RulesMap
 
-__all__ = ["lines_of"]
+__all__ = ["Node", "Unsupported", "lines_of", "lines_of_node"]
 
 
 # A leaf's box, kept while its content, size and theme stay the same: while an answer streams,
@@ -48,25 +48,57 @@ _boxes: weakref.WeakKeyDictionary[Widget, tuple[Visual, int, int | None, str, li
 )
 
 
-class _Unsupported(Exception):
+class Unsupported(Exception):
     """The tree uses something this layout engine does not reproduce exactly."""
+
+
+class Node:
+    """One box to draw: what it shows (`widget`'s content and children) and whose computed
+    styles it is drawn with (`styled`). For a mounted tree both are the same widget; a tree
+    built without mounting (`style_probe.py`) borrows the styles of a mounted twin."""
+
+    __slots__ = ("children", "styled", "widget")
+
+    def __init__(self, widget: Widget, styled: Widget, children: list[Node]) -> None:
+        self.widget = widget
+        self.styled = styled
+        self.children = children
+
+    @classmethod
+    def mounted(cls, widget: Widget) -> Node:
+        """A mounted widget and its displayed children, each drawn with its own styles."""
+        return cls(
+            widget, widget, [cls.mounted(child) for child in widget.children if child.display]
+        )
+
+    @property
+    def is_mounted(self) -> bool:
+        return self.widget is self.styled
 
 
 def lines_of(widget: Widget, width: int) -> list[Strip] | None:
     """The lines `widget` and its children show at `width` (margins of its children included,
     its own excluded), or None when they cannot be drawn exactly here."""
+    return lines_of_node(Node.mounted(widget), width)
+
+
+def lines_of_node(node: Node, width: int) -> list[Strip] | None:
+    """`lines_of` for a tree of `Node`s (mounted or not)."""
     if width <= 0:
         return None
     try:
-        return _draw(widget, width, None)
-    except _Unsupported:
+        return _draw(node, width, None)
+    except Unsupported:
         return None
 
 
-def _content(widget: Widget) -> Visual:
+def _content(node: Node) -> Visual:
+    widget = node.widget
     if isinstance(widget, Static):
         return widget.visual
-    return visualize(widget, widget.render())
+    if node.is_mounted or type(widget).render is not Widget.render:
+        return visualize(node.styled, widget.render())  # (a bullet: its symbol)
+    return visualize(node.styled, node.styled.render())  # an empty container: as its twin
 
 
 def _check_box(widget: Widget) -> None:
@@ -82,12 +114,12 @@ def _check_box(widget: Widget) -> None:
         or styles.overlay == "screen"
         or styles.position != "relative"
     ):
-        raise _Unsupported
+        raise Unsupported
     width = styles.width
     if width is not None and not (width.is_auto or (width.unit == Unit.FRACTION)):
-        raise _Unsupported
+        raise Unsupported
     if styles.min_height is not None and styles.min_height.unit != Unit.CELLS:
-        raise _Unsupported
+        raise Unsupported
 
 
 def _at_least_min_height(widget: Widget, height: int) -> int:
@@ -104,45 +136,47 @@ def _fixed_height(widget: Widget) -> int | None:
         return None
     if height.unit == Unit.CELLS:
         return int(height.value)
-    raise _Unsupported
+    raise Unsupported
 
 
-def _natural_width(widget: Widget) -> int:
+def _natural_width(node: Node) -> int:
     """The width a `width: auto` widget takes: its content's, plus its gutter."""
-    if any(child.display for child in widget.children):
-        raise _Unsupported  # an auto-width container: not needed by Markdown's blocks
-    rules = cast("RulesMap", widget.styles)  # what Textual itself passes (RenderStyles)
-    return _content(widget).get_optimal_width(rules, 0) + widget.styles.gutter.width
+    if node.children:
+        raise Unsupported  # an auto-width container: not needed by Markdown's blocks
+    styles = node.styled.styles
+    rules = cast("RulesMap", styles)  # what Textual itself passes (RenderStyles)
+    return _content(node).get_optimal_width(rules, 0) + styles.gutter.width
 
 
-def _draw(widget: Widget, width: int, height: int | None) -> list[Strip]:
-    """`widget`'s own box at outer `width` (its margins excluded) with its children drawn in.
+def _draw(node: Node, width: int, height: int | None) -> list[Strip]:
+    """`node`'s own box at outer `width` (its margins excluded) with its children drawn in.
     `height` forces the box's height (a horizontal row's); None is its natural height."""
+    widget = node.styled
     _check_box(widget)
     styles = widget.styles
     gutter = styles.gutter
     inner_width = width - gutter.width
     if inner_width <= 0:
-        raise _Unsupported
+        raise Unsupported
     if height is None:
         height = _fixed_height(widget)
-    children = [child for child in widget.children if child.display]
+    children = node.children
     if not children:
-        return _leaf(widget, width, height, inner_width)
+        return _leaf(node, width, height, inner_width)
 
     layout = styles.layout.name if styles.layout is not None else "vertical"
     keyline = str(styles.keyline[0]) != "none"  # (typed without "none", which it is unless set)
     background: list[Strip] = []
-    if layout == "grid" and height is None:
-        placed, inner_height, background = _grid(widget, children, inner_width)
+    if layout == "grid" and height is None and node.is_mounted:
+        placed, inner_height, background = _grid(widget, inner_width)
     elif keyline:
-        raise _Unsupported  # keylines are drawn for a grid only
+        raise Unsupported  # keylines are drawn for a mounted grid only
     elif layout == "vertical":
         placed, inner_height = _stack(widget, children, inner_width)
     elif layout == "horizontal":
         placed, inner_height = _side_by_side(children, inner_width)
     else:
-        raise _Unsupported
+        raise Unsupported
     box_height = inner_height + gutter.height if height is None else height
     box_height = _at_least_min_height(widget, box_height)
     box = styled_box(widget, Size(width, box_height), background, inner_width)
@@ -159,11 +193,14 @@ def _draw(widget: Widget, width: int, height: int | None) -> list[Strip]:
     return box
 
 
-def _leaf(widget: Widget, width: int, height: int | None, inner_width: int) -> list[Strip]:
-    """A widget without children: its content in its box (kept for the next write)."""
-    content = _content(widget)
+def _leaf(node: Node, width: int, height: int | None, inner_width: int) -> list[Strip]:
+    """A box without children: its content in its box (kept for the next write)."""
+    content = _content(node)
+    widget = node.styled
     theme = widget.app.theme
-    kept = _boxes.get(widget)
+    # Only a mounted widget's box is kept: one built without mounting is drawn once.
+    keep = node.is_mounted and isinstance(widget, Static)  # (a bullet's visual is not kept)
+    kept = _boxes.get(widget) if keep else None
     if kept is not None:
         kept_content, kept_width, kept_height, kept_theme, box = kept
         if (kept_content is content, kept_width, kept_height, kept_theme) == (
@@ -178,13 +215,13 @@ def _leaf(widget: Widget, width: int, height: int | None, inner_width: int) -> l
     box_height = len(lines) + widget.styles.gutter.height if height is None else height
     box_height = _at_least_min_height(widget, box_height)
     box = styled_box(widget, Size(width, box_height), lines, inner_width)
-    if isinstance(widget, Static):  # its visual is kept until it changes; a bullet's is not
+    if keep:
         _boxes[widget] = (content, width, height, theme, box)
     return box
 
 
 def _stack(
-    parent: Widget, children: list[Widget], inner_width: int
+    parent: Widget, children: list[Node], inner_width: int
 ) -> tuple[list[tuple[int, int, Strip]], int]:
     """Children one below the other, the gap between two being the larger of the upper's
     bottom margin and the lower's top margin (Textual collapses them)."""
@@ -193,12 +230,13 @@ def _stack(
     y = 0
     below: int | None = None
     for child in children:
-        margin = child.styles.margin
+        child_styles = child.styled.styles
+        margin = child_styles.margin
         y += margin.top if below is None else max(below, margin.top)
         child_width = inner_width - margin.left - margin.right
-        auto_width = child.styles.width is not None and child.styles.width.is_auto
+        auto_width = child_styles.width is not None and child_styles.width.is_auto
         if scrolls_across and auto_width and _natural_width(child) > child_width:
-            raise _Unsupported  # a code line wider than its fence: it scrolls sideways
+            raise Unsupported  # a code line wider than its fence: it scrolls sideways
         for line in _draw(child, child_width, None):
             placed.append((y, margin.left, line))
             y += 1
@@ -208,22 +246,22 @@ def _stack(
 
 
 def _side_by_side(
-    children: list[Widget], inner_width: int
+    children: list[Node], inner_width: int
 ) -> tuple[list[tuple[int, int, Strip]], int]:
     """Children left to right: `auto` ones as wide as their content, the rest share what is
     left; every child is as tall as the tallest (a bullet beside a wrapped item)."""
     widths: list[int | None] = []
     for child in children:
-        margin = child.styles.margin
+        margin = child.styled.styles.margin
         if margin.top or margin.bottom or margin.left or margin.right:
-            raise _Unsupported
-        rule = child.styles.width
+            raise Unsupported
+        rule = child.styled.styles.width
         widths.append(_natural_width(child) if rule is not None and rule.is_auto else None)
     flexible = [index for index, width in enumerate(widths) if width is None]
     rest = inner_width - sum(width for width in widths if width is not None)
     if flexible:
         if rest <= 0 or rest % len(flexible):
-            raise _Unsupported  # fractions that do not divide evenly: Textual's rounding
+            raise Unsupported  # fractions that do not divide evenly: Textual's rounding
         for index in flexible:
             widths[index] = rest // len(flexible)
     sized = [width for width in widths if width is not None]
@@ -242,13 +280,14 @@ def _side_by_side(
 
 
 def _grid(
-    parent: Widget, children: list[Widget], inner_width: int
+    parent: Widget, inner_width: int
 ) -> tuple[list[tuple[int, int, Strip]], int, list[Strip]]:
     """A grid (a table's cells): placed by Textual's own grid layout, at the height Textual
     measures it at (its placements' extent at no height), each cell drawn at its region's size;
     the keylines, if any, are the content behind the cells."""
     styles = parent.styles
     layout = parent.layout
+    children = [child for child in parent.children if child.display]
     if (
         styles.gutter.width
         or styles.gutter.height
@@ -256,7 +295,7 @@ def _grid(
         or styles.align_vertical != "top"
         or type(parent).process_layout is not Widget.process_layout
     ):
-        raise _Unsupported
+        raise Unsupported
     measured = layout.arrange(parent, children, Size(inner_width, 0), greedy=True)
     height = max((p.region.grow(p.margin).bottom for p in measured), default=0)
     placements = layout.arrange(parent, children, Size(inner_width, height), greedy=True)
@@ -264,10 +303,10 @@ def _grid(
     for placement in placements:
         region = placement.region
         if placement.offset or placement.fixed or placement.overlay:
-            raise _Unsupported  # (its margin is the grid's gutter, already in the region)
+            raise Unsupported  # (its margin is the grid's gutter, already in the region)
         if region.right > inner_width or region.bottom > height:
-            raise _Unsupported
-        lines = _draw(placement.widget, region.width, region.height)
+            raise Unsupported
+        lines = _draw(Node.mounted(placement.widget), region.width, region.height)
         placed.extend((region.y + y, region.x, line) for y, line in enumerate(lines))
     background: list[Strip] = []
     line_style, color = styles.keyline

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events
 from textual.actions import SkipAction
@@ -41,6 +41,9 @@ from craft_tui.ui.textual_private import anchor_released, being_removed, set_anc
 from craft_tui.ui.widgets.blank import paint_blank_when_unfiltered
 from craft_tui.ui.widgets.messages import AssistantMessageView, MessageView
 from craft_tui.ui.widgets.new_text_below import NewTextBelow
+
+if TYPE_CHECKING:
+    from craft_tui.ui.widgets.style_probe import StyleProbe
 
 MAX_MOUNTED = 60
 OPEN_BATCH = 6  # messages mounted before the first layout of a (re)opened conversation
@@ -94,6 +97,8 @@ class Transcript(VerticalScroll, can_focus=False):
         # focused and focus would jump to whatever is left on screen, skipping messages.
         self._walked: MessageView | None = None
         self._held: str | None = None  # id of an entry whose view must stay mounted (`hold`)
+        # Hidden blocks whose styles loaded answers are drawn with, unmounted (`style_probe.py`).
+        self.style_probe: StyleProbe | None = None
         self._bring_held = False  # scroll the held view into view after each layout, till it is
 
     def compose(self) -> Any:
@@ -312,6 +317,10 @@ class Transcript(VerticalScroll, can_focus=False):
                     end = min(len(self._entries), OPEN_BATCH)
                     await self._replace_window(0, end, follow=False)
         self.scroll_home(animate=False, immediate=True)
+        # The top is where the user asked to be: the next layout must not "keep still" the
+        # message that was read before the jump (it would scroll back down to it when the
+        # older messages just mounted are laid out after the jump).
+        self._arranged = None
         views = self.views()
         if focused and views:
             views[0].focus(scroll_visible=False)
@@ -441,8 +450,20 @@ class Transcript(VerticalScroll, can_focus=False):
 
     # ---------------------------------------------------------------- the window itself
 
+    async def _ensure_style_probe(self) -> None:
+        """Mount and build the style probe before the first loaded answer composes."""
+        if self.style_probe is None and not being_removed(self):
+            from craft_tui.ui.widgets.style_probe import StyleProbe  # (imports Markdown)
+
+            probe = StyleProbe()
+            self.style_probe = probe
+            await self.mount(probe)
+            await probe.build()
+
     async def _replace_window(self, start: int, end: int, *, follow: bool) -> None:
         """Unmount every message and mount entries[start:end]."""
+        if end > start:
+            await self._ensure_style_probe()
         await self._unmount(self.views(), self._lo)
         self._lo, self._hi = start, end
         views = [self._factory(entry) for entry in self._entries[start:end]]
@@ -460,6 +481,8 @@ class Transcript(VerticalScroll, can_focus=False):
         if being_removed(self):  # Textual mounts nothing then: the window must not move
             return 0
         start = max(0, self._lo - count)
+        if start < self._lo:
+            await self._ensure_style_probe()
         views = [self._factory(entry) for entry in self._entries[start : self._lo]]
         if not views:
             return 0
@@ -476,6 +499,8 @@ class Transcript(VerticalScroll, can_focus=False):
         if being_removed(self):
             return 0
         end = min(len(self._entries), self._hi + count)
+        if end > self._hi:
+            await self._ensure_style_probe()
         views = [self._factory(entry) for entry in self._entries[self._hi : end]]
         if not views:
             return 0
