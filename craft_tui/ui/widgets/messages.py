@@ -212,7 +212,9 @@ class AssistantMessageView(MessageView):
         self.pacer = FlushPacer()
         self._error = error
         self._retry_key = retry_key
-        self._reasoning = ReasoningBlock(reasoning, thinking=False)
+        # Mounted only once there is reasoning: most answers have none, and its collapsible is
+        # four widgets Textual would style, mount and lay out for every answer on screen.
+        self._reasoning = ReasoningBlock(reasoning, thinking=False) if reasoning else None
         # The screen shows a disarmed copy (`shown`); `text` keeps what arrived, for copy and edit.
         self._body = AnswerBody(shown(text), classes="answer")
         self._note = Label("", classes="message-note", markup=False)
@@ -223,7 +225,8 @@ class AssistantMessageView(MessageView):
 
     def compose(self) -> ComposeResult:
         yield Label(plain_inline(self._label_text()), classes="message-label", markup=False)
-        yield self._reasoning
+        if self._reasoning is not None:
+            yield self._reasoning
         yield self._body
         yield self._note
 
@@ -262,7 +265,7 @@ class AssistantMessageView(MessageView):
 
     @property
     def reasoning(self) -> str:
-        return self._reasoning.text
+        return self._reasoning.text if self._reasoning is not None else ""
 
     @property
     def streaming(self) -> bool:
@@ -363,9 +366,15 @@ class AssistantMessageView(MessageView):
             self._drawn.set()
 
     def _write_reasoning(self) -> None:
-        if self._pending_reasoning:
-            self._reasoning.add("".join(self._pending_reasoning))  # collapsed: costs nothing
-            self._pending_reasoning.clear()
+        if not self._pending_reasoning:
+            return
+        text = "".join(self._pending_reasoning)
+        self._pending_reasoning.clear()
+        if self._reasoning is None:  # the first reasoning: its block goes above the answer
+            self._reasoning = ReasoningBlock(text, thinking=False)
+            self.mount(self._reasoning, before=self._body)
+        else:
+            self._reasoning.add(text)  # collapsed: costs nothing
 
     async def _write_piece(self) -> None:
         """Hand the body the next piece of the backlog (it waits for a write in progress)."""
@@ -400,7 +409,8 @@ class AssistantMessageView(MessageView):
         self._streaming = False
         self.finish_reason = finish_reason
         self._write_reasoning()
-        self._reasoning.done()
+        if self._reasoning is not None:
+            self._reasoning.done()
         if error is not None:
             await self.show_error(error)
         self._update_note()
