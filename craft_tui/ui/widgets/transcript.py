@@ -487,12 +487,13 @@ class Transcript(VerticalScroll, can_focus=False):
         if not views:
             return 0
         far = self._far_views(below=True)  # measured before the new ones shift the layout
-        await self.mount_all(views, after=self._older)
-        self._lo = start
-        if not self.following and not self._live_tail():
-            excess = len(self.views()) - self.max_mounted
-            await self._unmount_bottom(max(far, min(excess, len(views))))
-        self._update_hints()
+        with self.app.batch_update():  # one layout for what comes and what goes
+            await self.mount_all(views, after=self._older)
+            self._lo = start
+            if not self.following and not self._live_tail():
+                excess = len(self.views()) - self.max_mounted
+                await self._unmount_bottom(max(far, min(excess, len(views))))
+            self._update_hints()
         return len(views)
 
     async def _mount_newer(self, count: int) -> int:
@@ -505,13 +506,14 @@ class Transcript(VerticalScroll, can_focus=False):
         if not views:
             return 0
         far = self._far_views(below=False)
-        await self.mount_all(views, before=self._newer)
-        self._hi = end
-        excess = len(self.views()) - self.max_mounted
-        await self._unmount_top(max(far, min(excess, len(views))))
-        if self.at_tail:  # following resumes once the user reaches the bottom
-            set_anchor(self, anchored=True, released=True)
-        self._update_hints()
+        with self.app.batch_update():  # one layout for what comes and what goes
+            await self.mount_all(views, before=self._newer)
+            self._hi = end
+            excess = len(self.views()) - self.max_mounted
+            await self._unmount_top(max(far, min(excess, len(views))))
+            if self.at_tail:  # following resumes once the user reaches the bottom
+                set_anchor(self, anchored=True, released=True)
+            self._update_hints()
         return len(views)
 
     def _far_views(self, *, below: bool) -> int:
