@@ -48,8 +48,9 @@ _FENCE = "```"
 
 
 def _nested(depth: int) -> str:
-    """Lists inside lists (bullets and numbers mixed) down to `depth` levels, each level with a
-    paragraph, and a fence and a quote at the first two."""
+    """Lists inside lists, bullets and numbers mixed, down to `depth` levels: one paragraph per
+    item (a block's shape is its path, not its place among siblings), and a fence and a quote
+    in the top-level items, where answers put them."""
     lines: list[str] = []
 
     def level(index: int, indent: str) -> None:
@@ -58,12 +59,9 @@ def _nested(depth: int) -> str:
         for marker in ("-", "1."):
             pad = indent + " " * (len(marker) + 1)
             lines.append(f"{indent}{marker} item")
-            lines.append("")
-            lines.append(f"{pad}more")
-            if index < 2:
+            if index == 0:
                 lines.extend(["", f"{pad}{_FENCE}", f"{pad}code", f"{pad}{_FENCE}"])
-                lines.extend(["", f"{pad}> quoted"])
-            lines.append("")
+                lines.extend(["", f"{pad}> quoted", ""])
             level(index + 1, pad)
 
     level(0, "")
@@ -80,9 +78,7 @@ PROBE_DOCUMENT = "\n\n".join(
         "    indented code",
         "> quoted\n>\n> > deeper\n> > > deepest\n>\n> - item\n> 1. item\n>\n> "
         f"{_FENCE}\n> code\n> {_FENCE}\n>\n> # heading",
-        _nested(4),
-        "- tight\n- list\n  - tight\n  - inner",
-        "1. tight\n2. list\n   1. tight\n   2. inner",
+        _nested(3),
         "- [ ] task\n- [x] done",
         "after",
     ]
