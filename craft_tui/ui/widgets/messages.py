@@ -228,7 +228,6 @@ class AssistantMessageView(MessageView):
         if self._reasoning is not None:
             yield self._reasoning
         yield self._body
-        yield self._note
 
     @property
     def base_label(self) -> str:
@@ -320,7 +319,7 @@ class AssistantMessageView(MessageView):
         self._flush_scheduled = False
         if stopped and self._streaming:
             self.finish_reason = "cancelled"
-            self._note.update("— stopped")
+            self._show_note("— stopped")
             self.set_class(True, "-stopped")
 
     def _schedule_flush(self) -> None:
@@ -430,6 +429,14 @@ class AssistantMessageView(MessageView):
         await self.query(ErrorView).remove()
         await self.mount(ErrorView(error, retry_key=self._retry_key, clock=self._clock))
 
+    def _show_note(self, text: str) -> None:
+        """The note under the answer; mounted the first time there is one (most finished
+        answers never have one, and every mounted widget costs each layout)."""
+        self._note.update(text)
+        self._note.display = bool(text)
+        if text and self._note.parent is None and self._body.parent is self:
+            self.mount(self._note, after=self._body)
+
     def _update_note(self) -> None:
         if self._streaming:
             note = "writing…"
@@ -444,6 +451,5 @@ class AssistantMessageView(MessageView):
                 note = "interrupted"
         else:
             note = _FINISH_NOTES.get(self.finish_reason, "")
-        self._note.update(f"— {note}" if note else "")
-        self._note.display = bool(note)
+        self._show_note(f"— {note}" if note else "")
         self.set_class(self.finish_reason == "cancelled", "-stopped")
