@@ -97,8 +97,12 @@ async def test_a_reopened_image_is_previewed_in_its_colours_under_its_line(
         assert near(last.style.color.triplet, BLUE)  # type: ignore[union-attr]
         assert isinstance(first.style.color, Color)
         # the preview sits under the image's own line, before the next file's
-        text = screen_text(app)
-        assert text.index("flag.png") < text.index("▀") < text.index("notes.md")
+        def in_order() -> bool:
+            text = screen_text(app)
+            marks = [text.find(mark) for mark in ("flag.png", "▀", "notes.md")]
+            return -1 not in marks and marks == sorted(marks)
+
+        await wait_until(pilot, in_order)  # (as soon as the screen is repainted)
 
 
 async def test_no_preview_under_no_color(fake_server: Any, monkeypatch: Any) -> None:

@@ -217,3 +217,48 @@ async def test_an_answer_with_a_table_is_mounted_as_widgets_at_once() -> None:
     async with conversation(DOCUMENTS["table"], loaded_as_lines=True) as (_app, _pilot, view):
         assert drawn_segment(view) is None
         assert view.query("MarkdownTable")
+
+
+async def test_answers_scrolled_under_a_resting_pointer_stay_lines_until_it_moves() -> None:
+    """Wheel-scrolling through a conversation with the pointer resting on it must not rebuild
+    every answer that passes under the pointer (Textual tells a widget the pointer entered it
+    when it scrolls there); a real move over one brings its widgets back."""
+    app = WidgetHarness()
+    entries = [
+        Entry(f"m{i}", "user", f"question {i}")
+        if i % 2 == 0
+        else Entry(f"m{i}", "assistant", ANSWER)
+        for i in range(12)
+    ]
+    async with app.run_test(size=(80, 30)) as pilot:
+        transcript = app.query_one(Transcript)
+        await transcript.show(entries)
+        await transcript_at_rest(pilot, transcript)
+        answers = [v for v in transcript.views() if isinstance(v, AssistantMessageView)]
+        assert all(drawn_segment(view) is not None for view in answers)
+        await pilot.hover(offset=(10, 12))  # a real move, then the pointer rests there
+        await transcript_at_rest(pilot, transcript)
+        moved_over = {view for view in answers if drawn_segment(view) is None}  # (at most one)
+        assert len(moved_over) <= 1
+        for y in range(int(transcript.scroll_y), -1, -3):  # the wheel, three rows a notch
+            transcript.scroll_to(y=y, animate=False, immediate=True)
+            await pilot.pause()
+        await transcript_at_rest(pilot, transcript)
+        still = [
+            v
+            for v in transcript.views()
+            if isinstance(v, AssistantMessageView) and v not in moved_over
+        ]
+        assert len(still) >= 3
+        assert all(drawn_segment(view) is not None for view in still)  # none rebuilt
+        under = next(
+            (view for view in still if _lines_at(view, 12)), None
+        )  # the answer whose lines are under the pointer now
+        assert under is not None, "an answer's lines should be under the pointer"
+        await pilot.hover(offset=(11, 12))  # the pointer moves over it
+        await until(lambda: drawn_segment(under) is None, "its widgets back")
+
+
+def _lines_at(view: AssistantMessageView, row: int) -> bool:
+    segment = drawn_segment(view)
+    return segment is not None and segment.region.y <= row < segment.region.bottom

@@ -556,7 +556,7 @@ class AnswerBody(Widget):
 
     async def finish(self) -> None:
         """The answer is complete: segments go back to auto height; frozen ones thaw when the
-        mouse comes over them (see `FrozenSegment`)."""
+        mouse moves over them (see `FrozenSegment`)."""
         async with self._writing():  # after the last append
             if self.gone:
                 return

@@ -7,7 +7,7 @@ each write from its hidden widgets (`markdown_lines.py`). The Markdown widgets c
 when they are needed again: when the width changes, the theme or the colours around the lines
 change (they are baked into the lines: a message focused from the keyboard is tinted), or, once
 the answer is
-finished, when the mouse comes over the segment (selecting its text needs the real widgets).
+finished, when the mouse moves over the segment (selecting its text needs the real widgets).
 Nothing else needs them: a click on a link in the lines is handled here (`action_link`), and
 copying, finding and exporting read the source.
 Thawing every segment that came on screen used to be most of the work after an answer ended
@@ -91,8 +91,11 @@ class FrozenSegment(Widget):
             self._thaw_requested = True
             self.post_message(self.ThawRequest(self))
 
-    def on_enter(self, event: events.Enter) -> None:
-        if self.thaw_on_pointer:  # a selection or a click is likely next
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        """The pointer moved over the lines: a selection or a click is likely next. (Not on
+        Enter: Textual sends that when the widget under a resting pointer changes, so wheel
+        scrolling through a conversation would rebuild every answer passing under it.)"""
+        if self.thaw_on_pointer:
             self._request_thaw()
 
     def on_mouse_down(self, event: events.MouseDown) -> None:
