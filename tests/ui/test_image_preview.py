@@ -96,6 +96,7 @@ async def test_a_reopened_image_is_previewed_in_its_colours_under_its_line(
         assert near(first.style.bgcolor.triplet, RED)  # type: ignore[union-attr]
         assert near(last.style.color.triplet, BLUE)  # type: ignore[union-attr]
         assert isinstance(first.style.color, Color)
+
         # the preview sits under the image's own line, before the next file's
         def in_order() -> bool:
             text = screen_text(app)
