@@ -11,7 +11,9 @@ import pytest
 from textual.pilot import Pilot
 
 from craft_tui.config.themes import SHIPPED_DIR
-from tests.ui.chat_helpers import answered, make_app, send
+from craft_tui.ui.widgets.answer_body import AnswerBody
+from craft_tui.ui.widgets.frozen_segment import FrozenSegment
+from tests.ui.chat_helpers import answered, make_app, screen_at_rest, send, wait_until
 from tests.ui.test_snapshots import RICH_ANSWER, pinned_speed  # noqa: F401 (an autouse fixture)
 
 SHIPPED = sorted(path.stem for path in SHIPPED_DIR.glob("*.toml"))
@@ -46,6 +48,14 @@ def test_chat_under_no_color(
         chat = await send(pilot, "How do I sort a list by length?")
         await answered(pilot, chat)
         pilot.app.clear_notifications()  # textual-dark's stand-in is told in a timed toast
-        await pilot.pause()
+        # The finished answer shows either the lines it streamed as or, when its first write came
+        # before the first layout, its widgets: the same cells and colours, but segments split
+        # differently in the SVG. The pointer moved over it makes it widgets either way.
+        body = chat.transcript.views()[-1].query_one(AnswerBody)
+        await pilot.hover(offset=(3, 0))  # its top row on screen (a blank line in it)
+        await wait_until(
+            pilot, lambda: not any(isinstance(s, FrozenSegment) for s in body.segments)
+        )
+        await screen_at_rest(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
