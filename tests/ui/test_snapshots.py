@@ -153,9 +153,11 @@ def test_reopened_conversation(snap_compare, fake_server, size) -> None:
     conversation = store.create_conversation(connection_slug="fake", model="fake-model")
     parent = None
     for question, answer in [
+        ("Hello?", "Hello! How can I help?"),
+        ("What is Python?", "A programming language."),
         ("How do I sort a list by length?", RICH_ANSWER),
         ("And how do I read a file?", LOADED_ANSWER),
-    ]:
+    ]:  # longer than the first window: its answers are drawn as lines
         prompt = store.add_message(conversation.id, parent_id=parent, role="user", text=question)
         reply = store.add_message(
             conversation.id,

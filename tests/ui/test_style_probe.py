@@ -21,7 +21,7 @@ from craft_tui.ui.widgets.answer_body import AnswerBody
 from craft_tui.ui.widgets.frozen_segment import DrawnSegment
 from craft_tui.ui.widgets.messages import AssistantMessageView
 from craft_tui.ui.widgets.style_probe import StyleProbe
-from craft_tui.ui.widgets.transcript import Transcript
+from craft_tui.ui.widgets.transcript import OPEN_BATCH, Transcript
 from tests.ui.chat_helpers import transcript_at_rest
 from tests.ui.harness import Entry, WidgetHarness
 from tests.ui.test_answer_body import screen_lines
@@ -111,10 +111,15 @@ async def test_a_shape_the_probe_does_not_hold_is_refused(text: str) -> None:
 async def conversation(
     answer: str, *, loaded_as_lines: bool, size: tuple[int, int] = (80, 50)
 ) -> AsyncIterator[tuple[WidgetHarness, Pilot[None], AssistantMessageView]]:
-    """The chat widgets showing a question and `answer`: opened from the history (`show`, the
-    answer drawn as lines), or added one by one (`add`: no probe yet, its widgets mounted)."""
+    """The chat widgets showing a conversation that ends with a question and `answer`: opened
+    from the history (`show`, answers drawn as lines: it is longer than the first window), or
+    added one by one (`add`: no probe, widgets mounted)."""
     app = WidgetHarness()
-    entries = [Entry("q1", "user", "What is it?"), Entry("a1", "assistant", answer)]
+    earlier = [
+        Entry(f"e{i}", "user" if i % 2 == 0 else "assistant", f"Earlier message {i}.")
+        for i in range(OPEN_BATCH)
+    ]
+    entries = [*earlier, Entry("q1", "user", "What is it?"), Entry("a1", "assistant", answer)]
     async with app.run_test(size=size) as pilot:
         transcript = app.query_one(Transcript)
         if loaded_as_lines:
@@ -262,3 +267,17 @@ async def test_answers_scrolled_under_a_resting_pointer_stay_lines_until_it_move
 def _lines_at(view: AssistantMessageView, row: int) -> bool:
     segment = drawn_segment(view)
     return segment is not None and segment.region.y <= row < segment.region.bottom
+
+
+async def test_a_short_conversation_opens_with_widgets_and_no_probe() -> None:
+    """Nothing to page through: building the probe would cost more than it saves."""
+    app = WidgetHarness()
+    entries = [Entry("q1", "user", "What is it?"), Entry("a1", "assistant", ANSWER)]
+    async with app.run_test(size=(80, 40)) as pilot:
+        transcript = app.query_one(Transcript)
+        await transcript.show(entries)
+        await transcript_at_rest(pilot, transcript)
+        view = transcript.views()[-1]
+        assert isinstance(view, AssistantMessageView)
+        assert transcript.style_probe is None
+        assert drawn_segment(view) is None

@@ -451,7 +451,11 @@ class Transcript(VerticalScroll, can_focus=False):
     # ---------------------------------------------------------------- the window itself
 
     async def _ensure_style_probe(self) -> None:
-        """Mount and build the style probe before the first loaded answer composes."""
+        """Mount and build the style probe before the first loaded answer composes, in a
+        conversation longer than the first window: building it (~0.1 s) costs more than
+        mounting the few answers of a short one, which has nothing to page through."""
+        if len(self._entries) <= OPEN_BATCH:
+            return
         if self.style_probe is None and not being_removed(self):
             from craft_tui.ui.widgets.style_probe import StyleProbe  # (imports Markdown)
 
