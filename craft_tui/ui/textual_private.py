@@ -15,11 +15,11 @@ Moving to a new Textual: bump the pin, run those tests, fix what they name, here
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING
 
 from textual.app import App
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 from textual.style import Style as VisualStyle
@@ -58,10 +58,15 @@ def render_offscreen(widget: Widget) -> list[Strip] | None:
 
 
 def styled_box(
-    widget: Widget, size: Size, content_lines: list[Strip], content_width: int
+    widget: Widget,
+    size: Size,
+    content_lines: list[Strip],
+    content_width: int,
+    covered: Collection[int] = (),
 ) -> list[Strip]:
     """`widget`'s lines at `size` (border and padding included) around `content_lines`, drawn
-    by the same pipeline the screen uses for it, without the widget being laid out.
+    by the same pipeline the screen uses for it, without the widget being laid out. Rows in
+    `covered` are not drawn (an empty strip stands in): the caller draws over the whole row.
 
     Why: an answer streams into Markdown widgets that are kept off the screen's layout (hidden),
     and `ui/widgets/markdown_lines.py` draws them as lines itself; Textual's `StylesCache` is
@@ -78,21 +83,48 @@ def styled_box(
         return content_lines[y] if y < len(content_lines) else blank
 
     content_height = max(0, size.height - styles.gutter.height)
-    return StylesCache().render(
-        styles,
-        size,
-        base_background,
-        background,
-        content_line,
-        widget.get_line_filters(),
-        None,
-        None,
-        content_size=Size(content_width, content_height),
-        padding=styles.padding,
-        opacity=widget.opacity,
-        ansi_theme=widget.app.ansi_theme,
-        native_ansi=widget.app.native_ansi_color,
-    )
+    cache = StylesCache()
+    lines = [_EMPTY] * size.height
+    for start, end in _runs(size.height, covered):
+        drawn = cache.render(
+            styles,
+            size,
+            base_background,
+            background,
+            content_line,
+            widget.get_line_filters(),
+            None,
+            None,
+            content_size=Size(content_width, content_height),
+            padding=styles.padding,
+            crop=Region(0, start, size.width, end - start),
+            opacity=widget.opacity,
+            ansi_theme=widget.app.ansi_theme,
+            native_ansi=widget.app.native_ansi_color,
+        )
+        lines[start:end] = drawn
+    return lines
+
+
+_EMPTY = Strip([])
+
+
+def _runs(height: int, covered: Collection[int]) -> list[tuple[int, int]]:
+    """The runs [start, end) of rows below `height` that are not in `covered`."""
+    if not covered:
+        return [(0, height)] if height else []
+    runs: list[tuple[int, int]] = []
+    start: int | None = None
+    for row in range(height):
+        if row in covered:
+            if start is not None:
+                runs.append((start, row))
+                start = None
+        elif start is None:
+            start = row
+    if start is not None:
+        runs.append((start, height))
+    return runs
 
 
 # ---------------------------------------------------------------- a list that is only a row count

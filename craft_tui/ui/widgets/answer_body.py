@@ -386,7 +386,7 @@ class AnswerBody(Widget):
         lines = self._live_lines
         if lines is None:
             return
-        strips = lines_of(live, self.size.width)
+        strips = lines_of(live, self.size.width, streaming=True)
         if strips is None:
             await self._show_live_widgets(live)
             return

@@ -46,6 +46,12 @@ __all__ = ["Node", "Unsupported", "lines_of", "lines_of_node"]
 _boxes: weakref.WeakKeyDictionary[Widget, tuple[Visual, int, int | None, str, list[Strip]]] = (
     weakref.WeakKeyDictionary()
 )
+# A settled block's lines (see `lines_of`), kept while the width and theme stay the same: a
+# streaming segment's finished blocks (lists and quotes are boxes of boxes) are not redrawn on
+# every write, only its last block is.
+_settled: weakref.WeakKeyDictionary[Widget, tuple[int, str, list[Strip]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 class Unsupported(Exception):
@@ -57,12 +63,14 @@ class Node:
     styles it is drawn with (`styled`). For a mounted tree both are the same widget; a tree
     built without mounting (`style_probe.py`) borrows the styles of a mounted twin."""
 
-    __slots__ = ("children", "styled", "widget")
+    __slots__ = ("children", "settled", "styled", "widget")
 
     def __init__(self, widget: Widget, styled: Widget, children: list[Node]) -> None:
         self.widget = widget
         self.styled = styled
         self.children = children
+        # A mounted block that will not change again: its lines are kept (`_settled`).
+        self.settled = False
 
     @classmethod
     def mounted(cls, widget: Widget) -> Node:
@@ -76,10 +84,19 @@ class Node:
         return self.widget is self.styled
 
 
-def lines_of(widget: Widget, width: int) -> list[Strip] | None:
+def lines_of(widget: Widget, width: int, *, streaming: bool = False) -> list[Strip] | None:
     """The lines `widget` and its children show at `width` (margins of its children included,
-    its own excluded), or None when they cannot be drawn exactly here."""
-    return lines_of_node(Node.mounted(widget), width)
+    its own excluded), or None when they cannot be drawn exactly here.
+
+    `streaming`: `widget` is a Markdown being appended to, whose children before the last are
+    final (Textual's `append` only ever updates the last block): their lines are drawn once per
+    width and theme and reused, so a write redraws one block, not the whole segment.
+    """
+    node = Node.mounted(widget)
+    if streaming:
+        for child in node.children[:-1]:
+            child.settled = True
+    return lines_of_node(node, width)
 
 
 def lines_of_node(node: Node, width: int) -> list[Strip] | None:
@@ -179,14 +196,21 @@ def _draw(node: Node, width: int, height: int | None) -> list[Strip]:
         raise Unsupported
     box_height = inner_height + gutter.height if height is None else height
     box_height = _at_least_min_height(widget, box_height)
-    box = styled_box(widget, Size(width, box_height), background, inner_width)
+    # Rows a child's line covers from edge to edge (most rows): nothing of the box shows there,
+    # so it is not drawn (a segment's own box was a tenth of a long answer's CPU).
+    covered = {
+        gutter.top + y
+        for y, x, line in placed
+        if gutter.left + x == 0 and line.cell_length == width
+    }
+    box = styled_box(widget, Size(width, box_height), background, inner_width, covered)
     for y, x, line in placed:
         row = gutter.top + y
         if row >= len(box):
             break
         left = gutter.left + x
         if left == 0 and line.cell_length == width:
-            box[row] = line  # covers the whole row (most lines): nothing of the box shows
+            box[row] = line  # covers the whole row: nothing of the box shows
             continue
         base = box[row]
         box[row] = Strip.join([base.crop(0, left), line, base.crop(left + line.cell_length, width)])
@@ -237,12 +261,26 @@ def _stack(
         auto_width = child_styles.width is not None and child_styles.width.is_auto
         if scrolls_across and auto_width and _natural_width(child) > child_width:
             raise Unsupported  # a code line wider than its fence: it scrolls sideways
-        for line in _draw(child, child_width, None):
+        for line in (
+            _draw_settled(child, child_width) if child.settled else _draw(child, child_width, None)
+        ):
             placed.append((y, margin.left, line))
             y += 1
         below = margin.bottom
     y += below or 0
     return placed, y
+
+
+def _draw_settled(node: Node, width: int) -> list[Strip]:
+    """A settled block's lines at its natural height, drawn once per width and theme."""
+    widget = node.styled
+    theme = widget.app.theme
+    kept = _settled.get(widget)
+    if kept is not None and kept[:2] == (width, theme):
+        return kept[2]
+    lines = _draw(node, width, None)
+    _settled[widget] = (width, theme, lines)
+    return lines
 
 
 def _side_by_side(
