@@ -15,7 +15,7 @@ Moving to a new Textual: bump the pin, run those tests, fix what they name, here
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from typing import TYPE_CHECKING
 
 from textual.app import App
@@ -256,16 +256,17 @@ class FatalErrorGuard(App[None]):
 # ---------------------------------------------------------------- Markdown drawn without mounting
 
 
-def markdown_blocks(markdown: Markdown, tokens: list[Token]) -> list[MarkdownBlock]:
+def markdown_blocks(markdown: Markdown, tokens: list[Token]) -> Iterator[MarkdownBlock]:
     """The top-level blocks `markdown` would mount for parsed `tokens`, built but not mounted
-    (their children are still in `compose`), exactly as `Markdown.update` builds them.
+    (their children are still in `compose`), exactly as `Markdown.update` builds them; each
+    is built when it is asked for (a caller that stops early builds no more).
 
     Why: an answer loaded from the history is drawn as lines from blocks that are never
     mounted (`ui/widgets/style_probe.py`): mounting them was most of the cost of opening and
     paging through a long conversation. Textual builds blocks from tokens only inside `update`
     and `append`, which also mount them.
     """
-    return list(markdown._parse_markdown(tokens))
+    return iter(markdown._parse_markdown(tokens))
 
 
 def constructed_children(widget: Widget) -> list[Widget]:

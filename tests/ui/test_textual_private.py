@@ -99,7 +99,7 @@ async def test_markdown_blocks_builds_what_update_mounts_without_mounting_it() -
     app = _Document()
     async with app.run_test(size=(40, 12)) as pilot:
         document = app.query_one("#doc", Markdown)
-        blocks = markdown_blocks(document, MarkdownIt("gfm-like").parse(text))
+        blocks = list(markdown_blocks(document, MarkdownIt("gfm-like").parse(text)))
         assert [type(block).__name__ for block in blocks] == [
             "MarkdownParagraph",
             "MarkdownBulletList",

@@ -23,7 +23,10 @@ there is one (a code fence is reopened in the next segment); such a block shows 
 While the answer streams, the live segment's widgets are hidden and it is shown as lines drawn
 from them after each write (`markdown_lines.lines_of`), so the screen lays out one widget instead
 of its blocks; a segment those lines cannot reproduce exactly (a table, a wide code line) shows
-its widgets until it closes. A closed segment keeps its lines (`FrozenSegment`).
+its widgets until it closes. A closed segment keeps its lines (`FrozenSegment`). Once the
+transcript's style probe is built, a live segment is not even mounted: its blocks are built and
+drawn by `LiveDrawing` into a `DrawnSegment` (`live_drawing.py`); a block the probe cannot hold
+(a table) gets a segment of real widgets of its own.
 
 Bounded cost, whatever arrives: the message view hands the body pieces of at most
 `piece_limit()` characters. Past `MARKDOWN_LIMIT` characters of Markdown, or from a delta that
@@ -53,10 +56,13 @@ from craft_tui.ui.widgets.blank import paint_blank_when_unfiltered
 from craft_tui.ui.widgets.frozen_segment import DrawnSegment, FrozenSegment
 from craft_tui.ui.widgets.markdown_lines import lines_of
 from craft_tui.ui.widgets.plain_text import PlainText
+from craft_tui.ui.widgets.style_probe import Drawn, probe_near
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
     from textual.widgets import Markdown
+
+    from craft_tui.ui.widgets.live_drawing import LiveDrawing
 
 # A live segment is closed once it holds this many finished top-level blocks: small enough that
 # an update lays out a handful of blocks, large enough that a long answer is not hundreds of
@@ -114,25 +120,31 @@ def top_level_blocks(text: str) -> list[tuple[int, str]]:
     ]
 
 
-def next_segment_start(written: str, fragment: str, *, min_blocks: int = BLOCKS_PER_SEGMENT) -> int:
+def next_segment_start(
+    written: str, fragment: str, *, min_blocks: int = BLOCKS_PER_SEGMENT, earliest: bool = False
+) -> int:
     """Where in `fragment` a new segment may start, or -1.
 
     `written` is the text already in the live segment. A new segment may start where a top-level
     block of `written + fragment` begins, if that is inside `fragment` (the live segment has not
     shown any of it yet) and at least `min_blocks` blocks come before it; the latest such place is
-    taken, so the new live segment is small. Everything before it must be final: a block followed
-    by a finished block is; the block before the *last* one is too, unless it could still absorb
-    the last (a list or indented code could).
+    taken, so the new live segment is small (the earliest with `earliest`: the live segment
+    ends as soon as it can). Everything before it must be final: a block followed by a finished
+    block is; the block before the *last* one is too, unless it could still absorb the last (a
+    list or indented code could).
     """
     if "\n" not in fragment:
         return -1  # a new block can only begin on a new line
     text = written + fragment
     blocks = top_level_blocks(text)
-    for index in range(len(blocks) - 1, min_blocks - 1, -1):
+    indexes = range(max(1, min_blocks), len(blocks))
+    for index in indexes if earliest else reversed(indexes):
         if index == len(blocks) - 1 and blocks[index - 1][1] in _OPEN_ENDED:
             continue
         offset = _line_offset(text, blocks[index][0])
         if offset < len(written):
+            if earliest:
+                continue
             return -1  # earlier blocks start earlier still
         if offset < len(text):
             return offset - len(written)
@@ -212,6 +224,13 @@ class AnswerBody(Widget):
         # shown as these lines, redrawn on each write; None while it is shown as widgets.
         self._live_lines: FrozenSegment | None = None
         self._live_as_widgets = False  # this live segment cannot be lines (a table, a wide fence)
+        # While streaming, once the transcript's style probe is built: the live segment is a
+        # `DrawnSegment` drawn from blocks that are never mounted (`live_drawing.py`), and this
+        # holds them; None while the live segment is a Markdown (hidden or shown).
+        self._drawing: LiveDrawing | None = None
+        # The live segment holds a block that could not be drawn unmounted (a table): it ends
+        # at the next block, so that the blocks after it are drawn again.
+        self._close_soon = False
         # Markdown.append reads its source before it waits for its own lock, so two appends in
         # flight at once corrupt it (a code fence cut mid-line): appends here run one at a time,
         # and so do the swaps between Markdown and frozen segments.
@@ -230,8 +249,6 @@ class AnswerBody(Widget):
         text = self._live_text
         if self._streaming or not text.strip() or len(text) > LOADED_LINES_CHARS:
             return
-        from craft_tui.ui.widgets.style_probe import probe_near
-
         probe = probe_near(self)
         draw = probe.drawer(text) if probe is not None else None
         if draw is not None:
@@ -325,9 +342,13 @@ class AnswerBody(Widget):
         self._plain.append(fragment)
 
     async def _append(self, fragment: str) -> None:
-        if isinstance(self._segments[-1], FrozenSegment):
+        if isinstance(self._segments[-1], FrozenSegment) and self._drawing is None:
             await self._thaw(self._segments[-1])  # more text after `finish`: widgets again
-        split = next_segment_start(self._live_text, fragment)
+        await self._draw_if_empty()
+        blocks = 1 if self._close_soon else BLOCKS_PER_SEGMENT
+        split = next_segment_start(
+            self._live_text, fragment, min_blocks=blocks, earliest=self._close_soon
+        )
         reopen = ""
         if split < 0 and len(self._live_text) + len(fragment) > LIVE_SEGMENT_CHARS:
             split = forced_cut(fragment)
@@ -338,27 +359,67 @@ class AnswerBody(Widget):
         head, tail = fragment[:split], reopen + fragment[split:]
         if head:
             await self._write(head)
+        await self._next_segment(tail)
+
+    async def _next_segment(self, text: str, *, mounted: bool = False) -> None:
+        """Close the live segment and start a new one with `text` in it."""
+        if self._drawing is not None:
+            self._close_drawing()
+            await self._start_segment(text, mounted=mounted)
+            return
         closed = self._segments[-1]
-        assert not isinstance(closed, FrozenSegment)  # the live segment is never frozen
+        assert not isinstance(closed, FrozenSegment)  # a Markdown live segment is never frozen
         await self._settle(closed, self._live_text)
         drawn = await self._close_live_lines(closed)
         if drawn is None:
             self._pin(closed)
-        segment = self._new_segment()
-        self._segments.append(segment)
-        self._live_text = ""
-        self._live_as_widgets = False
         with self.app.batch_update():
-            await self.mount(segment)
+            await self._start_segment(text, mounted=mounted)
             if drawn is not None:
                 await closed.remove()  # its lines stay; its widgets were never on screen
-            if tail:
-                await self._write(tail)
         if drawn is None:
             # Once the closed segment's last block has been laid out, keep only its lines.
             self.call_after_refresh(self._freeze_later, closed)
 
+    async def _start_segment(self, text: str, *, mounted: bool = False) -> None:
+        """A new live segment after the closed ones, with `text` in it: drawn from unmounted
+        blocks when the style probe is ready (a Markdown otherwise, or when `mounted`)."""
+        self._live_text = ""
+        self._live_as_widgets = False
+        self._close_soon = False
+        probe = probe_near(self, wanted=True) if self.size.width and not mounted else None
+        with self.app.batch_update():
+            if probe is not None:
+                from craft_tui.ui.widgets.live_drawing import LiveDrawing
+
+                self._drawing = LiveDrawing(probe)
+                view = DrawnSegment("", self._draw_drawing, thaw_on_pointer=False)
+                self._segments.append(view)
+                await self.mount(view)
+            else:
+                segment = self._new_segment()
+                self._segments.append(segment)
+                await self.mount(segment)
+            if text:
+                await self._write(text)
+
+    async def _draw_if_empty(self) -> None:
+        """The answer's first (empty) segment becomes a drawn one once the probe is ready."""
+        live = self._segments[-1]
+        if self._drawing is not None or isinstance(live, FrozenSegment) or live.source:
+            return
+        if len(self._segments) == 1 and self._live_lines is None and self.size.width:
+            if probe_near(self, wanted=True) is None:
+                return
+            self._segments.pop()
+            with self.app.batch_update():
+                await self._start_segment("")
+                await live.remove()
+
     async def _write(self, text: str) -> None:
+        if self._drawing is not None:
+            await self._write_drawn(text)
+            return
         live = self._segments[-1]
         assert not isinstance(live, FrozenSegment)
         await self._hide_live(live)
@@ -367,6 +428,87 @@ class AnswerBody(Widget):
         if len(self._segments) > 1:
             self._collapse_margin(self._segments[-2], live)
         await self._draw_live(live)
+
+    # ---------------------------------------------------------------- a live segment never mounted
+
+    async def _write_drawn(self, text: str) -> None:
+        drawing, view = self._drawing, self._segments[-1]
+        assert drawing is not None and isinstance(view, DrawnSegment)
+        rest = drawing.write(text)
+        self._live_text = view.source = drawing.text
+        view.changed()  # drawn by the next layout, once however many writes came before it
+        if not rest:
+            return
+        # A block of a shape the probe does not hold (a table) goes to a segment of real
+        # widgets, which ends as soon as another block starts: the rest is drawn again.
+        cut = next_segment_start("", rest, min_blocks=1, earliest=True)
+        block, after = (rest, "") if cut < 0 else (rest[:cut], rest[cut:])
+        if drawing.text.strip():
+            await self._next_segment(block, mounted=True)
+        else:
+            await self._drawing_to_widgets(block)
+        self._close_soon = True
+        if after:
+            await self._next_segment(after)
+
+    def _draw_drawing(self, width: int) -> Drawn | None:
+        """The live segment's lines at `width` (asked by its `DrawnSegment` when laid out). The
+        first block's top margin is collapsed with the bottom margin of the segment above, as
+        inside one Markdown widget: rows of it are left out."""
+        drawing = self._drawing
+        if drawing is None:
+            return None  # (closed since: the segment's own drawer took over)
+        return _collapsed(drawing.draw(width), drawing.top_margin, self._bottom_above(-1))
+
+    def _bottom_above(self, index: int) -> int:
+        """The bottom margin of the segment above `self._segments[index]` (0 for the first)."""
+        at = index % len(self._segments)
+        if at == 0:
+            return 0
+        above = self._segments[at - 1]
+        if isinstance(above, FrozenSegment):
+            return above.bottom_margin
+        return above.children[-1].styles.margin.bottom if above.children else 0
+
+    def _close_drawing(self) -> None:
+        """The drawn live segment is done: it keeps its lines, and from now on draws them from
+        its source (at a new width or theme), so its unmounted blocks are not kept."""
+        drawing, view = self._drawing, self._segments[-1]
+        assert drawing is not None and isinstance(view, DrawnSegment)
+        self._drawing = None
+        text, top, above = drawing.text, drawing.top_margin, self._bottom_above(-1)
+        wrong = drawing.built_wrong()
+        # The blocks built while streaming draw the lines the last write asked for (usually
+        # not drawn yet: the segment closes in that write), then they are let go.
+        pending = [] if wrong else [drawing]
+
+        def draw(width: int) -> Drawn | None:
+            if pending:
+                return _collapsed(pending.pop().draw(width), top, above)
+            probe = probe_near(self)
+            drawer = probe.drawer(text) if probe is not None else None
+            return _collapsed(drawer(width), top, above) if drawer is not None else None
+
+        view.set_drawer(draw)
+        if wrong:
+            view.changed()  # drawn again from the whole text
+
+    async def _drawing_to_widgets(self, more: str = "") -> None:
+        """The drawn live segment becomes a Markdown (with `more` text), shown the usual way
+        from here on."""
+        drawing, view = self._drawing, self._segments[-1]
+        assert drawing is not None
+        self._drawing = None
+        self._live_text = drawing.text + more
+        segment = self._new_segment(self._live_text)
+        self._segments[-1] = segment
+        with self.app.batch_update():
+            await self.mount(segment, before=view)
+            await view.remove()
+            if len(self._segments) > 1:
+                self._collapse_margin(self._segments[-2], segment)
+            await self._hide_live(segment)
+            await self._draw_live(segment)
 
     # ---------------------------------------------------------------- the live segment as lines
 
@@ -506,6 +648,9 @@ class AnswerBody(Widget):
                 assert not isinstance(live, FrozenSegment)
                 await self._show_live_widgets(live)
                 return
+            if self._drawing is not None and event.segment is self._segments[-1]:
+                await self._drawing_to_widgets()  # other colours around it, a wide code line
+                return
             await self._thaw(event.segment)
 
     async def _thaw(self, frozen: FrozenSegment) -> None:
@@ -561,7 +706,9 @@ class AnswerBody(Widget):
             if self.gone:
                 return
             live = self._segments[-1]
-            if not isinstance(live, FrozenSegment):  # (a second `finish` finds it done)
+            if self._drawing is not None:
+                self._close_drawing()
+            elif not isinstance(live, FrozenSegment):  # (a second `finish` finds it done)
                 await self._settle(live, self._live_text)
                 drawn = await self._close_live_lines(live)
                 if drawn is not None:
@@ -573,3 +720,12 @@ class AnswerBody(Widget):
             for part in self._segments:
                 if isinstance(part, FrozenSegment):
                     part.thaw_on_pointer = True
+
+
+def _collapsed(drawn: Drawn | None, top_margin: int, above_bottom: int) -> Drawn | None:
+    """`drawn` without the rows of its top margin that the bottom margin above already gives
+    (two blocks in one Markdown are max(bottom, top) apart, not bottom + top)."""
+    cut = min(top_margin, above_bottom)
+    if drawn is None or not cut:
+        return drawn
+    return drawn._replace(strips=drawn.strips[cut:])

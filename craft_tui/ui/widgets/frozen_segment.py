@@ -140,12 +140,26 @@ class DrawnSegment(FrozenSegment):
     its final height in the very layout that first places it (scrolling to a found message
     lands on it), and again when the theme changes."""
 
-    def __init__(self, source: str, draw: Callable[[int], Drawn | None]) -> None:
+    def __init__(
+        self, source: str, draw: Callable[[int], Drawn | None], *, thaw_on_pointer: bool = True
+    ) -> None:
+        """`thaw_on_pointer`: False for a streaming answer's segment (`AnswerBody.finish`
+        sets it), whose widgets are not needed before it is done."""
         super().__init__(source, [], "", 0)
         self.styles.clear_rule("height")  # measured by drawing (`get_content_height`)
-        self.thaw_on_pointer = True
+        self.thaw_on_pointer = thaw_on_pointer
         self._draw = draw
         self._drawn_at = 0  # the width the lines were drawn at
+
+    def changed(self) -> None:
+        """What `draw` draws has changed (a streaming answer's live segment grew): drawn again
+        by the next layout, once however many changes came before it."""
+        self._drawn_at = 0
+        self.refresh(layout=True)
+
+    def set_drawer(self, draw: Callable[[int], Drawn | None]) -> None:
+        """Draw with `draw` from now on (at a new width or theme); the lines stay until then."""
+        self._draw = draw
 
     def _redraw(self, width: int) -> bool:
         """Draw the lines at `width` unless they are drawn there for this theme; False (and a

@@ -273,8 +273,8 @@ def _stack(
 
 def _draw_settled(node: Node, width: int) -> list[Strip]:
     """A settled block's lines at its natural height, drawn once per width and theme."""
-    widget = node.styled
-    theme = widget.app.theme
+    widget = node.widget  # (not its twin: a block built without mounting is its own)
+    theme = node.styled.app.theme
     kept = _settled.get(widget)
     if kept is not None and kept[:2] == (width, theme):
         return kept[2]

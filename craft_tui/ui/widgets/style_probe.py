@@ -93,12 +93,22 @@ def _step(widget: Widget) -> tuple[str, tuple[str, ...]]:
     return type(widget).__name__, tuple(sorted(widget.classes))
 
 
-def probe_near(widget: Widget) -> StyleProbe | None:
-    """The ready probe of the nearest ancestor that keeps one (`style_probe`), if any."""
+def probe_near(widget: Widget, *, wanted: bool = False) -> StyleProbe | None:
+    """The ready probe of the nearest ancestor that keeps one (has a `style_probe`), if any.
+
+    `wanted`: when that ancestor has none yet, it is asked to build one (its
+    `want_style_probe()`), for a later call to find; this one still returns None.
+    """
     for ancestor in widget.ancestors:
-        probe = getattr(ancestor, "style_probe", None)
+        if not hasattr(ancestor, "style_probe"):
+            continue
+        probe = ancestor.style_probe
         if isinstance(probe, StyleProbe):
             return probe if probe.ready else None
+        want = getattr(ancestor, "want_style_probe", None)
+        if wanted and callable(want):
+            want()
+        return None
     return None
 
 
@@ -143,6 +153,12 @@ class StyleProbe(Widget):
         self._markdown = markdown
 
     @property
+    def markdown(self) -> AnswerMarkdown:
+        """The probe's own Markdown (built): blocks are built for it and drawn in its box."""
+        assert self._markdown is not None, "the probe is not built yet"
+        return self._markdown
+
+    @property
     def drawn_on(self) -> tuple[Color, Color, Color, Color]:
         """The colours of the probe's answer body: the lines drawn here carry them."""
         return self._body.colors
@@ -155,14 +171,19 @@ class StyleProbe(Widget):
             return None
         from craft_tui.ui.widgets.markdown_blocks import answer_parser
 
-        blocks = markdown_blocks(markdown, answer_parser().parse(text))
+        blocks = list(markdown_blocks(markdown, answer_parser().parse(text)))
         if not blocks:
             return None
         try:
-            children = [self._node(block, ()) for block in blocks]
+            children = [self.node(block) for block in blocks]
         except Unsupported:
             return None
         return Node(markdown, markdown, children)
+
+    def node(self, block: Widget) -> Node:
+        """A top-level block, built but not mounted, paired with its twin (and its parts with
+        theirs); raises `Unsupported` for a shape the probe does not hold."""
+        return self._node(block, ())
 
     def _node(self, widget: Widget, path: _Shape) -> Node:
         from textual.widgets.markdown import MarkdownBlock

@@ -456,11 +456,20 @@ class Transcript(VerticalScroll, can_focus=False):
         mounting the few answers of a short one, which has nothing to page through."""
         if len(self._entries) <= OPEN_BATCH:
             return
+        await self._build_style_probe()
+
+    def want_style_probe(self) -> None:
+        """An answer began to stream: its segments can be drawn without mounting once the
+        probe is built, which happens meanwhile (`style_probe.probe_near(wanted=True)`)."""
+        if self.style_probe is None:
+            self.call_later(self._build_style_probe)
+
+    async def _build_style_probe(self) -> None:
         if self.style_probe is None and not being_removed(self):
             from craft_tui.ui.widgets.style_probe import StyleProbe  # (imports Markdown)
 
             probe = StyleProbe()
-            self.style_probe = probe
+            self.style_probe = probe  # (set first: a second caller finds it being built)
             await self.mount(probe)
             await probe.build()
 
