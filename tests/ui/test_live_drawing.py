@@ -15,7 +15,7 @@ from textual.containers import VerticalScroll
 from textual.pilot import Pilot
 from textual.widgets import Markdown
 
-from craft_tui.ui.widgets.answer_body import AnswerBody
+from craft_tui.ui.widgets.answer_body import PROBE_WORTH_CHARS, AnswerBody
 from craft_tui.ui.widgets.frozen_segment import DrawnSegment, FrozenSegment
 from craft_tui.ui.widgets.messages import AssistantMessageView
 from craft_tui.ui.widgets.style_probe import StyleProbe
@@ -146,9 +146,9 @@ async def test_a_resize_and_a_new_theme_while_streaming_look_like_the_loaded_ans
         assert screen_cells(app) == await whole_cells(DRAWABLE, 52, theme="textual-light")
 
 
-async def test_the_first_streamed_answer_has_the_probe_built_and_its_later_segments_drawn() -> None:
-    """A new conversation has no probe (nothing was loaded): the first answer asks for one and
-    its segments after that are drawn without mounting."""
+async def test_a_long_first_answer_has_the_probe_built_and_its_later_segments_drawn() -> None:
+    """A new conversation has no probe (nothing was loaded): an answer long enough to be worth
+    it asks for one, and its segments after that are drawn without mounting."""
     app = WidgetHarness()
     async with app.run_test(size=(80, 60)) as pilot:
         transcript = app.query_one(Transcript)
@@ -158,12 +158,18 @@ async def test_the_first_streamed_answer_has_the_probe_built_and_its_later_segme
         assert isinstance(view, AssistantMessageView)
         view.begin_stream()
         body = view.query_one(AnswerBody)
-        await stream(pilot, body, DRAWABLE * 2)
+        text = DRAWABLE * (PROBE_WORTH_CHARS // len(DRAWABLE) + 2)
+        await stream(pilot, body, text[: PROBE_WORTH_CHARS // 2])
+        await drawn(pilot, body)
+        assert transcript.style_probe is None  # not worth it for a short answer
+        await stream(pilot, body, text[PROBE_WORTH_CHARS // 2 :])
         await drawn(pilot, body)
         probe = transcript.style_probe
         assert probe is not None and probe.ready
         assert isinstance(body.segments[-1], DrawnSegment)
-        assert body.source == DRAWABLE * 2
+        assert isinstance(body.segments[0], FrozenSegment | Markdown)  # before: mounted path
+        assert not isinstance(body.segments[0], DrawnSegment)
+        assert body.source == text
 
 
 async def test_a_loose_list_split_while_streaming_is_whole_once_its_segment_closes() -> None:

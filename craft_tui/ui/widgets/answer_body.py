@@ -82,6 +82,10 @@ PLAIN_SHARE = 0.7
 # A loaded answer up to this long is drawn as lines without mounting its widgets (a few ms per
 # thousand characters, in the layout that first places it); a longer one mounts its widgets.
 LOADED_LINES_CHARS = 32_000
+# A streaming answer this long asks the transcript for a style probe, if it has none, to draw its
+# next segments without mounting them: building one (~0.1 s) costs more than it saves on a
+# shorter answer (a 2,000-token one waited for it at full speed).
+PROBE_WORTH_CHARS = 12_000
 
 
 @cache
@@ -387,7 +391,8 @@ class AnswerBody(Widget):
         self._live_text = ""
         self._live_as_widgets = False
         self._close_soon = False
-        probe = probe_near(self, wanted=True) if self.size.width and not mounted else None
+        wanted = self._markdown_size > PROBE_WORTH_CHARS
+        probe = probe_near(self, wanted=wanted) if self.size.width and not mounted else None
         with self.app.batch_update():
             if probe is not None:
                 from craft_tui.ui.widgets.live_drawing import LiveDrawing
@@ -409,7 +414,7 @@ class AnswerBody(Widget):
         if self._drawing is not None or isinstance(live, FrozenSegment) or live.source:
             return
         if len(self._segments) == 1 and self._live_lines is None and self.size.width:
-            if probe_near(self, wanted=True) is None:
+            if probe_near(self) is None:
                 return
             self._segments.pop()
             with self.app.batch_update():
